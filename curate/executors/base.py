@@ -1,0 +1,42 @@
+"""The executor contract: run a list of independent work units with declared resources, yield results as they
+complete. The engine's driver plans what to run; executors only decide where."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from curate.stage import Resources
+
+
+@dataclass
+class Task:
+    """One unit of work: the payload handed to the worker function, and a description for errors and logs."""
+
+    payload: Any
+    description: str
+
+
+class Executor(Protocol):
+    name: str
+
+    def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
+            concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+        """Run ``fn(task.payload)`` for every task; yield ``(task, result)`` in completion order."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def make_executor(name: str, address: str | None = None, **options: Any) -> Executor:
+    if name == "local":
+        from curate.executors.local import LocalExecutor
+
+        return LocalExecutor()
+    if name == "ray":
+        from curate.executors.ray import RayExecutor
+
+        return RayExecutor(address=address, **options)
+    raise ValueError(f"unknown executor {name!r}: expected 'ray' or 'local'")

@@ -1,0 +1,23 @@
+"""In-process executor: runs work units one after another in this Python process (tests, notebooks, debugging)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from curate.executors.base import Task
+from curate.stage import Resources
+
+
+class LocalExecutor:
+    """Runs every task sequentially in the calling process; the same stage code as on Ray, no cluster."""
+
+    name = "local"
+
+    def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
+            concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+        for task in tasks:
+            yield task, fn(task.payload)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,131 @@
+"""Ray executor: CPU work units run as Ray tasks; model steps (``stateful`` resources or GPUs) run on a pool of
+actors so each model loads once per actor. With no address (and no ``RAY_ADDRESS``) it starts a local Ray
+instance sized to this machine; with one it joins that cluster.
+
+Retries: a task whose worker process dies is resubmitted by Ray (``max_retries``); an actor that dies is
+restarted and its in-flight call retried (``max_restarts``/``max_task_retries``). Because a unit of work writes
+its outputs under temporary names and its marker last, a retried unit simply redoes the shard.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from curate.errors import StepFailed
+from curate.executors.base import Task
+from curate.stage import Resources
+
+
+def _call(fn: Callable[[Any], Any], payload: Any) -> Any:
+    return fn(payload)
+
+
+class _Worker:
+    """An actor that keeps its process (and every step it built, see ``StepSpec.build``) between calls."""
+
+    def call(self, fn: Callable[[Any], Any], payload: Any) -> Any:
+        return fn(payload)
+
+
+class RayExecutor:
+    """Runs work units on Ray: tasks for stateless CPU work, an actor pool for stateful/GPU steps."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None, max_retries: int = 3):
+        import ray
+
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+        self.max_retries = max_retries
+        self._started_here = False
+        if not ray.is_initialized():
+            address = address or os.environ.get("RAY_ADDRESS")
+            common = {"logging_level": logging.WARNING, "log_to_driver": bool(os.environ.get("CURATE_RAY_LOGS")),
+                      "include_dashboard": False}
+            if address:
+                ray.init(address=address, **common)
+            else:
+                # Local instance: workers import what the driver can (plugins, test modules) via PYTHONPATH.
+                path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+                ray.init(num_cpus=num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}}, **common)
+                self._started_here = True
+        self._ray = ray
+
+    def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
+            concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+        if not tasks:
+            return
+        if resources.stateful or resources.gpus:
+            yield from self._run_on_actors(fn, tasks, resources, concurrency)
+        else:
+            yield from self._run_as_tasks(fn, tasks, resources, concurrency)
+
+    def _options(self, resources: Resources) -> dict[str, Any]:
+        options: dict[str, Any] = {"num_cpus": resources.cpus, "num_gpus": resources.gpus}
+        if resources.memory_gb:
+            options["memory"] = int(resources.memory_gb * 1024**3)
+        return options
+
+    def _run_as_tasks(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
+                      concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+        ray = self._ray
+        remote = ray.remote(_call).options(max_retries=self.max_retries, **self._options(resources))
+        queue = list(tasks)
+        limit = concurrency or len(tasks)
+        pending: dict[Any, Task] = {}
+        while queue or pending:
+            while queue and len(pending) < limit:
+                task = queue.pop(0)
+                pending[remote.remote(fn, task.payload)] = task
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                task = pending.pop(ref)
+                yield task, self._get(ref, task)
+
+    def _run_on_actors(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
+                       concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+        ray = self._ray
+        size = min(len(tasks), concurrency or self._pool_size(resources))
+        actor_class = ray.remote(_Worker).options(max_restarts=self.max_retries, max_task_retries=self.max_retries,
+                                                  **self._options(resources))
+        actors = [actor_class.remote() for _ in range(size)]
+        queue = list(tasks)
+        pending: dict[Any, tuple[Task, Any]] = {}
+        idle = list(actors)
+        try:
+            while queue or pending:
+                while queue and idle:
+                    actor = idle.pop()
+                    task = queue.pop(0)
+                    pending[actor.call.remote(fn, task.payload)] = (task, actor)
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    task, actor = pending.pop(ref)
+                    idle.append(actor)
+                    yield task, self._get(ref, task)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+
+    def _pool_size(self, resources: Resources) -> int:
+        available = self._ray.cluster_resources()
+        if resources.gpus:
+            return max(1, int(available.get("GPU", 0) // resources.gpus))
+        return max(1, int(available.get("CPU", 1) // max(resources.cpus, 0.01)))
+
+    def _get(self, ref: Any, task: Task) -> Any:
+        try:
+            return self._ray.get(ref)
+        except self._ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None) or exc
+            message = str(cause) if isinstance(cause, StepFailed) else f"{task.description}: {cause!r}"
+            raise StepFailed(message) from None
+
+    def close(self) -> None:
+        if self._started_here and self._ray.is_initialized():
+            self._ray.shutdown()

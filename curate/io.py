@@ -1,0 +1,203 @@
+"""Shard IO: discovering input files, naming shards, and streaming documents in and out of Parquet.
+
+A shard is one Parquet file of documents. Input files (WARC, Parquet, JSONL) are named after their path relative
+to the inputs' common folder, so names are stable across runs and unique within one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import posixpath
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from curate.storage import Location, expand, location
+
+PARQUET_COMPRESSION = "zstd"
+WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".warc.wet.gz", ".wet.gz", ".wet", ".warc.wat.gz")
+PARQUET_SUFFIXES = (".parquet",)
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file of a run: where it is, its shard name, and what identifies its content (size, mtime)."""
+
+    uri: str
+    shard: str
+    size: int | None
+    mtime: float | None
+
+    @property
+    def format(self) -> str:
+        return file_format(self.uri)
+
+    def identity(self) -> dict:
+        return {"uri": self.uri, "size": self.size, "mtime": self.mtime}
+
+
+def file_format(path: str) -> str:
+    lower = path.lower()
+    if lower.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if lower.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if lower.endswith(WARC_SUFFIXES):
+        return "warc"
+    return "unknown"
+
+
+def discover_inputs(patterns: list[str]) -> list[InputFile]:
+    """Every file matched by ``patterns`` (paths, folders, globs; local or ``s3://``), with unique shard names."""
+    found: dict[str, tuple[Location, int | None, float | None]] = {}
+    for pattern in patterns:
+        for loc, size, mtime in expand(pattern):
+            found.setdefault(loc.uri, (loc, size, mtime))
+    uris = sorted(found)
+    if not uris:
+        return []
+    common = posixpath.commonpath([posixpath.dirname(u) for u in uris]) if len(uris) > 1 else posixpath.dirname(uris[0])
+    files = []
+    for uri in uris:
+        rel = uri[len(common):].lstrip("/") if common and uri.startswith(common) else posixpath.basename(uri)
+        files.append(InputFile(uri, shard_name(rel), found[uri][1], found[uri][2]))
+    names = [f.shard for f in files]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"input files map to the same shard name {dupes}: rename them or narrow input.paths")
+    return files
+
+
+def shard_name(relative_path: str) -> str:
+    """``seg-1/warc/CC-MAIN-00001.warc.gz`` → ``seg-1__warc__CC-MAIN-00001``."""
+    name = relative_path
+    for suffix in sorted(WARC_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.replace("/", "__").replace("\\", "__") or "shard"
+
+
+def iter_table_file(uri: str, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """Stream a Parquet or JSONL file as tables of at most ``batch_size`` rows (memory stays bounded)."""
+    loc = location(uri)
+    fmt = file_format(uri)
+    if fmt == "parquet":
+        with loc.open_input() as f:
+            parquet = pq.ParquetFile(f)
+            for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
+                yield pa.Table.from_batches([batch])
+    elif fmt == "jsonl":
+        yield from _iter_jsonl(loc, batch_size, columns)
+    else:
+        raise ValueError(f"{uri}: cannot read documents from this file type; expected .parquet or .jsonl "
+                         "(WARC files need a source step such as warc_extract as the first step)")
+
+
+def _iter_jsonl(loc: Location, batch_size: int, columns: list[str] | None) -> Iterator[pa.Table]:
+    import gzip
+
+    with loc.open_input() as raw:
+        stream = gzip.GzipFile(fileobj=raw) if loc.path.endswith(".gz") else raw
+        lines: list[bytes] = []
+        for line in io.BufferedReader(stream) if not hasattr(stream, "readline") else stream:
+            if line.strip():
+                lines.append(line)
+            if len(lines) >= batch_size:
+                yield _jsonl_table(lines, columns)
+                lines = []
+        if lines:
+            yield _jsonl_table(lines, columns)
+
+
+def _jsonl_table(lines: list[bytes], columns: list[str] | None) -> pa.Table:
+    try:
+        table = pajson.read_json(io.BytesIO(b"".join(lines if lines[-1].endswith(b"\n") else lines + [b"\n"])))
+    except pa.ArrowInvalid:
+        table = pa.Table.from_pylist([json.loads(line) for line in lines])
+    if "id" in table.column_names and not pa.types.is_string(table.schema.field("id").type):
+        table = table.set_column(table.column_names.index("id"), "id", table.column("id").cast(pa.string()))
+    return table.select(columns) if columns else table
+
+
+def read_documents(path: str, columns: list[str] | None = None) -> pa.Table:
+    """All documents of a Parquet/JSONL file, a shard folder or a glob as one Table."""
+    loc = location(path)
+    if loc.fs.get_file_info(loc.path).type.name == "Directory":
+        files = [i.path for i in loc.list_files() if i.path.endswith(".parquet")]
+        files = [loc.uri.rstrip("/") + "/" + posixpath.basename(p) for p in files]
+    else:
+        files = [f.uri for f in discover_inputs([path])]
+    tables = [t for f in files for t in iter_table_file(f, 65536, columns)]
+    if not tables:
+        return pa.table({c: pa.array([], pa.string()) for c in (columns or ["id", "text"])})
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+class ShardWriter:
+    """Writes one Parquet shard incrementally, batch by batch, to a temporary name; ``commit()`` renames it into
+    place (local) or completes the upload (object stores). Nothing is written for a shard that got no batches
+    unless ``commit(write_empty_schema=...)`` asks for an empty file."""
+
+    def __init__(self, loc: Location):
+        self.loc = loc
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._tmp_path = f"{loc.path}.tmp-{uuid.uuid4().hex[:8]}" if loc.is_local else loc.path
+        self._sink = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._schema = table.schema
+            if self.loc.is_local:
+                os.makedirs(os.path.dirname(self._tmp_path), exist_ok=True)
+                self._sink = self._tmp_path
+            else:
+                self._sink = self.loc.fs.open_output_stream(self._tmp_path)
+            self._writer = pq.ParquetWriter(self._sink, self._schema, compression=PARQUET_COMPRESSION)
+        elif table.schema != self._schema:
+            table = _conform(table, self._schema, self.loc.uri)
+        if table.num_rows:
+            self._writer.write_table(table)
+            self.rows += table.num_rows
+
+    def commit(self) -> bool:
+        """Finish the file; returns whether a file was written (False when no batch came)."""
+        if self._writer is None:
+            return False
+        self._writer.close()
+        if self.loc.is_local:
+            os.replace(self._tmp_path, self.loc.path)
+        else:
+            self._sink.close()
+        return True
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            finally:
+                if self.loc.is_local and os.path.exists(self._tmp_path):
+                    os.remove(self._tmp_path)
+
+
+def _conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
+    """Make a later batch fit the first batch's schema (column order, null-typed columns, safe casts)."""
+    if set(table.column_names) != set(schema.names):
+        missing = set(schema.names) - set(table.column_names)
+        extra = set(table.column_names) - set(schema.names)
+        raise ValueError(f"{where}: a batch has different columns than the first one (missing {sorted(missing)}, "
+                         f"extra {sorted(extra)}); a step must add the same columns to every batch")
+    try:
+        return table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(f"{where}: a batch's column types differ from the first batch's ({exc}); "
+                         "give added columns an explicit Arrow type") from exc

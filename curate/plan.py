@@ -1,0 +1,113 @@
+"""Planning a run: steps with unique output folders, fused segments, and per-shard fingerprints.
+
+Consecutive document-local steps (a source step and the ``map`` steps after it) form one *segment*: one task
+takes one shard through all of them in a single pass, writing each step's output as it goes. A ``global`` step is
+a segment of its own, run phase by phase with a barrier between phases.
+
+Fingerprints chain: a step's fingerprint for a shard hashes its config with the fingerprint of what it read (the
+input file's identity, or the previous step's fingerprint), so changing a step's parameters changes its own
+fingerprint and those of every step after it, while earlier steps keep theirs and are skipped on rerun.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from curate.fingerprint import fingerprint
+from curate.io import InputFile
+from curate.stage import Stage, StepOptions
+
+_STAGE_CACHE: dict[tuple[Any, str], Stage] = {}
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A picklable description of one built step: its class, parameters, options and output folder name."""
+
+    key: str
+    index: int
+    stage_class: type[Stage]
+    params: dict[str, Any]
+    options: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return self.stage_class.kind
+
+    def build(self) -> Stage:
+        """The step, built and set up once per worker process (models load once, regexes compile once)."""
+        cache_key = (self.stage_class, fingerprint(self.params, self.options))
+        stage = _STAGE_CACHE.get(cache_key)
+        if stage is None:
+            stage = self.stage_class(self.params, StepOptions(**self.options))
+            _STAGE_CACHE[cache_key] = stage
+        stage.ensure_setup()
+        return stage
+
+    def config(self) -> dict[str, Any]:
+        stage = self.stage_class(self.params, StepOptions(**self.options))
+        return stage.config()
+
+    @classmethod
+    def from_stage(cls, stage: Stage, key: str, index: int) -> StepSpec:
+        return cls(key, index, type(stage), stage.params.model_dump(mode="json"),
+                   stage.options.model_dump(mode="json"))
+
+
+@dataclass
+class Segment:
+    """Steps run together per shard (``local``) or one global step (``global``)."""
+
+    kind: str
+    steps: list[StepSpec] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        return [s.key for s in self.steps]
+
+
+def unique_keys(names: list[str]) -> list[str]:
+    """Output folder per step: the step name, with ``_2``, ``_3`` … when a step appears more than once."""
+    seen: dict[str, int] = {}
+    keys = []
+    for name in names:
+        base = name.rsplit(":", 1)[-1].lower()
+        seen[base] = seen.get(base, 0) + 1
+        keys.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return keys
+
+
+def segments(steps: list[StepSpec]) -> list[Segment]:
+    out: list[Segment] = []
+    for spec in steps:
+        if spec.kind == "global":
+            out.append(Segment("global", [spec]))
+        elif spec.kind == "source" or not out or out[-1].kind == "global":
+            out.append(Segment("local", [spec]))
+        else:
+            out[-1].steps.append(spec)
+    return out
+
+
+def shard_fingerprints(steps: list[StepSpec], inputs: list[InputFile]) -> list[dict[str, str]]:
+    """``fps[i][shard]``: the fingerprint of step ``i``'s output for ``shard``."""
+    current = input_fingerprints(inputs)
+    result = []
+    for spec in steps:
+        config = spec.config()
+        if spec.kind == "global":
+            whole = fingerprint(config, sorted(current.items()))
+            current = {shard: fingerprint(whole, shard) for shard in current}
+        else:
+            current = {shard: fingerprint(config, fp) for shard, fp in current.items()}
+        result.append(dict(current))
+    return result
+
+
+def input_fingerprints(inputs: list[InputFile]) -> dict[str, str]:
+    return {f.shard: fingerprint("input", f.identity()) for f in inputs}
+
+
+def global_fingerprint(spec: StepSpec, upstream: dict[str, str]) -> str:
+    return fingerprint(spec.config(), sorted(upstream.items()))

@@ -1,0 +1,118 @@
+"""Progress while a run goes: per step, shards done/total, documents in/out, docs/s and ETA.
+
+On a terminal it draws rich progress bars; otherwise (nightly job logs, CI) it prints a plain line per step at
+most every ``interval`` seconds and when a step finishes.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+
+@dataclass
+class _StepProgress:
+    total: int
+    done: int = 0
+    skipped: int = 0
+    docs_in: int = 0
+    docs_out: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    last_line: float = 0.0
+    phase: str = ""
+
+    def rate(self) -> float:
+        elapsed = time.perf_counter() - self.started
+        return self.docs_in / elapsed if elapsed > 0 else 0.0
+
+    def eta(self) -> float | None:
+        ran = self.done - self.skipped
+        remaining = self.total - self.done
+        if ran <= 0 or remaining <= 0:
+            return None
+        return (time.perf_counter() - self.started) / ran * remaining
+
+    def line(self, key: str) -> str:
+        eta = self.eta()
+        phase = f" [{self.phase}]" if self.phase else ""
+        return (f"{key}{phase}: shards {self.done}/{self.total} (skipped {self.skipped}) "
+                f"docs {self.docs_in:,} in → {self.docs_out:,} out, {self.rate():,.0f} docs/s"
+                + (f", ETA {_duration(eta)}" if eta is not None else ""))
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class Progress:
+    """Reports step progress to a terminal (rich) or as plain periodic lines."""
+
+    def __init__(self, enabled: bool = True, stream: TextIO | None = None, interval: float = 10.0,
+                 rich: bool | None = None):
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self.steps: dict[str, _StepProgress] = {}
+        use_rich = self.stream.isatty() if rich is None else rich
+        self._rich: Any = None
+        self._task_ids: dict[str, Any] = {}
+        if enabled and use_rich:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
+            self._rich = RichProgress(TextColumn("[bold]{task.fields[key]:<22}"), BarColumn(), MofNCompleteColumn(),
+                                      TextColumn("{task.fields[docs]}"), TimeRemainingColumn(),
+                                      console=Console(file=self.stream), transient=False)
+            self._rich.start()
+
+    def start_step(self, key: str, total: int, skipped: int = 0) -> None:
+        self.steps[key] = _StepProgress(total=total, done=skipped, skipped=skipped)
+        if self._rich is not None:
+            self._task_ids[key] = self._rich.add_task(key, total=total, completed=skipped, key=key, docs="")
+        elif self.enabled and skipped:
+            self._print(f"{key}: {skipped}/{total} shards already done, skipped")
+
+    def phase(self, key: str, phase: str, total: int, done: int) -> None:
+        step = self.steps[key]
+        step.phase = f"{phase} {done}/{total}"
+        self._update(key, force=True)
+
+    def shard_done(self, key: str, stats: dict[str, Any]) -> None:
+        step = self.steps[key]
+        step.done += 1
+        step.docs_in += int(stats.get("docs_in", 0))
+        step.docs_out += int(stats.get("docs_out", 0))
+        self._update(key)
+
+    def finish_step(self, key: str) -> None:
+        step = self.steps[key]
+        step.phase = ""
+        self._update(key, force=True)
+
+    def _update(self, key: str, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        step = self.steps[key]
+        if self._rich is not None:
+            docs = f"{step.docs_in:,} → {step.docs_out:,} docs, {step.rate():,.0f}/s" + (
+                f" [{step.phase}]" if step.phase else "")
+            self._rich.update(self._task_ids[key], completed=step.done, docs=docs)
+            return
+        now = time.perf_counter()
+        if force or now - step.last_line >= self.interval:
+            step.last_line = now
+            self._print(step.line(key))
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+            self._rich = None

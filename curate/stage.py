@@ -1,0 +1,228 @@
+"""The stage contract: what every step of a recipe is.
+
+A step is a class with a recipe key (``name``), typed parameters (a nested pydantic ``Params`` model, whose
+fields and descriptions give the recipe schema, ``curate steps`` and the docs), the columns it needs and adds,
+the resources it wants, and one of three kinds:
+
+* ``map`` — document-local: ``setup()`` once per worker, then ``process(table)`` per record batch, returning the
+  kept rows (columns added) or a :class:`StepOutput` with the removed rows and their reasons.
+* ``source`` — reads one input file (a WARC, WET, JSONL …) and yields batches of documents: ``read(source)``.
+* ``global`` — needs the whole corpus (dedup, packing, mixing): ``phases()`` returns the ordered phases the
+  engine runs with a barrier between them, each phase shard- or partition-granular and resumable.
+
+Stages never see the executor, the output layout or Ray. The engine never knows what a stage does.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate.table import TableLike, from_arrow, to_arrow
+
+REASON_COLUMN = "reason"
+
+
+class Params(BaseModel):
+    """Base of every step's parameters: unknown keys are errors, values are validated and coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepOptions(BaseModel):
+    """Options every step accepts besides its own parameters (engine concerns, not the step's method)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keep_rejected: bool = Field(False, description="write removed documents to OUT/<step>/rejected/ with a reason")
+    cpus: float | None = Field(None, description="CPUs per worker for this step (default: the step's own)")
+    gpus: float | None = Field(None, description="GPUs per worker for this step (default: the step's own)")
+    memory_gb: float | None = Field(None, description="memory per worker in GiB, for the scheduler")
+    concurrency: int | None = Field(None, description="at most this many workers run this step at once")
+    batch_size: int | None = Field(None, description="documents per record batch for this step")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one worker of a step needs; the Ray executor turns these into task/actor resource requests."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+    memory_gb: float | None = None
+    #: load state (a model) once per worker and keep the worker: the Ray executor uses an actor pool.
+    stateful: bool = False
+
+
+@dataclass
+class StepOutput:
+    """What a step returns for one batch: the kept rows, the removed rows (with ``reason``), and counters.
+
+    ``counters`` counts events that are not documents (skipped WARC records by reason, truncated pages …); the
+    engine adds them to the step's stats.
+    """
+
+    kept: pa.Table
+    rejected: pa.Table | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def split(cls, table: pa.Table, reasons: Sequence[str | None] | pa.Array, counters: dict[str, int] | None = None
+              ) -> StepOutput:
+        """Split ``table`` by per-row removal reasons: ``None`` keeps the row, a string removes it for that reason."""
+        reasons_array = reasons if isinstance(reasons, pa.Array | pa.ChunkedArray) else pa.array(reasons, pa.string())
+        removed_mask = pc.is_valid(reasons_array)
+        kept = table.filter(pc.invert(removed_mask))
+        rejected = None
+        if pc.any(removed_mask).as_py():
+            rejected = table.filter(removed_mask).append_column(REASON_COLUMN, reasons_array.filter(removed_mask))
+        return cls(kept, rejected, dict(counters or {}))
+
+    def removed_by_reason(self) -> dict[str, int]:
+        if self.rejected is None or self.rejected.num_rows == 0:
+            return {}
+        counts = pc.value_counts(self.rejected.column(REASON_COLUMN)).to_pylist()
+        return {c["values"]: c["counts"] for c in counts}
+
+
+class SourceFile:
+    """One input file as a source step sees it: its path and a way to open it (local or remote)."""
+
+    def __init__(self, path: str, opener: Callable[[], IO[bytes]], size: int | None = None):
+        self.path = path
+        self.size = size
+        self._opener = opener
+
+    def open(self) -> IO[bytes]:
+        return self._opener()
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> SourceFile:
+        return cls(path, lambda: io.BytesIO(data), len(data))
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a global step. ``over`` says what its units of work are:
+
+    * ``"shards"`` — one unit per input shard; ``run(ctx, shard_name)`` may call ``ctx.emit`` (the last phase
+      must, for every shard) and ``ctx.write_table``/``ctx.write_json`` for later phases.
+    * ``"partitions"`` — ``partitions`` units, ids ``0..partitions-1``; ``run(ctx, partition_id)``.
+    * ``"once"`` — a single unit (a small global reduce); ``run(ctx, None)``.
+
+    ``run`` returns a small JSON-able summary, which later phases read as ``ctx.summaries[phase_name][unit]``.
+    """
+
+    name: str
+    over: Literal["shards", "partitions", "once"]
+    run: Callable[[Any, Any], dict | None]
+    partitions: int = 0
+
+
+class Stage:
+    """Base of every step. Subclasses set ``name``, ``kind``, a nested ``Params`` model and implement the methods
+    of their kind. Call a built step on a ``pyarrow.Table`` or ``polars.DataFrame`` to get the kept documents back
+    in the same type (``map`` steps and ``global`` steps both work in a notebook); ``run_table`` returns the full
+    :class:`StepOutput`.
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[Literal["map", "source", "global"]] = "map"
+    #: one line of help, shown by ``curate steps`` (defaults to the first docstring line)
+    help: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ("text",)
+    adds: ClassVar[tuple[str, ...]] = ()
+    resources: ClassVar[Resources] = Resources()
+    #: bump when the step's behaviour changes, so resumed runs redo its shards
+    version: ClassVar[int] = 1
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params | dict | None = None, options: StepOptions | dict | None = None, **kwargs: Any):
+        if isinstance(params, Params):
+            if kwargs:
+                raise TypeError(f"{self.name}: pass parameters either as a Params object or as keywords, not both")
+            self.params = params
+        else:
+            values = dict(params or {})
+            values.update(kwargs)
+            option_keys = set(StepOptions.model_fields) & set(values)
+            extra_options = {k: values.pop(k) for k in option_keys}
+            self.params = self.Params(**values)
+            options = {**(options.model_dump() if isinstance(options, StepOptions) else options or {}),
+                       **extra_options}
+        self.options = options if isinstance(options, StepOptions) else StepOptions(**(options or {}))
+        self._is_set_up = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Once per worker before the first batch: load models, compile patterns. Default: nothing."""
+
+    def ensure_setup(self) -> None:
+        if not self._is_set_up:
+            self.setup()
+            self._is_set_up = True
+
+    # -- kinds -------------------------------------------------------------------------------------------------
+    def process(self, table: pa.Table) -> pa.Table | StepOutput:
+        """``map`` steps: one record batch in (as a Table), kept rows out, or a StepOutput with removals."""
+        raise NotImplementedError(f"step {self.name!r} is a {self.kind} step and has no process()")
+
+    def read(self, source: SourceFile) -> Iterator[StepOutput | pa.Table]:
+        """``source`` steps: yield batches of documents read from one input file."""
+        raise NotImplementedError(f"step {self.name!r} is a {self.kind} step and has no read()")
+
+    def phases(self) -> list[Phase]:
+        """``global`` steps: the ordered phases."""
+        raise NotImplementedError(f"step {self.name!r} is a {self.kind} step and has no phases()")
+
+    # -- notebook API ------------------------------------------------------------------------------------------
+    def run_table(self, table: TableLike) -> StepOutput:
+        """Run this step on an in-memory table of documents (no files, no cluster) and return kept + removed."""
+        arrow = to_arrow(table)
+        self.ensure_setup()
+        if self.kind == "map":
+            return as_step_output(self.process(arrow))
+        if self.kind == "global":
+            from curate.inmemory import run_global_in_memory
+
+            return run_global_in_memory(self, arrow)
+        raise TypeError(f"step {self.name!r} reads files; call it on a path with curate.read_* instead")
+
+    def __call__(self, table: TableLike) -> TableLike:
+        return from_arrow(self.run_table(table).kept, like=table)
+
+    # -- description -------------------------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """What identifies this step's behaviour (fingerprinted for resume): name, version and parameters."""
+        return {"step": self.name, "version": self.version, "params": self.params.model_dump(mode="json")}
+
+    def effective_resources(self) -> Resources:
+        o = self.options
+        r = self.resources
+        return Resources(cpus=r.cpus if o.cpus is None else o.cpus, gpus=r.gpus if o.gpus is None else o.gpus,
+                         memory_gb=r.memory_gb if o.memory_gb is None else o.memory_gb,
+                         stateful=r.stateful or bool(o.gpus))
+
+    @classmethod
+    def one_line_help(cls) -> str:
+        if cls.help:
+            return cls.help
+        doc = (cls.__doc__ or "").strip()
+        return doc.split("\n\n")[0].replace("\n", " ") if doc else ""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
+        return f"{type(self).__name__}({args})"
+
+
+def as_step_output(result: pa.Table | StepOutput) -> StepOutput:
+    if isinstance(result, StepOutput):
+        return result
+    if isinstance(result, pa.Table):
+        return StepOutput(result)
+    raise TypeError(f"a step must return a pyarrow.Table or a StepOutput, not {type(result).__name__}")

@@ -1,0 +1,170 @@
+"""Storage through ``pyarrow.fs``: local paths and ``s3://`` URIs alike.
+
+Writes are atomic where the store allows: local files are written to a temporary name and renamed; on object
+stores a PUT only becomes visible once complete, so a killed run never leaves a half-written file that looks
+done (the engine only trusts outputs whose ``_done`` marker it wrote afterwards).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any
+
+import pyarrow.fs as pafs
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A filesystem plus a path inside it, made from a user's URI or local path."""
+
+    fs: pafs.FileSystem
+    path: str
+    uri: str
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, pafs.LocalFileSystem)
+
+    def child(self, *parts: str) -> Location:
+        path = "/".join([self.path.rstrip("/"), *parts])
+        uri = "/".join([self.uri.rstrip("/"), *parts])
+        return Location(self.fs, path, uri)
+
+    def exists(self) -> bool:
+        return self.fs.get_file_info(self.path).type != pafs.FileType.NotFound
+
+    def makedirs(self) -> None:
+        if self.is_local:
+            os.makedirs(self.path, exist_ok=True)
+        else:
+            self.fs.create_dir(self.path, recursive=True)
+
+    def open_input(self) -> IO[bytes]:
+        return self.fs.open_input_file(self.path) if self.is_local else self.fs.open_input_stream(self.path)
+
+    def read_bytes(self) -> bytes:
+        with self.fs.open_input_stream(self.path) as f:
+            return f.read()
+
+    def write_bytes(self, data: bytes) -> None:
+        """Write atomically (temporary name + rename locally; a single PUT on object stores)."""
+        if self.is_local:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            tmp = f"{self.path}.tmp-{uuid.uuid4().hex[:8]}"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.path)
+        else:
+            with self.fs.open_output_stream(self.path) as f:
+                f.write(data)
+
+    def read_json(self) -> Any:
+        return json.loads(self.read_bytes())
+
+    def write_json(self, value: Any) -> None:
+        self.write_bytes(json.dumps(value, indent=1, sort_keys=True, default=str).encode())
+
+    def delete(self) -> None:
+        info = self.fs.get_file_info(self.path)
+        if info.type == pafs.FileType.Directory:
+            self.fs.delete_dir(self.path)
+        elif info.type == pafs.FileType.File:
+            self.fs.delete_file(self.path)
+
+    def list_files(self, recursive: bool = False) -> list[pafs.FileInfo]:
+        if not self.exists():
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(self.path, recursive=recursive, allow_not_found=True))
+        return sorted((i for i in infos if i.type == pafs.FileType.File), key=lambda i: i.path)
+
+
+def _s3_filesystem() -> pafs.S3FileSystem:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    kwargs: dict[str, Any] = {}
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        kwargs.update(endpoint_override=host or scheme, scheme=scheme if host else "https")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        kwargs["region"] = region
+    if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.path.exists(os.path.expanduser("~/.aws/credentials")):
+        kwargs["anonymous"] = True  # public buckets such as commoncrawl
+    return pafs.S3FileSystem(**kwargs)
+
+
+def location(uri: str) -> Location:
+    """Resolve a local path or a URI (``s3://bucket/key``, ``file://``) to a :class:`Location`."""
+    uri = str(uri)
+    if uri.startswith("s3://"):
+        return Location(_s3_filesystem(), uri[len("s3://"):].rstrip("/"), uri.rstrip("/"))
+    if "://" in uri and not uri.startswith("file://"):
+        fs, path = pafs.FileSystem.from_uri(uri)
+        return Location(fs, path, uri)
+    path = os.path.abspath(os.path.expanduser(uri[len("file://"):] if uri.startswith("file://") else uri))
+    return Location(pafs.LocalFileSystem(), path, path)
+
+
+def expand(pattern: str) -> list[tuple[Location, int | None, float | None]]:
+    """Files matching a path or glob (``*``, ``**``, ``?``, ``[]``), local or remote, sorted.
+
+    Returns ``(location, size, mtime)`` per file; a plain directory expands to every file below it.
+    """
+    loc = location(pattern)
+    if not _GLOB_CHARS.search(loc.path):
+        info = loc.fs.get_file_info(loc.path)
+        if info.type == pafs.FileType.File:
+            return [(loc, info.size, _mtime(info))]
+        if info.type == pafs.FileType.Directory:
+            return [(_sibling(loc, i.path), i.size, _mtime(i)) for i in loc.list_files(recursive=True)
+                    if not os.path.basename(i.path).startswith((".", "_"))]
+        return []
+    parts = loc.path.split("/")
+    first_glob = next(i for i, p in enumerate(parts) if _GLOB_CHARS.search(p))
+    base = "/".join(parts[:first_glob]) or "/"
+    infos = loc.fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+    regex = _glob_to_regex(loc.path)
+    return [(_sibling(loc, i.path), i.size, _mtime(i)) for i in sorted(infos, key=lambda i: i.path)
+            if i.type == pafs.FileType.File and regex.fullmatch(i.path)]
+
+
+def _sibling(loc: Location, path: str) -> Location:
+    uri = path if loc.is_local else ("s3://" + path if loc.uri.startswith("s3://") else path)
+    return Location(loc.fs, path, uri)
+
+
+def _mtime(info: pafs.FileInfo) -> float | None:
+    return info.mtime.timestamp() if info.mtime is not None else None
+
+
+def _glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """``**`` crosses folders; ``*``, ``?`` and ``[...]`` stay within one (shell globs with globstar)."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return re.compile("".join(out))

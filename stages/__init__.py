@@ -1,0 +1,5 @@
+"""Built-in steps, one module per capability. Importing this package registers them all.
+
+Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` folder is installed as the
+``curate.stages`` subpackage).
+"""

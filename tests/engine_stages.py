@@ -1,0 +1,78 @@
+"""Small real steps used by the engine tests (loaded as plugins: ``engine_stages:ClassName``)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from curate.stage import Params, Phase, Stage, StepOutput
+
+
+class MinLength(Stage):
+    """Drops documents shorter than ``min_chars`` characters; adds ``length``."""
+
+    name = "min_length"
+    adds = ("length",)
+
+    class Params(Params):
+        min_chars: int = Field(20, description="shortest text kept")
+        sleep_per_batch: float = Field(0.0, description="seconds slept per batch (to test kills mid-run)")
+
+    def process(self, table: pa.Table) -> StepOutput:
+        if self.params.sleep_per_batch:
+            time.sleep(self.params.sleep_per_batch)
+        lengths = pc.utf8_length(table.column("text")).cast(pa.int64())
+        table = table.append_column("length", lengths)
+        short = pc.less(lengths, self.params.min_chars)
+        reasons = pc.if_else(short, pa.scalar("too_short"), pa.scalar(None, pa.string()))
+        return StepOutput.split(table, reasons)
+
+
+class Upper(Stage):
+    """Upper-cases the text (a transform: keeps every row)."""
+
+    name = "upper"
+
+    class Params(Params):
+        die_once_marker: str | None = Field(None, description="if set and missing: create it and kill this worker")
+
+    def process(self, table: pa.Table) -> pa.Table:
+        marker = self.params.die_once_marker
+        if marker and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)  # the worker process dies mid-task
+        return table.set_column(table.column_names.index("text"), "text", pc.utf8_upper(table.column("text")))
+
+
+class CountWords(Stage):
+    """A global step: counts words over the whole corpus, then tags each document with its share."""
+
+    name = "count_words"
+    kind = "global"
+    adds = ("word_share",)
+
+    class Params(Params):
+        partitions: int = 2
+
+    def phases(self) -> list[Phase]:
+        return [Phase("count", "shards", self._count), Phase("total", "once", self._total),
+                Phase("tag", "shards", self._tag)]
+
+    def _count(self, ctx, shard):
+        table = ctx.read_input(shard, ["text"])
+        words = pc.sum(pc.list_value_length(pc.utf8_split_whitespace(table.column("text")))).as_py() or 0
+        return {"words": int(words)}
+
+    def _total(self, ctx, _):
+        return {"total": sum(s["words"] for s in ctx.summaries["count"].values())}
+
+    def _tag(self, ctx, shard):
+        total = ctx.summaries["total"][None]["total"]
+        for batch in [ctx.read_input(shard)]:
+            words = pc.list_value_length(pc.utf8_split_whitespace(batch.column("text"))).cast(pa.float64())
+            ctx.emit(shard, batch.append_column("word_share", pc.divide(words, float(max(total, 1)))))
+        return None
