@@ -1,0 +1,176 @@
+"""The ``curate`` command line: run, validate, steps, report, inspect, train-classifier."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any
+
+from curate.errors import CurateError
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from curate.pipeline import run_recipe
+    from curate.progress import Progress
+    from curate.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe, args.set)
+    progress = Progress(enabled=not args.quiet)
+    try:
+        result = run_recipe(recipe, output=args.output, executor=args.executor, address=args.address,
+                            progress=progress)
+    finally:
+        progress.close()
+    if not args.quiet:
+        print_summary(result)
+    return 0
+
+
+def print_summary(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"curate: {result.out}", title_justify="left")
+    for column, justify in (("step", "left"), ("docs in", "right"), ("docs out", "right"), ("kept", "right"),
+                            ("top removal reasons", "left"), ("CPU s", "right"), ("docs/s", "right")):
+        table.add_column(column, justify=justify)
+    for step in result.steps:
+        s = step["stats"]
+        reasons = sorted(s["removed"].items(), key=lambda kv: -kv[1])[:3]
+        kept = f"{s['docs_out'] / s['docs_in']:.1%}" if s["docs_in"] else "-"
+        rate = f"{s['docs_in'] / s['wall_seconds']:,.0f}" if s["wall_seconds"] else "-"
+        table.add_row(step["key"], f"{s['docs_in']:,}", f"{s['docs_out']:,}", kept,
+                      ", ".join(f"{r} {n:,}" for r, n in reasons), f"{s['cpu_seconds']:.1f}", rate)
+    console = _console()
+    console.print(table)
+    console.print(f"{result.wall_seconds:.1f} s wall, {result.resumed_shards} shard-steps resumed from an earlier run; "
+                  f"stats: {result.out}/_stats.json")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from curate.pipeline import check_inputs, plan_steps
+    from curate.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe, args.set)
+    inputs = check_inputs(recipe)
+    specs = plan_steps(recipe)
+    console = _console()
+    console.print(f"[green]ok[/green] {args.recipe}: {len(specs)} steps over {len(inputs)} input files → "
+                  f"{recipe.output}")
+    for spec in specs:
+        console.print(f"  {spec.index + 1}. {spec.key} ({spec.kind}) {spec.params}")
+    return 0
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from curate.registry import all_steps
+    from curate.stage import StepOptions
+
+    console = _console()
+    steps = all_steps()
+    if args.name:
+        if args.name not in steps:
+            raise CurateError(f"no step called {args.name!r}; `curate steps` lists them")
+        steps = {args.name: steps[args.name]}
+    for name, cls in steps.items():
+        if not args.name:
+            console.print(f"[bold]{name}[/bold] ({cls.kind}) — {cls.one_line_help()}")
+            params = ", ".join(f"{k}={_default(f)}" for k, f in cls.Params.model_fields.items())
+            console.print(f"    {params}" if params else "    (no parameters)")
+            continue
+        console.print(f"[bold]{name}[/bold] ({cls.kind}): {cls.one_line_help()}")
+        table = Table(show_header=True)
+        for column in ("parameter", "type", "default", "help"):
+            table.add_column(column)
+        for key, field in cls.Params.model_fields.items():
+            table.add_row(key, _type_name(field.annotation), _default(field), field.description or "")
+        for key, field in StepOptions.model_fields.items():
+            table.add_row(f"[dim]{key}[/dim]", _type_name(field.annotation), _default(field), field.description or "")
+        console.print(table)
+    return 0
+
+
+def _default(field: Any) -> str:
+    if field.is_required():
+        return "(required)"
+    value = field.default_factory() if field.default_factory is not None else field.default
+    return repr(value)
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def _delegate(module: str, function: str, argv: list[str]) -> int:
+    try:
+        entry = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        raise CurateError(f"this command is not available in this installation ({exc})") from exc
+    return int(entry(argv) or 0)
+
+
+DELEGATED = {
+    "report": ("curate.report", "main", "write OUT/_report/index.html for a run's output folder"),
+    "inspect": ("curate.inspect", "main", "print documents of OUT/STEP (or its rejected/) with their columns"),
+    "train-classifier": ("curate.classifiers.train", "main", "train a fastText or embedding-head classifier"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="curate", description="Common Crawl WARC files to pretraining corpora.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a recipe (resumes whatever an earlier run of it left)")
+    run.add_argument("recipe", help="recipe YAML file")
+    run.add_argument("--output", "-o", help="output folder or s3:// prefix (overrides the recipe's `output`)")
+    run.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray instance)")
+    run.add_argument("--executor", choices=["ray", "local"], help="ray (default) or local (in-process, no Ray)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a recipe field, e.g. --set input.paths=/data/x.warc.gz "
+                          "--set steps.language_id.min_score=0.7")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress or summary output")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a recipe and its inputs without running it")
+    validate.add_argument("recipe")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate.set_defaults(func=cmd_validate)
+
+    steps = sub.add_parser("steps", help="list every step with its parameters and defaults")
+    steps.add_argument("name", nargs="?", help="show one step in detail")
+    steps.set_defaults(func=cmd_steps)
+
+    for name, (_, _, help_text) in DELEGATED.items():
+        delegated = sub.add_parser(name, help=help_text, add_help=False)
+        delegated.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in DELEGATED:
+            module, function, _ = DELEGATED[argv[0]]
+            return _delegate(module, function, argv[1:])
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except CurateError as exc:
+        from rich.text import Text
+
+        _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        _console(stderr=True).print("interrupted: rerun the same command to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Running a validated recipe: discover inputs, plan steps, pick the executor, run, write stats and report."""
+
+from __future__ import annotations
+
+from curate.errors import RecipeError
+from curate.executors.base import make_executor
+from curate.io import discover_inputs
+from curate.plan import StepSpec, unique_keys
+from curate.progress import Progress
+from curate.recipe import Recipe, resolve_output
+from curate.runner import RunResult, run_steps
+
+
+def plan_steps(recipe: Recipe) -> list[StepSpec]:
+    keys = unique_keys([entry.stage.name or entry.name for entry in recipe.steps])
+    return [StepSpec.from_stage(entry.stage, key, i) for i, (entry, key) in enumerate(zip(recipe.steps, keys))]
+
+
+def check_inputs(recipe: Recipe) -> list:
+    inputs = discover_inputs(recipe.input_paths)
+    if not inputs:
+        raise RecipeError(f"{recipe.source}: input.paths matched no files: {recipe.input_paths} "
+                          "(relative paths are taken from the current directory)")
+    first = recipe.steps[0].stage
+    formats = {f.format for f in inputs}
+    if first.kind != "source" and formats - {"parquet", "jsonl"}:
+        odd = [f.uri for f in inputs if f.format not in ("parquet", "jsonl")][:3]
+        raise RecipeError(f"{recipe.source}: input files such as {odd} are not Parquet/JSONL, and the first step "
+                          f"{recipe.steps[0].name!r} does not read them; start the recipe with a reader such as "
+                          "`warc_extract` for WARC/WET/ARC files")
+    return inputs
+
+
+def run_recipe(recipe: Recipe, output: str | None = None, executor: str | None = None, address: str | None = None,
+               progress: Progress | None = None) -> RunResult:
+    """Run ``recipe`` to completion (resuming whatever an earlier run left) and return its stats."""
+    out = resolve_output(recipe, output)
+    inputs = check_inputs(recipe)
+    specs = plan_steps(recipe)
+    execution = recipe.execution
+    runner = make_executor(executor or execution.executor, address=address or execution.address,
+                           **({"num_cpus": execution.num_cpus, "max_retries": execution.max_retries}
+                              if (executor or execution.executor) == "ray" else {}))
+    try:
+        result = run_steps(specs, inputs, out, runner, progress, execution.batch_size,
+                           recipe={"name": recipe.name, "source": recipe.source, "content": recipe.raw})
+    finally:
+        runner.close()
+    if execution.report:
+        _write_report(out)
+    return result
+
+
+def _write_report(out: str) -> None:
+    try:
+        from curate.report import build_report
+    except ImportError:
+        return
+    build_report(out)

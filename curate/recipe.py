@@ -1,0 +1,296 @@
+"""Recipes: YAML files naming the input, the ordered steps with their parameters, the output, and how to execute.
+
+A recipe is validated completely before any work starts: an unknown step, an unknown parameter or a value of the
+wrong type is a :class:`RecipeError` naming the file, the line, the field and what is allowed. ``--set`` overrides
+(``input.paths=/data/x.warc.gz``, ``steps.language_id.min_score=0.7``, ``execution.executor=local``) are applied
+to the YAML before validation, so they are checked the same way.
+
+Relative paths are taken relative to the directory ``curate run`` is started in.
+
+Schema::
+
+    name: my-corpus                      # required
+    description: free text               # optional
+    input:                               # a path/glob, a list of them, or {paths: [...]}
+      paths: ["data/*.warc.gz", "s3://bucket/prefix/*.parquet"]
+    output: out/my-corpus                # local folder or s3:// prefix
+    steps:                               # ordered; each item is {step_name: {param: value, ...}}
+      - warc_extract: {}
+      - language_id: {keep: [en], min_score: 0.65, keep_rejected: true, cpus: 1}
+      - my_package.filters:MyFilter: {threshold: 3}     # explicit plugin: module:Class
+    execution:
+      executor: ray                      # ray | local
+      address: null                      # Ray cluster address; default: RAY_ADDRESS or a local instance
+      batch_size: 2000                   # documents per record batch
+      num_cpus: null                     # CPUs for a local Ray instance (default: all)
+      report: true                       # write OUT/_report/index.html at the end
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curate.errors import RecipeError
+from curate.registry import all_steps, resolve
+from curate.stage import Stage, StepOptions
+
+
+class InputSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(description="files, folders or globs, local or s3://")
+
+
+class ExecutionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    executor: Literal["ray", "local"] = Field("ray", description="ray (default) or local (in-process)")
+    address: str | None = Field(None, description="Ray cluster address (default: RAY_ADDRESS, else local Ray)")
+    batch_size: int = Field(2000, gt=0, description="documents per record batch")
+    num_cpus: int | None = Field(None, gt=0, description="CPUs for a local Ray instance")
+    max_retries: int = Field(3, ge=0, description="retries of a unit of work whose worker died")
+    report: bool = Field(True, description="write OUT/_report/index.html at the end of the run")
+
+
+class _RecipeModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    input: InputSpec
+    output: str
+    steps: list[Any] = Field(min_length=1)
+    execution: ExecutionSpec = ExecutionSpec()
+
+
+@dataclass
+class StepEntry:
+    """One validated step of a recipe: the built stage and where it was written."""
+
+    name: str
+    stage: Stage
+    line: int | None
+
+
+@dataclass
+class Recipe:
+    """A validated recipe. ``raw`` is the (overridden) YAML content, stored with the run's stats."""
+
+    name: str
+    description: str
+    input_paths: list[str]
+    output: str
+    steps: list[StepEntry]
+    execution: ExecutionSpec
+    source: str = "<recipe>"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# YAML with line numbers
+
+
+def _positions(node: yaml.Node | None, path: tuple = ()) -> dict[tuple, int]:
+    """Map every key path in a YAML node tree to its 1-based line."""
+    out: dict[tuple, int] = {}
+    if node is None:
+        return out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, key_node.value)
+            out.update(_positions(value_node, child))
+            out[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out.update(_positions(item, (*path, i)))
+    return out
+
+
+def _line_of(positions: dict[tuple, int], path: tuple) -> int | None:
+    while path:
+        if path in positions:
+            return positions[path]
+        path = path[:-1]
+    return positions.get(())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# overrides
+
+
+def apply_override(raw: dict[str, Any], assignment: str) -> None:
+    """Apply one ``key.path=value`` override (value parsed as YAML) to the raw recipe mapping.
+
+    ``steps.<name>.<param>`` addresses the first step called ``<name>``; ``steps.<index>.<param>`` a step by
+    position. ``input.paths=x`` (or ``input=x``) accepts a single path."""
+    if "=" not in assignment:
+        raise RecipeError(f"--set {assignment!r}: expected KEY=VALUE, e.g. --set input.paths=/data/x.warc.gz")
+    key, _, text = assignment.partition("=")
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        value = text
+    parts = key.strip().split(".")
+    if parts[0] == "input" and (len(parts) == 1 or parts[1:] == ["paths"]):
+        raw["input"] = {"paths": value if isinstance(value, list) else [str(value)]}
+        return
+    if parts[0] == "steps":
+        if len(parts) < 3:
+            raise RecipeError(f"--set {assignment!r}: name a step and a parameter: steps.language_id.min_score=0.7")
+        target = _step_params(raw.get("steps") or [], parts[1], assignment)
+        parts = parts[2:]
+    else:
+        target = raw
+    for part in parts[:-1]:
+        if not isinstance(target.get(part), dict):
+            target[part] = {}
+        target = target[part]
+    target[parts[-1]] = value
+
+
+def _step_params(steps: list[Any], selector: str, assignment: str) -> dict[str, Any]:
+    for i, item in enumerate(steps):
+        if not isinstance(item, dict) or len(item) != 1:
+            continue
+        name = next(iter(item))
+        if selector == name or selector == str(i):
+            if item[name] is None:
+                item[name] = {}
+            return item[name]
+    names = [next(iter(s)) for s in steps if isinstance(s, dict) and s]
+    raise RecipeError(f"--set {assignment!r}: the recipe has no step {selector!r}; its steps are {names}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# loading
+
+
+def load_recipe(path: str, overrides: list[str] | None = None) -> Recipe:
+    """Read, override and validate a recipe file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path}: {exc.strerror or exc}") from exc
+    return parse_recipe(text, path, overrides)
+
+
+def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | None = None) -> Recipe:
+    try:
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise RecipeError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{source}: a recipe is a mapping with name, input, output and steps")
+    positions = _positions(node)
+    if isinstance(raw.get("input"), str | list):
+        paths = raw["input"]
+        raw["input"] = {"paths": paths if isinstance(paths, list) else [paths]}
+    for assignment in overrides or []:
+        apply_override(raw, assignment)
+    return validate_recipe(raw, source, positions)
+
+
+def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: dict[tuple, int] | None = None
+                    ) -> Recipe:
+    positions = positions or {}
+    try:
+        model = _RecipeModel.model_validate(raw)
+    except ValidationError as exc:
+        raise RecipeError(_format_errors(exc, source, positions, ())) from None
+    steps = [_validate_step(item, i, source, positions) for i, item in enumerate(model.steps)]
+    _check_order(steps, source)
+    return Recipe(model.name, model.description, list(model.input.paths), model.output, steps, model.execution,
+                  source, raw)
+
+
+def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, int]) -> StepEntry:
+    path = ("steps", index)
+    line = _line_of(positions, path)
+    if isinstance(item, str):
+        item = {item: {}}
+    if not isinstance(item, dict) or len(item) != 1:
+        raise RecipeError(f"{source}:{line}: steps[{index}]: each step is a mapping of one step name to its "
+                          f"parameters, e.g. `- language_id: {{keep: [en]}}`; got {item!r}")
+    name, params = next(iter(item.items()))
+    params = params or {}
+    if not isinstance(params, dict):
+        raise RecipeError(f"{source}:{line}: steps[{index}].{name}: parameters must be a mapping, got {params!r}")
+    try:
+        stage_class = resolve(name)
+    except KeyError as exc:
+        if ":" in name:
+            raise RecipeError(f"{source}:{line}: steps[{index}]: {exc.args[0]}") from None
+        known = ", ".join(all_steps())
+        hint = _closest(name, list(all_steps()))
+        raise RecipeError(f"{source}:{line}: steps[{index}]: unknown step {name!r}"
+                          + (f" (did you mean {hint!r}?)" if hint else "")
+                          + f". Known steps: {known}. Plugins: `package.module:ClassName`.") from None
+    option_keys = set(StepOptions.model_fields)
+    options = {k: v for k, v in params.items() if k in option_keys}
+    own = {k: v for k, v in params.items() if k not in option_keys}
+    try:
+        stage = stage_class(own, StepOptions(**options))
+    except ValidationError as exc:
+        allowed = sorted(stage_class.Params.model_fields) + sorted(option_keys)
+        raise RecipeError(_format_errors(exc, source, positions, (*path, name), step=name, allowed=allowed)
+                          ) from None
+    return StepEntry(name, stage, line)
+
+
+def _check_order(steps: list[StepEntry], source: str) -> None:
+    for i, entry in enumerate(steps):
+        if entry.stage.kind == "source" and i > 0:
+            raise RecipeError(f"{source}:{entry.line}: steps[{i}]: {entry.name!r} reads input files, so it must be "
+                              "the first step")
+
+
+def _format_errors(exc: ValidationError, source: str, positions: dict[tuple, int], prefix: tuple,
+                   step: str | None = None, allowed: list[str] | None = None) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field_path = ".".join(str(p) for p in (*prefix[:1], *(f"[{p}]" if isinstance(p, int) else p
+                                                               for p in prefix[1:]), *loc)).replace(".[", "[")
+        line = _line_of(positions, (*prefix, *loc))
+        where = f"{source}:{line}" if line else source
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = f"unknown parameter {loc[-1]!r}"
+            if allowed:
+                hint = _closest(str(loc[-1]), allowed)
+                message += (f" (did you mean {hint!r}?)" if hint else "") + f"; {step} accepts: {', '.join(allowed)}"
+        elif err["type"] == "missing":
+            message = f"required field {loc[-1]!r} is missing"
+        else:
+            message += f" (got {err.get('input')!r})"
+        lines.append(f"{where}: {field_path}: {message}")
+    return "\n".join(lines)
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def recipe_from_steps(name: str, input_paths: list[str], output: str, stages: list[Stage],
+                      execution: ExecutionSpec | None = None) -> Recipe:
+    """A recipe built in Python (notebooks, benches) from step objects."""
+    return Recipe(name, "", input_paths, output, [StepEntry(s.name, s, None) for s in stages],
+                  execution or ExecutionSpec(), "<python>", {})
+
+
+def resolve_output(recipe: Recipe, output: str | None) -> str:
+    out = output or recipe.output
+    return out if "://" in out else os.path.abspath(out)
