@@ -416,6 +416,7 @@ def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor
     progress = progress or Progress(enabled=False)
     layout = Layout(out)
     layout.root().makedirs()
+    _remove_stale_temporaries(layout, specs)
     fps = shard_fingerprints(specs, inputs)
     shards = [f.shard for f in inputs]
     input_files = {f.shard: f for f in inputs}
@@ -433,6 +434,17 @@ def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor
         "run": {"started": started, "finished": _now(), "wall_seconds": result.wall_seconds,
                 "executor": executor.name, "resumed_shards": resumed, "shards": len(shards)}})
     return result
+
+
+def _remove_stale_temporaries(layout: Layout, specs: list[StepSpec]) -> None:
+    """Delete half-written files a killed run left (local only: object stores never show partial uploads)."""
+    root = layout.root()
+    if not root.is_local:
+        return
+    for spec in specs:
+        for info in root.child(spec.key).list_files(recursive=True):
+            if ".tmp-" in info.path.rsplit("/", 1)[-1]:
+                root.fs.delete_file(info.path)
 
 
 def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[str, str]],

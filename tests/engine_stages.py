@@ -39,13 +39,17 @@ class Upper(Stage):
 
     class Params(Params):
         die_once_marker: str | None = Field(None, description="if set and missing: create it and kill this worker")
+        suffix: str = Field("", description="appended to every text")
 
     def process(self, table: pa.Table) -> pa.Table:
         marker = self.params.die_once_marker
         if marker and not os.path.exists(marker):
             open(marker, "w").close()
             os._exit(1)  # the worker process dies mid-task
-        return table.set_column(table.column_names.index("text"), "text", pc.utf8_upper(table.column("text")))
+        text = pc.utf8_upper(table.column("text"))
+        if self.params.suffix:
+            text = pc.binary_join_element_wise(text, pa.scalar(self.params.suffix), "")
+        return table.set_column(table.column_names.index("text"), "text", text)
 
 
 class CountWords(Stage):

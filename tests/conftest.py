@@ -1,0 +1,57 @@
+"""Shared fixtures: the real data folder (../shared/data), a session-wide local Ray instance, input shards."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or a skip when that folder is absent (a user's fresh clone has none)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared/data not found ({path}): real-data tests run in CI, where it sits beside the repo")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ray_instance():
+    """One local Ray instance for every Ray test of the session (starting Ray costs seconds)."""
+    import sys
+
+    import ray
+
+    if not ray.is_initialized():
+        path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}})
+    yield ray
+    ray.shutdown()
+
+
+def write_shards(folder: Path, shards: int = 4, docs: int = 50, seed: int = 0) -> list[Path]:
+    """Small Parquet input shards of documents with varied lengths (some below 20 characters)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for s in range(shards):
+        texts = [" ".join(f"w{(seed + s * 7 + i * 3 + j) % 97}" for j in range((i * 5 + s) % 23)) for i in range(docs)]
+        table = pa.table({"id": [f"s{s}-{i}" for i in range(docs)], "text": texts,
+                          "url": [f"https://example.org/{s}/{i}" for i in range(docs)]})
+        path = folder / f"part-{s:03d}.parquet"
+        pq.write_table(table, path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def input_shards(tmp_path: Path) -> Path:
+    write_shards(tmp_path / "in")
+    return tmp_path / "in"

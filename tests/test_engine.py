@@ -1,0 +1,180 @@
+"""Engine behaviour: shard-granular resume after SIGKILL, config changes, local == Ray, worker death on Ray,
+kept rejections, streaming batches, merged stats, the notebook API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import REPO, write_shards
+from engine_stages import CountWords, MinLength, Upper
+
+import curate
+from curate.pipeline import run_recipe
+from curate.recipe import parse_recipe
+
+RECIPE = """\
+name: engine-test
+input: {paths: ["%(input)s/*.parquet"]}
+output: %(output)s
+steps:
+  - engine_stages:MinLength: {min_chars: 20, keep_rejected: true, sleep_per_batch: %(sleep)s}
+  - engine_stages:Upper: {suffix: "%(suffix)s"}
+  - engine_stages:CountWords: {}
+execution: {executor: local, batch_size: %(batch)s}
+"""
+
+
+def make_recipe(tmp_path: Path, input_dir: Path, output: Path, sleep: float = 0.0, suffix: str = "",
+                batch: int = 1000) -> Path:
+    path = tmp_path / f"recipe-{output.name}.yaml"
+    path.write_text(RECIPE % {"input": input_dir, "output": output, "sleep": sleep, "suffix": suffix, "batch": batch})
+    return path
+
+
+def run(path: Path, *overrides: str):
+    from curate.recipe import load_recipe
+
+    return run_recipe(load_recipe(str(path), list(overrides)))
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every Parquet file of a run, by relative path (markers and stats hold timings, so they are left out)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet")) if "_work" not in p.parts}
+
+
+def markers(out: Path, step: str) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted((out / step / "_done").glob("*.json"))}
+
+
+def test_run_writes_shards_markers_rejected_and_stats(tmp_path, input_shards):
+    result = run(make_recipe(tmp_path, input_shards, tmp_path / "out"))
+    out = tmp_path / "out"
+    stats = json.loads((out / "_stats.json").read_text())
+    assert [s["key"] for s in stats["steps"]] == ["min_length", "upper", "count_words"]
+    first = stats["steps"][0]["stats"]
+    rejected = pa.concat_tables([pq.read_table(p) for p in (out / "min_length" / "rejected").glob("*.parquet")])
+    kept = curate.read_parquet(str(out / "min_length"))
+    assert first["docs_in"] == 200 == kept.num_rows + rejected.num_rows
+    assert first["removed"] == {"too_short": rejected.num_rows} and rejected.num_rows > 0
+    assert set(rejected.column("reason").to_pylist()) == {"too_short"}
+    assert first["bytes_in"] > first["bytes_out"] > 0 and first["cpu_seconds"] >= 0
+    assert stats["steps"][2]["stats"]["docs_out"] == kept.num_rows
+    final = curate.read_parquet(str(out / "count_words"))
+    assert all(t == t.upper() for t in final.column("text").to_pylist())
+    assert abs(sum(final.column("word_share").to_pylist()) - 1.0) < 1e-9
+    assert set(markers(out, "upper")) == {f"part-{i:03d}" for i in range(4)}
+    assert result.resumed_shards == 0
+    assert run(make_recipe(tmp_path, input_shards, tmp_path / "out")).resumed_shards == 8  # all skipped
+
+
+def test_changing_a_step_redoes_it_and_later_steps_only(tmp_path, input_shards):
+    path = make_recipe(tmp_path, input_shards, tmp_path / "out")
+    run(path)
+    before = {step: markers(tmp_path / "out", step) for step in ("min_length", "upper", "count_words")}
+    run(path, "steps.engine_stages:Upper.suffix=!!")
+    after = {step: markers(tmp_path / "out", step) for step in ("min_length", "upper", "count_words")}
+    assert after["min_length"] == before["min_length"]  # untouched, not even rewritten
+    for step in ("upper", "count_words"):
+        assert all(after[step][s]["fingerprint"] != before[step][s]["fingerprint"] for s in before[step])
+    texts = curate.read_parquet(str(tmp_path / "out" / "count_words")).column("text").to_pylist()
+    assert texts and all(t.endswith("!!") for t in texts)
+
+
+def test_resume_after_sigkill_redoes_only_unfinished_shards(tmp_path):
+    input_dir = tmp_path / "in"
+    write_shards(input_dir, shards=12, docs=30)
+    reference = tmp_path / "reference"
+    run(make_recipe(tmp_path, input_dir, reference))
+
+    out = tmp_path / "killed"
+    path = make_recipe(tmp_path, input_dir, out, sleep=0.4)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "curate.cli", "run", str(path), "-q"], env=env, cwd=tmp_path)
+    deadline = time.time() + 60
+    while len(list((out / "upper" / "_done").glob("*.json"))) < 4 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = markers(out, "upper")
+    assert 4 <= len(done_before) < 12, "the kill should land midway through the first segment"
+    assert not (out / "count_words" / "_done").exists()
+
+    result = run(path)
+    assert result.resumed_shards == len(done_before)  # finished shards were skipped, not redone
+    assert {s: m for s, m in markers(out, "upper").items() if s in done_before} == done_before
+    assert outputs(out) == outputs(reference)  # byte for byte what an uninterrupted run writes
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+
+
+def test_local_and_ray_executors_give_identical_output(tmp_path, input_shards, ray_instance):
+    path = make_recipe(tmp_path, input_shards, tmp_path / "local")
+    run(path)
+    run(path, "execution.executor=ray", f"output={tmp_path / 'ray'}")
+    local, on_ray = outputs(tmp_path / "local"), outputs(tmp_path / "ray")
+    assert local and local == on_ray
+    local_stats = json.loads((tmp_path / "local" / "_stats.json").read_text())
+    ray_stats = json.loads((tmp_path / "ray" / "_stats.json").read_text())
+    assert ray_stats["run"]["executor"] == "ray"
+    for a, b in zip(local_stats["steps"], ray_stats["steps"]):
+        assert (a["stats"]["docs_in"], a["stats"]["docs_out"], a["stats"]["removed"]) == (
+            b["stats"]["docs_in"], b["stats"]["docs_out"], b["stats"]["removed"])
+
+
+def test_ray_retries_a_task_whose_worker_died(tmp_path, input_shards, ray_instance):
+    reference = tmp_path / "reference"
+    run(make_recipe(tmp_path, input_shards, reference))
+    marker = tmp_path / "worker-died-once"
+    path = make_recipe(tmp_path, input_shards, tmp_path / "ray")
+    run(path, "execution.executor=ray", f"steps.engine_stages:Upper.die_once_marker={marker}")
+    assert marker.exists()  # a worker process really exited mid-task
+    assert outputs(tmp_path / "ray") == {k: v for k, v in outputs(reference).items()}
+
+
+def test_shards_stream_in_batches(tmp_path):
+    write_shards(tmp_path / "in", shards=1, docs=2500)
+    run(make_recipe(tmp_path, tmp_path / "in", tmp_path / "out", batch=300))
+    shard = pq.ParquetFile(tmp_path / "out" / "upper" / "part-000.parquet")
+    assert shard.metadata.num_row_groups > 1
+    assert max(shard.metadata.row_group(i).num_rows for i in range(shard.metadata.num_row_groups)) <= 300
+
+
+def test_notebook_api_takes_arrow_or_polars_and_returns_the_same_type():
+    docs = pa.table({"id": ["a", "b", "c"], "text": ["tiny", "a text long enough to keep", "another long text here"]})
+    kept = MinLength(min_chars=10)(docs)
+    assert isinstance(kept, pa.Table) and kept.column("id").to_pylist() == ["b", "c"]
+    frame = Upper()(pl.from_arrow(docs))
+    assert isinstance(frame, pl.DataFrame) and frame["text"][0] == "TINY"
+    output = MinLength(min_chars=10).run_table(docs)
+    assert output.rejected.column("reason").to_pylist() == ["too_short"]
+    shares = CountWords()(pl.from_arrow(docs))["word_share"].to_list()
+    assert isinstance(shares, list) and abs(sum(shares) - 1) < 1e-9
+
+
+def test_cli_errors_are_actionable(tmp_path, input_shards):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RECIPE.replace("min_chars: 20", "min_chars: lots") % {
+        "input": input_shards, "output": tmp_path / "o", "sleep": 0, "suffix": "", "batch": 10})
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(bad)], env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 2
+    assert f"{bad}:5: steps[0].engine_stages:MinLength.min_chars" in proc.stderr.replace("\n", "")
+    assert not (tmp_path / "o").exists()  # nothing ran
+
+
+def test_warc_input_without_a_reader_is_refused(tmp_path):
+    (tmp_path / "a.warc.gz").write_bytes(b"")
+    recipe = parse_recipe(RECIPE % {"input": tmp_path, "output": tmp_path / "o", "sleep": 0, "suffix": "",
+                                    "batch": 10}, "r.yaml", [f"input.paths={tmp_path}/a.warc.gz"])
+    with pytest.raises(Exception, match="start the recipe with a reader such as `warc_extract`"):
+        run_recipe(recipe)
