@@ -3,3 +3,5 @@
 Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` folder is installed as the
 ``curate.stages`` subpackage).
 """
+from curate.stages.pack import Pack  # noqa: E402,F401
+from curate.stages.tokenize import Tokenize  # noqa: E402,F401
