@@ -90,7 +90,7 @@ def iter_table_file(uri: str, batch_size: int, columns: list[str] | None = None)
     loc = location(uri)
     fmt = file_format(uri)
     if fmt == "parquet":
-        with loc.open_input() as f:
+        with loc.fs.open_input_file(loc.path) as f:  # random access (ranged GETs on object stores)
             parquet = pq.ParquetFile(f)
             for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
                 yield pa.Table.from_batches([batch])
