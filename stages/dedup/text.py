@@ -1,0 +1,199 @@
+"""Text normalisation and word hashing for deduplication, vectorised over Arrow string arrays.
+
+The normalisation is FineWeb's (datatrove ``simplify_text``): lowercase, digit runs (with an optional decimal
+part) to ``0``, punctuation and symbols to spaces, diacritics stripped (NFD, drop non-spacing marks), whitespace
+collapsed. Regular expressions only run where they must: the diacritic and non-ASCII punctuation passes touch the
+non-ASCII documents only, and word splitting plus hashing happen on the raw UTF-8 bytes with numpy (an ASCII
+separator table), so no Python code runs per word or per document.
+
+Words are hashed with a 64-bit polynomial hash of their bytes (prefix sums of ``byte * P^-i`` modulo 2^64) and a
+splitmix64 finaliser. Everything here is pure arithmetic on fixed constants: the same text hashes to the same value
+on every machine and every numpy version, which a persistent dedup index needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: bump when the normalisation or the hashing changes (stored in persistent indexes, which then refuse to mix)
+HASH_VERSION = 1
+
+_U64 = np.uint64
+_MASK64 = (1 << 64) - 1
+_P = 0x100000001B3 * 2 + 1  # odd multiplier (FNV prime, made odd): invertible modulo 2^64
+_P_INV = pow(_P, -1, 1 << 64)
+_NUMBERS = r"\p{Nd}+([.,،٫⎖⎗⎘]\p{Nd}+)?"
+#: non-ASCII characters that are neither letters, numbers nor marks: punctuation, symbols, separators, controls
+_NON_ASCII_SEPARATORS = r"[^\p{L}\p{N}\p{M}\x00-\x7f]+"
+
+# ASCII bytes that separate words: everything but [0-9a-z] (text is lowercased first; bytes >= 0x80 are word bytes
+# because non-ASCII separators were already replaced by spaces).
+_SEPARATOR = np.ones(256, dtype=bool)
+_SEPARATOR[ord("0"):ord("9") + 1] = False
+_SEPARATOR[ord("a"):ord("z") + 1] = False
+_SEPARATOR[ord("A"):ord("Z") + 1] = False
+_SEPARATOR[0x80:] = False
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser (a bijection on uint64 with full avalanche), vectorised; returns a new array."""
+    x = x ^ (x >> _U64(30))
+    x *= _U64(0xBF58476D1CE4E5B9)
+    x ^= x >> _U64(27)
+    x *= _U64(0x94D049BB133111EB)
+    x ^= x >> _U64(31)
+    return x
+
+
+def splitmix_sequence(seed: int, n: int) -> list[int]:
+    """``n`` pseudo-random 64-bit integers from ``seed`` (pure Python: stable across numpy versions)."""
+    out, state = [], seed & _MASK64
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & _MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """FineWeb normalisation of a string array, except that separators are left for :func:`word_hashes` to drop.
+
+    Returns lowercased text with digit runs replaced by ``0``; non-ASCII documents also lose diacritics and have
+    their non-ASCII punctuation/symbols replaced by spaces. ASCII punctuation stays (it is a separator byte).
+    """
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    texts = pc.fill_null(texts.cast(pa.large_string()), "")
+    lowered = pc.replace_substring_regex(pc.utf8_lower(texts), _NUMBERS, "0")
+    non_ascii = pc.invert(pc.string_is_ascii(lowered))
+    if not pc.any(non_ascii).as_py():
+        return lowered
+    idx = pc.indices_nonzero(non_ascii)
+    subset = pc.take(lowered, idx)
+    subset = pc.utf8_normalize(subset, "NFD")
+    subset = pc.replace_substring_regex(subset, r"\p{Mn}+", "")
+    subset = pc.replace_substring_regex(subset, _NON_ASCII_SEPARATORS, " ")
+    return pc.replace_with_mask(lowered, non_ascii, subset.cast(lowered.type))
+
+
+def normalized_text(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The fully normalised text (words joined by single spaces), e.g. for exact dedup keys."""
+    normed = normalize(texts)
+    return pc.utf8_trim(pc.replace_substring_regex(normed, r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+", " "), " ")
+
+
+def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, offsets) of a large_string array as numpy, offsets rebased to start at 0."""
+    arr = arr.cast(pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    data = data[offsets[0]: offsets[-1]]
+    return data, offsets - offsets[0]
+
+
+class _Powers:
+    """Cached P^i and P^-i modulo 2^64 for i < n (grown on demand)."""
+
+    pow: np.ndarray = np.ones(1, _U64)
+    inv: np.ndarray = np.ones(1, _U64)
+
+    @classmethod
+    def get(cls, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(cls.pow) < n:
+            size = max(n, 2 * len(cls.pow))
+            p = np.full(size, _P, dtype=_U64)
+            p[0] = 1
+            q = np.full(size, _P_INV, dtype=_U64)
+            q[0] = 1
+            cls.pow, cls.inv = np.cumprod(p, dtype=_U64), np.cumprod(q, dtype=_U64)
+        return cls.pow, cls.inv
+
+
+@dataclass
+class Words:
+    """Words of a batch of documents: ``hashes[offsets[d]:offsets[d+1]]`` are document ``d``'s word hashes."""
+
+    hashes: np.ndarray  # uint64, one per word
+    offsets: np.ndarray  # int64, len(docs) + 1
+
+
+def word_hashes(normed: pa.Array) -> Words:
+    """Split normalised text into words at separator bytes and hash each word to 64 bits (all in numpy)."""
+    data, offsets = _string_buffers(normed)
+    n = len(data)
+    if n == 0:
+        return Words(np.zeros(0, _U64), np.zeros(len(offsets), np.int64))
+    is_word = ~_SEPARATOR[data]
+    # a word starts where a word byte follows a separator or a document start, and ends symmetrically
+    prev_word = np.empty(n, dtype=bool)
+    prev_word[0] = False
+    prev_word[1:] = is_word[:-1]
+    doc_starts = offsets[:-1][offsets[:-1] < n]
+    prev_word[doc_starts] = False
+    next_word = np.empty(n, dtype=bool)
+    next_word[-1] = False
+    next_word[:-1] = is_word[1:]
+    doc_ends = offsets[1:][offsets[1:] > 0] - 1
+    next_word[doc_ends] = False
+    starts = np.flatnonzero(is_word & ~prev_word)
+    ends = np.flatnonzero(is_word & ~next_word) + 1
+    # polynomial hash of bytes [s, e): sum b_i P^(e-1-i) = P^(e-1) * (S[e] - S[s]), S[j] = sum_{i<j} b_i P^-i
+    powers, inverse = _Powers.get(n + 1)
+    prefix = np.empty(n + 1, dtype=_U64)
+    prefix[0] = 0
+    np.cumsum((data.astype(_U64) + _U64(1)) * inverse[:n], dtype=_U64, out=prefix[1:])
+    raw = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    raw += (ends - starts).astype(_U64) * _U64(0x9E3779B97F4A7C15)
+    word_offsets = np.searchsorted(starts, offsets, side="left").astype(np.int64)
+    return Words(splitmix64(raw), word_offsets)
+
+
+def shingle_hashes(words: Words, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of each document's word ``ngram``-grams (a document with fewer words is one shingle of all of
+    them; an empty document has none). Returns ``(hashes, offsets)`` like :class:`Words`."""
+    counts = np.diff(words.offsets)
+    n_shingles = np.where(counts >= ngram, counts - ngram + 1, np.minimum(counts, 1))
+    sh_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(n_shingles, out=sh_offsets[1:])
+    total = int(sh_offsets[-1])
+    if total == 0:
+        return np.zeros(0, _U64), sh_offsets
+    doc_of = np.repeat(np.arange(len(counts)), n_shingles)
+    first = words.offsets[:-1][doc_of] + (np.arange(total) - sh_offsets[:-1][doc_of])
+    end = words.offsets[1:][doc_of]
+    acc = np.full(total, _U64(ngram), dtype=_U64)
+    for j in range(ngram):
+        idx = first + j
+        valid = idx < end
+        w = words.hashes[np.minimum(idx, len(words.hashes) - 1)]
+        mixed = acc * _U64(0xD6E8FEB86659FD93) + w
+        acc = np.where(valid, mixed, acc)
+    return splitmix64(acc), sh_offsets
+
+
+_URL_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def normalize_urls(urls: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Normalised URLs for URL dedup: lowercase scheme and host, ``www.`` and default ports dropped, scheme folded
+    (http and https are the same page), fragment removed, trailing slash of the path removed, query kept."""
+    if isinstance(urls, pa.ChunkedArray):
+        urls = urls.combine_chunks() if urls.num_chunks != 1 else urls.chunk(0)
+    urls = pc.utf8_trim_whitespace(pc.fill_null(urls.cast(pa.large_string()), ""))
+    parts = pc.extract_regex(urls, r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>[^/?#]*)"
+                                   r"(?P<path>[^?#]*)(?P<query>\?[^#]*)?")
+    host = pc.utf8_lower(pc.struct_field(parts, "host"))
+    host = pc.replace_substring_regex(host, r"^www\.|:(80|443)$|\.$", "")
+    host = pc.replace_substring_regex(host, r"^[^@]*@", "")  # credentials
+    path = pc.replace_substring_regex(pc.struct_field(parts, "path"), r"/+$", "")
+    query = pc.fill_null(pc.struct_field(parts, "query"), "")
+    query = pc.if_else(pc.equal(query, "?"), "", query)
+    joined = pc.binary_join_element_wise(host, path, query, pa.scalar("", pa.large_string()))
+    return pc.if_else(pc.is_valid(parts), joined, urls)
