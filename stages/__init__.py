@@ -5,3 +5,4 @@ Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` f
 """
 from curate.stages.pack import Pack  # noqa: E402,F401
 from curate.stages.tokenize import Tokenize  # noqa: E402,F401
+from curate.stages.dedup import ExactDedup, MinhashDedup, UrlDedup  # noqa: E402,F401
