@@ -212,8 +212,9 @@ class Stage:
     def one_line_help(cls) -> str:
         if cls.help:
             return cls.help
-        doc = (cls.__doc__ or "").strip()
-        return doc.split("\n\n")[0].replace("\n", " ") if doc else ""
+        paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+        sentence_end = paragraph.find(". ")
+        return paragraph[: sentence_end + 1] if sentence_end > 0 else paragraph
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())

