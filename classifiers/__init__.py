@@ -2,3 +2,8 @@
 
 Installed as the ``curate.classifiers`` subpackage; importing it registers its steps.
 """
+
+from curate.classifiers.buckets import KeepTopFraction, QualityBuckets  # noqa: F401
+from curate.classifiers.fasttext_classifier import FastTextClassifier  # noqa: F401
+from curate.classifiers.hf_classifier import HfClassifier  # noqa: F401
+from curate.classifiers.safety import Safety  # noqa: F401
