@@ -222,8 +222,13 @@ class Plots:
                    "axes.grid": True, "grid.color": "#e9ecef", "grid.linewidth": 0.8, "axes.axisbelow": True,
                    "legend.frameon": False, "svg.hashsalt": "curate"}
 
-    def figure(self, w: float, h: float):  # noqa: ANN201
-        return self.Figure(figsize=(w, h), layout="constrained")
+    def figure(self, w: float, h: float, labels: list[str] | None = None):  # noqa: ANN201
+        """A figure with one axes and fixed margins (constrained layout doubles the drawing time); ``labels`` are
+        the y tick labels, whose length sets the left margin."""
+        fig = self.Figure(figsize=(w, h))
+        left = (max((len(t) for t in labels), default=0) * 0.062 + 0.22) if labels is not None else 0.62
+        fig.subplots_adjust(left=min(0.6, left / w), right=1 - 0.25 / w, bottom=0.48 / h, top=1 - 0.1 / h)
+        return fig
 
     def svg(self, fig) -> str:  # noqa: ANN001
         import matplotlib
@@ -250,7 +255,7 @@ class Plots:
 def _funnel_svg(plots: Plots, steps: list[StepView]) -> str:
     with plots.apply():
         n = len(steps)
-        fig = plots.figure(9.5, 0.3 * n + 0.8)
+        fig = plots.figure(9.5, 0.3 * n + 0.8, [st.key for st in steps])
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
         start = max(steps[0].get("docs_in"), steps[0].get("docs_out"), 1)
@@ -282,7 +287,7 @@ def _removals_svg(plots: Plots, steps: list[StepView]) -> str | None:
     rows.sort(key=lambda r: -r[2])
     rows = rows[:MAX_REMOVAL_BARS]
     with plots.apply():
-        fig = plots.figure(6.4, 0.24 * len(rows) + 0.8)
+        fig = plots.figure(6.4, 0.24 * len(rows) + 0.8, [reason for _, reason, _ in rows])
         ax = fig.add_subplot()
         y = np.arange(len(rows))[::-1]
         colours = [PALETTE[(st.index - 1) % len(PALETTE)] for st, _, _ in rows]
@@ -315,6 +320,8 @@ def _bins(values: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _numeric_svg(plots: Plots, series: list[tuple[str, list[float]]], xlabel: str) -> str:
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     arrays = [(label, np.asarray(v, dtype=float)) for label, v in series if v]
     combined = np.concatenate([a for _, a in arrays])
     bins, log_x = _bins(combined)
@@ -322,19 +329,22 @@ def _numeric_svg(plots: Plots, series: list[tuple[str, list[float]]], xlabel: st
         fig = plots.figure(6.2, 2.7)
         ax = fig.add_subplot()
         for i, (label, a) in enumerate(arrays):
-            weights = np.full(a.size, 100.0 / a.size)
+            share = np.histogram(a, bins=bins)[0] * (100.0 / a.size)
             if len(arrays) == 1:
-                ax.hist(a, bins=bins, weights=weights, color=PALETTE[0], alpha=0.85, label=label)
+                ax.stairs(share, bins, fill=True, color=PALETTE[0], alpha=0.85, label=label)
             else:
-                ax.hist(a, bins=bins, weights=weights, histtype="step", linewidth=1.6,
-                        color=PALETTE[i % len(PALETTE)], label=label)
+                ax.stairs(share, bins, linewidth=1.6, color=PALETTE[i % len(PALETTE)], label=label)
         if log_x:
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(_short_formatter())
+            ax.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+            ax.xaxis.set_minor_formatter(NullFormatter())  # log minor labels are costly mathtext, and clutter
         counts, _ = np.histogram(combined, bins=bins)
         nonzero = counts[counts > 0]
         if nonzero.size and nonzero.max() > 0.3 * counts.sum() and nonzero.max() / nonzero.min() > 100:
             ax.set_yscale("log")  # heavy-tailed counts such as dedup cluster sizes
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_ylabel("% of documents")
         ax.set_xlabel(xlabel)
         if len(arrays) > 1:
@@ -350,7 +360,7 @@ def _categorical_svg(plots: Plots, counts: dict[str, int], xlabel: str) -> str:
         top.append(("(other)", other))
     total = sum(counts.values()) or 1
     with plots.apply():
-        fig = plots.figure(6.2, 0.2 * len(top) + 0.8)
+        fig = plots.figure(6.2, 0.2 * len(top) + 0.8, [k for k, _ in top])
         ax = fig.add_subplot()
         y = np.arange(len(top))[::-1]
         ax.barh(y, [n for _, n in top], color=PALETTE[0], height=0.7)
@@ -421,7 +431,7 @@ def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
             f'<span class="key">{esc(st.key)}</span></td>'
             + _num_cell("docs_in", docs_in, fmt_int(docs_in))
             + _num_cell("docs_out", docs_out, fmt_int(docs_out))
-            + _num_cell("removed", removed, fmt_int(removed) if removed else "–")
+            + _num_cell("removed", removed, fmt_int(removed) if removed else "–", _reasons_tip(st))
             + f'<td class="num pct">{fmt_pct(docs_out, docs_in)}</td>'
             + f'<td class="bar"><div class="meter"><span style="width:{min(100, 100 * share):.1f}%"></span></div></td>'
             + _num_cell("bytes_in", st.get("bytes_in"), fmt_bytes(st.get("bytes_in")), f"{st.get('bytes_in'):,} bytes")
@@ -437,6 +447,11 @@ def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
             'bytes × the tokens-per-byte measured where tokens were counted); hover a cell for its source.</p>')
     return (f'<section id="funnel"><h2>Funnel</h2><div class="panel">{table}{note}</div>'
             f'<div class="panel plot">{_funnel_svg(plots, steps)}</div></section>')
+
+
+def _reasons_tip(st: StepView) -> str | None:
+    removed = sorted(st.get("removed", {}).items(), key=lambda kv: -kv[1])
+    return "\n".join(f"{reason}: {n:,}" for reason, n in removed if n) or None
 
 
 def _removals_section(plots: Plots, steps: list[StepView]) -> str:
@@ -458,7 +473,7 @@ def _removals_section(plots: Plots, steps: list[StepView]) -> str:
                         f'<td class="num pct">{fmt_pct(n, total)}</td></tr>')
     table = ('<table id="removals-table" class="data"><thead><tr><th>step</th><th>reason</th><th>documents</th>'
              '<th>of input</th><th>of removals</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
-    return (f'<section id="removals"><h2>Removals by reason</h2><div class="grid2"><div class="panel">{table}</div>'
+    return (f'<section id="removals"><h2>Removals by reason</h2><div class="grid-wide"><div class="panel">{table}</div>'
             f'<div class="panel plot">{chart}</div></div></section>')
 
 
@@ -622,12 +637,16 @@ def _run_section(data: dict[str, Any], steps: list[StepView]) -> str:
     counters = ('<table id="counters-table" class="data"><thead><tr><th>step</th><th>counter</th><th>count</th></tr>'
                 '</thead><tbody>' + "".join(counter_rows) + "</tbody></table>") if counter_rows else \
         '<p class="muted">No counters (skipped records, errors …) were reported.</p>'
-    recipe = f'<pre class="recipe">{esc(_recipe_text(data.get("recipe", {})))}</pre>'
+    recipe = data.get("recipe") or {}
+    content = recipe.get("content") if isinstance(recipe, dict) and isinstance(recipe.get("content"), dict) else recipe
+    source = recipe.get("source") if isinstance(recipe, dict) and content is not recipe else None
+    recipe_html = (f'<div class="muted">{esc(source)}</div>' if source else "") + \
+        f'<pre class="recipe">{esc(_recipe_text(content))}</pre>'
     return (f'<section id="run"><h2>Run facts</h2><div class="facts">{facts_html}</div>'
             f'<div class="panel">{timing}</div>'
             f'<div class="grid2"><div class="panel"><h3>Counters <span class="muted">skipped records and other '
             f'events</span></h3>{counters}</div><div class="panel"><h3>Recipe <span class="muted">as resolved'
-            f'</span></h3>{recipe}</div></div></section>')
+            f'</span></h3>{recipe_html}</div></div></section>')
 
 
 CSS = """
@@ -661,6 +680,8 @@ overflow-x:auto;box-shadow:0 1px 2px rgba(0,0,0,.03)}
 .plot .foot{color:var(--muted);font-size:12px;margin-top:4px}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
 .grid2>.panel{margin-bottom:0}
+.grid-wide{display:grid;grid-template-columns:minmax(0,1.25fr) minmax(0,1fr);gap:14px}
+@media (max-width:1100px){.grid-wide{grid-template-columns:1fr}}
 table.data{border-collapse:collapse;width:100%;font-size:13px}
 table.data th{text-align:left;font-weight:600;color:var(--muted);font-size:11.5px;text-transform:uppercase;
 letter-spacing:.4px;border-bottom:2px solid var(--line);padding:6px 10px;white-space:nowrap}
@@ -728,7 +749,7 @@ def render_report(data: dict[str, Any], out: str = "") -> str:
             '<nav><a href="#funnel">Funnel</a><a href="#removals">Removals</a><a href="#distributions">Distributions'
             '</a><a href="#samples">Samples</a><a href="#run">Run facts</a></nav>'
             f'<main>{"".join(body)}</main><footer>generated by curate from _stats.json at '
-            f'{esc(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))}</footer></body></html>\n')
+            f'{esc(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))}</footer></body></html>\n')
 
 
 main = main_report  # the CLI delegates `curate report ...` to curate.report:main

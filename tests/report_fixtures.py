@@ -168,7 +168,7 @@ def fabricate_run(out: str | Path, n_docs: int = 2000, shards: int = 4, seed: in
         current = nxt
         merged = merge_all(shard_stats)
         steps.append({"key": key, "step": name, "fingerprint": fp, "stats": merged.to_dict()})
-    started = dt.datetime(2024, 10, 5, 12, 0, 0, tzinfo=dt.timezone.utc)
+    started = dt.datetime(2024, 10, 5, 12, 0, 0, tzinfo=dt.UTC)
     wall = sum(s["stats"]["wall_seconds"] for s in steps) / 1.7
     data = {
         "recipe": {"name": "quickstart-fixture", "input": {"paths": ["../shared/data/warc/*.warc.gz"]},
