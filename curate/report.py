@@ -33,6 +33,8 @@ REPORT_DIR = "_report"
 REPORT_FILE = "index.html"
 #: counters that report exact token totals (the tokenize/pack steps), in order of preference
 TOKEN_COUNTERS = ("tokens", "tokens_out", "token_count")
+#: per-split token counters (the pack step: ``tokens:train``, ``tokens:valid``), summed when there is no total
+TOKEN_SPLIT_COUNTER = re.compile(r"^tokens:[^:]+$")
 TOKEN_COLUMN = "token_count"
 MAX_CATEGORIES_PLOTTED = 20
 MAX_REMOVAL_BARS = 30
@@ -95,6 +97,12 @@ class StepView:
     tokens: float | None = None
     tokens_source: str = "none"  # counter | column | estimate | none
     new_columns: list[str] = field(default_factory=list)
+    #: docs/bytes in as shown: the recorded figure, or (when a step recorded 0 but did output or remove documents,
+    #: as global steps may) docs out + removed and the previous step's bytes out; ``*_inferred`` says which
+    docs_in: int = 0
+    docs_in_inferred: bool = False
+    bytes_in: int | None = 0
+    bytes_in_inferred: bool = False
 
     def get(self, name: str, default: Any = 0) -> Any:
         value = self.s.get(name)
@@ -115,6 +123,15 @@ def _steps(data: dict[str, Any]) -> list[StepView]:
                               str(entry.get("step") or entry.get("key") or ""), str(entry.get("fingerprint") or ""),
                               stats))
     _assign_tokens(steps)
+    previous = None
+    for st in steps:
+        st.docs_in, st.bytes_in = int(st.get("docs_in")), int(st.get("bytes_in"))
+        if st.docs_in == 0 and st.get("docs_out") + st.removed_total > 0:
+            st.docs_in, st.docs_in_inferred = int(st.get("docs_out") + st.removed_total), True
+        if st.bytes_in == 0 and st.docs_in > 0:
+            st.bytes_in = int(previous.get("bytes_out")) if previous is not None else None
+            st.bytes_in_inferred = True
+        previous = st
     seen: set[str] = set()
     for st in steps:
         cols = list(st.get("distributions", {}))
@@ -129,6 +146,9 @@ def _assign_tokens(steps: list[StepView]) -> None:
     for st in steps:
         counters = st.get("counters", {})
         exact = next((counters[k] for k in TOKEN_COUNTERS if k in counters), None)
+        splits = [n for k, n in counters.items() if TOKEN_SPLIT_COUNTER.match(k)]
+        if exact is None and splits:
+            exact = sum(splits)
         values = st.get("distributions", {}).get(TOKEN_COLUMN, {}).get("values")
         if exact is not None:
             st.tokens, st.tokens_source = float(exact), "counter"
@@ -255,10 +275,12 @@ class Plots:
 def _funnel_svg(plots: Plots, steps: list[StepView]) -> str:
     with plots.apply():
         n = len(steps)
-        fig = plots.figure(9.5, 0.3 * n + 0.8, [st.key for st in steps])
+        height = 0.3 * n + 1.0
+        fig = plots.figure(9.5, height, [st.key for st in steps])
+        fig.subplots_adjust(top=1 - 0.4 / height)
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
-        start = max(steps[0].get("docs_in"), steps[0].get("docs_out"), 1)
+        start = max(steps[0].docs_in, steps[0].get("docs_out"), 1)
         docs_out = np.array([st.get("docs_out") for st in steps], dtype=float)
         removed = np.array([st.removed_total for st in steps], dtype=float)
         ax.barh(y, docs_out, color=PALETTE[0], height=0.62, label="documents kept")
@@ -269,7 +291,7 @@ def _funnel_svg(plots: Plots, steps: list[StepView]) -> str:
         ax.set_xlim(0, start * 1.22)
         ax.xaxis.set_major_formatter(_short_formatter())
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8)
         ax.set_xlabel("documents")
         return plots.svg(fig)
 
@@ -386,7 +408,7 @@ def _summary_line(values: list[float]) -> str:
 def _summary_cards(data: dict[str, Any], steps: list[StepView]) -> str:
     first, last = steps[0], steps[-1]
     run = data.get("run") or {}
-    docs_start = first.get("docs_in") or first.get("docs_out")
+    docs_start = first.docs_in or first.get("docs_out")
     cpu = sum(st.get("cpu_seconds", 0.0) for st in steps)
     wall = run.get("wall_seconds")
     cards = [
@@ -394,7 +416,8 @@ def _summary_cards(data: dict[str, Any], steps: list[StepView]) -> str:
         ("summary-docs-out", "documents out", fmt_int(last.get("docs_out")),
          f"{fmt_pct(last.get('docs_out'), docs_start)} kept", last.get("docs_out")),
         ("summary-bytes-out", "text out", fmt_bytes(last.get("bytes_out")),
-         f"{fmt_pct(last.get('bytes_out'), first.get('bytes_out') or first.get('bytes_in'))} of extracted bytes",
+         f"{fmt_pct(last.get('bytes_out'), first.bytes_in or first.get('bytes_out'))} of the first step's "
+         f"{'input' if first.bytes_in else 'output'}",
          last.get("bytes_out")),
         ("summary-tokens-out", "tokens out",
          ("≈ " if last.tokens_source == "estimate" else "") + fmt_short(last.tokens),
@@ -415,10 +438,11 @@ def _summary_cards(data: dict[str, Any], steps: list[StepView]) -> str:
 
 
 def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
-    start = max(steps[0].get("docs_in"), 1)
+    start = max(steps[0].docs_in, 1)
     rows = []
+    inferred = ' data-inferred="1" data-recorded="0"'
     for st in steps:
-        docs_in, docs_out = st.get("docs_in"), st.get("docs_out")
+        docs_in, docs_out = st.docs_in, st.get("docs_out")
         tokens_text = fmt_int(st.tokens) if st.tokens_source in ("counter",) else (
             "≈ " + fmt_short(st.tokens) if st.tokens is not None else "—")
         token_tip = {"counter": "counted by the step", "column": "mean token_count × documents (sampled)",
@@ -429,12 +453,15 @@ def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
             f'<tr id="funnel-{st.index}" class="funnel-row" data-step-key="{esc(st.key)}" data-step="{esc(st.name)}">'
             f'<td class="idx">{st.index}</td><td><span class="step">{esc(st.name)}</span>'
             f'<span class="key">{esc(st.key)}</span></td>'
-            + _num_cell("docs_in", docs_in, fmt_int(docs_in))
+            + _num_cell("docs_in", docs_in, fmt_int(docs_in), "the step recorded 0 documents in: shown is docs out + "
+                        "removed" if st.docs_in_inferred else None, inferred if st.docs_in_inferred else "")
             + _num_cell("docs_out", docs_out, fmt_int(docs_out))
             + _num_cell("removed", removed, fmt_int(removed) if removed else "–", _reasons_tip(st))
             + f'<td class="num pct">{fmt_pct(docs_out, docs_in)}</td>'
             + f'<td class="bar"><div class="meter"><span style="width:{min(100, 100 * share):.1f}%"></span></div></td>'
-            + _num_cell("bytes_in", st.get("bytes_in"), fmt_bytes(st.get("bytes_in")), f"{st.get('bytes_in'):,} bytes")
+            + _num_cell("bytes_in", st.bytes_in, fmt_bytes(st.bytes_in),
+                        "the step recorded 0 bytes in: shown is the previous step's bytes out" if st.bytes_in_inferred
+                        else f"{st.bytes_in:,} bytes", inferred if st.bytes_in_inferred else "")
             + _num_cell("bytes_out", st.get("bytes_out"), fmt_bytes(st.get("bytes_out")),
                         f"{st.get('bytes_out'):,} bytes")
             + _num_cell("tokens", st.tokens, tokens_text, token_tip[st.tokens_source],
@@ -443,7 +470,8 @@ def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
     table = ('<table id="funnel-table" class="data"><thead><tr><th>#</th><th>step</th><th>docs in</th>'
              '<th>docs out</th><th>removed</th><th>kept</th><th>of input</th><th>bytes in</th><th>bytes out</th>'
              '<th>tokens out</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
-    note = ('<p class="note">Tokens marked ≈ are estimates (from a sampled <code>token_count</code> column or from '
+    note = ('<p class="note"><i>Italic</i> figures were not recorded by the step and are inferred (hover for how). '
+            'Tokens marked ≈ are estimates (from a sampled <code>token_count</code> column or from '
             'bytes × the tokens-per-byte measured where tokens were counted); hover a cell for its source.</p>')
     return (f'<section id="funnel"><h2>Funnel</h2><div class="panel">{table}{note}</div>'
             f'<div class="panel plot">{_funnel_svg(plots, steps)}</div></section>')
@@ -469,7 +497,7 @@ def _removals_section(plots: Plots, steps: list[StepView]) -> str:
             rows.append(f'<tr class="removal-row" data-step-key="{esc(st.key)}" data-reason="{esc(reason)}">{first}'
                         f'<td><a href="#samples-{esc(_slug(st.key))}-{esc(_slug(reason))}"><code>{esc(reason)}</code>'
                         f'</a></td>' + _num_cell("removed", n, fmt_int(n))
-                        + f'<td class="num pct">{fmt_pct(n, st.get("docs_in"))}</td>'
+                        + f'<td class="num pct">{fmt_pct(n, st.docs_in)}</td>'
                         f'<td class="num pct">{fmt_pct(n, total)}</td></tr>')
     table = ('<table id="removals-table" class="data"><thead><tr><th>step</th><th>reason</th><th>documents</th>'
              '<th>of input</th><th>of removals</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
@@ -563,7 +591,7 @@ def _samples_section(steps: list[StepView]) -> str:
             cards = "".join(_doc_card(d, "removed") for d in docs) or '<p class="muted">no sample recorded</p>'
             left.append(f'<div class="reason" id="samples-{esc(_slug(st.key))}-{esc(_slug(reason))}">'
                         f'<h4><code>{esc(reason)}</code> <span class="muted">{fmt_int(counts.get(reason, 0))} removed '
-                        f'({fmt_pct(counts.get(reason, 0), st.get("docs_in"))})</span></h4>{cards}</div>')
+                        f'({fmt_pct(counts.get(reason, 0), st.docs_in)})</span></h4>{cards}</div>')
         right = "".join(_doc_card(d, "kept") for d in kept) or '<p class="muted">no kept sample</p>'
         open_attr = " open" if reasons else ""
         summary = (f'{esc(st.key)} <span class="muted">{len(reasons)} reason{"s" if len(reasons) != 1 else ""}'
@@ -612,7 +640,7 @@ def _run_section(data: dict[str, Any], steps: list[StepView]) -> str:
     rows = []
     for st in steps:
         wall, cpu = st.get("wall_seconds", 0.0), st.get("cpu_seconds", 0.0)
-        rate = st.get("docs_in") / wall if wall else None
+        rate = st.docs_in / wall if wall else None
         rows.append(f'<tr class="timing-row" data-step-key="{esc(st.key)}"><td class="idx">{st.index}</td>'
                     f'<td>{esc(st.key)}</td><td><code>{esc(st.fingerprint)}</code></td>'
                     + _num_cell("shards", st.get("shards"), fmt_int(st.get("shards")))
@@ -691,6 +719,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th:nth-child(n+3){text-align:right}
 #removals-table th:nth-child(2),#counters-table th:nth-child(2),#timing-table th:nth-child(3){text-align:left}
 td.pct{color:var(--muted)}
+td[data-inferred]{font-style:italic;color:#5c7cfa}
 td.idx{color:var(--muted);width:28px}
 td.bar{width:140px}
 .meter{background:#edf2ff;border-radius:4px;height:10px;overflow:hidden;min-width:100px}
