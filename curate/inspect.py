@@ -125,12 +125,14 @@ def _removed_in_stats(rejected_uri: str, reason: str) -> int | None:
     return None
 
 
-def _format(value: Any) -> str:
+def _format(value: Any, limit: int = 300) -> str:
+    """A cell as one short string: floats to 4 digits, long lists (token ids) and long values cut."""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, list | tuple) and len(value) > 12:
-        return f"[{', '.join(map(_format, value[:12]))}, … {len(value) - 12} more]"
-    return str(value)
+        return f"[{', '.join(map(_format, value[:12]))}, … {len(value) - 12:,} more]"
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
 
 
 def inspect(path: str, reason: str | None = None, n: int = 5, columns: list[str] | None = None,

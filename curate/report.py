@@ -89,6 +89,9 @@ def main_report(argv: list[str] | None = None) -> int:
 
 @dataclass
 class StepView:
+    """One step's entry of ``_stats.json`` as the page shows it: its stats plus the figures the report derives
+    (tokens and where they come from, inferred docs/bytes in, the columns it added)."""
+
     index: int
     key: str
     name: str
@@ -225,7 +228,8 @@ def _num_cell(field_name: str, value: float | None, text: str, title: str | None
 # -- plots ---------------------------------------------------------------------------------------------------------
 
 class Plots:
-    """matplotlib figures rendered to inline SVG (text kept as text, ids unique per figure)."""
+    """matplotlib figures (Agg, no pyplot state) rendered to inline SVG: text kept as text so the page's fonts
+    apply, element ids prefixed per figure so many plots share one page, fixed margins for speed."""
 
     def __init__(self) -> None:
         import matplotlib
@@ -341,10 +345,19 @@ def _bins(values: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.linspace(lo, hi, 41), False
 
 
-def _numeric_svg(plots: Plots, series: list[tuple[str, list[float]]], xlabel: str) -> str:
+def _finite(values: Any) -> np.ndarray:
+    """Sampled values as floats, without the NaN/inf a score column may hold (None: empty)."""
+    try:
+        a = np.asarray(values if values is not None else [], dtype=float).ravel()
+    except (TypeError, ValueError):
+        return np.zeros(0)
+    return a[np.isfinite(a)]
+
+
+def _numeric_svg(plots: Plots, series: list[tuple[str, np.ndarray]], xlabel: str) -> str:
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    arrays = [(label, np.asarray(v, dtype=float)) for label, v in series if v]
+    arrays = [(label, _finite(v)) for label, v in series if _finite(v).size]
     combined = np.concatenate([a for _, a in arrays])
     bins, log_x = _bins(combined)
     with plots.apply():
@@ -396,8 +409,8 @@ def _categorical_svg(plots: Plots, counts: dict[str, int], xlabel: str) -> str:
         return plots.svg(fig)
 
 
-def _summary_line(values: list[float]) -> str:
-    a = np.asarray(values, dtype=float)
+def _summary_line(values: Any) -> str:
+    a = _finite(values)
     p10, p50, p90 = np.percentile(a, [10, 50, 90])
     return (f"{a.size:,} sampled · p10 {fmt_short(p10)} · median {fmt_short(p50)} · p90 {fmt_short(p90)} · "
             f"mean {fmt_short(float(a.mean()))}")
@@ -507,10 +520,11 @@ def _removals_section(plots: Plots, steps: list[StepView]) -> str:
 
 def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
     cards = []
-    with_length = [st for st in steps if st.get("distributions", {}).get("length_chars", {}).get("values")]
+    with_length = [st for st in steps
+                   if _finite(st.get("distributions", {}).get("length_chars", {}).get("values")).size]
     if with_length:
         chosen = _spread(with_length, MAX_LENGTH_SERIES)
-        series = [(f"after {st.key}", st.get("distributions")["length_chars"]["values"]) for st in chosen]
+        series = [(f"after {st.key}", _finite(st.get("distributions")["length_chars"]["values"])) for st in chosen]
         cards.append(_card("dist-length_chars", "Document length (characters)",
                            "kept documents after each step", _numeric_svg(plots, series, "characters"),
                            _summary_line(series[-1][1]) + f" (after {chosen[-1].key})"))
@@ -525,13 +539,13 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
                 cards.append(_card(f"dist-{_slug(col)}", title, sub + f" · {len(counts)} values",
                                    _categorical_svg(plots, counts, "documents"),
                                    f"{sum(counts.values()):,} documents"))
-            elif dist.get("kind") == "numeric" and dist.get("values"):
-                series = [(f"after {st.key}", dist["values"])]
-                final = last.get("distributions", {}).get(col, {}).get("values")
-                if last is not st and final:
+            elif dist.get("kind") == "numeric" and _finite(dist.get("values")).size:
+                series = [(f"after {st.key}", _finite(dist["values"]))]
+                final = _finite(last.get("distributions", {}).get(col, {}).get("values"))
+                if last is not st and final.size:
                     series.append((f"final ({last.key})", final))
                 values = series[-1][1]
-                if set(np.unique(np.asarray(values, dtype=float)).tolist()) <= {0.0, 1.0}:
+                if set(np.unique(values).tolist()) <= {0.0, 1.0}:
                     counts = {"true": int(np.sum(values)), "false": int(len(values) - np.sum(values))}
                     svg = _categorical_svg(plots, counts, "documents (sampled)")
                 else:

@@ -210,6 +210,26 @@ def test_report_handles_sparse_stats(tmp_path: Path) -> None:
         render_report({"steps": []})
 
 
+def test_report_survives_odd_distributions() -> None:
+    """NaN/inf scores, constants, booleans, empty lists, hostile category names, samples without text."""
+    dists = {"length_chars": {"kind": "numeric", "values": [5.0] * 10},
+             "score": {"kind": "numeric", "values": [float("nan"), 0.5, float("inf"), 0.7]},
+             "all_nan": {"kind": "numeric", "values": [float("nan")]},
+             "empty": {"kind": "numeric", "values": []},
+             "flag": {"kind": "numeric", "values": [0.0, 1.0, 1.0]},
+             "domain": {"kind": "categorical", "counts": {"<b>x</b>": 3, "(other)": 2}}}
+    data = {"recipe": {"name": "<odd>"}, "run": {"wall_seconds": 0}, "steps": [
+        {"key": "s", "step": "s", "stats": {"docs_in": 4, "docs_out": 3, "removed": {"r<1>": 1},
+                                            "distributions": dists,
+                                            "samples": {"kept": [{"id": None, "url": None, "excerpt": None}],
+                                                        "removed": {"r<1>": [{"id": "i", "url": "javascript:x()",
+                                                                              "excerpt": ""}]}}}}]}
+    page = render_report(data)
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert 'href="javascript' not in page  # only http(s) URLs become links
+    assert 'id="dist-score"' in page and 'id="dist-flag"' in page and 'id="dist-all_nan"' not in page
+
+
 def test_build_report_needs_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ReportError, match="_stats.json"):
         build_report(str(tmp_path))
