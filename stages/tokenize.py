@@ -9,7 +9,9 @@ parameter so Ray workers do not oversubscribe the machine.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +26,8 @@ from curate.stage import Params, Resources, Stage, StepOutput
 TOKENS_COLUMN = "tokens"
 TOKEN_COUNT_COLUMN = "token_count"
 TOKEN_TYPE = pa.list_(pa.uint32())
+#: documents of the first batch encoded by both engines before the tiktoken engine is trusted
+ENGINE_CHECK_DOCS = 256
 CACHE_DIR = Path(os.environ.get("CURATE_CACHE", Path.home() / ".cache" / "curate")) / "tokenizers"
 
 #: special tokens tried, in order, when the recipe does not name the BOS / EOS token (Llama 3, GPT-2/NeoX/Qwen,
@@ -102,39 +106,100 @@ def special_token_id(tokenizer: Any, name: str | None, candidates: tuple[str, ..
                      f"its special tokens, or `add_{role.lower()}: false`")
 
 
-def encode_to_arrow(tokenizer: Any, texts: list[str], prefix: list[int], suffix: list[int]) -> pa.ListArray:
+def encode_to_arrow(tokenizer: Any, texts: list[str], prefix: list[int], suffix: list[int],
+                    engine: Any = None) -> pa.ListArray:
     """Encode ``texts`` in one batch and return ``prefix + ids + suffix`` per text as a ``list<uint32>`` array.
 
-    The ids are flattened into one numpy buffer and wrapped as an Arrow list array by offsets, so no per-document
-    Python list survives past the encoder."""
-    encodings = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
-    ids = [e.ids for e in encodings]
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    extra = len(prefix) + len(suffix)
-    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(lengths + extra, out=offsets[1:])
-    flat = np.empty(int(offsets[-1]), dtype=np.uint32)
-    if not extra:
-        flat[:] = np.fromiter((t for x in ids for t in x), dtype=np.uint32, count=int(offsets[-1]))
+    ``engine`` is an optional :class:`TiktokenEngine` that reproduces ``tokenizer`` exactly (same ids)."""
+    if engine is not None:
+        ids = engine.encode_batch(texts)
     else:
-        body = np.fromiter((t for x in ids for t in x), dtype=np.uint32, count=int(lengths.sum()))
-        starts = offsets[:-1]
-        if prefix:
-            for k, token in enumerate(prefix):
-                flat[starts + k] = token
-        if suffix:
-            for k, token in enumerate(suffix):
-                flat[offsets[1:] - len(suffix) + k] = token
-        body_mask = np.ones(len(flat), dtype=bool)
-        for k in range(len(prefix)):
-            body_mask[starts + k] = False
-        for k in range(len(suffix)):
-            body_mask[offsets[1:] - len(suffix) + k] = False
-        flat[body_mask] = body
-    offsets_type = np.int32 if offsets[-1] < 2**31 else np.int64
-    array_type = pa.ListArray if offsets_type is np.int32 else pa.LargeListArray
-    array = array_type.from_arrays(pa.array(offsets.astype(offsets_type)), pa.array(flat, pa.uint32()))
-    return array.cast(TOKEN_TYPE) if offsets_type is np.int32 else array
+        ids = [e.ids for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False)]
+    if prefix or suffix:
+        ids = [prefix + x + suffix for x in ids]
+    return pa.array(ids, TOKEN_TYPE)
+
+
+#: the pre-tokenization regex of ``ByteLevel(use_regex=True)`` (GPT-2's)
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+#: Oniguruma (the tokenizers regex engine) reads ``X{n,m}+`` as ``(?:X{n,m})+``, not as a possessive repeat
+_ONIG_INTERVAL_PLUS = re.compile(r"(\\p\{\w+\}|\\[pP]\w|\[(?:\\.|[^\]])*\]|\\.|[^\\])\{(\d+)(,\d*)?\}\+")
+
+
+class TiktokenEngine:
+    """Encodes with ``tiktoken``'s BPE core the way a byte-level BPE ``tokenizer.json`` does, several times faster.
+
+    Built only for byte-level BPE tokenizers without a normalizer whose pre-tokenizer is a single regex split
+    (GPT-2, cl100k/o200k conversions, Llama 3, Qwen …); ids are the tokenizer's own (its vocabulary is the rank
+    table). tiktoken merges by the rank of the merged token where ``tokenizers`` follows its merge list, which
+    agree for vocabularies built by BPE training in rank order but not for every vocabulary, so the step checks
+    the first documents against ``tokenizers`` and falls back to it on any difference."""
+
+    def __init__(self, encoding: Any, threads: int):
+        self.encoding = encoding
+        self.threads = threads
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Any, threads: int = 1) -> TiktokenEngine | None:
+        try:
+            import tiktoken
+        except ImportError:
+            return None
+        spec = json.loads(tokenizer.to_str())
+        model, pre = spec.get("model") or {}, spec.get("pre_tokenizer") or {}
+        if model.get("type") != "BPE" or spec.get("normalizer") or model.get("dropout") or model.get("byte_fallback"):
+            return None
+        if pre.get("type") == "ByteLevel" and pre.get("use_regex", True) and not pre.get("add_prefix_space"):
+            pattern = GPT2_PATTERN
+        elif (pre.get("type") == "Sequence" and len(pre.get("pretokenizers", [])) == 2
+              and pre["pretokenizers"][0].get("type") == "Split"
+              and pre["pretokenizers"][0].get("behavior") == "Isolated"
+              and not pre["pretokenizers"][0].get("invert")
+              and "Regex" in pre["pretokenizers"][0].get("pattern", {})
+              and pre["pretokenizers"][1].get("type") == "ByteLevel"
+              and not pre["pretokenizers"][1].get("use_regex", True)
+              and not pre["pretokenizers"][1].get("add_prefix_space")):
+            pattern = _ONIG_INTERVAL_PLUS.sub(r"(?:\1{\2\3})+", pre["pretokenizers"][0]["pattern"]["Regex"])
+        else:
+            return None
+        from tokenizers.pre_tokenizers import ByteLevel
+
+        byte_of = {ch: i for i, ch in enumerate(_byte_level_chars(ByteLevel))}
+        ranks: dict[bytes, int] = {}
+        for token, token_id in model.get("vocab", {}).items():
+            try:
+                ranks[bytes(byte_of[ch] for ch in token)] = int(token_id)
+            except KeyError:
+                return None
+        if len(ranks) != len(model.get("vocab", {})) or any(bytes([b]) not in ranks for b in range(256)):
+            return None
+        try:
+            encoding = tiktoken.Encoding(name="curate-tokenize", pat_str=pattern, mergeable_ranks=ranks,
+                                         special_tokens={})
+        except Exception:  # noqa: BLE001 - a regex tiktoken cannot compile: use tokenizers
+            return None
+        return cls(encoding, threads)
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        if self.threads > 1:
+            return self.encoding.encode_ordinary_batch(texts, num_threads=self.threads)
+        encode = self.encoding._core_bpe.encode_ordinary
+        return [encode(t) for t in texts]
+
+
+def _byte_level_chars(byte_level: Any) -> list[str]:
+    """GPT-2's printable stand-in character for each byte 0..255 (``bytes_to_unicode``)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    chars = {b: chr(b) for b in printable}
+    extra = 0
+    for b in range(256):
+        if b not in chars:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    table = [chars[b] for b in range(256)]
+    assert sorted(table) == sorted(byte_level.alphabet())
+    return table
 
 
 @register
@@ -171,6 +236,11 @@ class Tokenize(Stage):
                                  "first max_tokens, or drop (reason tokenize_too_long)")
         threads: int = Field(1, ge=1, description="Rust encoder threads per worker (keep 1 under Ray, where each "
                                                   "worker already has a core; raise it for notebook use)")
+        engine: Literal["tokenizers", "tiktoken"] = Field(
+            "tokenizers", description="tokenizers: the Hugging Face library (exact by construction); tiktoken: "
+                                      "tiktoken's BPE core on the same vocabulary, ~3-4x faster, for byte-level "
+                                      "BPE tokenizers (GPT-2, cl100k, Llama 3 ...); checked against tokenizers on "
+                                      "the first 256 documents, falls back to it on any difference")
         drop_empty: bool = Field(True, description="drop documents whose text encodes to no tokens "
                                                    "(reason tokenize_empty)")
 
@@ -180,13 +250,31 @@ class Tokenize(Stage):
         p = self.params
         self.prefix = [special_token_id(self.tokenizer, p.bos_token, BOS_CANDIDATES, "BOS")] if p.add_bos else []
         self.suffix = [special_token_id(self.tokenizer, p.eos_token, EOS_CANDIDATES, "EOS")] if p.add_eos else []
+        self.engine = TiktokenEngine.from_tokenizer(self.tokenizer, p.threads) if p.engine == "tiktoken" else None
+        self._engine_checked = self.engine is None
+        self._engine_counters: dict[str, int] = {}
+        if p.engine == "tiktoken" and self.engine is None:
+            self._engine_counters["tokenize_tiktoken_unsupported"] = 1
+
+    def _check_engine(self, texts: list[str]) -> None:
+        """Compare the tiktoken engine with tokenizers on the first documents; keep it only if every id agrees."""
+        self._engine_checked = True
+        texts = texts[:ENGINE_CHECK_DOCS]
+        fast = self.engine.encode_batch(texts)
+        exact = [e.ids for e in self.tokenizer.encode_batch_fast(texts, add_special_tokens=False)]
+        if fast != exact:
+            self.engine = None
+            self._engine_counters["tokenize_tiktoken_mismatch"] = 1
 
     def process(self, table: pa.Table) -> pa.Table | StepOutput:
         texts = table.column("text").fill_null("").to_pylist()
-        tokens = encode_to_arrow(self.tokenizer, texts, self.prefix, self.suffix)
+        if not self._engine_checked:
+            self._check_engine(texts)
+        tokens = encode_to_arrow(self.tokenizer, texts, self.prefix, self.suffix, self.engine)
         counts = pc.list_value_length(tokens).cast(pa.int32())
         table = _set_column(_set_column(table, TOKENS_COLUMN, tokens), TOKEN_COUNT_COLUMN, counts)
-        counters: dict[str, int] = {}
+        counters: dict[str, int] = dict(self._engine_counters)
+        self._engine_counters = {}
         reasons: list[str | None] = [None] * table.num_rows
         extra = len(self.prefix) + len(self.suffix)
         if self.params.drop_empty:
