@@ -6,3 +6,5 @@ Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` f
 from curate.stages.pack import Pack  # noqa: E402,F401
 from curate.stages.tokenize import Tokenize  # noqa: E402,F401
 from curate.stages.dedup import ExactDedup, MinhashDedup, UrlDedup  # noqa: E402,F401
+from curate.stages.warc import WarcExtract, read_warc  # noqa: E402,F401
+from curate.stages.langid import LanguageId  # noqa: E402,F401

@@ -1,0 +1,284 @@
+"""``warc_extract``: WARC / WET / ARC files to documents (main text of every HTML response, with its metadata).
+
+Reading is our own streaming parser (:mod:`curate.stages.warc_stream`, :mod:`curate.stages.warc_records`):
+it survives damaged gzip members, truncated files, WARC/0.18 and ARC quirks, and never holds more than
+``max_html_bytes`` of a payload in memory. Decoding (chunked transfer coding, gzip/br content coding, HTML
+sniffing, charsets) is :mod:`curate.stages.warc_decode`; extraction and its time limit are
+:mod:`curate.stages.warc_extractors`.
+
+Every record that does not become a document is counted under a named reason in the step's counters
+(``skipped_request``, ``skipped_revisit``, ``skipped_non_html``, ``skipped_too_large``, ``skipped_truncated``,
+``skipped_corrupt``, ``skipped_content_encoding``, ``extract_timeout``, ``extract_error``, ``extract_empty`` …),
+beside ``records`` (all records seen) and ``html_records`` (HTML responses found, before extraction).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import pyarrow as pa
+from curate.stages.warc_decode import (
+    HTML_TYPES,
+    UNKNOWN_TYPES,
+    dechunk,
+    decode_content_encoding,
+    decode_html,
+    media_type,
+    sniff_html,
+)
+from curate.stages.warc_extractors import ExtractCrash, ExtractTimeout, TimeLimitedExtractor
+from curate.stages.warc_records import Record, iter_records
+from curate.stages.warc_stream import ArchiveStream
+from pydantic import Field
+
+from curate.registry import register
+from curate.stage import Params, SourceFile, Stage, StepOutput
+
+#: record types that can carry a document: HTTP responses, archived resources, WET text conversions
+_DOCUMENT_TYPES = frozenset({"response", "resource", "conversion"})
+
+_BASE_SCHEMA = [
+    ("id", pa.string()), ("text", pa.string()), ("url", pa.string()), ("date", pa.string()),
+    ("source", pa.string()), ("payload_digest", pa.string()), ("http_status", pa.int32()),
+    ("content_type", pa.string()), ("charset", pa.string()),
+]
+
+
+def header_column(name: str) -> str:
+    """Column name for a kept WARC header: ``WARC-Gold-Id`` → ``warc_gold_id``."""
+    return name.strip().lower().replace("-", "_")
+
+
+@register
+class WarcExtract(Stage):
+    """Read WARC/WET/ARC files and extract the main text of every HTML response (trafilatura or resiliparse).
+
+    Defaults follow FineWeb's extraction (datatrove ``Trafilatura``: ``favour_precision=True``, no comments,
+    ``deduplicate=True``, 1 s per document). ``max_html_bytes`` (5 MB) bounds what one page may cost: Common
+    Crawl itself truncates payloads at 1 MiB, so only pathological pages reach it. WET ``conversion`` records
+    become documents as they are (their text is already extracted).
+    """
+
+    name = "warc_extract"
+    kind = "source"
+    requires = ()
+    adds = tuple(name for name, _ in _BASE_SCHEMA)
+    version = 1
+
+    class Params(Params):
+        extractor: Literal["trafilatura", "resiliparse"] = Field(
+            "trafilatura", description="main-text extractor; resiliparse is ~10x faster (optional extra 'fast')")
+        favour_precision: bool = Field(True, description="trafilatura favor_precision (FineWeb: true)")
+        include_comments: bool = Field(False, description="trafilatura include_comments (FineWeb: false)")
+        deduplicate: bool = Field(True, description="trafilatura deduplicate (FineWeb: true)")
+        fast: bool = Field(False, description="trafilatura fast mode: skip the readability/jusText fallbacks")
+        include_tables: bool = Field(True, description="keep table text (trafilatura include_tables)")
+        max_html_bytes: int = Field(5_000_000, gt=0, description="payload bytes kept per record (after decoding)")
+        oversize: Literal["skip", "truncate"] = Field(
+            "skip", description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
+                                "first max_html_bytes (counted as truncated_too_large)")
+        timeout_s: float = Field(1.0, ge=0, description="per-document extraction time limit in seconds (0: none); "
+                                                         "datatrove's default is 1 s")
+        timeout_mode: Literal["auto", "signal", "process"] = Field(
+            "auto", description="how the time limit interrupts: signal (main thread only), process (a child "
+                                "process, any thread), auto (signal when possible)")
+        only_2xx: bool = Field(False, description="skip HTTP responses whose status is not 2xx (skipped_http_status)")
+        keep_headers: list[str] = Field(
+            default_factory=list, description="extra WARC headers kept as string columns (WARC-Gold-Id -> "
+                                              "warc_gold_id)")
+        extract: bool = Field(True, description="false: keep the decoded HTML as `text` (no extraction)")
+
+    def setup(self) -> None:
+        p = self.params
+        if p.extractor == "trafilatura":
+            options = {"favor_precision": p.favour_precision, "include_comments": p.include_comments,
+                       "deduplicate": p.deduplicate, "fast": p.fast, "include_tables": p.include_tables}
+        else:
+            options = {"main_content": True, "alt_texts": False, "comments": p.include_comments}
+        self._extractor = TimeLimitedExtractor(p.extractor, options, p.timeout_s or None, p.timeout_mode) \
+            if p.extract else None
+
+    # -- source ------------------------------------------------------------------------------------------------
+    def read(self, source: SourceFile) -> Iterator[StepOutput]:
+        self.ensure_setup()
+        batch_size = self.options.batch_size or 1000
+        columns = self._columns()
+        rows: dict[str, list[Any]] = {c: [] for c in columns}
+        counters: dict[str, int] = {}
+        with source.open() as raw:
+            stream = ArchiveStream(raw)
+            for doc in self._documents(stream, source.path, counters):
+                for c in columns:
+                    rows[c].append(doc.get(c))
+                if len(rows["id"]) >= batch_size:
+                    yield StepOutput(self._table(rows), counters=dict(counters))
+                    rows = {c: [] for c in columns}
+                    counters.clear()
+            if stream.damage:
+                counters["gzip_damaged_members"] = counters.get("gzip_damaged_members", 0) + stream.damage
+            if stream.truncated:
+                counters["gzip_truncated_file"] = counters.get("gzip_truncated_file", 0) + 1
+        if rows["id"] or counters:
+            yield StepOutput(self._table(rows), counters=counters)
+
+    def _columns(self) -> list[str]:
+        return [name for name, _ in _BASE_SCHEMA] + [header_column(h) for h in self.params.keep_headers]
+
+    def _table(self, rows: dict[str, list[Any]]) -> pa.Table:
+        fields = _BASE_SCHEMA + [(header_column(h), pa.string()) for h in self.params.keep_headers]
+        schema = pa.schema(fields)
+        return pa.Table.from_arrays([pa.array(rows[name], type) for name, type in fields], schema=schema)
+
+    def _documents(self, stream: ArchiveStream, path: str, counters: dict[str, int]) -> Iterator[dict[str, Any]]:
+        p = self.params
+
+        def count(name: str) -> None:
+            counters[name] = counters.get(name, 0) + 1
+
+        def want_block(record: Record) -> bool:
+            return record.rec_type in _DOCUMENT_TYPES
+
+        def want_payload(record: Record) -> bool:
+            return record.rec_type == "conversion" or _content_type(record) in HTML_TYPES or \
+                _content_type(record) in UNKNOWN_TYPES
+
+        records = iter_records(stream, want_block, want_payload, p.max_html_bytes,
+                               read_oversize=p.oversize == "truncate")
+        for record in records:
+            count("records")
+            if record.problem:
+                count(f"skipped_{record.problem}")
+                continue
+            if record.rec_type not in _DOCUMENT_TYPES:
+                count(f"skipped_{record.rec_type or 'unknown_type'}")
+                continue
+            if record.rec_type == "conversion":
+                doc = self._wet_document(record, path)
+                if doc is None:
+                    count("extract_empty")
+                else:
+                    count("documents")
+                    yield doc
+                continue
+            reason, html, charset = _html_of(record, p.max_html_bytes, p.oversize == "truncate", counters)
+            if reason is not None:
+                count(reason)
+                continue
+            count("html_records")
+            if p.only_2xx and record.http_status is not None and not 200 <= record.http_status < 300:
+                count("skipped_http_status")
+                continue
+            text = self._extract(html, counters)
+            if not text:
+                continue
+            count("documents")
+            yield self._document(record, path, text, charset)
+
+    def _extract(self, html: str, counters: dict[str, int]) -> str | None:
+        def count(name: str) -> None:
+            counters[name] = counters.get(name, 0) + 1
+
+        if self._extractor is None:
+            return html
+        try:
+            text = self._extractor(html)
+        except ExtractTimeout:
+            count("extract_timeout")
+            return None
+        except ExtractCrash:
+            count("extract_crash")
+            return None
+        except Exception:  # noqa: BLE001 - a page the extractor cannot handle is counted, not fatal
+            count("extract_error")
+            return None
+        if not text or not text.strip():
+            count("extract_empty")
+            return None
+        return text
+
+    def _document(self, record: Record, path: str, text: str, charset: str | None) -> dict[str, Any]:
+        url = record.header("warc-target-uri") or ""
+        date = record.header("warc-date") or ""
+        doc = {
+            "id": record.header("warc-record-id") or _synthetic_id(url, date),
+            "text": text, "url": url, "date": date, "source": path,
+            "payload_digest": record.header("warc-payload-digest"),
+            "http_status": record.http_status,
+            "content_type": _content_type(record) or None,
+            "charset": charset,
+        }
+        for name in self.params.keep_headers:
+            doc[header_column(name)] = record.header(name)
+        return doc
+
+    def _wet_document(self, record: Record, path: str) -> dict[str, Any] | None:
+        text = record.payload.decode("utf-8", errors="replace").strip()
+        if not text:
+            return None
+        return self._document(record, path, text, "utf-8")
+
+    def close(self) -> None:
+        if getattr(self, "_extractor", None) is not None:
+            self._extractor.close()
+
+
+def _synthetic_id(url: str, date: str) -> str:
+    return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + ' ' + date)}>"
+
+
+def _content_type(record: Record) -> str:
+    """The payload's media type: HTTP Content-Type, else the WARC/ARC declared types (resource records)."""
+    if record.http_status is not None:
+        declared = media_type(record.http_headers.get("content-type"))
+        if declared not in UNKNOWN_TYPES:
+            return declared
+        return media_type(record.header("warc-identified-payload-type"))
+    if record.is_arc:
+        return media_type(record.header("arc-content-type"))
+    if record.rec_type == "resource":
+        return media_type(record.header("content-type"))
+    return media_type(record.header("warc-identified-payload-type"))
+
+
+def _html_of(record: Record, max_bytes: int, truncate: bool, counters: dict[str, int]
+             ) -> tuple[str | None, str, str | None]:
+    """``(skip reason, html, charset)`` for a response/resource record."""
+    declared = _content_type(record)
+    if declared not in HTML_TYPES and declared not in UNKNOWN_TYPES:
+        return "skipped_non_html", "", None
+    if record.oversize and not truncate:
+        return "skipped_too_large", "", None
+    payload = record.payload
+    if record.oversize:
+        counters["truncated_too_large"] = counters.get("truncated_too_large", 0) + 1
+    if "chunked" in record.http_headers.get("transfer-encoding", "").lower():
+        payload = dechunk(payload)
+    encoding = record.http_headers.get("content-encoding", "")
+    if encoding:
+        payload, problem = decode_content_encoding(payload, encoding, max_bytes)
+        if problem is not None:
+            return f"skipped_{problem}", "", None
+    if declared in UNKNOWN_TYPES and not sniff_html(payload):
+        return "skipped_non_html", "", None
+    if not payload.strip():
+        return "skipped_empty_payload", "", None
+    html, charset, replaced = decode_html(payload, record.http_headers.get("content-type"))
+    if replaced:
+        counters["charset_replaced"] = counters.get("charset_replaced", 0) + 1
+    return None, html, charset
+
+
+def read_warc(path: str, **params: Any) -> pa.Table:
+    """Read one WARC/WET/ARC file (local or ``s3://``) into a Table of documents, as ``warc_extract`` does."""
+    from curate.storage import location
+
+    step = WarcExtract(**params)
+    loc = location(path)
+    source = SourceFile(loc.uri, loc.open_input)
+    tables = [out.kept for out in step.read(source)]
+    step.close()
+    if not tables:
+        return step._table({c: [] for c in step._columns()})
+    return pa.concat_tables(tables)

@@ -1,0 +1,178 @@
+"""Records of WARC (1.0/1.1/0.18), WET and ARC (v1/v2) files, parsed from an :class:`ArchiveStream`.
+
+The parser reads the record headers (WARC named fields, or the one-line ARC header), then — only for records the
+caller wants — the HTTP status line and headers, then at most ``max_body`` bytes of the payload; the rest of the
+block is skipped without being kept, so a record that claims 431 MB costs time to inflate but no memory. A record
+whose bytes end early (truncated file) or overlap a damaged gzip member is reported with ``problem`` set; after
+any problem the parser resynchronises on the next ``WARC/`` (or ARC header) line.
+
+Quirks handled: CRLF or bare LF header lines (ClueWeb09 WARC/0.18 HTTP headers use LF), missing or malformed
+``Content-Length``, header continuation lines, blank lines between records, ARC ``filedesc://`` version blocks.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from curate.stages.warc_stream import ArchiveStream
+
+MAX_HEADER_BYTES = 1 << 16
+_ARC_LINE = re.compile(rb"^(\S+) (\S+) (\d{14}|\d{12}|\d{8}|-) (\S*)(?: .*)? (\d+)\s*$")
+_HTTP_STATUS = re.compile(rb"^HTTP/\d(?:\.\d)?\s+(\d{3})")
+
+
+@dataclass
+class Record:
+    """One archive record: its headers, and (when read) its HTTP status, HTTP headers and payload bytes."""
+
+    rec_type: str  # response, request, revisit, conversion, warcinfo, metadata, resource, arc-response ...
+    headers: dict[str, str]  # WARC named fields (lower-cased names); ARC records get equivalent fields
+    length: int  # declared block length
+    is_arc: bool = False
+    http_status: int | None = None
+    http_headers: dict[str, str] = field(default_factory=dict)
+    payload: bytes = b""
+    payload_length: int = 0  # declared payload bytes (block minus HTTP headers)
+    oversize: bool = False  # payload longer than max_body: ``payload`` holds its first max_body bytes, or nothing
+    problem: str | None = None  # "truncated" or "corrupt" when the record's bytes cannot be trusted
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+
+#: decides whether the parser reads on: called with the record headers (then read the HTTP headers?) and again
+#: once the HTTP headers are parsed (then read the payload?); a False skips the rest of the block unread
+WantBlock = Callable[[Record], bool]
+
+
+def iter_records(stream: ArchiveStream, want_block: WantBlock, want_payload: WantBlock, max_body: int,
+                 read_oversize: bool = False) -> Iterator[Record]:
+    """Yield every record of the stream (wanted blocks read and parsed, the others skipped).
+
+    ``max_body`` bounds the payload bytes kept per record; with ``read_oversize`` an oversize payload keeps its
+    first ``max_body`` bytes (else none). ``Record.problem`` marks truncated or corrupt records.
+    """
+    resyncs = 0
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        if not line.strip():
+            continue
+        damage_before = stream.damage
+        if line.startswith(b"WARC/"):
+            record = _warc_headers(stream, line)
+        else:
+            match = _ARC_LINE.match(line)
+            if match is None:
+                resyncs += 1  # garbage between records: skip the line and look for the next record
+                continue
+            record = _arc_record(stream, match)
+        if record.length < 0:
+            record.problem = "corrupt"
+            yield record
+            continue
+        remaining = record.length
+        if want_block(record):
+            remaining = _read_block(stream, record, remaining, want_payload, max_body, read_oversize)
+        skipped = stream.skip(remaining)
+        if skipped < remaining:
+            record.problem = "truncated"
+        elif stream.damage != damage_before:
+            record.problem = "corrupt"
+        yield record
+
+
+def _warc_headers(stream: ArchiveStream, version_line: bytes) -> Record:
+    headers: dict[str, str] = {"warc-version": version_line.strip().decode("latin-1")}
+    last = None
+    total = 0
+    while True:
+        line = stream.readline()
+        total += len(line)
+        if not line or not line.strip() or total > MAX_HEADER_BYTES:
+            break
+        if line[:1] in (b" ", b"\t") and last is not None:  # folded continuation line
+            headers[last] += " " + line.strip().decode("utf-8", "replace")
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep:
+            continue
+        last = name.strip().decode("latin-1").lower()
+        headers[last] = value.strip().decode("utf-8", "replace")
+    try:
+        length = int(headers.get("content-length", "").strip())
+    except ValueError:
+        length = -1
+    return Record(headers.get("warc-type", "").strip().lower(), headers, length)
+
+
+def _arc_record(stream: ArchiveStream, match: re.Match[bytes]) -> Record:
+    url, ip, date, mime, length = (g.decode("utf-8", "replace") for g in match.groups())
+    headers = {"warc-target-uri": url, "warc-ip-address": ip, "warc-date": _arc_date(date),
+               "arc-content-type": mime,
+               "warc-record-id": f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + ' ' + date)}>"}
+    rec_type = "warcinfo" if url.startswith("filedesc://") else "response"
+    return Record(rec_type, headers, int(length), is_arc=True)
+
+
+def _arc_date(date: str) -> str:
+    if len(date) < 8 or not date.isdigit():
+        return date
+    d = date.ljust(14, "0")
+    return f"{d[0:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}Z"
+
+
+def _read_block(stream: ArchiveStream, record: Record, remaining: int, want_payload: WantBlock, max_body: int,
+                read_oversize: bool) -> int:
+    """Parse HTTP status + headers (when the block is an HTTP message) and read the payload; returns bytes left."""
+    http = record.is_arc or record.rec_type in ("response", "revisit") and "application/http" in \
+        record.header("content-type", "application/http").lower()
+    if http and remaining > 0:
+        first = stream.readline(min(remaining, MAX_HEADER_BYTES))
+        remaining -= len(first)
+        status = _HTTP_STATUS.match(first)
+        if status is None:
+            body_start = first  # not an HTTP message after all (ARC dns:, malformed): the block is the payload
+        else:
+            body_start = b""
+            record.http_status = int(status.group(1))
+            remaining = _http_headers(stream, record, remaining)
+    else:
+        body_start = b""
+    record.payload_length = remaining + len(body_start)
+    if not want_payload(record):
+        return remaining
+    if record.payload_length > max_body:
+        record.oversize = True
+        if not read_oversize:
+            return remaining
+    want = max(0, min(remaining, max_body - len(body_start)))
+    body = stream.read(want)
+    record.payload = body_start + body if body_start else body
+    return remaining - len(body)
+
+
+def _http_headers(stream: ArchiveStream, record: Record, remaining: int) -> int:
+    total = 0
+    last = None
+    while remaining > 0:
+        line = stream.readline(min(remaining, MAX_HEADER_BYTES))
+        if not line:
+            break
+        remaining -= len(line)
+        total += len(line)
+        if not line.strip() or total > MAX_HEADER_BYTES:
+            break
+        if line[:1] in (b" ", b"\t") and last is not None:
+            record.http_headers[last] += " " + line.strip().decode("latin-1")
+            continue
+        name, sep, value = line.partition(b":")
+        if sep:
+            last = name.strip().decode("latin-1").lower()
+            # repeated headers (Set-Cookie …): the first Content-Type wins, like browsers
+            record.http_headers.setdefault(last, value.strip().decode("latin-1"))
+    return remaining

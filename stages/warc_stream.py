@@ -1,0 +1,157 @@
+"""Byte streams under the WARC reader: plain or (multi-member, possibly damaged) gzip, read incrementally.
+
+Web archives are concatenated gzip members, usually one per record. A damaged member (bad deflate data, CRC
+mismatch) or a truncated file must not end the whole file: :class:`ArchiveStream` counts the damage and resumes
+at the next gzip member header (``1f 8b 08``), so the record parser above it loses only the records that overlap
+the damage. Decompression is bounded (``max_length``) so a member that inflates to hundreds of MB never sits in
+memory; callers read lines, bounded reads, or skip bytes without keeping them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import IO
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+CHUNK = 1 << 20
+
+
+class ArchiveStream:
+    """Decompressed bytes of a plain or gzip file with ``readline``/``read``/``skip``; never raises on damage.
+
+    ``damage`` counts corrupt gzip members (resynchronised at the next member), ``truncated`` is set when the
+    file ends inside a gzip member. Both are visible to the record parser, which compares ``damage`` before and
+    after a record to know whether that record's bytes are trustworthy.
+    """
+
+    def __init__(self, raw: IO[bytes]):
+        self._raw = raw
+        self._pending = raw.read(CHUNK) or b""  # compressed bytes not yet fed to the decompressor
+        self.is_gzip = self._pending[:2] == GZIP_MAGIC[:2]
+        self._dec = zlib.decompressobj(31) if self.is_gzip else None
+        self._member_started = False
+        self._buf = bytearray()
+        self._pos = 0
+        self._raw_eof = False
+        self.damage = 0
+        self.truncated = False
+        self.offset = 0  # decompressed bytes consumed by the reader so far
+
+    # -- filling the buffer ------------------------------------------------------------------------------------
+    def _read_raw(self) -> bytes:
+        if self._raw_eof:
+            return b""
+        data = self._raw.read(CHUNK)
+        if not data:
+            self._raw_eof = True
+        return data or b""
+
+    def _fill(self) -> bool:
+        """Append more decompressed bytes to the buffer; False at the end of the file."""
+        if self._pos > CHUNK and self._pos * 2 > len(self._buf):
+            del self._buf[: self._pos]
+            self._pos = 0
+        if not self.is_gzip:
+            data = self._pending or self._read_raw()
+            self._pending = b""
+            if not data:
+                return False
+            self._buf += data
+            return True
+        while True:
+            if not self._pending:
+                self._pending = self._read_raw()
+                if not self._pending:
+                    if self._member_started:
+                        self.truncated = True
+                        self._member_started = False
+                    return False
+            try:
+                out = self._dec.decompress(self._pending, CHUNK)
+            except zlib.error:
+                self._resync(skip_first=True)
+                continue
+            self._member_started = True
+            if self._dec.eof:  # the rest of the input (next members) is in unused_data, not unconsumed_tail
+                self._pending = self._dec.unused_data
+                self._dec = zlib.decompressobj(31)
+                self._member_started = False
+                self._skip_padding()
+            else:
+                self._pending = self._dec.unconsumed_tail
+            if out:
+                self._buf += out
+                return True
+
+    def _skip_padding(self) -> None:
+        """Between members some writers leave NUL or newline padding; anything else is damage."""
+        while True:
+            stripped = self._pending.lstrip(b"\x00\r\n ")
+            if stripped:
+                self._pending = stripped
+                if not stripped.startswith(GZIP_MAGIC[: len(stripped)]):
+                    self._resync(skip_first=False)
+                return
+            self._pending = self._read_raw()
+            if not self._pending:
+                return
+
+    def _resync(self, skip_first: bool) -> None:
+        """Drop compressed bytes up to the next gzip member header and start a fresh decompressor there."""
+        self.damage += 1
+        self._dec = zlib.decompressobj(31)
+        self._member_started = False
+        start = 1 if skip_first else 0
+        while True:
+            at = self._pending.find(GZIP_MAGIC, start)
+            if at >= 0:
+                self._pending = self._pending[at:]
+                return
+            tail = self._pending[-2:]
+            more = self._read_raw()
+            if not more:
+                self._pending = b""
+                return
+            self._pending = tail + more
+            start = 0
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def readline(self, limit: int = 1 << 16) -> bytes:
+        """One line including its ``\\n`` (at most ``limit`` bytes); ``b""`` at the end of the file."""
+        while True:
+            end = min(len(self._buf), self._pos + limit)
+            at = self._buf.find(b"\n", self._pos, end)
+            if at >= 0:
+                return self._take(at + 1 - self._pos)
+            if end - self._pos >= limit or not self._fill():
+                return self._take(min(limit, len(self._buf) - self._pos))
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only at the end of the file)."""
+        while len(self._buf) - self._pos < n and self._fill():
+            pass
+        return self._take(min(n, len(self._buf) - self._pos))
+
+    def skip(self, n: int) -> int:
+        """Discard up to ``n`` bytes without keeping them; returns how many were skipped."""
+        skipped = 0
+        while skipped < n:
+            avail = len(self._buf) - self._pos
+            if avail == 0:
+                if not self._fill():
+                    break
+                continue
+            step = min(avail, n - skipped)
+            self._pos += step
+            skipped += step
+            if self._pos == len(self._buf):
+                self._buf.clear()
+                self._pos = 0
+        self.offset += skipped
+        return skipped
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self._buf[self._pos: self._pos + n])
+        self._pos += n
+        self.offset += n
+        return out
