@@ -19,19 +19,7 @@ WARC = REPO.parent / "shared" / "data" / "warc" / "real_crawls" / "dolma__sample
 CHAIN = ("warc_extract", "gopher_repetition", "gopher_quality", "minhash_dedup", "tokenize", "pack")
 
 
-def _register_chain() -> None:
-    """Import the modules of the chain's steps (registering them) where stages/__init__.py does not yet."""
-    import importlib
-
-    for module in ("curate.stages.warc", "curate.stages.filters.gopher", "curate.stages.dedup"):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
-
-
 def test_warc_to_packed_megatron_shards(tmp_path):
-    _register_chain()
     missing = [s for s in CHAIN if s not in all_steps()]
     if missing:
         pytest.skip(f"steps not registered yet: {missing} (recipes/pretrain-megatron.yaml needs them)")
