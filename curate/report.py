@@ -29,6 +29,7 @@ import numpy as np
 
 from curate.errors import CurateError
 from curate.storage import location
+from curate.table import DOCUMENT_SCHEMA
 
 REPORT_DIR = "_report"
 REPORT_FILE = "index.html"
@@ -40,6 +41,9 @@ TOKEN_COLUMN = "token_count"
 MAX_CATEGORIES_PLOTTED = 20
 MAX_REMOVAL_BARS = 30
 MAX_LENGTH_SERIES = 5
+#: columns never plotted: the core document columns, and identifier-like columns
+CORE_COLUMNS = frozenset(DOCUMENT_SCHEMA.names)
+IDENTIFIER = re.compile(r"(^|_)(id|ids|uuid|digest|hash|sha1|md5|timestamp|date)$", re.I)
 #: recipe keys whose values are masked in the report (secrets belong in the environment, but be safe)
 SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|passwd|credential|access[_-]?key|(^|_)token$|auth)", re.I)
 
@@ -533,6 +537,8 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
     for st in steps:
         for col in st.new_columns:
             dist = st.get("distributions")[col]
+            if _uninformative(col, dist):
+                continue
             title = col.replace("_", " ")
             sub = f"added by {st.key}"
             if dist.get("kind") == "categorical" and dist.get("counts"):
@@ -546,8 +552,14 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
                 if last is not st and final.size:
                     series.append((f"final ({last.key})", final))
                 values = series[-1][1]
-                if set(np.unique(values).tolist()) <= {0.0, 1.0}:
+                distinct = np.unique(values)
+                if set(distinct.tolist()) <= {0.0, 1.0}:
                     counts = {"true": int(np.sum(values)), "false": int(len(values) - np.sum(values))}
+                    svg = _categorical_svg(plots, counts, "documents (sampled)")
+                elif distinct.size <= 12 and np.all(np.mod(distinct, 1) == 0) and np.ptp(distinct) > 40:
+                    # a few codes far apart (HTTP statuses, bucket ids): bars per value, not a sparse histogram
+                    codes, n = np.unique(values, return_counts=True)
+                    counts = {f"{int(c)}": int(k) for c, k in zip(codes, n)}
                     svg = _categorical_svg(plots, counts, "documents (sampled)")
                 else:
                     svg = _numeric_svg(plots, series, col)
@@ -558,6 +570,15 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
     return ('<section id="distributions"><h2>Distributions</h2><p class="note">From a bounded, evenly strided '
             'subsample of the kept documents\' values (categorical columns are counted exactly).</p>'
             '<div class="grid2">' + "".join(cards) + "</div></section>")
+
+
+def _uninformative(column: str, dist: dict[str, Any]) -> bool:
+    """Columns not worth a plot: the core document columns and identifiers (ids, digests, timestamps), and
+    categorical columns whose values are (nearly) all distinct."""
+    if column in CORE_COLUMNS or IDENTIFIER.search(column):
+        return True
+    counts = {k: n for k, n in (dist.get("counts") or {}).items() if k != "(other)"}
+    return dist.get("kind") == "categorical" and len(counts) >= 20 and max(counts.values()) <= 2
 
 
 def _card(cid: str, title: str, sub: str, svg: str, foot: str) -> str:

@@ -181,6 +181,8 @@ def test_quickstart_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     dom, shot = render_in_chromium(page, tmp_path, "quickstart")
     assert_funnel_matches(dom, stats)
     assert shot.stat().st_size > 20_000
+    for column in ("id", "text", "url", "payload_digest"):  # identifiers and core columns are never plotted
+        assert f'id="dist-{column}"' not in dom
 
 
 # -- the page itself (no browser) -----------------------------------------------------------------------------
