@@ -1,0 +1,7 @@
+"""Heuristic filters (Gopher, C4, FineWeb), URL filter and PII masking over shared text features."""
+
+from curate.stages.filters.c4 import C4Quality
+from curate.stages.filters.fineweb import FineWebQuality
+from curate.stages.filters.gopher import GopherQuality, GopherRepetition
+
+__all__ = ["C4Quality", "FineWebQuality", "GopherQuality", "GopherRepetition"]

@@ -1,0 +1,92 @@
+"""What the heuristic filters share: per-language parameters (FineWeb2's adaptation) and the batch loop."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pyarrow as pa
+from pydantic import Field
+
+from curate.stage import Params, Stage, StepOutput
+from curate.stages.filters.features import TextFeatures, batch_features
+
+LANGUAGE_COLUMN = "language"
+
+
+class LanguageParams(Params):
+    """Parameters every heuristic filter has: the language whose word splitting it uses, and per-language overrides."""
+
+    language: str = Field("en", description="language for word splitting (ISO 639-1/639-3, e.g. en, deu, fra_Latn) "
+                                            "when a document has no `language` column value")
+    use_language_column: bool = Field(True, description="when the table has a `language` column (from language_id), "
+                                                        "split each document's words with its own language's rules")
+    language_overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-language parameter overrides, e.g. {de: {min_avg_word_length: 4}} "
+                                          "(FineWeb2-style thresholds per language), keyed by the `language` value")
+
+
+class HeuristicFilter(Stage):
+    """Base of the document filters: groups a batch by language, evaluates ``check`` per document on shared features.
+
+    Subclasses implement ``check(features, params) -> reason | None``; rewriting filters override ``rewrite``.
+    """
+
+    kind = "map"
+    requires = ("text",)
+    Params = LanguageParams
+
+    def __init__(self, params: Any = None, options: Any = None, **kwargs: Any):
+        super().__init__(params, options, **kwargs)
+        base = self.params.model_dump(exclude={"language_overrides"})
+        self._per_language: dict[str, LanguageParams] = {}
+        for lang, override in self.params.language_overrides.items():
+            if not isinstance(override, dict):
+                raise ValueError(f"{self.name}: language_overrides[{lang!r}] must be a mapping of parameters, "
+                                 f"got {type(override).__name__}")
+            if "language_overrides" in override:
+                raise ValueError(f"{self.name}: language_overrides[{lang!r}] cannot itself hold language_overrides")
+            self._per_language[lang] = self.Params(**{**base, "language": lang, **override})
+
+    def params_for(self, language: str | None) -> LanguageParams:
+        """The parameters that apply to a document in ``language`` (None: the step's own)."""
+        if language is None:
+            return self.params
+        p = self._per_language.get(language)
+        if p is not None:
+            return p
+        return self.params.model_copy(update={"language": language})
+
+    def _groups(self, table: pa.Table) -> list[tuple[LanguageParams, list[int]]]:
+        n = table.num_rows
+        if not (self.params.use_language_column and LANGUAGE_COLUMN in table.column_names):
+            return [(self.params, list(range(n)))]
+        groups: dict[str | None, list[int]] = defaultdict(list)
+        for i, lang in enumerate(table.column(LANGUAGE_COLUMN).to_pylist()):
+            groups[lang or None].append(i)
+        return [(self.params_for(lang), idx) for lang, idx in groups.items()]
+
+    def process(self, table: pa.Table) -> pa.Table | StepOutput:
+        texts = [t or "" for t in table.column("text").to_pylist()]
+        reasons: list[str | None] = [None] * table.num_rows
+        new_texts: list[str] | None = None
+        for params, idx in self._groups(table):
+            features = batch_features([texts[i] for i in idx], params.language)
+            for i, f in zip(idx, features, strict=True):
+                reason, rewritten = self.rewrite(f, params)
+                reasons[i] = reason
+                if rewritten is not None and rewritten != texts[i]:
+                    if new_texts is None:
+                        new_texts = list(texts)
+                    new_texts[i] = rewritten
+        if new_texts is not None:
+            col = table.schema.get_field_index("text")
+            table = table.set_column(col, table.schema.field(col), pa.array(new_texts, table.schema.field(col).type))
+        return StepOutput.split(table, reasons)
+
+    def rewrite(self, f: TextFeatures, params: Any) -> tuple[str | None, str | None]:
+        """Removal reason (None keeps) and the new text (None: unchanged) for one document."""
+        return self.check(f, params), None
+
+    def check(self, f: TextFeatures, params: Any) -> str | None:
+        raise NotImplementedError
