@@ -31,11 +31,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-from curate.stages.languages import Language, parse, same_language, to_iso639_1
 from pydantic import Field, field_validator
 
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
+from curate.stages.languages import Language, parse, same_language, to_iso639_1
 
 LID176_URLS = {
     "lid176": "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.bin",

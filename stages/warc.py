@@ -19,6 +19,10 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import pyarrow as pa
+from pydantic import Field
+
+from curate.registry import register
+from curate.stage import Params, SourceFile, Stage, StepOutput
 from curate.stages.warc_decode import (
     HTML_TYPES,
     UNKNOWN_TYPES,
@@ -31,10 +35,6 @@ from curate.stages.warc_decode import (
 from curate.stages.warc_extractors import ExtractCrash, ExtractTimeout, TimeLimitedExtractor
 from curate.stages.warc_records import Record, iter_records
 from curate.stages.warc_stream import ArchiveStream
-from pydantic import Field
-
-from curate.registry import register
-from curate.stage import Params, SourceFile, Stage, StepOutput
 
 #: record types that can carry a document: HTTP responses, archived resources, WET text conversions
 _DOCUMENT_TYPES = frozenset({"response", "resource", "conversion"})

@@ -6,13 +6,14 @@ Trafilatura is called exactly as datatrove's ``Trafilatura`` step calls it for F
 
 Time limit, two mechanisms (``timeout_mode``):
 
-* ``signal`` — ``setitimer(ITIMER_REAL)`` raises :class:`ExtractTimeout` (a ``BaseException``, so trafilatura's
-  ``except Exception`` blocks cannot swallow it; the timer re-fires every 50 ms until disarmed). Costs nothing
-  per document and interrupts Python code and ``re`` matching; C code (lxml parsing) runs to completion, which the
-  ``max_html_bytes`` limit bounds. Signals only work in the main thread of a process.
+* ``signal`` — ``setitimer(ITIMER_PROF)`` raises :class:`ExtractTimeout` (a ``BaseException``, so trafilatura's
+  ``except Exception`` blocks cannot swallow it; the timer re-fires every 50 ms until disarmed). The limit is
+  CPU time, not wall time: a loaded machine does not time out more pages, so the same input gives the same
+  output. Costs nothing per document and interrupts Python code and ``re`` matching; C code (lxml parsing) runs
+  to completion, which the ``max_html_bytes`` limit bounds. Signals only work in the main thread of a process.
 * ``process`` — the extractor lives in a child process (``spawn``, safe from threads) fed through a pipe; on
   timeout the child is killed and restarted. Works from any thread and also survives crashes and memory blow-ups
-  in C code, for the price of one pickle round trip per document.
+  in C code, for the price of one pickle round trip per document. The limit is wall time here.
 
 ``auto`` (default) uses ``signal`` in a main thread (local runs and Ray tasks, which run on the worker's main
 thread) and ``process`` elsewhere (threaded actors, notebooks running steps in threads).
@@ -98,13 +99,13 @@ def _raise_timeout(signum: int, frame: Any) -> None:
 
 
 def _with_alarm(fn: Extractor, html: str, seconds: float) -> str | None:
-    previous = signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    previous = signal.signal(signal.SIGPROF, _raise_timeout)
+    signal.setitimer(signal.ITIMER_PROF, seconds, 0.05)
     try:
         return fn(html)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _child(conn: Any, name: str, options: dict[str, Any]) -> None:

@@ -1,0 +1,207 @@
+"""WARC → text extraction: ``warc_extract`` vs datatrove ``WarcReader`` + ``Trafilatura``, same input, same run.
+
+Input: ``../shared/data/warc/pages_with_gold/dev_pages.warc.gz`` (1,120 real HTML pages as WARC response records;
+``--limit N`` uses a temporary WARC of its first N records). One core each, run one after the other:
+
+1. datatrove 0.10.1: ``WarcReader`` → ``Trafilatura(favour_precision=True, timeout=1)`` (FineWeb's settings);
+2. ours: ``warc_extract`` with the same trafilatura settings and the same 1 s limit;
+3. ours: ``warc_extract(extractor=resiliparse)``.
+
+Rates are HTML records read per second (reading + decoding + extraction), so a reader that drops records does
+not look faster for it. The reported speedups use CPU seconds (this process + datatrove's extraction child), which
+stay meaningful on a loaded machine; wall-clock rates are printed beside them. Trafilatura's caches
+(``deduplicate`` keeps an LRU of seen text) are reset before each run.
+
+Completeness (must-show 6): HTML records each reader hands to extraction. Quality (must-show 4): for the 990
+trafilatura-eval pages, ``WARC-Gold-Id`` keys into ``dev_pages.gold.jsonl.gz``; score = share of gold snippets
+judged right (``with`` snippets found in the text + ``without`` snippets absent) over all snippets of all pages
+(pages without output count as all ``with`` missing) — trafilatura's own evaluation metric (accuracy).
+
+Usage: .venv/bin/python bench/extract_speed.py [--limit 300] [--skip-datatrove]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from curate.stage import SourceFile
+from curate.stages.warc import WarcExtract
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DEV = SHARED / "warc" / "pages_with_gold" / "dev_pages.warc.gz"
+GOLD = SHARED / "warc" / "pages_with_gold" / "dev_pages.gold.jsonl.gz"
+
+
+def sample_records(path: Path, n: int, out_dir: str) -> Path:
+    """A WARC of ``n`` evenly spaced gzip members (one record each) of ``path`` (both gold sources represented)."""
+    import zlib
+
+    data = path.read_bytes()
+    members, pos = [], 0
+    while pos < len(data):
+        dec = zlib.decompressobj(31)
+        dec.decompress(data[pos:])
+        end = len(data) - len(dec.unused_data)
+        members.append(data[pos:end])
+        pos = end
+    step = max(1, len(members) // n)
+    out = Path(out_dir) / "dev_pages_sample.warc.gz"
+    out.write_bytes(b"".join(members[::step][:n]))
+    return out
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (datatrove extracts in a child process)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def load_gold() -> dict[str, dict]:
+    gold = {}
+    with gzip.open(GOLD, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row["source"] == "trafilatura_eval":
+                gold[row["id"]] = row
+    return gold
+
+
+def score(texts: dict[str, str], gold: dict[str, dict], ids: set[str]) -> tuple[float, dict[str, int]]:
+    """trafilatura-eval accuracy over the gold pages in ``ids`` (see the module docstring)."""
+    c = {"with_found": 0, "with_missing": 0, "without_absent": 0, "without_found": 0}
+    for gid in ids:
+        page = gold[gid]
+        text = texts.get(gid) or ""
+        for snippet in page["with"]:
+            c["with_found" if snippet in text else "with_missing"] += 1
+        for snippet in page["without"]:
+            c["without_found" if snippet in text else "without_absent"] += 1
+    total = sum(c.values())
+    return (c["with_found"] + c["without_absent"]) / max(total, 1), c
+
+
+def gold_ids(path: Path) -> list[str]:
+    step = WarcExtract(extract=False, keep_headers=["WARC-Gold-Id"])
+    return [gid for out in step.read(SourceFile(str(path), lambda: open(path, "rb")))
+            for gid in out.kept.column("warc_gold_id").to_pylist()]
+
+
+def run_ours(path: Path, **params) -> tuple[float, float, dict[str, int], dict[str, str]]:
+    from trafilatura.meta import reset_caches
+
+    reset_caches()
+    step = WarcExtract(keep_headers=["WARC-Gold-Id"], **params)
+    counters: dict[str, int] = {}
+    texts: dict[str, str] = {}
+    start, cpu = time.perf_counter(), cpu_seconds()
+    for out in step.read(SourceFile(str(path), lambda: open(path, "rb"))):
+        for k, v in out.counters.items():
+            counters[k] = counters.get(k, 0) + v
+        texts.update(zip(out.kept.column("warc_gold_id").to_pylist(), out.kept.column("text").to_pylist()))
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    step.close()
+    return seconds, cpu, counters, texts
+
+
+def run_datatrove(path: Path) -> tuple[float, float, int, dict[str, str]]:
+    """datatrove's reader + extractor; the gold id is recovered from the WARC header by record order."""
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.readers import WarcReader
+    from trafilatura.meta import reset_caches
+
+    logging.disable(logging.WARNING)
+    try:
+        from loguru import logger
+
+        logger.remove()
+    except ImportError:
+        pass
+    reset_caches()
+    reader = WarcReader(str(path.parent), glob_pattern=path.name)
+    extractor = Trafilatura(favour_precision=True, timeout=1.0)
+    read = 0
+
+    def counted():
+        nonlocal read
+        for doc in reader.run():
+            read += 1
+            yield doc
+
+    texts: dict[str, str] = {}
+    start, cpu = time.perf_counter(), cpu_seconds()
+    url_to_text = {}
+    for doc in extractor.run(counted()):
+        url_to_text[doc.metadata["url"]] = doc.text
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    # map back to gold ids through the URL (datatrove does not keep extra WARC headers)
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as f:
+        for record in ArchiveIterator(f):
+            gid = record.rec_headers.get_header("WARC-Gold-Id")
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            if gid and url in url_to_text:
+                texts[gid] = url_to_text[url]
+    return seconds, cpu, read, texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N records (0: all 1,120)")
+    parser.add_argument("--skip-datatrove", action="store_true")
+    args = parser.parse_args()
+    if not DEV.exists():
+        sys.exit(f"{DEV} not found (../shared/data)")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    gold = load_gold()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = sample_records(DEV, args.limit, tmp) if args.limit else DEV
+
+        if not args.skip_datatrove:
+            dt_s, dt_cpu, dt_read, dt_texts = run_datatrove(path)
+        tr_s, tr_cpu, tr_c, tr_texts = run_ours(path)
+        rp_s, rp_cpu, rp_c, rp_texts = run_ours(path, extractor="resiliparse")
+
+        ids = {gid for gid in gold_ids(path) if gid in gold}
+    html = tr_c.get("html_records", 0)
+    tr_score, tr_detail = score(tr_texts, gold, ids)
+    rp_score, rp_detail = score(rp_texts, gold, ids)
+    tr_rate, tr_cpu_rate = html / tr_s, html / tr_cpu
+    rp_rate, rp_cpu_rate = rp_c.get("html_records", 0) / rp_s, rp_c.get("html_records", 0) / rp_cpu
+    print(f"input: {path.name}, {html} HTML records, {len(ids)} gold pages scored")
+    print(f"ours trafilatura : {tr_s:7.1f} s wall {tr_rate:6.1f} records/s | {tr_cpu:7.1f} s CPU "
+          f"{tr_cpu_rate:6.1f} records/CPU-s | {len(tr_texts)} docs out  counters={tr_c}")
+    print(f"ours resiliparse : {rp_s:7.1f} s wall {rp_rate:6.1f} records/s | {rp_cpu:7.1f} s CPU "
+          f"{rp_cpu_rate:6.1f} records/CPU-s | {len(rp_texts)} docs out")
+    speedup = wall_speedup = float("nan")
+    if not args.skip_datatrove:
+        dt_rate, dt_cpu_rate = dt_read / dt_s, dt_read / dt_cpu
+        speedup, wall_speedup = tr_cpu_rate / dt_cpu_rate, tr_rate / dt_rate
+        dt_score, dt_detail = score(dt_texts, gold, ids)
+        print(f"datatrove        : {dt_s:7.1f} s wall {dt_rate:6.1f} records/s | {dt_cpu:7.1f} s CPU "
+              f"{dt_cpu_rate:6.1f} records/CPU-s | {len(dt_texts)} docs out "
+              f"(WarcReader handed {dt_read} of {html} HTML records to extraction)")
+        print(f"speedup ours/datatrove: {speedup:.2f} per CPU-second (reported), {wall_speedup:.2f} wall "
+              f"(wall is noisy on a shared machine)")
+        print(f"records read: ours {html} vs datatrove {dt_read} (lost {html - dt_read})")
+        print(f"score datatrove+trafilatura {dt_score:.4f} {dt_detail}")
+    print(f"score ours trafilatura {tr_score:.4f} {tr_detail}")
+    print(f"score ours resiliparse {rp_score:.4f} {rp_detail}")
+    rp_speedup = rp_cpu_rate / tr_cpu_rate
+    print(f"resiliparse/trafilatura: {rp_speedup:.2f} per CPU-second, {rp_rate / tr_rate:.2f} wall")
+    print(f"RESULT extract_speed speedup={speedup:.2f} trafilatura_score={tr_score:.4f} "
+          f"resiliparse_score={rp_score:.4f} resiliparse_speedup={rp_speedup:.2f}")
+
+
+if __name__ == "__main__":
+    main()
