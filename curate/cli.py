@@ -13,7 +13,10 @@ from curate.errors import CurateError
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # logs and pipes: wide enough that tables do not wrap
+        console.width = max(console.width, 140)
+    return console
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -69,6 +72,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from curate.registry import all_steps
@@ -82,18 +86,20 @@ def cmd_steps(args: argparse.Namespace) -> int:
         steps = {args.name: steps[args.name]}
     for name, cls in steps.items():
         if not args.name:
-            console.print(f"[bold]{name}[/bold] ({cls.kind}) — {cls.one_line_help()}")
+            console.print(f"[bold]{name}[/bold] ({cls.kind}) — {escape(cls.one_line_help())}")
             params = ", ".join(f"{k}={_default(f)}" for k, f in cls.Params.model_fields.items())
-            console.print(f"    {params}" if params else "    (no parameters)")
+            console.print(f"    {escape(params)}" if params else "    (no parameters)")
             continue
-        console.print(f"[bold]{name}[/bold] ({cls.kind}): {cls.one_line_help()}")
+        console.print(f"[bold]{name}[/bold] ({cls.kind}): {escape(cls.one_line_help())}")
         table = Table(show_header=True)
         for column in ("parameter", "type", "default", "help"):
             table.add_column(column)
         for key, field in cls.Params.model_fields.items():
-            table.add_row(key, _type_name(field.annotation), _default(field), field.description or "")
+            table.add_row(key, *(escape(cell) for cell in (_type_name(field.annotation), _default(field),
+                                                             field.description or "")))
         for key, field in StepOptions.model_fields.items():
-            table.add_row(f"[dim]{key}[/dim]", _type_name(field.annotation), _default(field), field.description or "")
+            table.add_row(f"[dim]{key}[/dim]", *(escape(cell) for cell in (_type_name(field.annotation),
+                                                                          _default(field), field.description or "")))
         console.print(table)
     return 0
 
@@ -106,7 +112,9 @@ def _default(field: Any) -> str:
 
 
 def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("NoneType", "None")
 
 
 def _delegate(module: str, function: str, argv: list[str]) -> int:

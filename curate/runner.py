@@ -238,6 +238,7 @@ class PhaseContext:
     summaries: dict[str, dict[Any, Any]]
     keep_rejected: bool
     batch_size: int = DEFAULT_BATCH_SIZE
+    adds: tuple[str, ...] = ()
     _emitted: dict[str, StepStats] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
 
@@ -312,7 +313,7 @@ class PhaseContext:
                 stats.bytes_out += text_bytes(out.kept)
                 stats.add_counts(stats.removed, out.removed_by_reason())
                 stats.add_counts(stats.counters, out.counters)
-                stats.observe_kept(out.kept, ())
+                stats.observe_kept(out.kept, self.adds)
                 stats.observe_rejected(out.rejected)
                 writer.write(out.kept)
                 if rejected_writer is not None and out.rejected is not None:
@@ -367,8 +368,7 @@ def run_phase_unit(task: PhaseTask) -> dict:
     if task.is_last:
         stats = ctx._emitted.get(task.unit) or StepStats(shards=1)
         has_output = bool(stats.counters.pop("_has_output", 0))
-        stats.docs_in = _previous_rows(ctx, task.unit)
-        stats.bytes_in = 0
+        stats.docs_in, stats.bytes_in = _previous_volume(ctx, task.unit, stats)
         stats.cpu_seconds += cpu
         stats.wall_seconds += wall
         stats.add_counts(stats.counters, ctx._counters)
@@ -379,11 +379,15 @@ def run_phase_unit(task: PhaseTask) -> dict:
     return result
 
 
-def _previous_rows(ctx: PhaseContext, shard: str) -> int:
-    if ctx.previous_key is None:
-        return 0
-    marker = ctx.layout.read_marker(ctx.layout.marker(ctx.previous_key, shard))
-    return int(marker.get("rows", 0)) if marker else 0
+def _previous_volume(ctx: PhaseContext, shard: str, stats: StepStats) -> tuple[int, int]:
+    """Documents and text bytes a global step read for ``shard``: the previous step's output (its marker), or, for
+    a global first step, what it emitted plus what it removed."""
+    if ctx.previous_key is not None:
+        marker = ctx.layout.read_marker(ctx.layout.marker(ctx.previous_key, shard)) or {}
+        previous = marker.get("stats", {})
+        return int(marker.get("rows", 0)), int(previous.get("bytes_out", 0))
+    size = ctx.input_files[shard].size if shard in ctx.input_files else 0
+    return stats.docs_out + sum(stats.removed.values()), int(size or 0)
 
 
 def _unit_name(unit: Any) -> str:
@@ -496,7 +500,7 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
         raise ValueError(f"global step {spec.key!r}: its last phase must run over shards (it emits the output)")
     previous_key = specs[spec.index - 1].key if spec.index > 0 else None
     context = PhaseContext(layout.out, spec.key, previous_key, input_files, shards, {},
-                           stage.options.keep_rejected, spec.options.get("batch_size") or batch_size)
+                           stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds)
     all_done = all((layout.read_marker(layout.marker(spec.key, s)) or {}).get("fingerprint") == fps[spec.index][s]
                    for s in shards)
     progress.start_step(spec.key, total=len(shards), skipped=len(shards) if all_done else 0)

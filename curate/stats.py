@@ -18,6 +18,8 @@ EXCERPT_CHARS = 400
 VALUES_PER_SHARD = 1000
 VALUES_PER_STEP = 5000
 CATEGORIES_KEPT = 50
+#: document columns every step carries: never summarised as distributions (texts and ids are unique per row)
+CORE_COLUMNS = frozenset({"id", "text", "url", "date", "source"})
 
 
 @dataclass
@@ -60,7 +62,7 @@ class StepStats:
         if "text" in table.column_names:
             self._observe_values("length_chars", pc.utf8_length(table.column("text")))
         for name in columns:
-            if name in table.column_names:
+            if name in table.column_names and name not in CORE_COLUMNS:
                 self._observe_values(name, table.column(name))
 
     def observe_rejected(self, table: pa.Table | None) -> None:
@@ -128,8 +130,10 @@ def _strided(values: list[float], limit: int) -> list[float]:
 
 
 def _sample_rows(table: pa.Table, n: int) -> list[dict[str, Any]]:
+    """Up to ``n`` rows spread evenly over the table (not just its first rows)."""
     rows = []
-    for i in range(min(n, table.num_rows)):
+    count = min(n, table.num_rows)
+    for i in sorted({k * table.num_rows // count for k in range(count)}):
         row = {"id": _cell(table, "id", i), "url": _cell(table, "url", i)}
         text = _cell(table, "text", i)
         row["excerpt"] = text[:EXCERPT_CHARS] if isinstance(text, str) else None
