@@ -3,7 +3,8 @@
 Canonical form: the ISO 639-3 code (``eng``, ``nob``, ``zho``), optionally with an ISO 15924 script as FineWeb2 /
 GlotLID write it (``srp_Cyrl``). Accepted inputs: ``en``, ``eng``, ``ENG``, ``en-US``, ``eng_Latn``, ``zh-Hant``,
 bibliographic codes (``ger``), deprecated ones (``iw``, ``in``, ``jw``, ``sh``), and fastText lid.176's
-Wikipedia-style labels (``als`` is Alemannic there, ``gsw`` — not Tosk Albanian as in ISO 639-3).
+Wikipedia-style labels (``als`` is Alemannic there, ``gsw`` — not Tosk Albanian as in ISO 639-3; its ``no`` is
+Bokmål, ``nob``).
 
 Matching (:func:`same_language`) is macrolanguage-aware, as ISO 639-3 defines macrolanguages: ``no`` (``nor``)
 matches ``nb`` (``nob``) and ``nn`` (``nno``), but ``nob`` and ``nno`` do not match each other; ``zh`` matches
@@ -44,8 +45,10 @@ _BIBLIOGRAPHIC = {"alb": "sqi", "arm": "hye", "baq": "eus", "bur": "mya", "chi":
                   "fre": "fra", "geo": "kat", "ger": "deu", "gre": "ell", "ice": "isl", "mac": "mkd", "mao": "mri",
                   "may": "msa", "per": "fas", "rum": "ron", "slo": "slk", "tib": "bod", "wel": "cym"}
 
-#: fastText lid.176 labels (Wikipedia language codes) whose meaning differs from ISO 639
-LID176_LABELS = {"als": "gsw", "sh": "hbs", "bh": "bih"}
+#: fastText lid.176 labels (Wikipedia language codes) whose meaning differs from ISO 639. lid.176 was trained on
+#: Wikipedia/Tatoeba/SETimes, where ``no`` is the Bokmål Wikipedia (Nynorsk is ``nn``): its ``no`` is Bokmål, so a
+#: recipe asking for ``nn`` must not get it while ``nb`` and ``no`` do.
+LID176_LABELS = {"als": "gsw", "sh": "hbs", "bh": "bih", "no": "nob"}
 
 #: ISO 639-3 macrolanguages (and the collective ``bih``) → member individual languages (those that occur in
 #: language-ID label sets; ``ind`` deliberately not under ``msa``)
