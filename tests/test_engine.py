@@ -178,3 +178,38 @@ def test_warc_input_without_a_reader_is_refused(tmp_path):
                                     "batch": 10}, "r.yaml", [f"input.paths={tmp_path}/a.warc.gz"])
     with pytest.raises(Exception, match="start the recipe with a reader such as `warc_extract`"):
         run_recipe(recipe)
+
+
+MEMORY_PROBE = """
+import resource, sys
+sys.path.insert(0, {tests!r})
+from engine_stages import Upper
+from curate.executors.local import LocalExecutor
+from curate.io import discover_inputs
+from curate.plan import StepSpec
+from curate.runner import run_steps
+run_steps([StepSpec.from_stage(Upper(), "upper", 0)], discover_inputs([{shard!r}]), {out!r}, LocalExecutor(),
+          batch_size=1000)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_memory_does_not_grow_with_shard_size(tmp_path):
+    """A 400 MB shard goes through with a peak memory far below its size: batches stream in and out."""
+    shard = tmp_path / "big.parquet"
+    schema = pa.schema([("id", pa.string()), ("text", pa.string())])
+    docs_per_batch, batches, doc_chars = 1000, 100, 4000
+    with pq.ParquetWriter(shard, schema, compression="zstd") as writer:
+        for b in range(batches):
+            texts = [(f"doc {b}-{i} " * 400)[:doc_chars] for i in range(docs_per_batch)]
+            writer.write_table(pa.table({"id": [f"{b}-{i}" for i in range(docs_per_batch)], "text": texts},
+                                        schema=schema))
+    text_bytes = docs_per_batch * batches * doc_chars
+    baseline = subprocess.run([sys.executable, "-c", "import resource, curate.runner, engine_stages;"
+                               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"],
+                              capture_output=True, text=True, check=True, cwd=REPO / "tests").stdout
+    probe = MEMORY_PROBE.format(tests=str(REPO / "tests"), shard=str(shard), out=str(tmp_path / "out"))
+    peak = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    grown = int(peak.split()[-1]) - int(baseline.split()[-1])
+    assert pq.ParquetFile(tmp_path / "out" / "upper" / "big.parquet").metadata.num_rows == docs_per_batch * batches
+    assert grown < text_bytes / 4, f"peak memory grew by {grown / 1e6:.0f} MB for a {text_bytes / 1e6:.0f} MB shard"
