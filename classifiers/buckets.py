@@ -52,16 +52,20 @@ class _QuantileStep(Stage):
 
     def _sample(self, ctx, shard: str) -> dict:
         columns = self.score_columns()
-        table = ctx.read_input(shard, ["id", *columns])
+        try:
+            table = ctx.read_input(shard, ["id", *columns])
+        except KeyError as exc:
+            raise KeyError(f"{self.name}: score columns {columns} are not all in the input ({exc}); run the scoring "
+                           f"step (fasttext_classifier / hf_classifier) before this one") from exc
         keys = hash_uniform(table.column("id").to_pylist(), self.params.seed)
         k = min(self.params.sample_size, table.num_rows)
         pick = np.argpartition(keys, k - 1)[:k] if 0 < k < table.num_rows else np.arange(table.num_rows)
         sample = pa.table({_KEY: pa.array(keys[pick]), **{c: pa.array(_scores(table, c)[pick]) for c in columns}})
-        ctx.write_table(f"sample/{shard}.parquet", sample)
+        ctx.write_table(f"samples/{shard}.parquet", sample)
         return {"rows": int(table.num_rows), "sampled": int(k)}
 
     def _quantiles(self, ctx, _unit) -> dict:
-        parts = [ctx.read_table(path) for path in ctx.list_work("sample/")]
+        parts = [ctx.read_table(path) for path in ctx.list_work("samples/") if path.endswith(".parquet")]
         parts = [p for p in parts if p is not None and p.num_rows]
         if not parts:
             return {"edges": {c: [] for c in self.score_columns()}, "sampled": 0}
