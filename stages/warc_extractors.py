@@ -70,20 +70,21 @@ class TimeLimitedExtractor:
 
     def __init__(self, name: str, options: dict[str, Any], timeout_s: float | None, mode: str = "auto"):
         self.name, self.options, self.timeout_s = name, options, timeout_s
-        if mode == "auto":
-            in_main = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-            mode = "signal" if in_main else "process"
+        self._auto = mode == "auto"
+        if self._auto:
+            mode = "signal" if _can_signal() else "process"
         if not timeout_s:
             mode = "none"
         self.mode = mode
-        self._fn = make_extractor(name, options) if mode != "process" else None
+        self._fn = make_extractor(name, options) if mode != "process" or self._auto else None
         self._sandbox: _Sandbox | None = None
 
     def __call__(self, html: str) -> str | None:
         if self.mode == "none":
             return self._fn(html)
-        if self.mode == "signal":
+        if self.mode == "signal" and (not self._auto or _can_signal()):
             return _with_alarm(self._fn, html, self.timeout_s)
+        # process mode, or auto mode called from another thread than the one that built us
         if self._sandbox is None:
             self._sandbox = _Sandbox(self.name, self.options)
         return self._sandbox.run(html, self.timeout_s)
@@ -92,6 +93,10 @@ class TimeLimitedExtractor:
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
+
+
+def _can_signal() -> bool:
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
 
 
 def _raise_timeout(signum: int, frame: Any) -> None:

@@ -324,18 +324,19 @@ def test_signal_time_limit_interrupts_python_loops():
 
 def test_process_time_limit_from_a_thread():
     results = {}
+    ex = TimeLimitedExtractor("trafilatura", {"favor_precision": True}, 30.0)  # built in the main thread
+    assert ex.mode == "signal"
 
     def work():
-        ex = TimeLimitedExtractor("trafilatura", {"favor_precision": True}, 30.0)
-        results["mode"] = ex.mode
-        results["text"] = ex(html_page(LONG))
-        ex.close()
+        results["mode"] = TimeLimitedExtractor("trafilatura", {}, 1.0).mode
+        results["text"] = ex(html_page(LONG))  # called from another thread: runs in the child process
 
     thread = threading.Thread(target=work)
     thread.start()
     thread.join(120)
     assert results["mode"] == "process"
-    assert "Stadtbibliothek" in results["text"]
+    assert "Stadtbibliothek" in results["text"] and ex._sandbox is not None
+    ex.close()
 
 
 def test_extract_timeout_is_counted(monkeypatch):
