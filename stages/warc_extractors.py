@@ -11,7 +11,7 @@ Time limit, two mechanisms (``timeout_mode``):
   CPU time, not wall time: a loaded machine does not time out more pages, so the same input gives the same
   output. Costs nothing per document and interrupts Python code and ``re`` matching; C code (lxml parsing) runs
   to completion, which the ``max_html_bytes`` limit bounds. Signals only work in the main thread of a process.
-* ``process`` — the extractor lives in a child process (``spawn``, safe from threads) fed through a pipe; on
+* ``process`` — the extractor lives in a child interpreter (safe from threads) fed through a pipe; on
   timeout the child is killed and restarted. Works from any thread and also survives crashes and memory blow-ups
   in C code, for the price of one pickle round trip per document. The limit is wall time here.
 
@@ -21,9 +21,16 @@ thread) and ``process`` elsewhere (threaded actors, notebooks running steps in t
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
+import os
+import pickle
+import select
 import signal
+import struct
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -113,77 +120,112 @@ def _with_alarm(fn: Extractor, html: str, seconds: float) -> str | None:
         signal.signal(signal.SIGPROF, previous)
 
 
-def _child(conn: Any, name: str, options: dict[str, Any]) -> None:
-    fn = make_extractor(name, options)
-    conn.send(("ready", None))
+def _send(stream: Any, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("<Q", len(data)) + data)
+    stream.flush()
+
+
+def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
+    """``n`` bytes from ``fd``; raises ExtractTimeout past ``deadline``, EOFError when the writer is gone."""
+    chunks, left = [], n
+    while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise ExtractTimeout()
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("extractor process closed its pipe")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _child_main(name: str, options_json: str) -> None:
+    """The child's loop: length-prefixed pickles in on stdin, ``(status, value)`` out on the original stdout."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    fn = make_extractor(name, json.loads(options_json))
+    _send(out, ("ready", None))
+    fd = sys.stdin.buffer.fileno()
     while True:
         try:
-            html = conn.recv()
+            size = struct.unpack("<Q", _read_exact(fd, 8, None))[0]
+            html = pickle.loads(_read_exact(fd, size, None))
         except EOFError:
             return
         try:
-            conn.send(("ok", fn(html)))
+            _send(out, ("ok", fn(html)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a per-document error
-            conn.send(("error", repr(exc)))
+            _send(out, ("error", repr(exc)))
+
+
+_CHILD_CODE = "import sys; from curate.stages.warc_extractors import _child_main; _child_main(sys.argv[1], sys.argv[2])"
 
 
 class _Sandbox:
-    """One persistent child process running the extractor; killed and restarted after a timeout or a crash."""
+    """One persistent child process running the extractor; killed and restarted after a timeout or a crash.
+
+    The child is a fresh interpreter (``python -c ... _child_main``) talking over its stdin/stdout:
+    unlike multiprocessing's ``spawn`` it never re-imports the user's ``__main__`` (scripts without a
+    ``__name__ == "__main__"`` guard, notebooks), and unlike ``fork`` it is safe from threads.
+    """
 
     START_TIMEOUT_S = 120.0
 
     def __init__(self, name: str, options: dict[str, Any]):
         self.name, self.options = name, options
-        self._proc: Any = None
-        self._conn: Any = None
+        self._proc: subprocess.Popen | None = None
 
     def _start(self) -> None:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_child, args=(child, self.name, self.options), daemon=True)
-        self._proc.start()
-        child.close()
-        self._conn = parent
-        if not parent.poll(self.START_TIMEOUT_S):
+        cmd = [sys.executable, "-c", _CHILD_CODE, self.name, json.dumps(self.options)]
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            self._receive(time.monotonic() + self.START_TIMEOUT_S)
+        except (ExtractTimeout, EOFError) as exc:
             self.close()
-            raise RuntimeError(f"warc_extract: the {self.name} extractor process did not start within "
-                               f"{self.START_TIMEOUT_S:.0f} s")
-        parent.recv()
+            raise RuntimeError(f"warc_extract: the {self.name} extractor process did not start ({exc!r}); "
+                               f"is curate importable by {sys.executable}?") from None
+
+    def _receive(self, deadline: float) -> Any:
+        fd = self._proc.stdout.fileno()
+        size = struct.unpack("<Q", _read_exact(fd, 8, deadline))[0]
+        return pickle.loads(_read_exact(fd, size, deadline))
 
     def run(self, html: str, timeout_s: float) -> str | None:
-        if self._proc is None or not self._proc.is_alive():
+        if self._proc is None or self._proc.poll() is not None:
             self.close()
             self._start()
         try:
-            self._conn.send(html)
-            ready = self._conn.poll(timeout_s)
+            _send(self._proc.stdin, html)
+            status, value = self._receive(time.monotonic() + timeout_s)
+        except ExtractTimeout:
+            self.close()
+            raise
         except (BrokenPipeError, EOFError, OSError) as exc:
             self.close()
-            raise ExtractCrash(str(exc)) from exc
-        if not ready:
-            self.close()
-            raise ExtractTimeout()
-        try:
-            status, value = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            self.close()
-            raise ExtractCrash("extractor process died") from exc
+            raise ExtractCrash(f"extractor process died: {exc}") from exc
         if status == "error":
             raise RuntimeError(value)
         return value
 
     def close(self) -> None:
         if self._proc is not None:
-            if self._proc.is_alive():
+            if self._proc.poll() is None:
                 self._proc.kill()
-            self._proc.join(timeout=5)
+            self._proc.wait(timeout=10)
+            for stream in (self._proc.stdin, self._proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
             self._proc = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def __del__(self) -> None:
         try:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+

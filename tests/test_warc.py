@@ -355,3 +355,15 @@ def test_bytesio_source():
     data = io.BytesIO(gzip.compress(warc_record(html_page(LONG).encode())))
     table, _ = run(WarcExtract(), "x.warc.gz", data.getvalue())
     assert table.num_rows == 1 and "Stadtbibliothek" in table.column("text")[0].as_py()
+
+
+def test_process_mode_kills_a_slow_page_and_recovers():
+    ex = TimeLimitedExtractor("trafilatura", {"favor_precision": True}, 0.05, mode="process")
+    ex.timeout_s = 60.0
+    assert "Stadtbibliothek" in ex(html_page(LONG))  # child started and warm
+    ex.timeout_s = 0.05
+    with pytest.raises(ExtractTimeout):
+        ex(html_page(LONG * 3000))  # ~1 MB of paragraphs: far more than 50 ms
+    ex.timeout_s = 60.0
+    assert "Stadtbibliothek" in ex(html_page(LONG))  # a fresh child took over
+    ex.close()
