@@ -8,4 +8,11 @@ from curate.stages.langid import LanguageId  # noqa: E402,F401
 from curate.stages.pack import Pack  # noqa: E402,F401
 from curate.stages.tokenize import Tokenize  # noqa: E402,F401
 from curate.stages.warc import WarcExtract, read_warc  # noqa: E402,F401
-from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition  # noqa: E402,F401
+from curate.stages.filters import (  # noqa: E402,F401
+    C4Quality,
+    FineWebQuality,
+    GopherQuality,
+    GopherRepetition,
+    PiiMasker,
+    UrlFilter,
+)

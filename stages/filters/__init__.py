@@ -3,5 +3,7 @@
 from curate.stages.filters.c4 import C4Quality
 from curate.stages.filters.fineweb import FineWebQuality
 from curate.stages.filters.gopher import GopherQuality, GopherRepetition
+from curate.stages.filters.pii import PiiMasker
+from curate.stages.filters.url import UrlFilter
 
-__all__ = ["C4Quality", "FineWebQuality", "GopherQuality", "GopherRepetition"]
+__all__ = ["C4Quality", "FineWebQuality", "GopherQuality", "GopherRepetition", "PiiMasker", "UrlFilter"]

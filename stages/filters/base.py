@@ -14,6 +14,16 @@ from curate.stages.filters.features import TextFeatures, batch_features
 LANGUAGE_COLUMN = "language"
 
 
+def language_key(code: str) -> str:
+    """Canonical form of a language code, so ``en``, ``eng`` and ``en-US`` find the same override."""
+    from curate.stages.languages import normalise
+
+    try:
+        return normalise(code)
+    except ValueError:
+        return code.strip().lower()
+
+
 class LanguageParams(Params):
     """Parameters every heuristic filter has: the language whose word splitting it uses, and per-language overrides."""
 
@@ -46,13 +56,14 @@ class HeuristicFilter(Stage):
                                  f"got {type(override).__name__}")
             if "language_overrides" in override:
                 raise ValueError(f"{self.name}: language_overrides[{lang!r}] cannot itself hold language_overrides")
-            self._per_language[lang] = self.Params(**{**base, "language": lang, **override})
+            self._per_language[language_key(lang)] = self.Params(**{**base, "language": lang, **override})
 
     def params_for(self, language: str | None) -> LanguageParams:
         """The parameters that apply to a document in ``language`` (None: the step's own)."""
         if language is None:
             return self.params
-        p = self._per_language.get(language)
+        key = language_key(language)
+        p = self._per_language.get(key) or self._per_language.get(key.split("_")[0])
         if p is not None:
             return p
         return self.params.model_copy(update={"language": language})

@@ -44,11 +44,13 @@ class Vocabulary:
         n_before = len(ids)
         out = np.fromiter((ids.setdefault(w, len(ids)) for w in words), np.int64, len(words))
         if len(ids) > n_before:
-            self._grow(n_before)
+            new_ids, first = np.unique(out, return_index=True)
+            keep = new_ids >= n_before
+            self._grow(n_before, [words[j] for j in first[keep].tolist()])
         return out
 
-    def _grow(self, start: int) -> None:
-        n = len(self.ids)
+    def _grow(self, start: int, new_words: list[str]) -> None:
+        n = start + len(new_words)
         if n > len(self.flags):
             size = max(n, 2 * len(self.flags))
             for name in ("flags", "lengths", "hashes"):
@@ -56,7 +58,6 @@ class Vocabulary:
                 new = np.zeros(size, old.dtype)
                 new[:len(old)] = old
                 setattr(self, name, new)
-        new_words = list(self.ids)[start:n]
         self.flags[start:n] = [
             (NON_SYMBOL if any(c not in _PUNCTUATION_SET for c in w) else 0)
             | (HAS_ALPHA if any(c.isalpha() for c in w) else 0)

@@ -34,6 +34,8 @@ SUFFIX_WINDOW = 24
 #: rule sets whose prefixes split purely alphabetic chunks (currency codes: "RM", "USD"); every other rule set leaves
 #: an alphabetic chunk that is not a special case whole, which the fast path uses (checked in the tests)
 ALPHA_SPLITTING = frozenset({"ms", "id"})
+#: characters every rule set splits off the end of a word unconditionally ("word," -> "word", ",")
+SIMPLE_SUFFIXES = frozenset(',;:!?)"')
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +87,10 @@ class RuleTokenizer:
             return None if i is None else re.compile(patterns[i][0], patterns[i][1])
 
         self._prefix = compiled("prefix_search")
+        # every alternative of the prefix rules is anchored with ^: match() finds what search() finds, without
+        # trying every position of the chunk
+        self._prefix_find = (None if self._prefix is None else
+                             self._prefix.match if _all_anchored(self._prefix.pattern) else self._prefix.search)
         self._suffix = compiled("suffix_search")
         self._infix = compiled("infix_finditer")
         self._token_match = compiled("token_match")
@@ -107,7 +113,7 @@ class RuleTokenizer:
 
     # -- spaCy's find_prefix / find_suffix / find_infix ------------------------------------------------------
     def _find_prefix(self, s: str) -> int:
-        m = self._prefix.search(s) if self._prefix is not None else None
+        m = self._prefix_find(s) if self._prefix_find is not None else None
         return m.end() - m.start() if m is not None else 0
 
     def _find_suffix(self, s: str) -> int:
@@ -131,8 +137,11 @@ class RuleTokenizer:
         specials = self.specials if with_specials else {}
         if chunk in specials:
             return specials[chunk]
-        if self._alpha_whole and chunk.isalpha():
-            return (chunk,)
+        if self._alpha_whole:
+            if chunk.isalpha():
+                return (chunk,)
+            if with_specials and chunk[-1] in SIMPLE_SUFFIXES and chunk[:-1].isalpha():
+                return self._split(chunk[:-1]) + (chunk[-1],)
         prefixes: list[str] = []
         suffixes: list[str] = []
         string = chunk
@@ -255,6 +264,30 @@ def tokenizer_for(language: str) -> RuleTokenizer:
 @cache
 def _tokenizer(code: str) -> RuleTokenizer:
     return RuleTokenizer(code)
+
+
+def _all_anchored(pattern: str) -> bool:
+    """Whether every top-level alternative of ``pattern`` starts with ``^``."""
+    depth = 0
+    in_class = False
+    escaped = False
+    starts = [0]
+    for i, c in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            starts.append(i + 1)
+    return all(pattern.startswith("^", i) for i in starts)
 
 
 @lru_cache(maxsize=1)
