@@ -21,6 +21,7 @@ Language codes are matched macrolanguage-aware (:mod:`curate.stages.languages`):
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 import os
 import shutil
@@ -172,13 +173,18 @@ class LanguageId(Stage):
         n = len(texts)
         labels, probs = self.predict([t or "" for t in texts])
         k = self._k
-        index = np.zeros((n, k), dtype=np.int64)
-        score = np.zeros((n, k), dtype=np.float64)
-        for i, (row_labels, row_probs) in enumerate(zip(labels, probs)):
-            m = len(row_labels)
-            index[i, :m] = [self._label_index[label] for label in row_labels]
-            score[i, :m] = row_probs
-            index[i, m:] = index[i, 0] if m else 0
+        if n and all(len(row) == k for row in labels):  # the usual case: one vectorised lookup
+            flat = itertools.chain.from_iterable(labels)
+            index = np.fromiter(map(self._label_index.__getitem__, flat), np.int64, n * k).reshape(n, k)
+            score = np.vstack(probs).astype(np.float64)
+        else:
+            index = np.zeros((n, k), dtype=np.int64)
+            score = np.zeros((n, k), dtype=np.float64)
+            for i, (row_labels, row_probs) in enumerate(zip(labels, probs)):
+                m = len(row_labels)
+                index[i, :m] = [self._label_index[label] for label in row_labels]
+                score[i, :m] = row_probs
+                index[i, m:] = index[i, 0] if m else 0
         top = self._label_strings[index[:, 0]] if n else np.array([], dtype=object)
         top_score = score[:, 0] if n else np.zeros(0)
         kk = min(p.top_k, k)
