@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
 from curate.stages.dedup import MinhashDedup
 from curate.stages.dedup.components import connected_components
 from curate.stages.dedup.minhash import signatures, text_shingles

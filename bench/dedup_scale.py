@@ -63,13 +63,24 @@ def write_corpus(folder: Path, n: int, shard_docs: int, seed: int = 0) -> None:
     (folder / "_complete").touch()
 
 
-def run_one(inputs: str, out: str, partitions: int) -> None:
-    from curate.stages.dedup import MinhashDedup
+def peak_rss_gib() -> float:
+    """This process's peak RSS. VmHWM (Linux) is reset by exec; ru_maxrss is not (it would report the parent's
+    peak from building the corpus), so it is only the fallback."""
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
+
+def run_one(inputs: str, out: str, partitions: int) -> None:
     from curate.executors.local import LocalExecutor
     from curate.io import discover_inputs
     from curate.plan import StepSpec
     from curate.runner import run_steps
+    from curate.stages.dedup import MinhashDedup
 
     shutil.rmtree(out, ignore_errors=True)
     spec = StepSpec("minhash_dedup", 0, MinhashDedup, {"partitions": partitions}, {})
@@ -77,7 +88,7 @@ def run_one(inputs: str, out: str, partitions: int) -> None:
     result = run_steps([spec], discover_inputs([inputs + "/*.parquet"]), out, LocalExecutor())
     secs = time.perf_counter() - t
     stats = result.step_stats(spec.key)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB -> GiB
+    peak = peak_rss_gib()
     print(json.dumps({"secs": secs, "peak_gb": peak, "docs_out": stats.docs_out, "removed": stats.removed}))
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
 from curate.stages.dedup.minhash import signatures
 from curate.stages.dedup.text import normalized_text
 

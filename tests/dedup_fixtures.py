@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pyarrow as pa
+
 from curate.stages.dedup.steps import MinhashDedup
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

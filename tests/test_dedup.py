@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import shared_data
+from dedup_fixtures import near_duplicate, real_docs, table_of
+
 from curate.stages import ExactDedup, MinhashDedup, UrlDedup
 from curate.stages.dedup.components import connected_components
 from curate.stages.dedup.minhash import (
@@ -26,7 +28,6 @@ from curate.stages.dedup.minhash import (
     text_shingles,
 )
 from curate.stages.dedup.text import normalize_urls, normalized_text
-from dedup_fixtures import near_duplicate, real_docs, table_of
 
 TESTS = Path(__file__).resolve().parent
 

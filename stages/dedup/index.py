@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
-from curate.stages.dedup.minhash import partition_range
 
+from curate.stages.dedup.minhash import partition_range
 from curate.storage import Location, location
 
 _PART = re.compile(r"^part-P(\d+)-(\d+)$")

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+
 from curate.stages.dedup.text import normalize, shingle_hashes, splitmix64, splitmix_sequence, word_hashes
 
 _U64 = np.uint64

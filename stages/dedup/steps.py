@@ -36,14 +36,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
-from curate.stages.dedup.components import connected_components
-from curate.stages.dedup.index import DedupIndex, top32_digest, top32_u64
-from curate.stages.dedup.minhash import band_keys, optimal_bands, signatures
-from curate.stages.dedup.text import HASH_VERSION, normalize_urls, normalized_text, splitmix64
 from pydantic import Field, model_validator
 
 from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage, StepOutput
+from curate.stages.dedup.components import connected_components
+from curate.stages.dedup.index import DedupIndex, top32_digest, top32_u64
+from curate.stages.dedup.minhash import band_keys, optimal_bands, signatures
+from curate.stages.dedup.text import HASH_VERSION, normalize_urls, normalized_text, splitmix64
 
 _U64 = np.uint64
 INDEX_HANDLE = np.iinfo(np.uint64).max  # the virtual node "already in the persistent index"
