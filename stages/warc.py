@@ -69,7 +69,7 @@ class WarcExtract(Stage):
     kind = "source"
     requires = ()
     adds = tuple(name for name, _ in _BASE_SCHEMA)
-    version = 1
+    version = 2
 
     class Params(Params):
         extractor: Literal["trafilatura", "resiliparse"] = Field(
@@ -108,6 +108,8 @@ class WarcExtract(Stage):
     # -- source ------------------------------------------------------------------------------------------------
     def read(self, source: SourceFile) -> Iterator[StepOutput]:
         self.ensure_setup()
+        if self._extractor is not None:
+            self._extractor.reset()
         batch_size = self.options.batch_size or 1000
         columns = self._columns()
         rows: dict[str, list[Any]] = {c: [] for c in columns}

@@ -96,6 +96,18 @@ class TimeLimitedExtractor:
             self._sandbox = _Sandbox(self.name, self.options)
         return self._sandbox.run(html, self.timeout_s)
 
+    def reset(self) -> None:
+        """Forget state carried between documents, so each input file's output depends on that file alone.
+
+        trafilatura's ``deduplicate`` keeps an LRU of text segments already seen; carried across files it would
+        make a shard's text depend on which shards the same worker processed before (so on scheduling)."""
+        if self.name == "trafilatura":
+            from trafilatura.deduplication import LRU_TEST
+
+            LRU_TEST.clear()
+        if self._sandbox is not None:  # the child's cache: a fresh child starts empty
+            self._sandbox.close()
+
     def close(self) -> None:
         if self._sandbox is not None:
             self._sandbox.close()

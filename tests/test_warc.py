@@ -367,3 +367,14 @@ def test_process_mode_kills_a_slow_page_and_recovers():
     ex.timeout_s = 60.0
     assert "Stadtbibliothek" in ex(html_page(LONG))  # a fresh child took over
     ex.close()
+
+
+def test_extraction_of_a_file_does_not_depend_on_files_read_before():
+    """trafilatura's dedup cache is reset per file: the same WARC read twice by one worker gives the same text
+    (otherwise a shard's output would depend on which shards Ray scheduled on that worker before)."""
+    sample = Path(__file__).resolve().parents[1] / "curate" / "data" / "sample.warc.gz"
+    stage = WarcExtract(timeout_mode="signal")
+    runs = [pa.concat_tables([out.kept for out in stage.read(SourceFile(str(sample), lambda: sample.open("rb")))])
+            for _ in range(2)]
+    texts = [run.column("text").to_pylist() for run in runs]
+    assert texts[0] == texts[1] == read_warc(str(sample)).column("text").to_pylist()
