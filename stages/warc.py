@@ -108,8 +108,9 @@ class WarcExtract(Stage):
     # -- source ------------------------------------------------------------------------------------------------
     def read(self, source: SourceFile) -> Iterator[StepOutput]:
         self.ensure_setup()
-        if self._extractor is not None:
-            self._extractor.reset()
+        reset = getattr(self._extractor, "reset", None)  # any callable html -> text may stand in for extraction
+        if reset is not None:
+            reset()
         batch_size = self.options.batch_size or 1000
         columns = self._columns()
         rows: dict[str, list[Any]] = {c: [] for c in columns}
