@@ -108,6 +108,11 @@ class RuleTokenizer:
                 pattern = self._split(string, with_specials=False)
                 if len(pattern) > 1:
                     self._matcher[pattern] = string
+        # special cases spanning whitespace ("и др." in Russian) are matched on the text, then on token offsets
+        multi = sorted((k for k in self.specials if " " in k.strip()), key=len, reverse=True)
+        self._multi_patterns = {k: tuple(t for c in k.split() for t in self._split(c, with_specials=False))
+                                for k in multi}
+        self._multi = re.compile("|".join(re.escape(k) for k in multi)) if multi else None
         self._matcher_lengths = sorted({len(p) for p in self._matcher}, reverse=True)
         self._matcher_first = {p[0] for p in self._matcher}
 
@@ -244,6 +249,8 @@ class RuleTokenizer:
 
     def words(self, text: str) -> list[str]:
         """The non-blank tokens of ``text``, as datatrove's ``split_into_words``."""
+        if self._multi is not None and self._multi.search(text):
+            return _words_with_multiword_specials(self, text)
         get = self._cache.get
         out: list[str] = []
         for chunk in text.split():
@@ -252,6 +259,38 @@ class RuleTokenizer:
                 tokens = self.chunk_tokens(chunk)
             out.extend(tokens)
         return out
+
+
+def _words_with_multiword_specials(tok: RuleTokenizer, text: str) -> list[str]:
+    """``words`` for a text holding a special case that spans whitespace (spaCy's special-case matcher)."""
+    tokens: list[tuple[str, int, int]] = []
+    for m in re.finditer(r"\S+", text):
+        pos = m.start()
+        for t in tok.chunk_tokens(m.group()):
+            start = text.find(t, pos)
+            tokens.append((t, start, start + len(t)))
+            pos = start + len(t)
+    by_start = {start: i for i, (_, start, _) in enumerate(tokens)}
+    replace: dict[int, tuple[int, str]] = {}
+    for m in tok._multi.finditer(text):
+        i = by_start.get(m.start())
+        if i is None:
+            continue
+        pattern = tok._multi_patterns[m.group()]
+        j = i + len(pattern)
+        if tuple(t for t, _, _ in tokens[i:j]) == pattern and tokens[j - 1][2] == m.end():
+            replace[i] = (j, m.group())
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i in replace:
+            j, special = replace[i]
+            out.extend(tok.specials[special])
+            i = j
+        else:
+            out.append(tokens[i][0])
+            i += 1
+    return out
 
 
 @cache
