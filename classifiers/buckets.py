@@ -113,6 +113,11 @@ class QualityBuckets(_QuantileStep):
         sample_size: int = Field(100_000, ge=1, description="documents sampled for the percentiles")
         seed: int = Field(0, description="seed of the hashed sample")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        p = self.params
+        self.adds = (p.column, *(f"{c}_bucket" for c in p.scores if p.per_score_columns))
+
     def score_columns(self) -> list[str]:
         if not self.params.scores:
             raise ValueError("quality_buckets: list the score columns to bucket, e.g. scores: [fasttext_score, "

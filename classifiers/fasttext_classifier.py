@@ -107,6 +107,12 @@ class FastTextClassifier(Stage):
         max_chars: int | None = Field(None, description="score only the first N characters (speed on long pages)")
         text_column: str = Field("text", description="column to score")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        p = self.params
+        # the columns this instance adds (the report plots their distributions); all labels once the model is loaded
+        self.adds = (f"{p.column_prefix}score", *(f"{p.column_prefix}{label}" for label in p.labels or []))
+
     def setup(self) -> None:
         p = self.params
         if not p.model:
@@ -120,6 +126,8 @@ class FastTextClassifier(Stage):
         if self.score_label is not None and self.score_label not in self.scorer.labels:
             raise ValueError(f"fasttext_classifier: score_label {self.score_label!r} is not a label of {p.model} "
                              f"(its labels: {self.scorer.labels})")
+        labels = p.labels or self.scorer.labels
+        self.adds = (f"{p.column_prefix}score", *(f"{p.column_prefix}{label}" for label in labels))
         if self.score_label is None and (p.threshold is not None or p.pareto_alpha is not None):
             raise ValueError(f"fasttext_classifier: threshold/pareto_alpha need a score: set score_label to one of "
                              f"{self.scorer.labels}")

@@ -23,7 +23,6 @@ class HfScorer:
 
     def __init__(self, reference: str, device: Device = "auto", dtype: DType = "auto", max_length: int | None = None,
                  batch_size: int = 64, sort_by_length: bool = True):
-        import torch
 
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
@@ -54,7 +53,6 @@ class HfScorer:
             self.multi_label = config.problem_type == "multi_label_classification"
         self.max_length = min(max_length, model_max) if max_length else model_max
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        torch.set_grad_enabled(False)
 
     def logits(self, texts: list[str | None]) -> np.ndarray:
         ids = tokenize(self.tokenizer, texts, self.max_length)
@@ -107,6 +105,10 @@ class HfClassifier(Stage):
         max_length: int | None = Field(None, ge=8, description="truncate at N tokens (default: the model's maximum)")
         sort_by_length: bool = Field(True, description="batch texts in token-length order to cut padding")
         text_column: str = Field("text", description="column to score")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adds = (self.params.column, self.params.label_column or f"{self.params.column}_label")
 
     def setup(self) -> None:
         p = self.params

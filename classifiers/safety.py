@@ -112,6 +112,12 @@ class Safety(Stage):
         max_length: int | None = Field(None, description="HF backend: truncate at N tokens (default: model max)")
         text_column: str = Field("text", description="column to score")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        p = self.params
+        signals = {"score": bool(p.model), "url": bool(p.url_blocklists), "word_hits": bool(p.word_lists), "flag": True}
+        self.adds = tuple(f"{p.prefix}{name}" for name, on in signals.items() if on)
+
     def setup(self) -> None:
         p = self.params
         self.fasttext = self.hf = None

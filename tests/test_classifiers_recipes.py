@@ -80,18 +80,25 @@ def test_fineweb_edu_recipe_end_to_end(tmp_path):
     assert set(below["reason"].to_pylist()) == {"hf_classifier_below_threshold"}
 
 
-def test_quality_buckets_recipe_end_to_end(tmp_path):
-    needs("warc_extract", "language_id", "fasttext_classifier", "hf_classifier", "quality_buckets")
+def run_quality_buckets(tmp_path: Path, executor: str) -> Path:
     from curate.pipeline import run_recipe
 
-    edu = tiny_bert(tmp_path / "edu", num_labels=1, regression=True)
-    dclm = dclm_like_fasttext(tmp_path)
-    out = tmp_path / "out"
+    models = tmp_path / "models"
+    if not (models / "dclm").exists():
+        tiny_bert(models / "edu", num_labels=1, regression=True)
+        dclm_like_fasttext(models)
+    out = tmp_path / f"out-{executor}"
     recipe = curate.load_recipe(str(REPO / "recipes" / "quality-buckets.yaml"), [
         f"input.paths={SAMPLE}", f"output={out}", "steps.language_id.model=lid176-ftz",
-        f"steps.fasttext_classifier.model={dclm}", f"steps.hf_classifier.model={edu}",
+        f"steps.fasttext_classifier.model={models / 'dclm'}", f"steps.hf_classifier.model={models / 'edu'}",
         "steps.quality_buckets.buckets=4", "execution.report=false"])
-    run_recipe(recipe, executor="local")
+    run_recipe(recipe, executor=executor)
+    return out
+
+
+def test_quality_buckets_recipe_end_to_end(tmp_path):
+    needs("warc_extract", "language_id", "fasttext_classifier", "hf_classifier", "quality_buckets")
+    out = run_quality_buckets(tmp_path, "local")
     english = read_step(out, "language_id")
     bucketed = read_step(out, "quality_buckets")
     assert bucketed.num_rows == english.num_rows > 4
@@ -103,3 +110,14 @@ def test_quality_buckets_recipe_end_to_end(tmp_path):
     # the edu buckets follow the edu score's order
     order = np.argsort(np.asarray(bucketed["edu_score"]), kind="stable")
     assert np.all(np.diff(np.asarray(bucketed["edu_score_bucket"])[order]) >= 0)
+
+
+@pytest.mark.ray
+def test_model_steps_on_ray_actors_match_local(tmp_path, ray_instance):
+    needs("warc_extract", "language_id", "fasttext_classifier", "hf_classifier", "quality_buckets")
+    local = read_step(run_quality_buckets(tmp_path, "local"), "quality_buckets")
+    on_ray = read_step(run_quality_buckets(tmp_path, "ray"), "quality_buckets")
+    local, on_ray = local.sort_by("id"), on_ray.sort_by("id")
+    for column in ("id", "quality_bucket", "dclm_score", "edu_score_bucket"):
+        assert local[column].equals(on_ray[column]), column
+    assert np.allclose(np.asarray(local["edu_score"]), np.asarray(on_ray["edu_score"]), atol=1e-5)
