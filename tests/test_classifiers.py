@@ -280,3 +280,15 @@ def test_url_models_are_downloaded_once_into_the_cache(tmp_path, monkeypatch):
             fetch(url.replace("m.bin", "missing.bin"))
     finally:
         server.shutdown()
+
+
+def test_safety_with_a_hugging_face_model_scores_like_hf_classifier(tmp_path):
+    model = tiny_bert(tmp_path / "toxic", num_labels=2)
+    docs = pa.table({"id": ["a", "b", "c"], "text": ["you are kind", "a much longer text " * 40, ""],
+                     "url": ["https://a.example/", None, "not a url"]})
+    tagged = Safety(model=str(model), threshold=0.5)(docs)
+    reference = HfClassifier(model=str(model), column="p")(docs)
+    assert np.allclose(np.asarray(tagged["safety_score"]), np.asarray(reference["p"]), atol=1e-6)
+    assert tagged["safety_flag"].to_pylist() == (np.asarray(reference["p"]) >= 0.5).tolist()
+    dropped = Safety(model=str(model), threshold=0.0, drop=["any"]).run_table(docs)
+    assert dropped.kept.num_rows == 0 and set(dropped.rejected["reason"].to_pylist()) == {"safety_model"}
