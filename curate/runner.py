@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from curate.errors import StepFailed
 from curate.executors.base import Executor, Task
@@ -254,6 +255,22 @@ class PhaseContext:
             for index, batch in enumerate(iter_table_file(self.input_files[shard].uri, self.batch_size)):
                 batch = _with_ids(batch, shard, index * self.batch_size)
                 yield batch.select(columns) if columns else batch
+
+    def input_schema(self, shard: str) -> pa.Schema | None:
+        """The columns of ``shard``'s input without reading its rows (``None`` when the shard is empty)."""
+        if self.previous_key is not None:
+            marker = self.layout.read_marker(self.layout.marker(self.previous_key, shard)) or {}
+            if not marker.get("has_output", True):
+                return None
+            uri = self.layout.shard(self.previous_key, shard).uri
+        else:
+            uri = self.input_files[shard].uri
+        if uri.endswith(".parquet"):
+            loc = location(uri)
+            with loc.fs.open_input_file(loc.path) as f:
+                return pq.read_schema(f)
+        first = next(self.iter_input(shard), None)
+        return first.schema if first is not None else None
 
     def read_input(self, shard: str, columns: list[str] | None = None) -> pa.Table:
         tables = list(self.iter_input(shard, columns))

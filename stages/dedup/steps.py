@@ -440,8 +440,8 @@ class MinhashDedup(Stage):
 
     @staticmethod
     def _weight_column(ctx, shard: str) -> list[str]:
-        first = next(ctx.iter_input(shard), None)
-        return ["duplicate_count"] if first is not None and "duplicate_count" in first.column_names else []
+        schema = ctx.input_schema(shard)
+        return ["duplicate_count"] if schema is not None and "duplicate_count" in schema.names else []
 
     def _candidates(self, ctx, part: int) -> dict:
         table = _read_all(ctx, f"buckets/{part:05d}")
