@@ -10,7 +10,9 @@ per-document statistics are numpy reductions and n-grams are rolling 64-bit hash
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -23,34 +25,73 @@ MAX_VOCAB = 5_000_000
 KEEP_DOCUMENTS = 10_000
 
 _PUNCTUATION_SET = frozenset(punctuation()) | frozenset(terminal_punctuation())
+#: stripping these from both ends leaves nothing exactly when every character is one of them
+_PUNCTUATION_CHARS = "".join(sorted(_PUNCTUATION_SET))
+_LETTER_OR_NUMERIC = re.compile(r"[^\W\d_]")  # isalpha() characters, plus non-decimal numerics such as "²"
+
+
+def _has_alpha(word: str) -> bool:
+    """``any(c.isalpha() for c in word)``, mostly at regex speed."""
+    m = _LETTER_OR_NUMERIC.search(word)
+    return m is not None and (m.group().isalpha() or any(c.isalpha() for c in word))
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 class Vocabulary:
-    """Word -> id, with numpy arrays of per-word flags and lengths indexed by id."""
+    """Word -> id, with numpy arrays of per-word flags, lengths and hashes indexed by id, and, per word-splitting
+    rule set, a memo of each whitespace chunk's word ids (so a warm document costs one lookup per chunk)."""
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.ids: dict[str, int] = {}
+        self.words: list[str] = []
+        self.chunk_ids: dict[str, dict[str, tuple[int, ...]]] = {}
         self.flags = np.zeros(1024, np.uint8)
         self.lengths = np.zeros(1024, np.int64)
         self.hashes = np.zeros(1024, np.uint64)
+        self.synced = 0
         self.generation = getattr(self, "generation", 0) + 1
 
+    def _id(self, word: str) -> int:
+        i = self.ids.get(word)
+        if i is None:
+            i = self.ids[word] = len(self.words)
+            self.words.append(word)
+        return i
+
     def encode(self, words: list[str]) -> np.ndarray:
-        ids = self.ids
-        n_before = len(ids)
-        out = np.fromiter((ids.setdefault(w, len(ids)) for w in words), np.int64, len(words))
-        if len(ids) > n_before:
-            new_ids, first = np.unique(out, return_index=True)
-            keep = new_ids >= n_before
-            self._grow(n_before, [words[j] for j in first[keep].tolist()])
+        out = np.fromiter((self._id(w) for w in words), np.int64, len(words))
+        self.sync()
         return out
 
-    def _grow(self, start: int, new_words: list[str]) -> None:
-        n = start + len(new_words)
+    def encode_text(self, text: str, tokenizer: RuleTokenizer) -> np.ndarray:
+        """Word ids of ``text`` under ``tokenizer``'s rules."""
+        if tokenizer.has_multiword_specials(text):
+            return self.encode(tokenizer.words(text))
+        memo = self.chunk_ids.setdefault(tokenizer.language, {})
+        chunks = text.split()
+        missing = set(chunks).difference(memo)
+        if missing:
+            split = tokenizer.chunk_tokens
+            tokens = {chunk: split(chunk) for chunk in missing}
+            new = set(chain.from_iterable(tokens.values())).difference(self.ids)
+            if new:
+                start = len(self.words)
+                self.words.extend(new)
+                self.ids.update(zip(self.words[start:], range(start, len(self.words))))
+                self.sync()
+            get = self.ids.__getitem__
+            for chunk, toks in tokens.items():
+                memo[chunk] = tuple(map(get, toks))
+        return np.fromiter(chain.from_iterable(map(memo.__getitem__, chunks)), np.int64)
+
+    def sync(self) -> None:
+        """Fill the per-word arrays for words added since the last call."""
+        start, n = self.synced, len(self.words)
+        if n == start:
+            return
         if n > len(self.flags):
             size = max(n, 2 * len(self.flags))
             for name in ("flags", "lengths", "hashes"):
@@ -58,12 +99,12 @@ class Vocabulary:
                 new = np.zeros(size, old.dtype)
                 new[:len(old)] = old
                 setattr(self, name, new)
-        self.flags[start:n] = [
-            (NON_SYMBOL if any(c not in _PUNCTUATION_SET for c in w) else 0)
-            | (HAS_ALPHA if any(c.isalpha() for c in w) else 0)
-            for w in new_words]
+        new_words = self.words[start:n]
+        self.flags[start:n] = [(NON_SYMBOL if w.strip(_PUNCTUATION_CHARS) else 0) | (HAS_ALPHA if _has_alpha(w) else 0)
+                               for w in new_words]
         self.lengths[start:n] = [len(w) for w in new_words]
         self.hashes[start:n] = _splitmix64(np.arange(start, n, dtype=np.uint64) + np.uint64(self.generation << 40))
+        self.synced = n
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -87,14 +128,24 @@ class TextFeatures:
         self._generation = VOCAB.generation
 
     @cached_property
-    def words(self) -> list[str]:
-        return self.tokenizer.words(self.text)
-
-    @cached_property
     def word_ids(self) -> np.ndarray:
         if VOCAB.generation != self._generation:
             raise RuntimeError("vocabulary was reset while features were alive")
-        return VOCAB.encode(self.words)
+        return VOCAB.encode_text(self.text, self.tokenizer)
+
+    @property
+    def n_words(self) -> int:
+        return len(self.word_ids)
+
+    @cached_property
+    def words(self) -> list[str]:
+        words = VOCAB.words
+        return [words[i] for i in self.word_ids.tolist()]
+
+    def count_distinct(self, words: list[str]) -> int:
+        """How many of ``words`` occur in the text (Gopher's stop-word rule)."""
+        ids = [VOCAB.ids[w] for w in words if w in VOCAB.ids]
+        return int(np.isin(np.asarray(ids, np.int64), self.word_ids).sum()) if ids else 0
 
     @cached_property
     def word_lengths(self) -> np.ndarray:
@@ -124,6 +175,13 @@ class TextFeatures:
                 h = prev[:-1] * _NGRAM_MULT + VOCAB.hashes[self.word_ids[n - 1:]]  # ids exist: n-1 computed them
         cache[n] = h
         return h
+
+    def has_repeated_ngram(self, n: int) -> bool:
+        h = self.ngram_hashes(n)
+        if len(h) < 2:
+            return False
+        s = np.sort(h)
+        return bool((s[1:] == s[:-1]).any())
 
     def ngram_char_lengths(self, n: int, joiner: int) -> np.ndarray:
         """Characters of each n-gram joined with ``joiner`` characters between words."""

@@ -51,7 +51,7 @@ class FineWebQuality(HeuristicFilter):
         ratio = duplicates(lines)[1] / (len(text) - text.count("\n"))
         if ratio > p.char_duplicates_ratio:
             return "char_dup_ratio"
-        n_words = len(f.words)
+        n_words = f.n_words
         if text.count("\n") / (n_words or 1) > p.new_line_ratio:
             return "list_ratio"
         return None

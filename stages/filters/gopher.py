@@ -48,7 +48,7 @@ class GopherQuality(HeuristicFilter):
 
     def check(self, f: TextFeatures, p: Params) -> str | None:
         text = f.text
-        n_words = len(f.words)
+        n_words = f.n_words
         flags = f.word_flags
         non_symbol = (flags & NON_SYMBOL).astype(bool)
         n_non_symbol = int(non_symbol.sum())
@@ -80,7 +80,7 @@ class GopherQuality(HeuristicFilter):
             alpha = int(np.count_nonzero(flags & HAS_ALPHA))
             if alpha / denominator < p.max_non_alpha_words_ratio:
                 return "gopher_below_alpha_threshold"
-        if p.min_stop_words and len(set(p.stop_words).intersection(f.words)) < p.min_stop_words:
+        if p.min_stop_words and f.count_distinct(sorted(set(p.stop_words))) < p.min_stop_words:
             return "gopher_enough_stop_words"
         return None
 
@@ -102,20 +102,35 @@ def duplicates(elements: list[str]) -> tuple[int, int]:
     return count, chars
 
 
-def top_ngram_chars(f: TextFeatures, n: int) -> int:
-    """Characters covered by the most frequent n-gram (its length joined by spaces times its count; ties: first)."""
+def top_ngram_exceeds(f: TextFeatures, n: int, limit: float) -> bool:
+    """Whether the most frequent n-gram (ties: the first) covers more than ``limit`` characters (its length joined
+    by spaces times its count, as datatrove's find_top_duplicate). Bounded first by the longest n-gram times the
+    highest count, which settles most documents without locating the winner."""
     h = f.ngram_hashes(n)
-    _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
-    top = counts.max()
+    s = np.sort(h)
+    boundaries = np.flatnonzero(s[1:] != s[:-1])
+    runs = np.diff(np.concatenate(([-1], boundaries, [len(s) - 1])))
+    top = int(runs.max())
+    lengths = f.ngram_char_lengths(n, 1)
+    if int(lengths.max()) * top <= limit:
+        return False
+    _, first, counts = np.unique(h, return_index=True, return_counts=True)
     winner = first[counts == top].min()
-    return int(f.ngram_char_lengths(n, 1)[winner]) * int(top)
+    return int(lengths[winner]) * top > limit
 
 
-def repeated_ngram_chars(f: TextFeatures, n: int) -> int:
+def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None) -> int:
     """datatrove's find_all_duplicate: scan n-grams left to right; an n-gram already seen counts its characters
-    (joined without spaces) and the scan jumps past it. Only n-grams that occur twice or more need the scan."""
+    (joined without spaces) and the scan jumps past it. Only n-grams that occur twice or more need the scan; with
+    ``limit``, a document whose repeats cannot reach it (repeat count times the longest n-gram) returns 0 early."""
     h = f.ngram_hashes(n)
     if len(h) < 2:
+        return 0
+    s = np.sort(h)
+    n_repeats = int(np.count_nonzero(s[1:] == s[:-1]))
+    if n_repeats == 0:
+        return 0
+    if limit is not None and n_repeats * int(f.ngram_char_lengths(n, 0).max()) <= limit:
         return 0
     _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
     repeated = np.flatnonzero(counts[inverse] > 1)
@@ -180,15 +195,19 @@ class GopherRepetition(HeuristicFilter):
             return "dup_line_frac"
         if p.dup_line_char_frac and chars / size > p.dup_line_char_frac:
             return "dup_line_char_frac"
-        n_words = len(f.words)
+        n_words = f.n_words
         for n, frac in p.top_n_grams:
             if n_words < n:
                 continue
-            if top_ngram_chars(f, n) / size > frac:
+            if top_ngram_exceeds(f, n, frac * size):
                 return f"top_{n}_gram"
+        no_repeats_from = None  # if no n-gram repeats, no longer one does either
         for n, frac in p.dup_n_grams:
-            if n_words < n:
+            if n_words < n or (no_repeats_from is not None and n >= no_repeats_from):
                 continue
-            if repeated_ngram_chars(f, n) / size > frac:
+            if not f.has_repeated_ngram(n):
+                no_repeats_from = n if no_repeats_from is None else min(no_repeats_from, n)
+                continue
+            if repeated_ngram_chars(f, n, frac * size) / size > frac:
                 return f"duplicated_{n}_n_grams"
         return None

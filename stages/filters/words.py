@@ -98,6 +98,7 @@ class RuleTokenizer:
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in entry["rules"].items()}
         self._cache: dict[str, tuple[str, ...]] = {}
         self._alpha_whole = self.language not in ALPHA_SPLITTING
+        self._period_after: dict[str, bool] = {}
         # the special-case matcher: special cases that affix/infix splitting would break apart get merged back
         self._matcher: dict[tuple[str, ...], str] = {}
         for string in self.specials:
@@ -145,8 +146,31 @@ class RuleTokenizer:
         if self._alpha_whole:
             if chunk.isalpha():
                 return (chunk,)
-            if with_specials and chunk[-1] in SIMPLE_SUFFIXES and chunk[:-1].isalpha():
-                return self._split(chunk[:-1]) + (chunk[-1],)
+            if with_specials and chunk[:-1].isalpha():
+                last = chunk[-1]
+                if last in SIMPLE_SUFFIXES:
+                    return self._with_suffix(chunk[:-1], last)
+                if last == "." and len(chunk) > 2 and chunk[-2].islower():
+                    # "word." splits off the period when the rules' lowercase lookbehind accepts the letter before
+                    # it: learn that per letter from the first full run, then reuse it
+                    letter = chunk[-2]
+                    ok = self._period_after.get(letter)
+                    if ok is None:
+                        full = self._split_slow(chunk, specials)
+                        self._period_after[letter] = full == self._split(chunk[:-1]) + (".",)
+                        return full
+                    if ok:
+                        return self._with_suffix(chunk[:-1], ".")
+        return self._split_slow(chunk, specials, with_specials)
+
+    def _with_suffix(self, word: str, suffix: str) -> tuple[str, ...]:
+        tokens = self._split(word) + (suffix,)
+        if len(tokens) > 2 and self._matcher:  # a special case ("im" -> "i", "m") may meet the matcher ("m.")
+            return tuple(self._apply_matcher(list(tokens)))
+        return tokens
+
+    def _split_slow(self, chunk: str, specials: dict[str, tuple[str, ...]], with_specials: bool = True
+                    ) -> tuple[str, ...]:
         prefixes: list[str] = []
         suffixes: list[str] = []
         string = chunk
@@ -246,6 +270,10 @@ class RuleTokenizer:
                 self._cache.clear()
             tokens = self._cache[chunk] = tuple(t for t in self._split(chunk) if t.strip())
         return tokens
+
+    def has_multiword_specials(self, text: str) -> bool:
+        """Whether ``text`` may hold a special case spanning whitespace (then ``words`` takes the slow path)."""
+        return self._multi is not None and self._multi.search(text) is not None
 
     def words(self, text: str) -> list[str]:
         """The non-blank tokens of ``text``, as datatrove's ``split_into_words``."""
