@@ -84,12 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     n_test, n_pos = int(data.test.sum()), int((data.y[data.test] > 0.5).sum())
     print(f"\nHPLT v2 inspection, label {args.label!r}: {len(data.texts)} labelled documents, {n_test} held out "
           f"({n_pos} positive)")
-    print(f"{'model':<34}{'precision':>10}{'recall':>8}{'F1':>8}{'seconds':>9}")
+    print(f"{'model':<42}{'precision':>10}{'recall':>8}{'F1':>8}{'seconds':>9}")
     names = {"fasttext": "fastText bigrams (DCLM way)", "head": f"MiniLM + {args.head} head (FineWeb-Edu way)",
              "length": f"length only ({rule})"}
     for key, name in names.items():
         m = results[key]
-        print(f"{name:<34}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m.get('seconds', 0):>9}")
+        print(f"{name:<42}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m.get('seconds', 0):>9}")
+    rate = n_pos / max(n_test, 1)
+    print(f"{'(flag everything)':<42}{rate:>10.3f}{1.0:>8.3f}{2 * rate / (1 + rate):>8.3f}")
     f1 = {k: results[k]["f1"] for k in names}
     print(f"RESULT classifier_quality f1_fasttext={f1['fasttext']:.3f} f1_head={f1['head']:.3f} "
           f"f1_length_baseline={f1['length']:.3f} p_fasttext={results['fasttext']['precision']:.3f} "
