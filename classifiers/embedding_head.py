@@ -61,10 +61,10 @@ class Embedder:
     def __init__(self, backbone: str | Path, device: str = "cpu", dtype: Any = None, max_length: int | None = None,
                  normalize: bool | None = None):
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
 
         folder = Path(backbone)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(backbone))
+        self.tokenizer = load_tokenizer(str(backbone))
         self.model = load_pretrained(AutoModel, str(backbone), dtype or torch.float32).to(device).eval()
         self.device = device
         self.max_length = max_length or backbone_max_length(folder, self.tokenizer, self.model.config)
@@ -102,6 +102,17 @@ class EmbeddingHeadModel:
 
     def logits(self, input_ids, attention_mask):
         return self.head(self.embedder.pooled(input_ids, attention_mask))
+
+
+def load_tokenizer(reference: str):
+    """``AutoTokenizer.from_pretrained`` with the same actionable error as :func:`load_pretrained`."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(reference)
+    except OSError as exc:
+        raise OSError(f"could not load the tokenizer of {reference!r}: give a local model folder or a Hugging Face "
+                      f"hub id reachable from this machine. Cause: {exc}") from exc
 
 
 def load_pretrained(auto_class, reference: str, dtype: Any):

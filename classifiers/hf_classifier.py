@@ -12,7 +12,7 @@ from pydantic import Field
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 
-from .embedding_head import EmbeddingHeadModel, load_pretrained
+from .embedding_head import EmbeddingHeadModel, load_pretrained, load_tokenizer
 from .inference import batched_forward, tokenize
 from .models import Device, DType, pick_device, pick_dtype, read_model_card
 
@@ -38,10 +38,10 @@ class HfScorer:
             self.regression = card["task"] == "regression"
             model_max = model.max_length
         else:
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+            from transformers import AutoModelForSequenceClassification
 
             source = str(folder) if folder.exists() else reference
-            self.tokenizer = AutoTokenizer.from_pretrained(source)
+            self.tokenizer = load_tokenizer(source)
             net = load_pretrained(AutoModelForSequenceClassification, source, self.dtype).to(self.device).eval()
             self._forward = lambda ids, mask: net(input_ids=ids, attention_mask=mask).logits
             config = net.config

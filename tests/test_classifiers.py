@@ -292,3 +292,9 @@ def test_safety_with_a_hugging_face_model_scores_like_hf_classifier(tmp_path):
     assert tagged["safety_flag"].to_pylist() == (np.asarray(reference["p"]) >= 0.5).tolist()
     dropped = Safety(model=str(model), threshold=0.0, drop=["any"]).run_table(docs)
     assert dropped.kept.num_rows == 0 and set(dropped.rejected["reason"].to_pylist()) == {"safety_model"}
+
+
+def test_missing_hf_model_error_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="local model folder or a Hugging Face hub id"):
+        HfClassifier(model="no-such-org/no-such-model").ensure_setup()
