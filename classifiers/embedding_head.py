@@ -110,7 +110,7 @@ def load_tokenizer(reference: str):
 
     try:
         return AutoTokenizer.from_pretrained(reference)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise OSError(f"could not load the tokenizer of {reference!r}: give a local model folder or a Hugging Face "
                       f"hub id reachable from this machine. Cause: {exc}") from exc
 
