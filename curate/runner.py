@@ -5,7 +5,7 @@ Layout of a run's output folder ``OUT``::
     OUT/<step>/<shard>.parquet            the step's kept documents for one shard
     OUT/<step>/rejected/<shard>.parquet   removed documents with a ``reason`` column (when keep_rejected)
     OUT/<step>/_done/<shard>.json         marker: fingerprint + stats; written last, so its presence means done
-    OUT/<step>/_work/...                  a global step's scratch space and per-phase unit markers
+    OUT/<step>/_work/...                  a global step's scratch space (unit markers in _work/_phases/)
     OUT/_stats.json                       stats merged per step
     OUT/_recipe.json                      the resolved recipe that produced OUT
 
@@ -36,6 +36,7 @@ from curate.storage import Location, location
 from curate.table import text_bytes
 
 DEFAULT_BATCH_SIZE = 2000
+PHASE_MARKERS = "_phases"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -60,6 +61,10 @@ class Layout:
 
     def work(self, key: str, *parts: str) -> Location:
         return self.root().child(key, "_work", *parts)
+
+    def phase_marker(self, key: str, phase: str, unit: Any) -> Location:
+        """Kept apart from the step's own scratch files (``_work/_phases/``), which ``list_work`` never shows."""
+        return self.work(key, PHASE_MARKERS, phase, f"{_unit_name(unit)}.json")
 
     def read_marker(self, loc: Location) -> dict | None:
         try:
@@ -295,7 +300,8 @@ class PhaseContext:
         base = self.layout.work(self.key)
         loc = base.child(prefix) if prefix else base
         root = base.path.rstrip("/") + "/"
-        return [i.path[len(root):] for i in loc.list_files(recursive=True) if ".tmp-" not in i.path]
+        paths = [i.path[len(root):] for i in loc.list_files(recursive=True) if ".tmp-" not in i.path]
+        return [p for p in paths if not p.startswith(PHASE_MARKERS + "/")]
 
     def write_json(self, relpath: str, value: Any) -> None:
         self.layout.work(self.key, relpath).write_json(value)
@@ -377,8 +383,7 @@ def run_phase_unit(task: PhaseTask) -> dict:
         raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     layout = ctx.layout
-    unit_name = _unit_name(task.unit)
-    layout.work(ctx.key, phase.name, "_done", f"{unit_name}.json").write_json(
+    layout.phase_marker(ctx.key, phase.name, task.unit).write_json(
         {"fingerprint": task.fingerprint, "unit": task.unit, "summary": summary, "counters": ctx._counters,
          "cpu_seconds": cpu, "wall_seconds": wall})
     result: dict[str, Any] = {"summary": summary, "cpu_seconds": cpu, "counters": ctx._counters}
@@ -532,7 +537,7 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
         summaries: dict[Any, Any] = {}
         tasks = []
         for unit in units:
-            marker = layout.read_marker(layout.work(spec.key, phase.name, "_done", f"{_unit_name(unit)}.json"))
+            marker = layout.read_marker(layout.phase_marker(spec.key, phase.name, unit))
             step_marker_ok = not is_last or (layout.read_marker(layout.marker(spec.key, unit)) or {}).get(
                 "fingerprint") == fps[spec.index][unit]
             if marker is not None and marker.get("fingerprint") == whole and step_marker_ok:
