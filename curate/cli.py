@@ -57,6 +57,8 @@ def print_summary(result: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from curate.pipeline import check_inputs, plan_steps
     from curate.recipe import load_recipe
 
@@ -64,10 +66,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     inputs = check_inputs(recipe)
     specs = plan_steps(recipe)
     console = _console()
-    console.print(f"[green]ok[/green] {args.recipe}: {len(specs)} steps over {len(inputs)} input files → "
-                  f"{recipe.output}")
+    files = f"{len(inputs)} input file" + ("s" if len(inputs) != 1 else "")
+    console.print(f"[green]ok[/green] {escape(args.recipe)}: {len(specs)} steps over {files} → {escape(recipe.output)}")
     for spec in specs:
-        console.print(f"  {spec.index + 1}. {spec.key} ({spec.kind}) {spec.params}")
+        changed = spec.stage_class.Params(**spec.params).model_dump(mode="json", exclude_defaults=True)
+        detail = f" {escape(str(changed))}" if changed else ""
+        console.print(f"  {spec.index + 1:>2}. {spec.key} ({spec.kind}){detail}")
     return 0
 
 

@@ -28,6 +28,8 @@ def test_quickstart_funnel_on_the_sample(tmp_path, monkeypatch):
     html_ok = [r for r in manifest if r["content_type"].startswith("text/html")]
     assert stats["warc_extract"]["docs_out"] + sum(stats["warc_extract"]["removed"].values()) >= len(html_ok) - 1
     assert stats["warc_extract"]["counters"].get("skipped_non_html", 0) >= 1
+    assert sum(stats["url_filter"]["removed"].values()) >= 1  # the adult-sounding domain
+    assert sum(stats["gopher_repetition"]["removed"].values()) + sum(stats["gopher_quality"]["removed"].values()) >= 5
     assert stats["exact_dedup"]["removed"].get("exact_duplicate", 0) >= 4
     assert stats["minhash_dedup"]["removed"].get("minhash_duplicate", 0) >= 3
     assert stats["pack"]["docs_out"] == stats["tokenize"]["docs_out"] > 20
@@ -56,4 +58,4 @@ def test_cli_steps_and_validate(monkeypatch):
     assert "min_score" in detail.stdout and "0.65" in detail.stdout and "keep_rejected" in detail.stdout
     valid = subprocess.run([sys.executable, "-m", "curate.cli", "validate", QUICKSTART], capture_output=True,
                            text=True, check=True)
-    assert "ok" in valid.stdout and "6 steps over 1 input files" in valid.stdout
+    assert "ok" in valid.stdout and "12 steps over 1 input file " in valid.stdout
