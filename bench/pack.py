@@ -28,10 +28,11 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=2048)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    from curate.stages import Tokenize
-    from curate.stages.pack import plan_best_fit, plan_concat
     from tokenize_fixtures import lingua_documents
     from tokenize_speed import cl100k_tokenizer_json
+
+    from curate.stages import Tokenize
+    from curate.stages.pack import plan_best_fit, plan_concat
 
     docs = lingua_documents(args.docs, seed=args.seed)
     tokens = Tokenize(tokenizer=str(cl100k_tokenizer_json()), engine="tiktoken", threads=2).run_table(docs).kept

@@ -53,6 +53,7 @@ def cl100k_tokenizer_json() -> Path:
 
 def run_curate(tokenizer: str, texts: list[str], batch: int, engine: str) -> tuple[float, int]:
     import pyarrow as pa
+
     from curate.stages import Tokenize
 
     step = Tokenize(tokenizer=tokenizer, eos_token="<|endoftext|>", engine=engine)
