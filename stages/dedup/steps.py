@@ -170,24 +170,31 @@ class _GroupedDedup(Stage):
         return _decide_groups(ctx, table, self.params.keep, part, self.reason, f"{self.reason}_of_index")
 
     def _emit_phase(self, ctx, shard: str) -> dict:
-        si = ctx.shards.index(shard)
-        decisions = _shard_decisions(ctx, si)
-        counts: dict[str, int] = {}
+        return _emit_with_decisions(ctx, shard, self._annotate)
 
-        def batches() -> Iterator[StepOutput]:
-            row = 0
-            for batch in ctx.iter_input(shard):
-                n = batch.num_rows
-                size, _, reasons = _batch_decisions(decisions, row, n)
-                row += n
-                batch = _set_column(batch, self.count_column, pa.array(size, pa.int64()))
-                out = StepOutput.split(batch, reasons)
-                for k, v in out.removed_by_reason().items():
-                    counts[k] = counts.get(k, 0) + v
-                yield out
+    def _annotate(self, batch: pa.Table, row: int, decisions: pa.Table | None) -> tuple[pa.Table, pa.Array]:
+        size, _, reasons = _batch_decisions(decisions, row, batch.num_rows)
+        return _set_column(batch, self.count_column, pa.array(size, pa.int64())), reasons
 
-        ctx.emit(shard, batches())
-        return counts
+
+def _emit_with_decisions(ctx, shard: str, annotate) -> dict:
+    """Emit ``shard``'s documents with the columns and removal reasons that ``annotate(batch, first_row,
+    decisions)`` gives them; returns the removals by reason."""
+    decisions = _shard_decisions(ctx, ctx.shards.index(shard))
+    counts: dict[str, int] = {}
+
+    def batches() -> Iterator[StepOutput]:
+        row = 0
+        for batch in ctx.iter_input(shard):
+            annotated, reasons = annotate(batch, row, decisions)
+            row += batch.num_rows
+            out = StepOutput.split(annotated, reasons)
+            for k, v in out.removed_by_reason().items():
+                counts[k] = counts.get(k, 0) + v
+            yield out
+
+    ctx.emit(shard, batches())
+    return counts
 
 
 def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
@@ -559,34 +566,23 @@ class MinhashDedup(Stage):
         return _decide_groups(ctx, table, self.params.keep, part, "minhash_duplicate", "minhash_duplicate_of_index")
 
     def _emit(self, ctx, shard: str) -> dict:
-        si = ctx.shards.index(shard)
-        decisions = _shard_decisions(ctx, si)
-        counts: dict[str, int] = {}
+        return _emit_with_decisions(ctx, shard, self._annotate)
 
-        def batches() -> Iterator[StepOutput]:
-            row = 0
-            for batch in ctx.iter_input(shard):
-                n = batch.num_rows
-                size, rep, reasons = _batch_decisions(decisions, row, n)
-                if decisions is None:
-                    size = _weights(batch)
-                else:  # documents outside any cluster: their own weight
-                    rows = decisions.column("row").to_numpy()
-                    lo, hi = np.searchsorted(rows, [row, row + n])
-                    inside = np.zeros(n, dtype=bool)
-                    inside[rows[lo:hi] - row] = True
-                    size = np.where(inside, size, _weights(batch))
-                row += n
-                cluster_id = pc.if_else(pc.is_valid(rep), rep, batch.column("id").cast(pa.string()))
-                batch = _set_column(batch, "cluster_id", cluster_id)
-                batch = _set_column(batch, "cluster_size", pa.array(size, pa.int64()))
-                out = StepOutput.split(batch, reasons)
-                for k, v in out.removed_by_reason().items():
-                    counts[k] = counts.get(k, 0) + v
-                yield out
-
-        ctx.emit(shard, batches())
-        return counts
+    @staticmethod
+    def _annotate(batch: pa.Table, row: int, decisions: pa.Table | None) -> tuple[pa.Table, pa.Array]:
+        n = batch.num_rows
+        size, rep, reasons = _batch_decisions(decisions, row, n)
+        if decisions is None:
+            size = _weights(batch)
+        else:  # documents outside any cluster: their own weight
+            rows = decisions.column("row").to_numpy()
+            lo, hi = np.searchsorted(rows, [row, row + n])
+            inside = np.zeros(n, dtype=bool)
+            inside[rows[lo:hi] - row] = True
+            size = np.where(inside, size, _weights(batch))
+        cluster_id = pc.if_else(pc.is_valid(rep), rep, batch.column("id").cast(pa.string()))
+        batch = _set_column(batch, "cluster_id", cluster_id)
+        return _set_column(batch, "cluster_size", pa.array(size, pa.int64())), reasons
 
 
 def _weights(batch: pa.Table) -> np.ndarray:
