@@ -3,7 +3,9 @@
 Installed as the ``curate.classifiers`` subpackage; importing it registers its steps.
 """
 
-from curate.classifiers.buckets import KeepTopFraction, QualityBuckets  # noqa: F401
-from curate.classifiers.fasttext_classifier import FastTextClassifier  # noqa: F401
-from curate.classifiers.hf_classifier import HfClassifier  # noqa: F401
-from curate.classifiers.safety import Safety  # noqa: F401
+from curate.classifiers.buckets import KeepTopFraction, QualityBuckets
+from curate.classifiers.fasttext_classifier import FastTextClassifier
+from curate.classifiers.hf_classifier import HfClassifier
+from curate.classifiers.safety import Safety
+
+__all__ = ["FastTextClassifier", "HfClassifier", "KeepTopFraction", "QualityBuckets", "Safety"]

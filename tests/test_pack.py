@@ -11,10 +11,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from curate.stages import Pack, Tokenize
-from curate.stages.megatron import MegatronReader, read_index
-from curate.stages.pack import PackPlan, plan_best_fit, plan_concat
-from curate.stages.tokenize import load_tokenizer
 from tokenize_fixtures import lingua_documents, train_bpe
 
 from curate.data import PackedDataset
@@ -22,6 +18,10 @@ from curate.executors.local import LocalExecutor
 from curate.io import discover_inputs
 from curate.plan import StepSpec
 from curate.runner import run_steps
+from curate.stages import Pack, Tokenize
+from curate.stages.megatron import MegatronReader, read_index
+from curate.stages.pack import PackPlan, plan_best_fit, plan_concat
+from curate.stages.tokenize import load_tokenizer
 
 SEQ_LEN = 1024
 

@@ -39,3 +39,13 @@ def test_ci_runs_the_readme_test_command():
     assert len(commands) >= 2, "the README opens with the quickstart and test commands"
     test_command = next(c for c in commands if "pytest" in c).split("#")[0].strip()
     assert test_command in (REPO / ".ci" / "run").read_text()
+
+
+def test_code_is_ruff_clean():
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    proc = subprocess.run([ruff, "check", "--output-format", "concise", str(REPO)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]

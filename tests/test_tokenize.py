@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from tokenize_fixtures import lingua_documents, train_bpe
+
 from curate.stages import Tokenize
 from curate.stages.tokenize import TokenizerNotFound, encode_to_arrow, load_tokenizer
-from tokenize_fixtures import lingua_documents, train_bpe
 
 
 @pytest.fixture(scope="module")
