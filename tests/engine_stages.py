@@ -38,14 +38,15 @@ class Upper(Stage):
     name = "upper"
 
     class Params(Params):
-        die_once_marker: str | None = Field(None, description="if set and missing: create it and kill this worker")
+        wait_to_be_killed: str | None = Field(None, description="a folder: until it holds `killed`, write this "
+                                                                 "worker's pid there and wait (to be SIGKILLed)")
         suffix: str = Field("", description="appended to every text")
 
     def process(self, table: pa.Table) -> pa.Table:
-        marker = self.params.die_once_marker
-        if marker and not os.path.exists(marker):
-            open(marker, "w").close()
-            os._exit(1)  # the worker process dies mid-task
+        folder = self.params.wait_to_be_killed
+        if folder and not os.path.exists(os.path.join(folder, "killed")):
+            open(os.path.join(folder, f"{os.getpid()}.pid"), "w").close()
+            time.sleep(60)  # the test kills this process meanwhile
         text = pc.utf8_upper(table.column("text"))
         if self.params.suffix:
             text = pc.binary_join_element_wise(text, pa.scalar(self.params.suffix), "")

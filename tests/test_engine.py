@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -130,14 +131,31 @@ def test_local_and_ray_executors_give_identical_output(tmp_path, input_shards, r
             b["stats"]["docs_in"], b["stats"]["docs_out"], b["stats"]["removed"])
 
 
-def test_ray_retries_a_task_whose_worker_died(tmp_path, input_shards, ray_instance):
+def test_ray_retries_a_task_whose_worker_is_killed(tmp_path, input_shards, ray_instance):
     reference = tmp_path / "reference"
     run(make_recipe(tmp_path, input_shards, reference))
-    marker = tmp_path / "worker-died-once"
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    killed: list[int] = []
+
+    def kill_first_worker() -> None:
+        deadline = time.time() + 60
+        while not killed and time.time() < deadline:
+            for pid_file in pids.glob("*.pid"):
+                pid = int(pid_file.stem)
+                os.kill(pid, signal.SIGKILL)  # a Ray worker process dies mid-task
+                killed.append(pid)
+                (pids / "killed").touch()
+                break
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_first_worker)
+    killer.start()
     path = make_recipe(tmp_path, input_shards, tmp_path / "ray")
-    run(path, "execution.executor=ray", f"steps.engine_stages:Upper.die_once_marker={marker}")
-    assert marker.exists()  # a worker process really exited mid-task
-    assert outputs(tmp_path / "ray") == {k: v for k, v in outputs(reference).items()}
+    run(path, "execution.executor=ray", f"steps.engine_stages:Upper.wait_to_be_killed={pids}")
+    killer.join()
+    assert killed, "no worker was killed"
+    assert outputs(tmp_path / "ray") == outputs(reference)  # the killed shard was retried and finished
 
 
 def test_shards_stream_in_batches(tmp_path):
