@@ -60,9 +60,15 @@ def run_curate(tokenizer: str, texts: list[str], batch: int, engine: str) -> tup
     step.ensure_setup()
     tables = [pa.table({"id": [str(i) for i in range(k, min(k + batch, len(texts)))], "text": texts[k:k + batch]})
               for k in range(0, len(texts), batch)]
-    t0 = time.process_time()
-    outputs = [step.run_table(t) for t in tables]
-    elapsed = time.process_time() - t0
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as tmp:  # written to disk as the engine does (datatrove writes its .ds too)
+        t0 = time.process_time()
+        outputs = [step.run_table(t) for t in tables]
+        with pq.ParquetWriter(f"{tmp}/tokens.parquet", outputs[0].kept.schema, compression="zstd") as writer:
+            for output in outputs:
+                writer.write_table(output.kept)
+        elapsed = time.process_time() - t0
     if any(k.startswith("tokenize_tiktoken") for o in outputs for k in o.counters):
         print(f"note: engine {engine!r} fell back to tokenizers: {outputs[0].counters}")
     return elapsed, sum(int(o.counters.get("tokens", 0)) for o in outputs)
