@@ -77,6 +77,25 @@ def test_words_match_spacy_on_real_text():
             assert tok.words(row["text"]) == expected, (lang, row["id"])
 
 
+def test_batch_word_ids_match_the_tokenizer():
+    """The batch encoder (chunk ids, bulk fast paths, numpy expansion) gives each text exactly ``words(text)``."""
+    from curate.stages.filters.words import rules_data
+
+    for lang, code in (("eng_Latn", "en"), ("deu_Latn", "de"), ("rus_Cyrl", "ru")):
+        texts = [row["text"] for row in hplt(lang, 40)] + ["", "   ", "don't stop, ok. U.S. e.g. it's"]
+        features = batch_features(texts, code)
+        tok = tokenizer_for(code)
+        assert [f.words for f in features] == [tok.words(t) for t in texts], lang
+    # the inline fast paths agree with the full algorithm for every rule set, on real chunks and special cases
+    chunks = sorted({c for row in hplt("eng_Latn", 8) + hplt("deu_Latn", 8) for c in row["text"].split()})
+    for code in rules_data()["languages"]:
+        tok = RuleTokenizer(code)
+        sample = chunks + [s for s in tok.specials if " " not in s.strip() and s.strip()][:200]
+        sample = list(dict.fromkeys(sample + [s + "," for s in sample] + [s + "." for s in sample]))
+        fresh = RuleTokenizer(code)
+        assert tok.chunks_tokens(sample) == [fresh.chunk_tokens(c) for c in sample], code
+
+
 def test_features_are_shared_across_the_chain():
     texts = [GOOD, "short text"]
     first = batch_features(texts, "en")

@@ -47,7 +47,11 @@ class Vocabulary:
     def reset(self) -> None:
         self.ids: dict[str, int] = {}
         self.words: list[str] = []
-        self.chunk_ids: dict[str, dict[str, tuple[int, ...]]] = {}
+        self.chunk_ids: dict[str, _ChunkMemo] = {}
+        self.n_chunks = self.n_flat = 0
+        self.chunk_lengths = np.zeros(1024, np.int64)  # per chunk id: how many words
+        self.chunk_offsets = np.zeros(1024, np.int64)  # per chunk id: where its word ids start in chunk_flat
+        self.chunk_flat = np.zeros(4096, np.int64)
         self.flags = np.zeros(1024, np.uint8)
         self.lengths = np.zeros(1024, np.int64)
         self.hashes = np.zeros(1024, np.uint64)
@@ -68,24 +72,63 @@ class Vocabulary:
 
     def encode_text(self, text: str, tokenizer: RuleTokenizer) -> np.ndarray:
         """Word ids of ``text`` under ``tokenizer``'s rules."""
-        if tokenizer.has_multiword_specials(text):
-            return self.encode(tokenizer.words(text))
-        memo = self.chunk_ids.setdefault(tokenizer.language, {})
-        chunks = text.split()
-        missing = set(chunks).difference(memo)
-        if missing:
-            split = tokenizer.chunk_tokens
-            tokens = {chunk: split(chunk) for chunk in missing}
-            new = set(chain.from_iterable(tokens.values())).difference(self.ids)
-            if new:
-                start = len(self.words)
-                self.words.extend(new)
-                self.ids.update(zip(self.words[start:], range(start, len(self.words))))
-                self.sync()
-            get = self.ids.__getitem__
-            for chunk, toks in tokens.items():
-                memo[chunk] = tuple(map(get, toks))
-        return np.fromiter(chain.from_iterable(map(memo.__getitem__, chunks)), np.int64)
+        return self.encode_texts([text], tokenizer)[0]
+
+    def encode_texts(self, texts: list[str], tokenizer: RuleTokenizer) -> list[np.ndarray]:
+        """Word ids of each of ``texts`` under ``tokenizer``'s rules, the whole batch at once: each whitespace chunk
+        becomes a chunk id (one dict lookup, in C), chunks never seen are split and their words get ids in bulk, and
+        the chunk ids expand to word ids with numpy (a chunk's words are a slice of one flat array)."""
+        out: list[np.ndarray | None] = [None] * len(texts)
+        plain: list[int] = []
+        for i, text in enumerate(texts):
+            if tokenizer.has_multiword_specials(text):
+                out[i] = self.encode(tokenizer.words(text))
+            else:
+                plain.append(i)
+        if not plain:
+            return out  # type: ignore[return-value]
+        chunk_lists = [texts[i].split() for i in plain]
+        n_chunks = np.fromiter(map(len, chunk_lists), np.int64, len(chunk_lists))
+        memo = self.chunk_ids.get(tokenizer.language)
+        if memo is None:
+            memo = self.chunk_ids[tokenizer.language] = _ChunkMemo(self)
+        cids = np.fromiter(map(memo.__getitem__, chain.from_iterable(chunk_lists)), np.int64, int(n_chunks.sum()))
+        if memo.pending:
+            self._add_chunks(memo, tokenizer)
+        lengths = self.chunk_lengths[cids]
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        # word position p of the chunk occurrence j (starting at ends[j] - lengths[j]) reads chunk_flat[offset_j + p
+        # - start_j]
+        src = np.repeat(self.chunk_offsets[cids] - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
+        words = self.chunk_flat[src]
+        bounds = np.concatenate(([0], ends))[np.cumsum(n_chunks)]
+        for i, piece in zip(plain, np.split(words, bounds[:-1]), strict=True):
+            out[i] = piece
+        return out  # type: ignore[return-value]
+
+    def _add_chunks(self, memo: _ChunkMemo, tokenizer: RuleTokenizer) -> None:
+        """Split the chunks ``memo`` has handed ids to since the last call and store their word ids."""
+        chunks, memo.pending = memo.pending, []
+        tokens = tokenizer.chunks_tokens(chunks)
+        flat = list(chain.from_iterable(tokens))
+        new = set(flat).difference(self.ids)
+        if new:
+            start = len(self.words)
+            self.words.extend(new)
+            self.ids.update(zip(self.words[start:], range(start, len(self.words))))
+            self.sync()
+        first = self.n_chunks
+        self.n_chunks += len(chunks)
+        n_flat = self.n_flat + len(flat)
+        self.chunk_lengths = _grown(self.chunk_lengths, self.n_chunks)
+        self.chunk_offsets = _grown(self.chunk_offsets, self.n_chunks)
+        self.chunk_flat = _grown(self.chunk_flat, n_flat)
+        lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
+        self.chunk_lengths[first:self.n_chunks] = lengths
+        self.chunk_offsets[first:self.n_chunks] = self.n_flat + np.cumsum(lengths) - lengths
+        self.chunk_flat[self.n_flat:n_flat] = np.fromiter(map(self.ids.__getitem__, flat), np.int64, len(flat))
+        self.n_flat = n_flat
 
     def sync(self) -> None:
         """Fill the per-word arrays for words added since the last call."""
@@ -107,6 +150,30 @@ class Vocabulary:
         self.synced = n
 
 
+class _ChunkMemo(dict):
+    """Chunk -> chunk id for one word-splitting rule set; a chunk not seen before gets the next id and waits in
+    ``pending`` until :meth:`Vocabulary._add_chunks` splits it."""
+
+    def __init__(self, vocab: Vocabulary):
+        super().__init__()
+        self.vocab = vocab
+        self.pending: list[str] = []
+
+    def __missing__(self, chunk: str) -> int:
+        i = self[chunk] = self.vocab.n_chunks + len(self.pending)
+        self.pending.append(chunk)
+        return i
+
+
+def _grown(a: np.ndarray, n: int) -> np.ndarray:
+    """``a`` with room for at least ``n`` entries (doubling, zero-filled)."""
+    if n <= len(a):
+        return a
+    new = np.zeros(max(n, 2 * len(a)), a.dtype)
+    new[:len(a)] = a
+    return new
+
+
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         z = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK
@@ -126,12 +193,20 @@ class TextFeatures:
         self.text = text
         self.tokenizer = tokenizer
         self._generation = VOCAB.generation
+        self._batch: list[TextFeatures] = []  # texts whose words are split together with this one's
 
     @cached_property
     def word_ids(self) -> np.ndarray:
         if VOCAB.generation != self._generation:
             raise RuntimeError("vocabulary was reset while features were alive")
-        return VOCAB.encode_text(self.text, self.tokenizer)
+        # every text of the batch still without words is split now, together: one pass over their chunks
+        pending = [f for f in self._batch if "word_ids" not in f.__dict__ and f is not self]
+        encoded = VOCAB.encode_texts([self.text] + [f.text for f in pending], self.tokenizer)
+        for f, ids in zip(pending, encoded[1:], strict=True):
+            f.__dict__["word_ids"] = ids
+            f._batch = []
+        self._batch = []
+        return encoded[0]
 
     @property
     def n_words(self) -> int:
@@ -214,5 +289,8 @@ def batch_features(texts: list[str], language: str) -> list[TextFeatures]:
             f = TextFeatures(text, tokenizer)
         current[key] = f
         out.append(f)
+    batch = [f for f in out if "word_ids" not in f.__dict__]
+    for f in batch:
+        f._batch = batch
     _LAST = current if len(previous) + len(current) > KEEP_DOCUMENTS else {**previous, **current}
     return out

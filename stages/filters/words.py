@@ -271,6 +271,37 @@ class RuleTokenizer:
             tokens = self._cache[chunk] = tuple(t for t in self._split(chunk) if t.strip())
         return tokens
 
+    def chunks_tokens(self, chunks: list[str]) -> list[tuple[str, ...]]:
+        """``chunk_tokens`` of many chunks (each given once), memoised alike. The two shapes most web chunks have are
+        settled inline, without a call per chunk: a run of letters that is not a special case is one token, and
+        such a run followed by one of :data:`SIMPLE_SUFFIXES` (or by a period after a lowercase letter the rules are
+        known to split it after) is that word and the character: ``_split``'s own fast paths, for the rule sets
+        where they hold."""
+        specials = self.specials
+        out: list[tuple[str, ...]] = []
+        append = out.append
+        if self._alpha_whole:
+            split = self.chunk_tokens
+            period_after = self._period_after
+            for c in chunks:
+                if c in specials:
+                    append(split(c))
+                elif c.isalpha():
+                    append((c,))
+                elif c[-1] in SIMPLE_SUFFIXES and c[:-1].isalpha() and c[:-1] not in specials:
+                    append((c[:-1], c[-1]))
+                elif (c[-1] == "." and len(c) > 2 and period_after.get(c[-2]) and c[:-1].isalpha()
+                      and c[:-1] not in specials):  # c[-2] is lowercase: only those letters are learnt
+                    append((c[:-1], "."))
+                else:
+                    append(split(c))
+            if len(self._cache) + len(chunks) >= MAX_CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache.update(zip(chunks, out))
+        else:
+            out = [self.chunk_tokens(c) for c in chunks]
+        return out
+
     def has_multiword_specials(self, text: str) -> bool:
         """Whether ``text`` may hold a special case spanning whitespace (then ``words`` takes the slow path)."""
         return self._multi is not None and self._multi.search(text) is not None
