@@ -30,6 +30,9 @@ class SentenceCounter:
         self.tokenizer = tokenizer
         self.punct_chars = sentencizer_punct_chars()
         self._memo: dict[str, tuple[int, bool, int, bool]] = {}
+        # a run of letters that is no special case is one token that is neither punctuation nor a punct char: it
+        # starts a sentence after a punct char and clears the flag (unless some punct char were a letter)
+        self._letters = None if any(c.isalpha() for c in self.punct_chars) else (0, False, 1, False)
 
     def _chunk(self, chunk: str) -> tuple[int, bool, int, bool]:
         out = []
@@ -52,7 +55,10 @@ class SentenceCounter:
         for chunk in line.split():
             m = memo.get(chunk)
             if m is None:
-                m = memo[chunk] = self._chunk(chunk)
+                if self._letters is not None and chunk.isalpha() and chunk not in self.tokenizer.specials:
+                    m = memo[chunk] = self._letters
+                else:
+                    m = memo[chunk] = self._chunk(chunk)
             if seen:
                 sentences += m[2]
                 seen = m[3]
