@@ -42,16 +42,9 @@ GOLD = SHARED / "warc" / "pages_with_gold" / "dev_pages.gold.jsonl.gz"
 
 def sample_records(path: Path, n: int, out_dir: str) -> Path:
     """A WARC of ``n`` evenly spaced gzip members (one record each) of ``path`` (both gold sources represented)."""
-    import zlib
+    from curate.stages.warc_stream import gzip_members
 
-    data = path.read_bytes()
-    members, pos = [], 0
-    while pos < len(data):
-        dec = zlib.decompressobj(31)
-        dec.decompress(data[pos:])
-        end = len(data) - len(dec.unused_data)
-        members.append(data[pos:end])
-        pos = end
+    members = gzip_members(path.read_bytes())
     step = max(1, len(members) // n)
     out = Path(out_dir) / "dev_pages_sample.warc.gz"
     out.write_bytes(b"".join(members[::step][:n]))

@@ -155,3 +155,16 @@ class ArchiveStream:
         self._pos += n
         self.offset += n
         return out
+
+
+def gzip_members(data: bytes) -> list[bytes]:
+    """The raw gzip members of a multi-member file, in order (a ``.warc.gz`` has one per record): for sampling
+    records or building damaged inputs in tests and benches."""
+    members, pos = [], 0
+    while pos < len(data):
+        dec = zlib.decompressobj(31)
+        dec.decompress(data[pos:])
+        end = len(data) - len(dec.unused_data)
+        members.append(data[pos:end])
+        pos = end
+    return members

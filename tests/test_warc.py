@@ -6,7 +6,6 @@ import gzip
 import io
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +16,7 @@ from curate.stage import SourceFile
 from curate.stages import WarcExtract, read_warc
 from curate.stages.warc_decode import dechunk, decode_html, normalise_charset, sniff_html
 from curate.stages.warc_extractors import ExtractTimeout, TimeLimitedExtractor, _with_alarm
+from curate.stages.warc_stream import gzip_members
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WARC = DATA / "warc"
@@ -42,14 +42,7 @@ def run(step: WarcExtract, path: Path | str, data: bytes | None = None) -> tuple
 
 
 def members(path: Path) -> list[bytes]:
-    data, out, pos = path.read_bytes(), [], 0
-    while pos < len(data):
-        dec = zlib.decompressobj(31)
-        dec.decompress(data[pos:])
-        end = len(data) - len(dec.unused_data)
-        out.append(data[pos:end])
-        pos = end
-    return out
+    return gzip_members(path.read_bytes())
 
 
 # -- synthetic records ---------------------------------------------------------------------------------------------
