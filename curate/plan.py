@@ -62,10 +62,6 @@ class Segment:
     kind: str
     steps: list[StepSpec] = field(default_factory=list)
 
-    @property
-    def keys(self) -> list[str]:
-        return [s.key for s in self.steps]
-
 
 def unique_keys(names: list[str]) -> list[str]:
     """Output folder per step: the step name, with ``_2``, ``_3`` … when a step appears more than once."""

@@ -284,13 +284,6 @@ def _closest(name: str, candidates: list[str]) -> str | None:
     return match[0] if match else None
 
 
-def recipe_from_steps(name: str, input_paths: list[str], output: str, stages: list[Stage],
-                      execution: ExecutionSpec | None = None) -> Recipe:
-    """A recipe built in Python (notebooks, benches) from step objects."""
-    return Recipe(name, "", input_paths, output, [StepEntry(s.name, s, None) for s in stages],
-                  execution or ExecutionSpec(), "<python>", {})
-
-
 def resolve_output(recipe: Recipe, output: str | None) -> str:
     out = output or recipe.output
     return out if "://" in out else os.path.abspath(out)

@@ -313,14 +313,6 @@ class PhaseContext:
     def write_file(self, relpath: str, data: bytes) -> None:
         self.layout.root().child(self.key, relpath).write_bytes(data)
 
-    def output_path(self, relpath: str) -> str:
-        loc = self.layout.root().child(self.key, relpath)
-        if loc.is_local:
-            import os
-
-            os.makedirs(os.path.dirname(loc.path), exist_ok=True)
-        return loc.uri
-
     # outputs
     def emit(self, shard: str, output: pa.Table | StepOutput | Iterable[pa.Table | StepOutput]) -> None:
         if shard in self._emitted:
