@@ -231,3 +231,18 @@ def test_memory_does_not_grow_with_shard_size(tmp_path):
     grown = int(peak.split()[-1]) - int(baseline.split()[-1])
     assert pq.ParquetFile(tmp_path / "out" / "upper" / "big.parquet").metadata.num_rows == docs_per_batch * batches
     assert grown < text_bytes / 4, f"peak memory grew by {grown / 1e6:.0f} MB for a {text_bytes / 1e6:.0f} MB shard"
+
+
+def test_unreachable_ray_address_fails_fast_with_advice():
+    import socket
+
+    from curate.errors import CurateError
+    from curate.executors.ray import _check_reachable
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.time()
+    with pytest.raises(CurateError, match="cannot reach the Ray cluster at 127.0.0.1:.*--executor local"):
+        _check_reachable(f"127.0.0.1:{port}")
+    assert time.time() - start < 10

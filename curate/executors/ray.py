@@ -11,13 +11,28 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from curate.errors import StepFailed
+from curate.errors import CurateError, StepFailed
 from curate.executors.base import Task
 from curate.stage import Resources
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast, with what to do, when a ``host:port`` cluster address does not answer (Ray itself retries for
+    minutes, printing connection warnings)."""
+    if address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError) as exc:
+        raise CurateError(f"cannot reach the Ray cluster at {address} ({exc}): start one with `ray start --head`, "
+                          "point --address / RAY_ADDRESS at its head node, or run with --executor local") from None
 
 
 def _call(fn: Callable[[Any], Any], payload: Any) -> Any:
@@ -48,6 +63,7 @@ class RayExecutor:
             common = {"logging_level": logging.WARNING, "log_to_driver": bool(os.environ.get("CURATE_RAY_LOGS")),
                       "include_dashboard": False}
             if address:
+                _check_reachable(address)
                 ray.init(address=address, **common)
             else:
                 # Local instance: workers import what the driver can (plugins, test modules) via PYTHONPATH.
