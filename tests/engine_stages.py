@@ -46,7 +46,9 @@ class Upper(Stage):
         folder = self.params.wait_to_be_killed
         if folder and not os.path.exists(os.path.join(folder, "killed")):
             open(os.path.join(folder, f"{os.getpid()}.pid"), "w").close()
-            time.sleep(60)  # the test kills this process meanwhile
+            deadline = time.time() + 60
+            while not os.path.exists(os.path.join(folder, "killed")) and time.time() < deadline:
+                time.sleep(0.05)  # the test kills one waiting worker; the others go on once it has
         text = pc.utf8_upper(table.column("text"))
         if self.params.suffix:
             text = pc.binary_join_element_wise(text, pa.scalar(self.params.suffix), "")
