@@ -1,5 +1,6 @@
 """spaCy tokenizer rules (prefix/suffix/infix patterns, special cases) for the languages datatrove splits
-with ``spacy.blank``: generated from spaCy 3.8.18 (MIT licence) by ``_gen_rules.py``."""
+with ``spacy.blank``: generated from spaCy 3.8.18 (MIT licence, notice in THIRD_PARTY_NOTICES.md) by
+``_gen_rules.py``."""
 
 SPACY_VERSION = "3.8.18"
 BLOB = (
