@@ -197,12 +197,20 @@ def _source_file(input_file: InputFile) -> SourceFile:
 
 
 def _input_batches(task: SegmentTask) -> Iterator[pa.Table]:
-    if task.previous_key is not None:
-        yield from read_step_shard(task.out, task.previous_key, task.shard, task.batch_size)
+    return iter_step_input(task.out, task.previous_key, task.input_file, task.shard, task.batch_size)
+
+
+def iter_step_input(out: str, previous_key: str | None, input_file: InputFile | None, shard: str, batch_size: int,
+                    columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """What a step reads for ``shard``: the previous step's output, or (first step) the raw Parquet/JSONL input
+    with an ``id`` made up where it has none."""
+    if previous_key is not None:
+        yield from read_step_shard(out, previous_key, shard, batch_size, columns)
         return
-    assert task.input_file is not None
-    for index, batch in enumerate(iter_table_file(task.input_file.uri, task.batch_size)):
-        yield _with_ids(batch, task.shard, index * task.batch_size)
+    assert input_file is not None
+    for index, batch in enumerate(iter_table_file(input_file.uri, batch_size)):
+        batch = _with_ids(batch, shard, index * batch_size)
+        yield batch.select(columns) if columns else batch
 
 
 def _with_ids(batch: pa.Table, shard: str, offset: int) -> pa.Table:
@@ -254,12 +262,8 @@ class PhaseContext:
 
     # inputs
     def iter_input(self, shard: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
-        if self.previous_key is not None:
-            yield from read_step_shard(self.out, self.previous_key, shard, self.batch_size, columns)
-        else:
-            for index, batch in enumerate(iter_table_file(self.input_files[shard].uri, self.batch_size)):
-                batch = _with_ids(batch, shard, index * self.batch_size)
-                yield batch.select(columns) if columns else batch
+        return iter_step_input(self.out, self.previous_key, self.input_files.get(shard), shard, self.batch_size,
+                               columns)
 
     def input_schema(self, shard: str) -> pa.Schema | None:
         """The columns of ``shard``'s input without reading its rows (``None`` when the shard is empty)."""
