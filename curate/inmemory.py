@@ -12,6 +12,7 @@ from curate.io import discover_inputs
 from curate.plan import StepSpec
 from curate.runner import Layout, run_steps
 from curate.stage import Stage, StepOutput
+from curate.storage import Location
 
 
 def run_global_in_memory(stage: Stage, table: pa.Table) -> StepOutput:
@@ -23,14 +24,11 @@ def run_global_in_memory(stage: Stage, table: pa.Table) -> StepOutput:
                         options.model_dump(mode="json"))
         result = run_steps([spec], discover_inputs([f"{tmp}/input.parquet"]), f"{tmp}/out", LocalExecutor())
         layout = Layout(f"{tmp}/out")
-        kept = _read(layout.shard(spec.key, "input").path, table.schema)
-        rejected_path = layout.rejected(spec.key, "input").path
-        rejected = pq.read_table(rejected_path) if layout.rejected(spec.key, "input").exists() else None
+        kept = _read_if_written(layout.shard(spec.key, "input"))
+        rejected = _read_if_written(layout.rejected(spec.key, "input"))
         counters = result.step_stats(spec.key).counters
-        return StepOutput(kept, rejected, counters)
+        return StepOutput(table.schema.empty_table() if kept is None else kept, rejected, counters)
 
 
-def _read(path: str, schema: pa.Schema) -> pa.Table:
-    import os
-
-    return pq.read_table(path) if os.path.exists(path) else schema.empty_table()
+def _read_if_written(loc: Location) -> pa.Table | None:
+    return pq.read_table(loc.path) if loc.exists() else None
