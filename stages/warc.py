@@ -79,6 +79,9 @@ class WarcExtract(Stage):
         deduplicate: bool = Field(True, description="trafilatura deduplicate (FineWeb: true)")
         fast: bool = Field(False, description="trafilatura fast mode: skip the readability/jusText fallbacks")
         include_tables: bool = Field(True, description="keep table text (trafilatura include_tables)")
+        compiled_xpaths: bool = Field(
+            True, description="evaluate trafilatura's boilerplate XPaths as compiled Python instead of lxml + EXSLT "
+                              "callbacks: the same elements, so the same text, ~1.5x faster (trafilatura_xpath.py)")
         max_html_bytes: int = Field(5_000_000, gt=0, description="payload bytes kept per record (after decoding)")
         oversize: Literal["skip", "truncate"] = Field(
             "skip", description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
@@ -99,7 +102,8 @@ class WarcExtract(Stage):
         p = self.params
         if p.extractor == "trafilatura":
             options = {"favor_precision": p.favour_precision, "include_comments": p.include_comments,
-                       "deduplicate": p.deduplicate, "fast": p.fast, "include_tables": p.include_tables}
+                       "deduplicate": p.deduplicate, "fast": p.fast, "include_tables": p.include_tables,
+                       "compiled_xpaths": p.compiled_xpaths}
         else:
             options = {"main_content": True, "alt_texts": False, "comments": p.include_comments}
         self._extractor = TimeLimitedExtractor(p.extractor, options, p.timeout_s or None, p.timeout_mode) \

@@ -1,7 +1,9 @@
 """Main-text extractors (trafilatura, resiliparse) and a per-document time limit that really interrupts them.
 
 Trafilatura is called exactly as datatrove's ``Trafilatura`` step calls it for FineWeb
-(``favor_precision=True, include_comments=False, deduplicate=True``, fallback extractors on). Resiliparse's
+(``favor_precision=True, include_comments=False, deduplicate=True``, fallback extractors on), with its boilerplate
+XPaths evaluated by compiled Python (``trafilatura_xpath.py``: the same elements, about 1.5x faster extraction;
+``compiled_xpaths: false`` leaves them to lxml). Resiliparse's
 ``extract_plain_text(main_content=True)`` is the fast alternative (an optional extra: ``pip install resiliparse``).
 
 Time limit, two mechanisms (``timeout_mode``):
@@ -50,10 +52,15 @@ def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
     if name == "trafilatura":
         from trafilatura import extract
 
+        from .trafilatura_xpath import compiled_xpaths
+
         opts = dict(options)
+        if not opts.pop("compiled_xpaths", True):
+            return lambda html: extract(html, **opts)
 
         def trafilatura_extract(html: str) -> str | None:
-            return extract(html, **opts)
+            with compiled_xpaths():
+                return extract(html, **opts)
 
         return trafilatura_extract
     if name == "resiliparse":
