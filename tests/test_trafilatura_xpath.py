@@ -102,12 +102,13 @@ def attrs(rng: random.Random, tag: str) -> str:
     rng.shuffle(names)  # @id|@class and @id|@style take the first in source order: both orders occur
     out = []
     for name in names:
+        written = name.upper() if rng.random() < 0.03 else name  # the HTML parser lowercases attribute names
         if rng.random() < 0.05:
-            out.append(f" {name}")  # valueless attribute: present, empty
+            out.append(f" {written}")  # valueless attribute: present, empty
             continue
         value = attr_value(rng, name).replace("&", "&amp;").replace('"', "&quot;")
         quote = rng.choice(['"', '"', "'"]) if "'" not in value else '"'
-        out.append(f" {name}={quote}{value}{quote}")
+        out.append(f" {written}={quote}{value}{quote}")
     return "".join(out)
 
 
@@ -127,6 +128,8 @@ def element(rng: random.Random, depth: int) -> str:
         if rng.random() < 0.1:
             children.insert(rng.randrange(len(children) + 1), "<!-- a comment -->")
         body = rng.choice(WORDS) + "".join(children)
+    if rng.random() < 0.03:
+        tag = tag.upper()  # and tag names
     return f"<{tag}{attrs(rng, tag)}>{body}</{tag}>"
 
 
