@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from curate.stages import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
-from curate.stages.filters.features import batch_features
+from curate.stages.filters.features import HAS_ALPHA, NON_SYMBOL, _python_flags, batch_features, word_flags
 from curate.stages.filters.words import RuleTokenizer, spacy_code, tokenizer_for
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -94,6 +94,17 @@ def test_batch_word_ids_match_the_tokenizer():
         sample = list(dict.fromkeys(sample + [s + "," for s in sample] + [s + "." for s in sample]))
         fresh = RuleTokenizer(code)
         assert tok.chunks_tokens(sample) == [fresh.chunk_tokens(c) for c in sample], code
+
+
+def test_word_flags_vectorised_equal_pythons_predicates():
+    words = ["the", "2019", "...", "#", "a.b", "--", "\x7f", "_", "é", "…", "“", "naïve", "\U0001e030", "²", "x²",
+             "$5", "http://x.y", "'s", "n't", ":)", "ǅ", "中文", "\ud800"]  # lone surrogate: no UTF-8, Python path
+    flags = word_flags(words)
+    assert flags.tolist() == [_python_flags(w) for w in words]
+    assert flags[0] == NON_SYMBOL | HAS_ALPHA and flags[1] == NON_SYMBOL and flags[2] == 0
+    tok = RuleTokenizer("en")
+    real = sorted({w for row in hplt("eng_Latn", 60) + hplt("rus_Cyrl", 20) for w in tok.words(row["text"])})
+    assert word_flags(real).tolist() == [_python_flags(w) for w in real]
 
 
 def test_features_are_shared_across_the_chain():
