@@ -92,11 +92,16 @@ class RuleTokenizer:
         self._prefix_find = (None if self._prefix is None else
                              self._prefix.match if _all_anchored(self._prefix.pattern) else self._prefix.search)
         self._suffix = compiled("suffix_search")
+        #: every character a suffix match can end with: a chunk ending otherwise has no suffix, no search needed
+        self._suffix_ends = _last_characters(self._suffix) if self._suffix is not None else None
+        if self._suffix_ends is None:
+            self._suffix_ends = _ANY_CHARACTER
         self._infix = compiled("infix_finditer")
         self._token_match = compiled("token_match")
         self._url_match = compiled("url_match")
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in entry["rules"].items()}
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._rest_memo: dict[str, tuple[str, ...]] = {}
         self._alpha_whole = self.language not in ALPHA_SPLITTING
         self._period_after: dict[str, bool] = {}
         # the special-case matcher: special cases that affix/infix splitting would break apart get merged back
@@ -123,8 +128,8 @@ class RuleTokenizer:
         return m.end() - m.start() if m is not None else 0
 
     def _find_suffix(self, s: str) -> int:
-        if self._suffix is None:
-            return 0
+        if self._suffix is None or (s and s[-1] not in self._suffix_ends and s[-1] != "\n"):
+            return 0  # ("$" also matches before a final newline)
         # suffix rules are anchored at the end: search the tail only (lookbehinds still see the whole string); a
         # match that starts right at the tail's edge may extend further left, so redo those on the whole string
         pos = len(s) - SUFFIX_WINDOW
@@ -171,66 +176,72 @@ class RuleTokenizer:
 
     def _split_slow(self, chunk: str, specials: dict[str, tuple[str, ...]], with_specials: bool = True
                     ) -> tuple[str, ...]:
-        prefixes: list[str] = []
-        suffixes: list[str] = []
-        string = chunk
-        last_size = 0
-        token_match = self._token_match
-        while string and len(string) != last_size:  # tokenizer.pyx: _split_affixes
-            if token_match is not None and token_match.match(string):
-                break
-            if string in specials:
-                break
-            last_size = len(string)
-            pre_len = self._find_prefix(string)
-            prefix = minus_pre = ""
-            if pre_len:
-                prefix, minus_pre = string[:pre_len], string[pre_len:]
-                if minus_pre and minus_pre in specials:
-                    string = minus_pre
-                    prefixes.append(prefix)
-                    break
-            suf_len = self._find_suffix(string[pre_len:])
-            suffix = minus_suf = ""
-            if suf_len:
-                suffix, minus_suf = string[-suf_len:], string[:-suf_len]
-                if minus_suf and minus_suf in specials:
-                    string = minus_suf
-                    suffixes.append(suffix)
-                    break
-            if pre_len and suf_len and pre_len + suf_len <= len(string):
-                string = string[pre_len:-suf_len]
-                prefixes.append(prefix)
-                suffixes.append(suffix)
-            elif pre_len:
-                string = minus_pre
-                prefixes.append(prefix)
-            elif suf_len:
-                string = minus_suf
-                suffixes.append(suffix)
-        tokens = prefixes  # tokenizer.pyx: _attach_tokens
-        if string:
-            if string in specials:
-                tokens.extend(specials[string])
-            elif ((token_match is not None and token_match.match(string))
-                  or (self._url_match is not None and self._url_match.match(string))):
-                tokens.append(string)
-            else:
-                start = 0
-                for m in (self._infix.finditer(string) if self._infix is not None else ()):
-                    infix_start, infix_end = m.start(), m.end()
-                    if infix_start == 0:
-                        continue
-                    if infix_start != start:
-                        tokens.append(string[start:infix_start])
-                    if infix_start != infix_end:
-                        tokens.append(string[infix_start:infix_end])
-                    start = infix_end
-                if string[start:]:
-                    tokens.append(string[start:])
-        tokens.extend(reversed(suffixes))
+        tokens = self._affixes_and_core(chunk, specials)
         if with_specials and len(tokens) > 1 and self._matcher:
-            tokens = self._apply_matcher(tokens)
+            return tuple(self._apply_matcher(list(tokens)))
+        return tokens
+
+    def _affixes_and_core(self, string: str, specials: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """tokenizer.pyx's ``_split_affixes`` then ``_attach_tokens``, without the special-case matcher. spaCy peels
+        one prefix and/or suffix per round and each round looks only at the string left, so the tokens are this
+        round's affixes around the tokens of what is left, split the same way: a rest seen before (the word inside
+        quotes, before a comma) is a memo hit instead of another round of regex searches."""
+        token_match = self._token_match
+        if not string or string in specials or (token_match is not None and token_match.match(string)):
+            return self._attach(string, specials)
+        pre_len = self._find_prefix(string)
+        if pre_len:
+            prefix, minus_pre = string[:pre_len], string[pre_len:]
+            if minus_pre and minus_pre in specials:
+                return (prefix, *specials[minus_pre])
+        suf_len = self._find_suffix(string[pre_len:])
+        if suf_len:
+            suffix, minus_suf = string[-suf_len:], string[:-suf_len]
+            if minus_suf and minus_suf in specials:
+                return (*specials[minus_suf], suffix)
+        if pre_len and suf_len and pre_len + suf_len <= len(string):
+            return (prefix, *self._rest(string[pre_len:-suf_len], specials), suffix)
+        if pre_len:
+            return (prefix, *self._rest(minus_pre, specials))
+        if suf_len:
+            return (*self._rest(minus_suf, specials), suffix)
+        return self._attach(string, specials)
+
+    def _rest(self, string: str, specials: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """:meth:`_affixes_and_core` of what is left after a round of peeling, memoised (with the real specials)."""
+        if self._alpha_whole and string.isalpha() and string not in specials:
+            return (string,)
+        if specials is not self.specials:
+            return self._affixes_and_core(string, specials)
+        tokens = self._rest_memo.get(string)
+        if tokens is None:
+            if len(self._rest_memo) >= MAX_CACHE_ENTRIES:
+                self._rest_memo.clear()
+            tokens = self._rest_memo[string] = self._affixes_and_core(string, specials)
+        return tokens
+
+    def _attach(self, string: str, specials: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """``_attach_tokens`` for the core left after peeling: a special case, a token/URL match, or infix splits."""
+        if not string:
+            return ()
+        if string in specials:
+            return specials[string]
+        if ((self._token_match is not None and self._token_match.match(string))
+                or (self._url_match is not None and self._url_match.match(string))):
+            return (string,)
+        tokens = []
+        start = 0
+        for m in (self._infix.finditer(string) if self._infix is not None else ()):
+            infix_start, infix_end = m.start(), m.end()
+            if infix_start == 0:
+                continue
+            if infix_start != start:
+                tokens.append(string[start:infix_start])
+            if infix_start != infix_end:
+                tokens.append(string[infix_start:infix_end])
+            start = infix_end
+        if string[start:]:
+            tokens.append(string[start:])
         return tuple(tokens)
 
     def _apply_matcher(self, tokens: list[str]) -> list[str]:
@@ -362,6 +373,66 @@ def tokenizer_for(language: str) -> RuleTokenizer:
 @cache
 def _tokenizer(code: str) -> RuleTokenizer:
     return RuleTokenizer(code)
+
+
+class _AnyCharacter:
+    def __contains__(self, ch: str) -> bool:
+        return True
+
+
+_ANY_CHARACTER = _AnyCharacter()
+
+
+def _last_characters(pattern: re.Pattern) -> frozenset[str] | None:
+    """The characters a non-empty match of ``pattern`` can end with, when every alternative is anchored with ``$``
+    and ends in literals, classes or groups of them (spaCy's suffix rules); None when that cannot be read off."""
+    from re import _constants as c
+    from re import _parser
+
+    if pattern.flags & re.IGNORECASE:
+        return None
+
+    def of_sequence(items: list) -> set[int] | None:
+        return of_item(*items[-1]) if items else None
+
+    def of_item(op, av) -> set[int] | None:
+        if op is c.LITERAL:
+            return {av}
+        if op is c.IN:
+            out: set[int] = set()
+            for kind, value in av:
+                if kind is c.LITERAL:
+                    out.add(value)
+                elif kind is c.RANGE and value[1] - value[0] < 200_000:
+                    out.update(range(value[0], value[1] + 1))
+                else:  # NEGATE, CATEGORY
+                    return None
+            return out
+        if op is c.SUBPATTERN:
+            return None if av[1] & re.IGNORECASE else of_sequence(list(av[3]))
+        if op is c.BRANCH:
+            out = set()
+            for branch in av[1]:
+                last = of_sequence(list(branch))
+                if last is None:
+                    return None
+                out |= last
+            return out
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            return of_sequence(list(av[2]))
+        return None
+
+    out: set[int] = set()
+    top = list(_parser.parse(pattern.pattern, pattern.flags))
+    for branch in (top[0][1][1] if len(top) == 1 and top[0][0] is c.BRANCH else [top]):
+        items = list(branch)
+        if not items or items[-1] != (c.AT, c.AT_END):
+            return None
+        last = of_sequence(items[:-1])
+        if last is None:
+            return None
+        out |= last
+    return frozenset(map(chr, out))
 
 
 def _all_anchored(pattern: str) -> bool:
