@@ -60,6 +60,19 @@ def test_english_words_follow_spacy_rules():
     assert tok.words("") == [] and tok.words(" \n ") == []
 
 
+def test_suffix_search_is_skipped_only_where_no_suffix_can_end():
+    import random
+
+    rng = random.Random(7)
+    alphabet = "\"'()[].,;:!?-–…“”’«»$€%#&*/+=<>~|aAbZkmgs09é中🙂°"
+    probes = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(20_000)]
+    for lang in ("en", "fr", "de", "ru", "xx"):
+        tok = RuleTokenizer(lang)
+        skipped = [p for p in probes if p[-1] not in tok._suffix_ends]
+        assert skipped, lang  # the shortcut is used ...
+        assert not [p for p in skipped if tok._suffix.search(p)], lang  # ... and never misses a suffix
+
+
 def test_language_codes_resolve_to_datatrove_rules():
     assert spacy_code("en") == spacy_code("eng") == spacy_code("eng_Latn") == "en"
     assert spacy_code("deu") == "de" and spacy_code("fra_Latn") == "fr"
