@@ -95,7 +95,9 @@ def test_batch_word_ids_match_the_tokenizer():
     from curate.stages.filters.words import rules_data
 
     for lang, code in (("eng_Latn", "en"), ("deu_Latn", "de"), ("rus_Cyrl", "ru")):
-        texts = [row["text"] for row in hplt(lang, 40)] + ["", "   ", "don't stop, ok. U.S. e.g. it's"]
+        texts = [row["text"] for row in hplt(lang, 40)] + [
+            "", "   ", "don't stop, ok. U.S. e.g. it's", " a  b ", "x\u3000y\x1cz\u2028w\xa0v\n\n",
+            "a lone \ud800 surrogate"]  # str.split's whitespace; no UTF-8 form: the Python path
         features = batch_features(texts, code)
         tok = tokenizer_for(code)
         assert [f.words for f in features] == [tok.words(t) for t in texts], lang
