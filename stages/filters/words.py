@@ -279,38 +279,35 @@ class RuleTokenizer:
         if tokens is None:
             if len(self._cache) >= MAX_CACHE_ENTRIES:
                 self._cache.clear()
-            tokens = self._cache[chunk] = tuple(t for t in self._split(chunk) if t.strip())
+            tokens = self._cache[chunk] = _non_blank(self._split(chunk))
         return tokens
 
     def chunks_tokens(self, chunks: list[str]) -> list[tuple[str, ...]]:
-        """``chunk_tokens`` of many chunks (each given once), memoised alike. The two shapes most web chunks have are
-        settled inline, without a call per chunk: a run of letters that is not a special case is one token, and
-        such a run followed by one of :data:`SIMPLE_SUFFIXES` (or by a period after a lowercase letter the rules are
-        known to split it after) is that word and the character: ``_split``'s own fast paths, for the rule sets
-        where they hold."""
+        """``chunk_tokens`` of many distinct chunks, for a caller that keeps the results (the vocabulary's memo):
+        nothing is added to this tokenizer's own memo. The two shapes most web chunks have are settled inline,
+        without a call per chunk: a run of letters that is not a special case is one token, and such a run
+        followed by one of :data:`SIMPLE_SUFFIXES` (or by a period after a lowercase letter the rules are known to
+        split it after) is that word and the character: ``_split``'s own fast paths, for the rule sets where they
+        hold."""
+        if not self._alpha_whole:
+            return [self._cache.get(c) or _non_blank(self._split(c)) for c in chunks]
         specials = self.specials
+        period_after = self._period_after
+        split = self._split
         out: list[tuple[str, ...]] = []
         append = out.append
-        if self._alpha_whole:
-            split = self.chunk_tokens
-            period_after = self._period_after
-            for c in chunks:
-                if c in specials:
-                    append(split(c))
-                elif c.isalpha():
-                    append((c,))
-                elif c[-1] in SIMPLE_SUFFIXES and c[:-1].isalpha() and c[:-1] not in specials:
-                    append((c[:-1], c[-1]))
-                elif (c[-1] == "." and len(c) > 2 and period_after.get(c[-2]) and c[:-1].isalpha()
-                      and c[:-1] not in specials):  # c[-2] is lowercase: only those letters are learnt
-                    append((c[:-1], "."))
-                else:
-                    append(split(c))
-            if len(self._cache) + len(chunks) >= MAX_CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache.update(zip(chunks, out))
-        else:
-            out = [self.chunk_tokens(c) for c in chunks]
+        for c in chunks:
+            if c in specials:
+                append(_non_blank(specials[c]))
+            elif c.isalpha():
+                append((c,))
+            elif c[-1] in SIMPLE_SUFFIXES and c[:-1].isalpha() and c[:-1] not in specials:
+                append((c[:-1], c[-1]))
+            elif (c[-1] == "." and len(c) > 2 and period_after.get(c[-2]) and c[:-1].isalpha()
+                  and c[:-1] not in specials):  # c[-2] is lowercase: only those letters are learnt
+                append((c[:-1], "."))
+            else:
+                append(_non_blank(split(c)))
         return out
 
     def has_multiword_specials(self, text: str) -> bool:
@@ -329,6 +326,11 @@ class RuleTokenizer:
                 tokens = self.chunk_tokens(chunk)
             out.extend(tokens)
         return out
+
+
+def _non_blank(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``tokens`` without blank ones (datatrove strips tokens and drops empty ones)."""
+    return tokens if all(t.strip() for t in tokens) else tuple(t for t in tokens if t.strip())
 
 
 def _words_with_multiword_specials(tok: RuleTokenizer, text: str) -> list[str]:
