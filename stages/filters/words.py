@@ -284,16 +284,17 @@ class RuleTokenizer:
 
     def chunks_tokens(self, chunks: list[str]) -> list[tuple[str, ...]]:
         """``chunk_tokens`` of many distinct chunks, for a caller that keeps the results (the vocabulary's memo):
-        nothing is added to this tokenizer's own memo. The two shapes most web chunks have are settled inline,
+        only the chunks that needed the full algorithm enter this tokenizer's own memo (C4's sentence counter
+        reads them again). The two shapes most web chunks have are settled inline,
         without a call per chunk: a run of letters that is not a special case is one token, and such a run
         followed by one of :data:`SIMPLE_SUFFIXES` (or by a period after a lowercase letter the rules are known to
         split it after) is that word and the character: ``_split``'s own fast paths, for the rule sets where they
         hold."""
         if not self._alpha_whole:
-            return [self._cache.get(c) or _non_blank(self._split(c)) for c in chunks]
+            return [self.chunk_tokens(c) for c in chunks]
         specials = self.specials
         period_after = self._period_after
-        split = self._split
+        split = self.chunk_tokens
         out: list[tuple[str, ...]] = []
         append = out.append
         for c in chunks:
@@ -307,7 +308,7 @@ class RuleTokenizer:
                   and c[:-1] not in specials):  # c[-2] is lowercase: only those letters are learnt
                 append((c[:-1], "."))
             else:
-                append(_non_blank(split(c)))
+                append(split(c))
         return out
 
     def has_multiword_specials(self, text: str) -> bool:
