@@ -317,12 +317,19 @@ class TextFeatures:
         cache[n] = h
         return h
 
-    def has_repeated_ngram(self, n: int) -> bool:
-        h = self.ngram_hashes(n)
-        if len(h) < 2:
-            return False
-        s = np.sort(h)
-        return bool((s[1:] == s[:-1]).any())
+    def drop_ngrams(self) -> None:
+        """Forget the n-gram hashes (they are the bulk of a document's features)."""
+        self.__dict__.pop("_ngrams", None)
+        self.__dict__.pop("_sorted_ngrams", None)
+
+    def sorted_ngram_hashes(self, n: int) -> np.ndarray:
+        """:meth:`ngram_hashes` sorted (kept: the repetition rules ask for it several times per n)."""
+        cache = self.__dict__.setdefault("_sorted_ngrams", {})
+        s = cache.get(n)
+        if s is None:
+            s = cache[n] = np.sort(self.ngram_hashes(n))
+        return s
+
 
     def ngram_char_lengths(self, n: int, joiner: int) -> np.ndarray:
         """Characters of each n-gram joined with ``joiner`` characters between words."""

@@ -102,42 +102,63 @@ def duplicates(elements: list[str]) -> tuple[int, int]:
     return count, chars
 
 
-def top_ngram_exceeds(f: TextFeatures, n: int, limit: float) -> bool:
+def _bound(known: dict[int, int], n: int) -> int | None:
+    """An upper bound for an n-gram count that cannot grow with n (see the callers), from those found for n' <= n."""
+    smaller = [m for m in known if m <= n]
+    return known[max(smaller)] if smaller else None
+
+
+def top_ngram_exceeds(f: TextFeatures, n: int, limit: float, known_tops: dict[int, int] | None = None) -> bool:
     """Whether the most frequent n-gram (ties: the first) covers more than ``limit`` characters (its length joined
     by spaces times its count, as datatrove's find_top_duplicate). Bounded first by the longest n-gram times the
-    highest count, which settles most documents without locating the winner."""
-    h = f.ngram_hashes(n)
-    s = np.sort(h)
+    highest count, which settles most documents without locating the winner. ``known_tops`` (n -> highest count)
+    carries counts between calls: an n-gram occurs at most as often as its first n-1 words, so a shorter n-gram's
+    count bounds this one's, often without sorting."""
+    lengths = f.ngram_char_lengths(n, 1)
+    if len(lengths) == 0:
+        return False
+    longest = int(lengths.max())
+    bound = _bound(known_tops, n) if known_tops else None
+    if bound is not None and longest * bound <= limit:
+        return False
+    s = f.sorted_ngram_hashes(n)
     boundaries = np.flatnonzero(s[1:] != s[:-1])
     runs = np.diff(np.concatenate(([-1], boundaries, [len(s) - 1])))
     top = int(runs.max())
-    lengths = f.ngram_char_lengths(n, 1)
-    if int(lengths.max()) * top <= limit:
+    if known_tops is not None:
+        known_tops[n] = top
+    if longest * top <= limit:
         return False
-    _, first, counts = np.unique(h, return_index=True, return_counts=True)
+    _, first, counts = np.unique(f.ngram_hashes(n), return_index=True, return_counts=True)
     winner = first[counts == top].min()
     return int(lengths[winner]) * top > limit
 
 
-def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None) -> int:
+def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None,
+                         known_repeats: dict[int, int] | None = None) -> int:
     """datatrove's find_all_duplicate: scan n-grams left to right; an n-gram already seen counts its characters
     (joined without spaces) and the scan jumps past it. Only n-grams that occur twice or more need the scan; with
-    ``limit``, a document whose repeats cannot reach it (repeat count times the longest n-gram) returns 0 early."""
-    h = f.ngram_hashes(n)
-    if len(h) < 2:
+    ``limit``, a document whose repeats cannot reach it (repeat count times the longest n-gram) returns 0 early.
+    ``known_repeats`` (n -> occurrences beyond the first, summed over n-grams) carries counts between calls: that
+    number cannot grow with n (an (n+1)-gram repeats only where its first n words do), so it bounds larger n."""
+    lengths = f.ngram_char_lengths(n, 0)
+    if len(lengths) < 2:
         return 0
-    s = np.sort(h)
+    bound = _bound(known_repeats, n) if known_repeats else None
+    if bound == 0 or (bound is not None and limit is not None and bound * int(lengths.max()) <= limit):
+        return 0
+    s = f.sorted_ngram_hashes(n)
     n_repeats = int(np.count_nonzero(s[1:] == s[:-1]))
+    if known_repeats is not None:
+        known_repeats[n] = n_repeats
     if n_repeats == 0:
         return 0
-    if limit is not None and n_repeats * int(f.ngram_char_lengths(n, 0).max()) <= limit:
+    if limit is not None and n_repeats * int(lengths.max()) <= limit:
         return 0
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    repeated = np.flatnonzero(counts[inverse] > 1)
-    if len(repeated) == 0:
-        return 0
-    lengths = f.ngram_char_lengths(n, 0)
-    keys = inverse[repeated].tolist()
+    h = f.ngram_hashes(n)
+    first = np.searchsorted(s, h, "left")  # where each n-gram's run starts in the sorted hashes: its key
+    repeated = np.flatnonzero(np.searchsorted(s, h, "right") - first > 1)
+    keys = first[repeated].tolist()
     seen: set[int] = set()
     chars = 0
     skip_until = -1
@@ -179,6 +200,12 @@ class GopherRepetition(HeuristicFilter):
             description="(n, max share of characters in repeated n-grams)")
 
     def check(self, f: TextFeatures, p: Params) -> str | None:
+        try:
+            return self._check(f, p)
+        finally:
+            f.drop_ngrams()  # no other filter reads them; features of recent batches stay cached
+
+    def _check(self, f: TextFeatures, p: Params) -> str | None:
         text = f.text
         if not text:
             return "empty"
@@ -196,18 +223,12 @@ class GopherRepetition(HeuristicFilter):
         if p.dup_line_char_frac and chars / size > p.dup_line_char_frac:
             return "dup_line_char_frac"
         n_words = f.n_words
+        tops: dict[int, int] = {}
         for n, frac in p.top_n_grams:
-            if n_words < n:
-                continue
-            if top_ngram_exceeds(f, n, frac * size):
+            if n_words >= n and top_ngram_exceeds(f, n, frac * size, tops):
                 return f"top_{n}_gram"
-        no_repeats_from = None  # if no n-gram repeats, no longer one does either
+        repeats: dict[int, int] = {}
         for n, frac in p.dup_n_grams:
-            if n_words < n or (no_repeats_from is not None and n >= no_repeats_from):
-                continue
-            if not f.has_repeated_ngram(n):
-                no_repeats_from = n if no_repeats_from is None else min(no_repeats_from, n)
-                continue
-            if repeated_ngram_chars(f, n, frac * size) / size > frac:
+            if n_words >= n and repeated_ngram_chars(f, n, frac * size, repeats) / size > frac:
                 return f"duplicated_{n}_n_grams"
         return None
