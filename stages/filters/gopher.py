@@ -156,9 +156,11 @@ def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None,
     if limit is not None and n_repeats * int(lengths.max()) <= limit:
         return 0
     h = f.ngram_hashes(n)
-    first = np.searchsorted(s, h, "left")  # where each n-gram's run starts in the sorted hashes: its key
-    repeated = np.flatnonzero(np.searchsorted(s, h, "right") - first > 1)
-    keys = first[repeated].tolist()
+    twice = s[1:][s[1:] == s[:-1]]  # hashes occurring more than once (sorted, with repeats)
+    twice = twice[np.concatenate(([True], twice[1:] != twice[:-1]))]
+    slot = np.searchsorted(twice, h).clip(0, len(twice) - 1)  # a small sorted array: cheap lookups
+    repeated = np.flatnonzero(twice[slot] == h)
+    keys = slot[repeated].tolist()
     seen: set[int] = set()
     chars = 0
     skip_until = -1
