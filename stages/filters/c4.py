@@ -124,7 +124,7 @@ class C4Quality(HeuristicFilter):
         for line in lines:
             line = line.strip()
             words = line.split()
-            if p.max_word_length != -1 and any(len(w) > p.max_word_length for w in words):
+            if p.max_word_length != -1 and max(map(len, words), default=0) > p.max_word_length:
                 counts["line-filter-too_long_word"] = counts.get("line-filter-too_long_word", 0) + 1
                 continue
             if p.remove_citations and "[" in line:
