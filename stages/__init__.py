@@ -7,9 +7,10 @@ Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` f
 from curate.stages.dedup import ExactDedup, MinhashDedup, UrlDedup
 from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
 from curate.stages.langid import LanguageId
+from curate.stages.mix import Mix
 from curate.stages.pack import Pack
 from curate.stages.tokenize import Tokenize
 from curate.stages.warc import WarcExtract, read_warc
 
 __all__ = ["C4Quality", "ExactDedup", "FineWebQuality", "GopherQuality", "GopherRepetition", "LanguageId",
-           "MinhashDedup", "Pack", "PiiMasker", "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract", "read_warc"]
+           "MinhashDedup", "Mix", "Pack", "PiiMasker", "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract", "read_warc"]

@@ -1,0 +1,254 @@
+"""``mix``: domain mixing and upsampling — target shares per group under a token budget, or fixed repetition.
+
+Groups are the values of one or more columns (``domain``, ``language``, ``quality_bucket``, a binned
+``cluster_size`` …). Two ways to say what the output should hold:
+
+* ``weights`` — each group's share of the output's size (tokens when a ``token_count`` column exists, else
+  characters), with an optional ``total``. Without ``total`` the output is the largest one in which every group has
+  its share and no group is repeated more than ``max_repeat`` times (Muennighoff et al. 2023, "Scaling
+  Data-Constrained Language Models": up to ~4 epochs of repeated data are almost as useful as fresh data).
+* ``repeat`` — a fixed factor per group (Nemotron-CC repeats its high-quality buckets and drops the lowest; FineWeb2
+  "rehydrates" deduplicated data by upsampling documents according to their duplicate-cluster size, binned 1, 2, 3,
+  4, 5-99, 100-999, 1000+: ``by: cluster_size, bins: [1, 2, 3, 4, 5, 100, 1000]``).
+
+Phases: ``sizes`` counts documents and size per group in every shard; ``plan`` turns the totals into one factor
+per group; ``apply`` gives each document ``floor(f)`` copies plus one more with probability ``frac(f)``, the draw a
+hash of (seed, document id) — so a rerun, a resumed run or a different shard layout writes exactly the same
+documents. Copies are written next to each other with a ``mix_copy`` index (0 for the first); shuffle when
+packing. Removed documents carry ``mix_not_selected`` (their group has no weight) or ``mix_subsampled``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, field_validator, model_validator
+
+from curate.classifiers.selection import hash_uniform
+from curate.registry import register
+from curate.stage import Params, Phase, Stage, StepOutput
+
+COPY_COLUMN = "mix_copy"
+OTHERS = "*"
+NULL_GROUP = "null"
+
+
+def _key(value: Any) -> str:
+    """A group value as the string recipes name it (YAML may give 12, 12.0, True or "12")."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class MixPlanError(ValueError):
+    """The recipe's mixing targets cannot be met by the data (a weighted group with no documents, …)."""
+
+
+@register
+class Mix(Stage):
+    """Domain mixing / upsampling: hit target shares per group (a domain, language, quality bucket or any column)
+    under a size budget, or apply fixed repetition factors, deterministically.
+
+    Defaults: ``max_repeat`` 4 (Muennighoff et al. 2023: up to ~4 epochs of repeated data lose almost nothing);
+    sizes in tokens when ``token_count`` exists. The plan (available size, factor, expected output and share per
+    group) is the ``plan`` phase's summary in the run's stats and report. See the module docstring for the model.
+    """
+
+    name = "mix"
+    kind = "global"
+    adds = (COPY_COLUMN,)
+    version = 1
+
+    class Params(Params):
+        by: list[str] = Field(default_factory=list, description="group column(s); several make a joint key "
+                                                                "'a/b' (e.g. [language, quality_bucket])")
+        bins: list[float] | None = Field(None, description="cut a single numeric `by` column into ranges at these "
+                                                           "edges: [1, 2, 5, 100] -> '1', '2-4', '5-99', '100+'")
+        weights: dict[str, float] | None = Field(None, description="target share of the output size per group "
+                                                                   "('*': every group not listed)")
+        repeat: dict[str, float] | None = Field(None, description="fixed copies per group, fractions sample "
+                                                                  "(0 drops; '*': every group not listed, else 1)")
+        total: float | None = Field(None, gt=0, description="output size to reach with `weights` (same unit as "
+                                                            "`size`); default: the largest within max_repeat")
+        max_repeat: float = Field(4.0, gt=0, description="most copies of any group's data (weights mode)")
+        size: Literal["auto", "tokens", "chars", "docs"] = Field(
+            "auto", description="what shares measure: tokens (token_count column), chars (text length), docs; "
+                                "auto: tokens when token_count exists, else chars")
+        seed: int = Field(0, description="seed of the per-document draws")
+
+        @field_validator("by", mode="before")
+        @classmethod
+        def _one_or_many(cls, value: Any) -> Any:
+            return [value] if isinstance(value, str) else value
+
+        @field_validator("weights", "repeat", mode="before")
+        @classmethod
+        def _string_keys(cls, value: Any) -> Any:
+            return {_key(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+        @model_validator(mode="after")
+        def _one_mode(self) -> Mix.Params:
+            if not self.by:
+                raise ValueError("name the group column(s) in `by`, e.g. by: quality_bucket")
+            if (self.weights is None) == (self.repeat is None):
+                raise ValueError("give exactly one of `weights` (target shares) or `repeat` (fixed factors)")
+            if self.bins is not None and (len(self.by) != 1 or sorted(self.bins) != self.bins or not self.bins):
+                raise ValueError("`bins` needs one `by` column and increasing edges, e.g. [1, 2, 5, 100]")
+            factors = self.weights if self.weights is not None else self.repeat
+            bad = {k: v for k, v in factors.items() if not (v >= 0 and math.isfinite(v))}
+            if bad:
+                raise ValueError(f"weights and repeat factors must be finite and >= 0; got {bad}")
+            if self.weights is not None and not any(v > 0 for v in self.weights.values()):
+                raise ValueError("at least one group needs a weight above 0")
+            if self.total is not None and self.weights is None:
+                raise ValueError("`total` applies to `weights`; with `repeat` the output size follows the factors")
+            return self
+
+    def phases(self) -> list[Phase]:
+        return [Phase("sizes", "shards", self._sizes), Phase("plan", "once", self._plan),
+                Phase("apply", "shards", self._apply)]
+
+    # -- groups and sizes ------------------------------------------------------------------------------------
+    def groups(self, table: pa.Table) -> list[str]:
+        """Each row's group key."""
+        p = self.params
+        missing = [c for c in p.by if c not in table.column_names]
+        if missing:
+            raise KeyError(f"mix: group column(s) {missing} are not in the input (columns: {table.column_names}); "
+                           f"add the step that writes them before `mix`, or fix `by`")
+        if p.bins is not None:
+            return _binned(table.column(p.by[0]), p.bins)
+        parts = [[NULL_GROUP if v is None else _key(v) for v in table.column(c).to_pylist()] for c in p.by]
+        return ["/".join(vals) for vals in zip(*parts, strict=True)] if len(parts) > 1 else parts[0]
+
+    def sizes(self, table: pa.Table) -> np.ndarray:
+        """Each row's size in the unit shares are measured in."""
+        unit = self._unit(table.column_names)
+        if unit == "docs":
+            return np.ones(table.num_rows, np.float64)
+        if unit == "tokens":
+            return pc.fill_null(table.column("token_count"), 0).to_numpy(zero_copy_only=False).astype(np.float64)
+        return pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False).astype(np.float64)
+
+    def _unit(self, columns: list[str]) -> str:
+        size = self.params.size
+        if size == "auto":
+            return "tokens" if "token_count" in columns else "chars"
+        if size == "tokens" and "token_count" not in columns:
+            raise KeyError("mix: size: tokens needs a token_count column; run `tokenize` first or use size: chars")
+        return size
+
+    # -- phase 1: per shard, documents and size per group ----------------------------------------------------
+    def _sizes(self, ctx: Any, shard: str) -> dict:
+        schema = ctx.input_schema(shard)
+        docs: dict[str, int] = defaultdict(int)
+        size: dict[str, float] = defaultdict(float)
+        if schema is None:  # an empty shard
+            return {"docs": {}, "size": {}, "unit": None}
+        unit = self._unit(schema.names)
+        needs = {"tokens": ["token_count"], "chars": ["text"], "docs": []}[unit]
+        wanted = [c for c in [*self.params.by, *needs] if c in schema.names]
+        for batch in ctx.iter_input(shard, wanted):
+            for group, n in zip(self.groups(batch), self.sizes(batch).tolist(), strict=True):
+                docs[group] += 1
+                size[group] += n
+        return {"docs": dict(docs), "size": dict(size), "unit": unit}
+
+    # -- phase 2: once, a factor per group ------------------------------------------------------------------
+    def _plan(self, ctx: Any, _unit: None) -> dict:
+        docs: dict[str, int] = defaultdict(int)
+        size: dict[str, float] = defaultdict(float)
+        units = set()
+        for summary in ctx.summaries["sizes"].values():
+            for g, n in summary["docs"].items():
+                docs[g] += n
+            for g, n in summary["size"].items():
+                size[g] += n
+            if summary["docs"]:
+                units.add(summary["unit"])
+        if len(units) > 1:
+            raise MixPlanError(f"mix: shards measure size in different units {sorted(units)} (some have a "
+                               f"token_count column, some not); set `size` explicitly or tokenize every shard")
+        return plan_mix(self.params, dict(docs), dict(size), units.pop() if units else "docs")
+
+    # -- phase 3: per shard, copies ---------------------------------------------------------------------------
+    def _apply(self, ctx: Any, shard: str) -> None:
+        factors = ctx.summaries["plan"][None]["factors"]
+        ctx.emit(shard, (self.apply(batch, factors) for batch in ctx.iter_input(shard)))
+
+    def apply(self, table: pa.Table, factors: dict[str, float]) -> StepOutput:
+        """Repeat / subsample ``table``'s rows by their group's factor (see the module docstring)."""
+        groups = self.groups(table)
+        f = np.array([factors.get(g, 0.0) for g in groups], np.float64)
+        ids = table.column("id").to_pylist() if "id" in table.column_names else [str(i) for i in range(len(f))]
+        u = hash_uniform([f"mix:{i}" for i in ids], self.params.seed)  # salted: independent of other steps' draws
+        copies = np.floor(f).astype(np.int64) + (u < f - np.floor(f))
+        reasons = np.where(copies > 0, None, np.where(f > 0, "mix_subsampled", "mix_not_selected"))
+        rows = np.repeat(np.arange(table.num_rows), copies)
+        kept = table.take(pa.array(rows, pa.int64()))
+        starts = np.cumsum(copies) - copies
+        copy_index = np.arange(len(rows), dtype=np.int64) - np.repeat(starts, copies)
+        kept = kept.append_column(COPY_COLUMN, pa.array(copy_index.astype(np.int32), pa.int32()))
+        dropped = table.filter(pa.array(copies == 0))
+        rejected = None
+        if dropped.num_rows:
+            rejected = dropped.append_column("reason", pa.array(reasons[copies == 0].tolist(), pa.string()))
+        extra = int(copies.sum() - np.count_nonzero(copies))
+        return StepOutput(kept, rejected, {"mix_copies_added": extra} if extra else {})
+
+
+def _binned(column: pa.ChunkedArray | pa.Array, edges: list[float]) -> list[str]:
+    """Range labels for a numeric column: edges [1, 2, 5] give '<1', '1', '2-4', '5+' (integer ranges written
+    inclusively, as cluster sizes read)."""
+    values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    slot = np.searchsorted(np.asarray(edges, np.float64), values, side="right")
+    labels = ["<" + _key(edges[0])]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        integral = float(lo).is_integer() and float(hi).is_integer()
+        if integral and hi - lo == 1:
+            labels.append(_key(lo))
+        elif integral:
+            labels.append(f"{_key(lo)}-{_key(hi - 1)}")
+        else:
+            labels.append(f"{_key(lo)}-{_key(hi)}")
+    labels.append(_key(edges[-1]) + "+")
+    return [NULL_GROUP if np.isnan(v) else labels[s] for v, s in zip(values.tolist(), slot.tolist(), strict=True)]
+
+
+def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: str) -> dict:
+    """One factor per group from the corpus totals, and what the output will hold (the ``plan`` summary)."""
+    groups = sorted(docs)
+    if p.repeat is not None:
+        factors = {g: p.repeat.get(g, p.repeat.get(OTHERS, 1.0)) for g in groups}
+        capped: list[str] = []
+    else:
+        weights = {g: p.weights.get(g, p.weights.get(OTHERS, 0.0)) for g in groups}
+        empty = sorted(g for g, w in p.weights.items() if g != OTHERS and w > 0 and size.get(g, 0) <= 0)
+        if empty:
+            raise MixPlanError(f"mix: weighted group(s) {empty} have no data in the input (groups found: "
+                               f"{groups[:20]}); remove them from `weights` or check `by`/`bins`")
+        live = {g: w for g, w in weights.items() if w > 0}
+        total_weight = sum(live.values())
+        shares = {g: w / total_weight for g, w in live.items()}
+        budget = p.total if p.total is not None else min(p.max_repeat * size[g] / s for g, s in shares.items())
+        factors = {g: (budget * shares[g] / size[g] if g in shares else 0.0) for g in groups}
+        capped = sorted(g for g, f in factors.items() if f > p.max_repeat)
+        factors = {g: min(f, p.max_repeat) for g, f in factors.items()}
+    out_size = {g: factors[g] * size[g] for g in groups}
+    out_total = sum(out_size.values()) or 1.0
+    return {
+        "unit": unit,
+        "factors": factors,
+        "groups": {g: {"docs": docs[g], "size": size[g], "factor": round(factors[g], 6),
+                       "expected_size": round(out_size[g], 1), "share": round(out_size[g] / out_total, 6)}
+                   for g in groups},
+        "expected_total": round(sum(out_size.values()), 1),
+        "capped_at_max_repeat": capped,
+    }
