@@ -119,14 +119,17 @@ class Mix(Stage):
     def groups(self, table: pa.Table) -> list[str]:
         """Each row's group key."""
         p = self.params
-        missing = [c for c in p.by if c not in table.column_names]
-        if missing:
-            raise KeyError(f"mix: group column(s) {missing} are not in the input (columns: {table.column_names}); "
-                           f"add the step that writes them before `mix`, or fix `by`")
+        self._check_columns(table.column_names)
         if p.bins is not None:
             return _binned(table.column(p.by[0]), p.bins)
         parts = [[NULL_GROUP if v is None else _key(v) for v in table.column(c).to_pylist()] for c in p.by]
         return ["/".join(vals) for vals in zip(*parts, strict=True)] if len(parts) > 1 else parts[0]
+
+    def _check_columns(self, columns: list[str]) -> None:
+        missing = [c for c in self.params.by if c not in columns]
+        if missing:
+            raise KeyError(f"mix: group column(s) {missing} are not in the input (columns: {columns}); add the step "
+                           f"that writes them before `mix`, or fix `by`")
 
     def sizes(self, table: pa.Table) -> np.ndarray:
         """Each row's size in the unit shares are measured in."""
@@ -152,6 +155,7 @@ class Mix(Stage):
         size: dict[str, float] = defaultdict(float)
         if schema is None:  # an empty shard
             return {"docs": {}, "size": {}, "unit": None}
+        self._check_columns(schema.names)
         unit = self._unit(schema.names)
         needs = {"tokens": ["token_count"], "chars": ["text"], "docs": []}[unit]
         wanted = [c for c in [*self.params.by, *needs] if c in schema.names]

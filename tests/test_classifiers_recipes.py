@@ -4,6 +4,7 @@ local models in place of the hub ones (passed with the recipe override mechanism
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,8 @@ def run_quality_buckets(tmp_path: Path, executor: str) -> Path:
     recipe = curate.load_recipe(str(REPO / "recipes" / "quality-buckets.yaml"), [
         f"input.paths={SAMPLE}", f"output={out}", "steps.language_id.model=lid176-ftz",
         f"steps.fasttext_classifier.model={models / 'dclm'}", f"steps.hf_classifier.model={models / 'edu'}",
-        "steps.quality_buckets.buckets=4", "execution.report=false"])
+        "steps.quality_buckets.buckets=4", "steps.mix.bins=[1, 2, 3]",
+        'steps.mix.repeat={"<1": 0, "1": 0.5, "2": 1, "3+": 2}', "execution.report=false"])
     run_recipe(recipe, executor=executor)
     return out
 
@@ -110,6 +112,13 @@ def test_quality_buckets_recipe_end_to_end(tmp_path):
     # the edu buckets follow the edu score's order
     order = np.argsort(np.asarray(bucketed["edu_score"]), kind="stable")
     assert np.all(np.diff(np.asarray(bucketed["edu_score_bucket"])[order]) >= 0)
+    # mixing by bucket: the lowest dropped, the best twice, every copy numbered
+    mixed = read_step(out, "mix")
+    copies = Counter(mixed["id"].to_pylist())
+    for doc_id, b in zip(bucketed["id"].to_pylist(), bucket.tolist(), strict=True):
+        assert copies[doc_id] == {0: 0, 2: 1, 3: 2}.get(b, copies[doc_id]), (doc_id, b)
+        assert b != 1 or copies[doc_id] in (0, 1)
+    assert sorted(mixed["mix_copy"].to_pylist()).count(1) == sum(1 for b in bucket.tolist() if b == 3)
 
 
 @pytest.mark.ray
