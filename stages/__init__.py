@@ -9,8 +9,10 @@ from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, Goph
 from curate.stages.langid import LanguageId
 from curate.stages.mix import Mix
 from curate.stages.pack import Pack
+from curate.stages.rephrase import Rephrase
 from curate.stages.tokenize import Tokenize
 from curate.stages.warc import WarcExtract, read_warc
 
 __all__ = ["C4Quality", "ExactDedup", "FineWebQuality", "GopherQuality", "GopherRepetition", "LanguageId",
-           "MinhashDedup", "Mix", "Pack", "PiiMasker", "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract", "read_warc"]
+           "MinhashDedup", "Mix", "Pack", "PiiMasker", "Rephrase", "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract",
+           "read_warc"]
