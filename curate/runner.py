@@ -30,7 +30,7 @@ from curate.executors.base import Executor, Task
 from curate.io import InputFile, ShardWriter, iter_table_file
 from curate.plan import Segment, StepSpec, global_fingerprint, input_fingerprints, segments, shard_fingerprints
 from curate.progress import Progress
-from curate.stage import Phase, Resources, SourceFile, Stage, StepOptions, StepOutput, as_step_output
+from curate.stage import ROWS_ADDED, Phase, Resources, SourceFile, Stage, StepOptions, StepOutput, as_step_output
 from curate.stats import StepStats, merge_all
 from curate.storage import Location, location
 from curate.table import text_bytes
@@ -405,7 +405,7 @@ def _previous_volume(ctx: PhaseContext, shard: str, stats: StepStats) -> tuple[i
         previous = marker.get("stats", {})
         return int(marker.get("rows", 0)), int(previous.get("bytes_out", 0))
     size = ctx.input_files[shard].size if shard in ctx.input_files else 0
-    return stats.docs_out + sum(stats.removed.values()), int(size or 0)
+    return stats.docs_out + sum(stats.removed.values()) - stats.counters.get(ROWS_ADDED, 0), int(size or 0)
 
 
 def _unit_name(unit: Any) -> str:
@@ -578,6 +578,20 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
             marker = layout.read_marker(layout.marker(spec.key, shard))
             if marker is not None and marker.get("fingerprint") == fps[spec.index][shard]:
                 per_shard.append(StepStats.from_dict(marker["stats"]))
-        steps.append({"key": spec.key, "step": spec.stage_class.name, "fingerprint": fps[spec.index].get(
-            shards[0]) if shards else None, "config": spec.config(), "stats": merge_all(per_shard).to_dict()})
+        entry = {"key": spec.key, "step": spec.stage_class.name, "fingerprint": fps[spec.index].get(
+            shards[0]) if shards else None, "config": spec.config(), "stats": merge_all(per_shard).to_dict()}
+        if spec.stage_class.kind == "global":
+            entry["phases"] = _once_phase_summaries(spec, layout)
+        steps.append(entry)
     return steps
+
+
+def _once_phase_summaries(spec: StepSpec, layout: Layout) -> dict[str, Any]:
+    """The summaries of a global step's ``once`` phases (its plan: quantile edges, mixing factors …)."""
+    out = {}
+    for phase in spec.build().phases():
+        if phase.over == "once":
+            marker = layout.read_marker(layout.phase_marker(spec.key, phase.name, None))
+            if marker is not None:
+                out[phase.name] = marker.get("summary")
+    return out

@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from curate.table import TableLike, from_arrow, to_arrow
 
 REASON_COLUMN = "reason"
+#: counter a step sets when it writes more rows than it read (copies, when upsampling): docs in = out + removed - added
+ROWS_ADDED = "rows_added"
 
 
 class Params(BaseModel):

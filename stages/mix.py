@@ -15,7 +15,8 @@ Phases: ``sizes`` counts documents and size per group in every shard; ``plan`` t
 per group; ``apply`` gives each document ``floor(f)`` copies plus one more with probability ``frac(f)``, the draw a
 hash of (seed, document id) — so a rerun, a resumed run or a different shard layout writes exactly the same
 documents. Copies are written next to each other with a ``mix_copy`` index (0 for the first); shuffle when
-packing. Removed documents carry ``mix_not_selected`` (their group has no weight) or ``mix_subsampled``.
+packing. The ``rows_added`` counter says how many copies beyond the first were written. Removed documents carry
+``mix_not_selected`` (their group has no weight) or ``mix_subsampled``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pydantic import Field, field_validator, model_validator
 
 from curate.classifiers.selection import hash_uniform
 from curate.registry import register
-from curate.stage import Params, Phase, Stage, StepOutput
+from curate.stage import ROWS_ADDED, Params, Phase, Stage, StepOutput
 
 COPY_COLUMN = "mix_copy"
 OTHERS = "*"
@@ -205,7 +206,7 @@ class Mix(Stage):
         if dropped.num_rows:
             rejected = dropped.append_column("reason", pa.array(reasons[copies == 0].tolist(), pa.string()))
         extra = int(copies.sum() - np.count_nonzero(copies))
-        return StepOutput(kept, rejected, {"mix_copies_added": extra} if extra else {})
+        return StepOutput(kept, rejected, {ROWS_ADDED: extra} if extra else {})
 
 
 def _binned(column: pa.ChunkedArray | pa.Array, edges: list[float]) -> list[str]:

@@ -46,7 +46,7 @@ def test_repeat_factors_copy_subsample_and_drop():
     assert all(copies[(f"wiki-{i}", c)] == 1 for i in range(300) for c in range(3))
     reasons = Counter(out.rejected.column("reason").to_pylist())
     assert reasons == {"mix_not_selected": 100, "mix_subsampled": 2000 - kept["web"]}
-    assert out.counters["mix_copies_added"] == 600
+    assert out.counters["rows_added"] == 600
     again = Mix(by="domain", repeat={"wiki": 3, "web": 0.25, "spam": 0}).run_table(table)
     assert again.kept.column("id").to_pylist() == out.kept.column("id").to_pylist()  # deterministic
     reseeded = Mix(by="domain", repeat={"wiki": 3, "web": 0.25, "spam": 0}, seed=1).run_table(table)
@@ -165,3 +165,27 @@ def test_recipe_errors_are_actionable():
         Mix(by="topic", repeat={"a": 1}).run_table(table)
     with pytest.raises(MixPlanError, match=r"weighted group\(s\) \['b'\] have no data"):
         plan_mix(Mix.Params(by=["domain"], weights={"a": 0.5, "b": 0.5}), {"a": 10}, {"a": 100.0}, "chars")
+
+
+def test_plan_is_in_the_run_stats(tmp_path):
+    import json
+
+    import curate
+    from curate.pipeline import run_recipe
+
+    pq.write_table(corpus({"a": (40, 10), "b": (10, 10)}), tmp_path / "docs.parquet")
+    recipe_file = tmp_path / "mix.yaml"
+    recipe_file.write_text(f"""name: mix-only
+input: {{paths: ["{tmp_path / 'docs.parquet'}"]}}
+output: {tmp_path / 'out'}
+steps:
+  - mix: {{by: domain, weights: {{a: 0.5, b: 0.5}}, max_repeat: 2}}
+execution: {{executor: local, report: false}}
+""")
+    run_recipe(curate.load_recipe(str(recipe_file)))
+    stats = json.loads((tmp_path / "out" / "_stats.json").read_text())
+    step = next(s for s in stats["steps"] if s["step"] == "mix")
+    plan = step["phases"]["plan"]
+    assert plan["unit"] == "chars" and plan["factors"] == {"a": 0.5, "b": 2.0}
+    assert plan["groups"]["b"] == {"docs": 10, "size": 100.0, "factor": 2.0, "expected_size": 200.0, "share": 0.5}
+    assert step["stats"]["docs_in"] == 50 and step["stats"]["counters"]["rows_added"] == 10
