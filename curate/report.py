@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import html
 import io
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ class StepView:
     docs_in_inferred: bool = False
     bytes_in: int | None = 0
     bytes_in_inferred: bool = False
+    #: a global step's plan: the summaries of its ``once`` phases (quantile edges, mixing factors …)
+    phases: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str, default: Any = 0) -> Any:
         value = self.s.get(name)
@@ -129,7 +132,7 @@ def _steps(data: dict[str, Any]) -> list[StepView]:
         stats = entry.get("stats") or {}
         steps.append(StepView(i + 1, str(entry.get("key") or entry.get("step") or f"step{i + 1}"),
                               str(entry.get("step") or entry.get("key") or ""), str(entry.get("fingerprint") or ""),
-                              stats))
+                              stats, phases=entry.get("phases") or {}))
     _assign_tokens(steps)
     previous = None
     for st in steps:
@@ -701,6 +704,7 @@ def _run_section(data: dict[str, Any], steps: list[StepView]) -> str:
     counters = ('<table id="counters-table" class="data"><thead><tr><th>step</th><th>counter</th><th>count</th></tr>'
                 '</thead><tbody>' + "".join(counter_rows) + "</tbody></table>") if counter_rows else \
         '<p class="muted">No counters (skipped records, errors …) were reported.</p>'
+    plans = _plans_html(steps)
     recipe = data.get("recipe") or {}
     content = recipe.get("content") if isinstance(recipe, dict) and isinstance(recipe.get("content"), dict) else recipe
     source = recipe.get("source") if isinstance(recipe, dict) and content is not recipe else None
@@ -710,7 +714,35 @@ def _run_section(data: dict[str, Any], steps: list[StepView]) -> str:
             f'<div class="panel">{timing}</div>'
             f'<div class="grid2"><div class="panel"><h3>Counters <span class="muted">skipped records and other '
             f'events</span></h3>{counters}</div><div class="panel"><h3>Recipe <span class="muted">as resolved'
-            f'</span></h3>{recipe_html}</div></div></section>')
+            f'</span></h3>{recipe_html}</div></div>{plans}</section>')
+
+
+#: characters of a plan shown as JSON before it is cut (plans are small by contract; this bounds a bad one)
+PLAN_CHARS = 4000
+
+
+def _plans_html(steps: list[StepView]) -> str:
+    """Each global step's plan: a table of per-group figures when it has them (``mix``), else its JSON."""
+    panels = []
+    for st in steps:
+        for phase, summary in st.phases.items():
+            groups = summary.get("groups") if isinstance(summary, dict) else None
+            if isinstance(groups, dict) and groups and all(isinstance(v, dict) for v in groups.values()):
+                fields = list(next(iter(groups.values())))
+                head = "".join(f"<th>{esc(f)}</th>" for f in fields)
+                rows = "".join(f'<tr><td>{esc(g)}</td>' + "".join(
+                    _num_cell(f, v.get(f), fmt_short(v.get(f)) if isinstance(v.get(f), int | float) else esc(v.get(f)))
+                    for f in fields) + "</tr>" for g, v in groups.items())
+                body = (f'<table class="data plan-table"><thead><tr><th>group</th>{head}</tr></thead>'
+                        f"<tbody>{rows}</tbody></table>")
+                extra = {k: v for k, v in summary.items() if k not in ("groups", "factors")}
+                body += f'<pre class="recipe">{esc(json.dumps(extra, indent=1)[:PLAN_CHARS])}</pre>' if extra else ""
+            else:
+                body = f'<pre class="recipe">{esc(json.dumps(summary, indent=1)[:PLAN_CHARS])}</pre>'
+            panels.append(f'<div class="panel" data-step-key="{esc(st.key)}" data-phase="{esc(phase)}"><h3>'
+                          f'{esc(st.key)} <span class="muted">{esc(phase)} (plan of a global step)</span></h3>'
+                          f"{body}</div>")
+    return "".join(panels)
 
 
 CSS = """

@@ -189,3 +189,7 @@ execution: {{executor: local, report: false}}
     assert plan["unit"] == "chars" and plan["factors"] == {"a": 0.5, "b": 2.0}
     assert plan["groups"]["b"] == {"docs": 10, "size": 100.0, "factor": 2.0, "expected_size": 200.0, "share": 0.5}
     assert step["stats"]["docs_in"] == 50 and step["stats"]["counters"]["rows_added"] == 10
+    from curate.report import build_report
+
+    page = open(build_report(str(tmp_path / "out"))).read()
+    assert 'data-step-key="mix" data-phase="plan"' in page and "<td>b</td>" in page and "expected_size" in page
