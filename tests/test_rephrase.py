@@ -1,0 +1,308 @@
+"""The ``rephrase`` step: a tiny random GPT-2 through the transformers backend (on real pages of the sample WARC),
+the OpenAI-compatible backend against a stub server on 127.0.0.1, the vLLM backend's missing-package error, and the
+Nemotron-CC-style recipe validating without models."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from curate.pipeline import check_inputs, plan_steps
+from curate.recipe import load_recipe
+from curate.stages import Rephrase
+from curate.stages.rephrase import pack_segments, split_paragraphs
+from curate.stages.rephrase_backends import load_token_counter, render_chat
+from curate.stages.rephrase_prompts import PROMPTS
+
+REPO = Path(__file__).resolve().parents[1]
+TOKENIZER = REPO / "curate" / "data" / "tokenizer.json"
+SAMPLE = REPO / "curate" / "data" / "sample.warc.gz"
+
+
+@pytest.fixture(scope="module")
+def pages() -> pa.Table:
+    """Twelve English article pages of the sample WARC (id, text, url, date, source), with a score column."""
+    from curate.stages import read_warc
+
+    docs = read_warc(str(SAMPLE))
+    lengths = np.array([len(t or "") for t in docs.column("text").to_pylist()])
+    docs = docs.filter(pa.array(lengths > 400)).slice(0, 12)
+    return docs.append_column("bucket", pa.array(list(range(docs.num_rows)), pa.int32()))
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory) -> Path:
+    """A 1-layer, 32-wide random GPT-2 with the project's byte-level BPE (2048 tokens), saved as a HF folder. The
+    end-of-text embedding is zeroed so greedy decoding never stops early (every generation has max_new_tokens)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("lm")
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER), eos_token="<|endoftext|>",
+                                        pad_token="<|endoftext|>")
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=2048, n_embd=32, n_layer=1, n_head=2,
+                        bos_token_id=0, eos_token_id=0)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(config)
+    with torch.no_grad():
+        model.transformer.wte.weight[0] = 0
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def lm_step(tiny_lm: Path, **params) -> Rephrase:
+    return Rephrase(model=str(tiny_lm), max_new_tokens=6, max_input_tokens=96, model_batch_size=4, **params)
+
+
+# -- transformers backend ----------------------------------------------------------------------------------------
+def test_transformers_rephrases_every_page_deterministically_by_segments(pages, tiny_lm):
+    first = lm_step(tiny_lm).run_table(pages)
+    again = lm_step(tiny_lm).run_table(pages)
+    out = first.kept
+    assert out.num_rows == pages.num_rows and first.rejected is None
+    assert out.column_names == [*pages.column_names, "rephrased"]
+    assert out.schema.field("rephrased").type == pa.string()
+    rephrased = out.column("rephrased").to_pylist()
+    assert all(isinstance(r, str) and r.strip() for r in rephrased)
+    assert rephrased == again.kept.column("rephrased").to_pylist()
+    assert out.column("text").to_pylist() == pages.column("text").to_pylist()
+    c = first.counters
+    # pages of a few hundred words need several 96-token segments each; every segment got 6 new tokens
+    assert c["rephrase_segments"] > 2 * pages.num_rows
+    assert c["rephrase_output_tokens"] == 6 * c["rephrase_segments"]
+    assert c["rephrase_input_tokens"] > 96 * pages.num_rows
+    assert c["rephrase_documents"] == pages.num_rows and c["rephrase_error"] == c["rephrase_empty"] == 0
+    assert c == again.counters
+    # a segment's reply per segment: joined by line breaks
+    assert all(r.count("\n") >= 1 for r in rephrased)
+
+
+def test_segments_stay_under_the_token_limit_and_keep_paragraph_order(pages):
+    count = load_token_counter(str(TOKENIZER))
+    text = pages.column("text")[0].as_py() + "\n" + " ".join(["overlong"] * 500)
+    paragraphs = split_paragraphs(text)
+    segments = pack_segments(paragraphs, count(paragraphs), 64, count)
+    assert len(segments) > 5
+    assert max(count(segments)) <= 64
+    assert " ".join(" ".join(segments).split()) == " ".join(" ".join(paragraphs).split())
+
+
+def test_select_leaves_other_documents_untouched(pages, tiny_lm):
+    out = lm_step(tiny_lm, select={"column": "bucket", "min": 3, "max": 5}).run_table(pages)
+    rephrased = out.kept.column("rephrased").to_pylist()
+    assert [i for i, r in enumerate(rephrased) if r is not None] == [3, 4, 5]
+    assert out.counters["rephrase_documents"] == 3
+    replaced = lm_step(tiny_lm, select={"column": "bucket", "min": 10}, output="replace").run_table(pages).kept
+    texts, before = replaced.column("text").to_pylist(), pages.column("text").to_pylist()
+    assert texts[:10] == before[:10] and texts[10:] != before[10:]
+    assert replaced.column("original_text").to_pylist() == [None] * 10 + before[10:]
+
+
+def test_new_documents_follow_their_originals(pages, tiny_lm):
+    out = lm_step(tiny_lm, prompt="qa", output="new_documents", select={"column": "bucket", "max": 3}).run_table(pages)
+    kept = out.kept
+    ids = pages.column("id").to_pylist()
+    expected = [x for i, doc in enumerate(ids) for x in ([doc, f"{doc}#qa"] if i <= 3 else [doc])]
+    assert kept.column("id").to_pylist() == expected
+    assert kept.num_rows == pages.num_rows + 4
+    assert kept.column("synthetic").to_pylist() == ["#" in x for x in expected]
+    assert kept.column("rephrase_prompt").to_pylist() == ["qa" if "#" in x else None for x in expected]
+    originals = kept.filter(pa.array(["#" not in x for x in expected]))
+    assert originals.select(pages.column_names).equals(pages)
+    synthetic = kept.filter(kept.column("synthetic"))
+    assert synthetic.column("url").to_pylist() == pages.column("url").to_pylist()[:4]
+    assert synthetic.column("bucket").to_pylist() == [0, 1, 2, 3]
+    # a second rephrase step never rephrases the synthetic documents again
+    second = lm_step(tiny_lm, prompt="distill", output="new_documents").run_table(kept)
+    assert second.kept.num_rows == kept.num_rows + pages.num_rows
+    assert not any(x.count("#") > 1 for x in second.kept.column("id").to_pylist())
+
+
+def test_prompt_parameters_are_checked_when_the_step_is_built():
+    with pytest.raises(ValueError, match="template") as error:
+        Rephrase(model="m", prompt="custom", template="Rewrite this page nicely.")
+    assert "{text}" in str(error.value)
+    with pytest.raises(ValueError, match="template"):
+        Rephrase(model="m", prompt="custom")
+    with pytest.raises(ValueError, match="only used with prompt: custom"):
+        Rephrase(model="m", prompt="qa", template="{text}")
+    custom = Rephrase(model="m", prompt="custom", template="Summarise:\n{text}\nSummary:")
+    assert custom.template.messages("X") == [{"role": "user", "content": "Summarise:\nX\nSummary:"}]
+    with pytest.raises(ValueError, match="set `model`"):
+        Rephrase().ensure_setup()
+    assert set(PROMPTS) == {"wikipedia", "qa", "diverse_qa", "distill", "extract_knowledge", "knowledge_list"}
+    assert all("{text}" in t.user and t.source for t in PROMPTS.values())
+
+
+def test_chat_models_get_their_chat_template_and_base_models_plain_text(tiny_lm):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_lm))
+    prompt, templated = render_chat(tokenizer, PROMPTS["wikipedia"], "Cats sleep.", None)
+    assert not templated and prompt.startswith("A chat between") and "Text: Cats sleep." in prompt
+    assert prompt.endswith("ASSISTANT:")
+    tokenizer.chat_template = ("{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}"
+                               "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    prompt, templated = render_chat(tokenizer, PROMPTS["wikipedia"], "Cats sleep.", None)
+    assert templated and prompt.startswith("<|system|>A chat") and prompt.endswith("<|assistant|>")
+    assert "<|user|>For the following paragraph" in prompt
+    plain, templated = render_chat(tokenizer, PROMPTS["wikipedia"], "Cats sleep.", False)
+    assert not templated and plain.startswith("A chat between")
+
+
+# -- OpenAI-compatible backend -------------------------------------------------------------------------------------
+class StubServer:
+    """An OpenAI-compatible server on 127.0.0.1: replies "Here is a paraphrased version: REPHRASED <what follows
+    the last "Text: " of the prompt>"; ``fail`` is a list of statuses to answer first (one per request), ``always``
+    a status to answer for every request, ``empty`` replies with no content; replies come after a random short
+    delay, so concurrent requests finish out of order."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.fail: list[int] = []
+        self.always: int | None = None
+        self.empty = False
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with stub.lock:
+                    stub.requests.append({"path": self.path, **body})
+                    stub.headers.append(dict(self.headers))
+                    status = stub.fail.pop(0) if stub.fail else stub.always or 200
+                time.sleep(random.uniform(0, 0.02))
+                if status != 200:
+                    payload = json.dumps({"error": {"message": "boom"}}).encode()
+                else:
+                    prompt = body["messages"][-1]["content"] if "messages" in body else body["prompt"]
+                    echo = prompt.rsplit("Text: ", 1)[-1].strip()
+                    content = "" if stub.empty else f"Here is a paraphrased version: REPHRASED {echo}"
+                    choice = {"message": {"role": "assistant", "content": content}} if "messages" in body \
+                        else {"text": content}
+                    payload = json.dumps({"choices": [choice],
+                                          "usage": {"prompt_tokens": 11, "completion_tokens": 7}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+
+@pytest.fixture
+def stub():
+    server = StubServer()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def api_step(stub: StubServer, **params) -> Rephrase:
+    return Rephrase(backend="openai", base_url=stub.url, model="served-model", max_retries=2, backoff_s=0.001,
+                    max_input_tokens=4000, **params)
+
+
+def small_docs(n: int) -> pa.Table:
+    return pa.table({"id": [f"d{i}" for i in range(n)], "text": [f"Document number {i} says hello." for i in range(n)]})
+
+
+def test_openai_request_carries_model_and_prompt_and_keeps_order(stub, monkeypatch):
+    monkeypatch.setenv("CURATE_TEST_KEY", "sk-secret")
+    docs = small_docs(24)
+    step = api_step(stub, request_concurrency=8, api_key_env="CURATE_TEST_KEY", max_new_tokens=100)
+    out = step.run_table(docs)
+    assert len(stub.requests) == 24
+    request = next(r for r in stub.requests if "Document number 5 " in r["messages"][-1]["content"])
+    assert request["path"] == "/v1/chat/completions" and request["model"] == "served-model"
+    assert request["max_tokens"] == 100 and request["temperature"] == 0.0
+    assert request["messages"] == PROMPTS["wikipedia"].messages("Document number 5 says hello.")
+    assert all(h.get("Authorization") == "Bearer sk-secret" for h in stub.headers)
+    assert "sk-secret" not in json.dumps(step.config())
+    # concurrent replies come back in document order, with the answer prefix stripped
+    assert out.kept.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello."
+                                                         for i in range(24)]
+    assert out.counters["rephrase_input_tokens"] == 24 * 11 and out.counters["rephrase_output_tokens"] == 24 * 7
+
+
+def test_openai_completions_endpoint_sends_the_plain_prompt(stub):
+    out = api_step(stub, endpoint="completions", prompt="knowledge_list").run_table(small_docs(2))
+    assert [r["path"] for r in stub.requests] == ["/v1/completions"] * 2
+    assert sorted(r["prompt"] for r in stub.requests) == [PROMPTS["knowledge_list"].plain(t)
+                                                          for t in small_docs(2).column("text").to_pylist()]
+    assert out.kept.column("rephrased").null_count == 0
+
+
+def test_openai_retries_server_errors_then_succeeds(stub):
+    stub.fail = [500, 503]
+    out = api_step(stub).run_table(small_docs(1))
+    assert len(stub.requests) == 3
+    assert out.kept.column("rephrased").to_pylist() == ["REPHRASED Document number 0 says hello."]
+    assert out.counters["rephrase_error"] == 0
+
+
+def test_openai_permanent_failure_is_counted_and_keeps_the_text(stub):
+    stub.always = 500
+    docs = small_docs(3)
+    out = api_step(stub, output="replace").run_table(docs)
+    assert len(stub.requests) == 3 * 3  # first try + max_retries each
+    assert out.counters["rephrase_error"] == 3 and out.counters["rephrase_documents"] == 0
+    assert out.kept.column("text").to_pylist() == docs.column("text").to_pylist()
+    assert out.kept.column("original_text").null_count == 3
+    stub.requests.clear()
+    stub.always = 400  # a client error is not retried; on_error: drop removes the documents with the reason
+    dropped = api_step(stub, on_error="drop").run_table(docs)
+    assert len(stub.requests) == 3 and dropped.kept.num_rows == 0
+    assert dropped.removed_by_reason() == {"rephrase_error": 3}
+
+
+def test_openai_empty_generation_is_counted(stub):
+    stub.empty = True
+    out = api_step(stub, output="new_documents").run_table(small_docs(2))
+    assert out.counters["rephrase_empty"] == 2
+    assert out.kept.column("id").to_pylist() == ["d0", "d1"]
+
+
+def test_openai_unreachable_server_is_an_error_not_a_crash():
+    step = Rephrase(backend="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.001,
+                    timeout_s=2)
+    out = step.run_table(small_docs(2))
+    assert out.counters["rephrase_error"] == 2 and out.kept.column("rephrased").null_count == 2
+
+
+# -- vLLM backend, recipe --------------------------------------------------------------------------------------------
+def test_vllm_missing_package_says_what_to_do(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    with pytest.raises(ImportError, match="pip install vllm"):
+        Rephrase(backend="vllm", model="meta-llama/Llama-3.1-8B-Instruct").ensure_setup()
+
+
+def test_nemotron_rephrase_recipe_validates_without_models():
+    recipe = load_recipe(str(REPO / "recipes" / "rephrase-nemotron.yaml"))
+    assert check_inputs(recipe)
+    specs = plan_steps(recipe)
+    rephrase = [s for s in specs if s.stage_class is Rephrase]
+    assert [s.key for s in rephrase] == ["rephrase", "rephrase_2"]
+    assert [s.params["prompt"] for s in rephrase] == ["wikipedia", "diverse_qa"]
+    assert [s.params["select"] for s in rephrase] == [{"column": "quality_bucket", "min": None, "max": 7},
+                                                      {"column": "quality_bucket", "min": 16, "max": None}]
+    steps = [s.key for s in specs]
+    assert steps.index("quality_buckets") < steps.index("rephrase")
