@@ -306,3 +306,33 @@ def test_nemotron_rephrase_recipe_validates_without_models():
                                                       {"column": "quality_bucket", "min": 16, "max": None}]
     steps = [s.key for s in specs]
     assert steps.index("quality_buckets") < steps.index("rephrase")
+
+
+def test_nemotron_rephrase_recipe_runs_end_to_end_with_a_local_model(tmp_path, tiny_lm):
+    """The shipped recipe on the sample WARC (local executor), its two rephrase steps switched to the tiny local
+    model: low buckets get a wikipedia rephrasing, high buckets a diverse_qa one, originals all kept."""
+    from test_classifiers_recipes import dclm_like_fasttext
+
+    import curate
+    from curate.pipeline import run_recipe
+
+    out = tmp_path / "out"
+    local = ["backend=transformers", f"model={tiny_lm}", "max_new_tokens=4", "max_input_tokens=128"]
+    recipe = curate.load_recipe(str(REPO / "recipes" / "rephrase-nemotron.yaml"), [
+        f"input.paths={SAMPLE}", f"output={out}", "steps.language_id.model=lid176-ftz",
+        f"steps.fasttext_classifier.model={dclm_like_fasttext(tmp_path)}", "execution.report=false",
+        *(f"steps.{i}.{kv}" for i in (7, 8) for kv in local)])
+    result = run_recipe(recipe, executor="local")
+    bucketed = curate.read_parquet(str(out / "quality_buckets"))
+    first, second = curate.read_parquet(str(out / "rephrase")), curate.read_parquet(str(out / "rephrase_2"))
+    buckets = dict(zip(bucketed["id"].to_pylist(), bucketed["quality_bucket"].to_pylist()))
+    low = sorted(i for i, b in buckets.items() if b <= 7)
+    high = sorted(i for i, b in buckets.items() if b >= 16)
+    assert low and high
+    assert sorted(i[:-len("#wikipedia")] for i in first["id"].to_pylist() if i.endswith("#wikipedia")) == low
+    assert sorted(i[:-len("#diverse_qa")] for i in second["id"].to_pylist() if i.endswith("#diverse_qa")) == high
+    assert second.num_rows == len(buckets) + len(low) + len(high)
+    assert second.filter(pa.compute.invert(second["synthetic"]))["text"].to_pylist() == bucketed["text"].to_pylist()
+    counters = result.step_stats("rephrase").counters
+    assert counters["rephrase_documents"] == len(low) and counters["rephrase_segments"] >= len(low)
+    assert result.step_stats("rephrase_2").counters["rephrase_documents"] == len(high)
