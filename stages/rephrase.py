@@ -10,6 +10,7 @@ whole pages), each segment goes through the backend, and the cleaned replies are
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +23,8 @@ from curate.stage import Params, Resources, Stage, StepOutput
 
 from .rephrase_backends import Backend, Generation, OpenAIBackend, Sampling, TransformersBackend, VllmBackend
 from .rephrase_prompts import PROMPTS, prompt_template
+
+log = logging.getLogger(__name__)
 
 PromptName = Literal["wikipedia", "qa", "diverse_qa", "distill", "extract_knowledge", "knowledge_list", "custom"]
 
@@ -237,6 +240,10 @@ class Rephrase(Stage):
                 cleaned = self.template.clean(g.text)
                 if cleaned:
                     replies[i].append(cleaned)
+        errors = [g.error for g in generations if g.text is None]
+        if errors:  # the counters say how many; the log says why
+            log.warning("rephrase: %d of %d segments failed (%s backend); first error: %s", len(errors), len(jobs),
+                        self.params.backend, errors[0])
         out: list[str | None] = [None] * len(texts)
         for i, parts in enumerate(replies):
             if status[i] == "ok":

@@ -259,10 +259,11 @@ def test_openai_retries_server_errors_then_succeeds(stub):
     assert out.counters["rephrase_error"] == 0
 
 
-def test_openai_permanent_failure_is_counted_and_keeps_the_text(stub):
+def test_openai_permanent_failure_is_counted_and_keeps_the_text(stub, caplog):
     stub.always = 500
     docs = small_docs(3)
     out = api_step(stub, output="replace").run_table(docs)
+    assert "3 of 3 segments failed" in caplog.text and "HTTP 500" in caplog.text
     assert len(stub.requests) == 3 * 3  # first try + max_retries each
     assert out.counters["rephrase_error"] == 3 and out.counters["rephrase_documents"] == 0
     assert out.kept.column("text").to_pylist() == docs.column("text").to_pylist()
