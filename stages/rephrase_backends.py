@@ -264,7 +264,7 @@ class VllmBackend:
             raise ImportError("rephrase: backend: vllm needs the `vllm` package, which is not installed. Install it "
                               "on the GPU machine (`pip install vllm`), or use backend: openai against a `vllm "
                               "serve` endpoint, or backend: transformers.") from exc
-        self.llm = vllm.LLM(model=model, seed=sampling.seed, **(options or {}))
+        self.llm = vllm.LLM(**{"model": model, "seed": sampling.seed, **(options or {})})
         self.params = vllm.SamplingParams(max_tokens=sampling.max_new_tokens, temperature=sampling.temperature,
                                           top_p=sampling.top_p, seed=sampling.seed)
         self.tokenizer = self.llm.get_tokenizer()

@@ -296,6 +296,52 @@ def test_vllm_missing_package_says_what_to_do(monkeypatch):
         Rephrase(backend="vllm", model="meta-llama/Llama-3.1-8B-Instruct").ensure_setup()
 
 
+def test_vllm_backend_calls_chat_for_chat_models_and_generate_for_base_models(monkeypatch, tiny_lm):
+    """The vLLM code path against a stand-in module (vLLM itself needs a GPU): LLM arguments, sampling
+    parameters, chat vs plain prompts, and the outputs mapped back to documents."""
+    import types
+
+    from transformers import AutoTokenizer
+
+    calls: dict = {}
+
+    class Output:
+        def __init__(self, text):
+            self.prompt_token_ids = [1, 2, 3]
+            self.outputs = [types.SimpleNamespace(text=f"Paraphrased Text: {text}", token_ids=[7, 8])]
+
+    class LLM:
+        def __init__(self, **kwargs):
+            calls["llm"] = kwargs
+            self.tokenizer = AutoTokenizer.from_pretrained(str(tiny_lm))
+
+        def get_tokenizer(self):
+            return self.tokenizer
+
+        def chat(self, conversations, params, use_tqdm):
+            calls["chat"] = conversations
+            return [Output(c[-1]["content"][-12:]) for c in conversations]
+
+        def generate(self, prompts, params, use_tqdm):
+            calls["generate"] = prompts
+            return [Output(p[-12:]) for p in prompts]
+
+    fake = types.SimpleNamespace(LLM=LLM, SamplingParams=lambda **kw: calls.setdefault("sampling", kw))
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    docs = small_docs(2)
+    step = Rephrase(backend="vllm", model="some/model", prompt="distill", seed=3, vllm_options={"max_model_len": 4096})
+    out = step.run_table(docs)
+    assert calls["llm"] == {"model": "some/model", "seed": 3, "max_model_len": 4096}
+    assert calls["sampling"] == {"max_tokens": 512, "temperature": 0.0, "top_p": 1.0, "seed": 3}
+    assert calls["generate"] == [PROMPTS["distill"].plain(t) for t in docs.column("text").to_pylist()]
+    assert out.kept.column("rephrased").to_pylist() == [PROMPTS["distill"].plain(t)[-12:].strip()
+                                                         for t in docs.column("text").to_pylist()]
+    assert out.counters["rephrase_output_tokens"] == 4
+    step.backend.tokenizer.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}"
+    step.run_table(docs)
+    assert calls["chat"] == [PROMPTS["distill"].messages(t) for t in docs.column("text").to_pylist()]
+
+
 def test_nemotron_rephrase_recipe_validates_without_models():
     recipe = load_recipe(str(REPO / "recipes" / "rephrase-nemotron.yaml"))
     assert check_inputs(recipe)
