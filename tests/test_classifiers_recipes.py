@@ -3,14 +3,13 @@ local models in place of the hub ones (passed with the recipe override mechanism
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from classifier_fixtures import tiny_bert, train
+from classifier_fixtures import dclm_like_fasttext, tiny_bert
 
 import curate
 from curate.registry import all_steps
@@ -26,24 +25,6 @@ def needs(*steps: str) -> None:
         pytest.skip(f"steps not registered yet: {missing}")
     if not SAMPLE.exists():
         pytest.skip(f"sample WARC missing: {SAMPLE}")
-
-
-def dclm_like_fasttext(tmp_path: Path) -> Path:
-    """A fastText model with DCLM's labels (hq vs cc) trained on a few prose vs word-list lines."""
-    prose = ["The committee reviewed the proposal and explained why the bridge needed repairs before winter.",
-             "Researchers found that students who slept longer remembered more of what they had learned.",
-             "In this article we describe how the river changed course after the flood of 1953."]
-    spam = ["cheap shoes buy now best price cheap shoes discount sale free shipping",
-            "home | about | contact | login | register | cart | privacy | terms",
-            "casino bonus slots casino free spins bonus casino jackpot win"]
-    rows = [{"id": f"{k}{i}", "text": t, "label": k} for i in range(10) for k, group in (("hq", prose), ("cc", spam))
-            for t in group]
-    data = tmp_path / "dclm.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = tmp_path / "dclm"
-    train([str(data), "-o", str(out), "--positive", "hq", "--positive-name", "hq", "--negative-name", "cc",
-           "--dim", "8", "--bucket", "1000", "--threads", "1", "--test-fraction", "0.2"])
-    return out
 
 
 def below_count(out: Path) -> int:

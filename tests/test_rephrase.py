@@ -358,7 +358,7 @@ def test_nemotron_rephrase_recipe_validates_without_models():
 def test_nemotron_rephrase_recipe_runs_end_to_end_with_a_local_model(tmp_path, tiny_lm):
     """The shipped recipe on the sample WARC (local executor), its two rephrase steps switched to the tiny local
     model: low buckets get a wikipedia rephrasing, high buckets a diverse_qa one, originals all kept."""
-    from test_classifiers_recipes import dclm_like_fasttext
+    from classifier_fixtures import dclm_like_fasttext
 
     import curate
     from curate.pipeline import run_recipe
