@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,18 @@ class Layout:
             return loc.read_json()
         except (FileNotFoundError, OSError, ValueError):
             return None
+
+    def read_markers(self, locs: list[Location]) -> list[dict | None]:
+        """:meth:`read_marker` of many markers, ``MARKER_READERS`` at a time: on an object store each read is a
+        round trip of tens of milliseconds, so a driver checking 100k shards one by one would wait for hours."""
+        if len(locs) < 2:
+            return [self.read_marker(loc) for loc in locs]
+        with ThreadPoolExecutor(min(MARKER_READERS, len(locs))) as pool:
+            return list(pool.map(self.read_marker, locs))
+
+
+#: markers the driver reads at once (resume checks, stats)
+MARKER_READERS = 32
 
 
 def _now() -> str:
@@ -476,9 +489,11 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
     previous_key = specs[first - 1].key if first > 0 else None
     tasks: list[SegmentTask] = []
     skipped = 0
+    pairs = [(spec.key, shard) for shard in input_files for spec in segment.steps]
+    markers = dict(zip(pairs, layout.read_markers([layout.marker(k, s) for k, s in pairs]), strict=True))
     for shard, input_file in input_files.items():
         seg_fps = [fps[s.index][shard] for s in segment.steps]
-        start = _first_unfinished(layout, segment.steps, shard, seg_fps)
+        start = _first_unfinished(markers, segment.steps, shard, seg_fps)
         if start is None:
             skipped += 1
             continue
@@ -499,9 +514,10 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
     return skipped
 
 
-def _first_unfinished(layout: Layout, steps: list[StepSpec], shard: str, seg_fps: list[str]) -> int | None:
+def _first_unfinished(markers: dict[tuple[str, str], dict | None], steps: list[StepSpec], shard: str,
+                      seg_fps: list[str]) -> int | None:
     for i, (spec, fp) in enumerate(zip(steps, seg_fps)):
-        marker = layout.read_marker(layout.marker(spec.key, shard))
+        marker = markers[(spec.key, shard)]
         if marker is None or marker.get("fingerprint") != fp:
             return i
     return None
@@ -519,8 +535,8 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
     previous_key = specs[spec.index - 1].key if spec.index > 0 else None
     context = PhaseContext(layout.out, spec.key, previous_key, input_files, shards, {},
                            stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds)
-    all_done = all((layout.read_marker(layout.marker(spec.key, s)) or {}).get("fingerprint") == fps[spec.index][s]
-                   for s in shards)
+    step_markers = dict(zip(shards, layout.read_markers([layout.marker(spec.key, s) for s in shards]), strict=True))
+    all_done = all((step_markers[s] or {}).get("fingerprint") == fps[spec.index][s] for s in shards)
     progress.start_step(spec.key, total=len(shards), skipped=len(shards) if all_done else 0)
     if all_done:
         progress.finish_step(spec.key)
@@ -532,10 +548,9 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
                             if phase.over == "partitions" else [None])
         summaries: dict[Any, Any] = {}
         tasks = []
-        for unit in units:
-            marker = layout.read_marker(layout.phase_marker(spec.key, phase.name, unit))
-            step_marker_ok = not is_last or (layout.read_marker(layout.marker(spec.key, unit)) or {}).get(
-                "fingerprint") == fps[spec.index][unit]
+        phase_markers = layout.read_markers([layout.phase_marker(spec.key, phase.name, u) for u in units])
+        for unit, marker in zip(units, phase_markers, strict=True):
+            step_marker_ok = not is_last or (step_markers.get(unit) or {}).get("fingerprint") == fps[spec.index][unit]
             if marker is not None and marker.get("fingerprint") == whole and step_marker_ok:
                 summaries[unit] = marker.get("summary")
                 resumed += int(is_last)
@@ -574,8 +589,8 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
     steps = []
     for spec in specs:
         per_shard = []
-        for shard in shards:
-            marker = layout.read_marker(layout.marker(spec.key, shard))
+        markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
+        for shard, marker in zip(shards, markers, strict=True):
             if marker is not None and marker.get("fingerprint") == fps[spec.index][shard]:
                 per_shard.append(StepStats.from_dict(marker["stats"]))
         entry = {"key": spec.key, "step": spec.stage_class.name, "fingerprint": fps[spec.index].get(

@@ -246,3 +246,15 @@ def test_unreachable_ray_address_fails_fast_with_advice():
     with pytest.raises(CurateError, match="cannot reach the Ray cluster at 127.0.0.1:.*--executor local"):
         _check_reachable(f"127.0.0.1:{port}")
     assert time.time() - start < 10
+
+
+def test_read_markers_keeps_order_and_reports_missing(tmp_path):
+    from curate.runner import Layout
+
+    layout = Layout(str(tmp_path))
+    locs = [layout.marker("step", f"shard-{i}") for i in range(50)]
+    for i, loc in enumerate(locs):
+        if i % 7:
+            loc.write_json({"fingerprint": f"fp{i}"})
+    got = layout.read_markers(locs)
+    assert [m and m["fingerprint"] for m in got] == [None if i % 7 == 0 else f"fp{i}" for i in range(50)]
