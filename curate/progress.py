@@ -22,10 +22,21 @@ class _StepProgress:
     started: float = field(default_factory=time.perf_counter)
     last_line: float = 0.0
     phase: str = ""
+    #: documents in/out so far of shards still running, by shard (so a single big shard shows movement)
+    running: dict[str | None, tuple[int, int]] = field(default_factory=dict)
+    finished: set[str | None] = field(default_factory=set)
+
+    @property
+    def live_in(self) -> int:
+        return self.docs_in + sum(n for n, _ in self.running.values())
+
+    @property
+    def live_out(self) -> int:
+        return self.docs_out + sum(n for _, n in self.running.values())
 
     def rate(self) -> float:
         elapsed = time.perf_counter() - self.started
-        return self.docs_in / elapsed if elapsed > 0 else 0.0
+        return self.live_in / elapsed if elapsed > 0 else 0.0
 
     def eta(self) -> float | None:
         ran = self.done - self.skipped
@@ -38,7 +49,7 @@ class _StepProgress:
         eta = self.eta()
         phase = f" [{self.phase}]" if self.phase else ""
         return (f"{key}{phase}: shards {self.done}/{self.total} (skipped {self.skipped}) "
-                f"docs {self.docs_in:,} in → {self.docs_out:,} out, {self.rate():,.0f} docs/s"
+                f"docs {self.live_in:,} in → {self.live_out:,} out, {self.rate():,.0f} docs/s"
                 + (f", ETA {_duration(eta)}" if eta is not None else ""))
 
 
@@ -83,12 +94,22 @@ class Progress:
         step.phase = f"{phase} {done}/{total}"
         self._update(key, force=True)
 
-    def shard_done(self, key: str, stats: dict[str, Any]) -> None:
+    def shard_done(self, key: str, stats: dict[str, Any], shard: str | None = None) -> None:
         step = self.steps[key]
         step.done += 1
         step.docs_in += int(stats.get("docs_in", 0))
         step.docs_out += int(stats.get("docs_out", 0))
+        step.running.pop(shard, None)  # its final stats replace what it reported while running
+        step.finished.add(shard)
         self._update(key)
+
+    def running(self, shard: str, counts: dict[str, tuple[int, int]]) -> None:
+        """A shard still running reports its steps' documents in/out so far (see :func:`report_running`)."""
+        for key, (docs_in, docs_out) in counts.items():
+            step = self.steps.get(key)
+            if step is not None and shard not in step.finished:  # a late report of a finished shard is stale
+                step.running[shard] = (docs_in, docs_out)
+                self._update(key)
 
     def finish_step(self, key: str) -> None:
         step = self.steps[key]
@@ -100,7 +121,7 @@ class Progress:
             return
         step = self.steps[key]
         if self._rich is not None:
-            docs = f"{step.docs_in:,} → {step.docs_out:,} docs, {step.rate():,.0f}/s" + (
+            docs = f"{step.live_in:,} → {step.live_out:,} docs, {step.rate():,.0f}/s" + (
                 f" [{step.phase}]" if step.phase else "")
             self._rich.update(self._task_ids[key], completed=step.done, docs=docs)
             return
@@ -116,3 +137,35 @@ class Progress:
         if self._rich is not None:
             self._rich.stop()
             self._rich = None
+
+
+#: seconds between two reports of a running shard
+REPORT_INTERVAL = 1.0
+
+
+class RunningReports:
+    """Where running shards' counts go: straight into a :class:`Progress` (in-process executors) or into a Ray
+    actor the driver drains while it waits (``sink`` is then the actor handle)."""
+
+    def __init__(self, progress: Progress | None = None, actor: Any = None):
+        self._progress, self._actor = progress, actor
+
+    def __call__(self, shard: str, counts: dict[str, tuple[int, int]]) -> None:
+        if self._actor is not None:
+            self._actor.put.remote(shard, counts)  # fire and forget: progress never slows the work
+        elif self._progress is not None:
+            self._progress.running(shard, counts)
+
+
+class Reporter:
+    """Worker side: report a shard's running counts at most every :data:`REPORT_INTERVAL` seconds."""
+
+    def __init__(self, sink: RunningReports | None, shard: str):
+        self.sink, self.shard = sink, shard
+        self._last = time.perf_counter()
+
+    def maybe(self, counts: Any) -> None:
+        if self.sink is None or time.perf_counter() - self._last < REPORT_INTERVAL:
+            return
+        self._last = time.perf_counter()
+        self.sink(self.shard, counts())

@@ -30,7 +30,7 @@ from curate.errors import StepFailed
 from curate.executors.base import Executor, Task
 from curate.io import InputFile, ShardWriter, iter_table_file
 from curate.plan import Segment, StepSpec, global_fingerprint, input_fingerprints, segments, shard_fingerprints
-from curate.progress import Progress
+from curate.progress import Progress, Reporter, RunningReports
 from curate.stage import ROWS_ADDED, Phase, Resources, SourceFile, Stage, StepOptions, StepOutput, as_step_output
 from curate.stats import StepStats, merge_all
 from curate.storage import Location, location
@@ -106,6 +106,7 @@ class SegmentTask:
     input_file: InputFile | None  # the raw input, when the segment's first step to run reads it
     previous_key: str | None  # otherwise, the step whose output is read
     batch_size: int
+    reports: RunningReports | None = None  # where running counts go (live progress), when anyone listens
 
     def describe(self) -> str:
         return f"shard {self.shard!r}, steps {[s.key for s in self.steps[self.start:]]}"
@@ -143,9 +144,11 @@ def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
     layout = Layout(task.out)
     specs = task.steps[task.start:]
     runs = [_StepRun(spec, spec.build(), layout, task.shard) for spec in specs]
+    reporter = Reporter(task.reports, task.shard)
     try:
         for batch_output, docs_in, bytes_in, cpu, wall in _segment_input(task, runs[0]):
             _push_through(runs, 0, batch_output, docs_in, bytes_in, cpu, wall)
+            reporter.maybe(lambda: {r.spec.key: (r.stats.docs_in, r.stats.docs_out) for r in runs})
         written = [(run, run.writer.commit()) for run in runs]
         for run in runs:
             if run.rejected_writer is not None:
@@ -489,6 +492,7 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
     previous_key = specs[first - 1].key if first > 0 else None
     tasks: list[SegmentTask] = []
     skipped = 0
+    reports = executor.running_reports(progress) if progress.enabled else None
     pairs = [(spec.key, shard) for shard in input_files for spec in segment.steps]
     markers = dict(zip(pairs, layout.read_markers([layout.marker(k, s) for k, s in pairs]), strict=True))
     for shard, input_file in input_files.items():
@@ -500,15 +504,15 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
         prev = previous_key if start == 0 else segment.steps[start - 1].key
         tasks.append(SegmentTask(layout.out, shard, segment.steps, start, seg_fps,
                                  input_file if prev is None else None, prev,
-                                 segment.steps[0].options.get("batch_size") or batch_size))
+                                 segment.steps[0].options.get("batch_size") or batch_size, reports))
     for spec in segment.steps:
         progress.start_step(spec.key, total=len(input_files), skipped=skipped + sum(
             1 for t in tasks if t.start > segment.steps.index(spec)))
     resources = [_resources(s) for s in segment.steps]
-    for _task, result in executor.run(run_segment_shard, [Task(t, t.describe()) for t in tasks],
+    for task, result in executor.run(run_segment_shard, [Task(t, t.describe()) for t in tasks],
                                      _combine(resources), _concurrency(segment.steps)):
         for key, stats in result.items():
-            progress.shard_done(key, stats)
+            progress.shard_done(key, stats, task.payload.shard)
     for spec in segment.steps:
         progress.finish_step(spec.key)
     return skipped

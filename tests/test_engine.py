@@ -258,3 +258,67 @@ def test_read_markers_keeps_order_and_reports_missing(tmp_path):
             loc.write_json({"fingerprint": f"fp{i}"})
     got = layout.read_markers(locs)
     assert [m and m["fingerprint"] for m in got] == [None if i % 7 == 0 else f"fp{i}" for i in range(50)]
+
+
+def test_progress_counts_a_running_shard_then_its_final_stats():
+    import io
+
+    from curate.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(enabled=True, stream=stream, interval=0, rich=False)
+    progress.start_step("filter", total=2)
+    progress.running("a", {"filter": (500, 400)})
+    progress.running("b", {"filter": (100, 90)})
+    assert "docs 600 in → 490 out" in stream.getvalue().splitlines()[-1]
+    progress.shard_done("filter", {"docs_in": 1000, "docs_out": 700}, "a")
+    progress.running("a", {"filter": (900, 650)})  # a late report of a finished shard is stale: ignored
+    assert "shards 1/2" in stream.getvalue().splitlines()[-1]
+    assert "docs 1,100 in → 790 out" in stream.getvalue().splitlines()[-1]
+
+
+def test_a_single_big_shard_reports_progress_while_it_runs(tmp_path, monkeypatch):
+    """Progress moves within a shard (batch by batch), not only when the shard finishes."""
+    import io
+
+    import curate.progress
+    from curate.executors.local import LocalExecutor
+    from curate.io import discover_inputs
+    from curate.plan import StepSpec
+    from curate.progress import Progress
+    from curate.runner import run_steps
+
+    monkeypatch.setattr(curate.progress, "REPORT_INTERVAL", 0.0)
+    paths = write_shards(tmp_path / "in", shards=1, docs=50)
+    stream = io.StringIO()
+    progress = Progress(enabled=True, stream=stream, interval=0, rich=False)
+    spec = StepSpec.from_stage(Upper(batch_size=10), "upper", 0)
+    run_steps([spec], discover_inputs([str(paths[0])]), str(tmp_path / "out"), LocalExecutor(), progress=progress)
+    lines = [line for line in stream.getvalue().splitlines() if line.startswith("upper")]
+    running = [line for line in lines if "shards 0/1" in line]
+    assert any("docs 10 in" in line for line in running) and any("docs 40 in" in line for line in running)
+    assert "shards 1/1" in lines[-1] and "docs 50 in → 50 out" in lines[-1]
+
+
+@pytest.mark.ray
+def test_running_shard_progress_reaches_the_driver_from_ray_workers(tmp_path, ray_instance):
+    import io
+
+    from curate.executors.ray import RayExecutor
+    from curate.io import discover_inputs
+    from curate.plan import StepSpec
+    from curate.progress import Progress
+    from curate.runner import run_steps
+
+    paths = write_shards(tmp_path / "in", shards=1, docs=40)
+    stream = io.StringIO()
+    progress = Progress(enabled=True, stream=stream, interval=0, rich=False)
+    spec = StepSpec.from_stage(MinLength(sleep_per_batch=1.1, batch_size=10), "min_length", 0)
+    executor = RayExecutor()
+    try:
+        run_steps([spec], discover_inputs([str(paths[0])]), str(tmp_path / "out"), executor, progress=progress)
+    finally:
+        executor.close()
+    running = [line for line in stream.getvalue().splitlines() if "shards 0/1" in line and "docs 0 in" not in line]
+    assert running, stream.getvalue()  # counts arrived while the only shard was still running
+    assert "shards 1/1" in stream.getvalue().splitlines()[-1]

@@ -26,6 +26,10 @@ class Executor(Protocol):
         """Run ``fn(task.payload)`` for every task; yield ``(task, result)`` in completion order."""
         ...
 
+    def running_reports(self, progress: Any) -> Any:
+        """A :class:`curate.progress.RunningReports` that gets running shards' counts to ``progress``."""
+        ...
+
     def close(self) -> None:
         ...
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from curate.executors.base import Task
+from curate.progress import RunningReports
 from curate.stage import Resources
 
 
@@ -18,6 +19,9 @@ class LocalExecutor:
             concurrency: int | None) -> Iterator[tuple[Task, Any]]:
         for task in tasks:
             yield task, fn(task.payload)
+
+    def running_reports(self, progress: Any) -> RunningReports:
+        return RunningReports(progress)  # same process: straight into the progress display
 
     def close(self) -> None:
         pass

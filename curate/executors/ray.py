@@ -18,6 +18,7 @@ from typing import Any
 
 from curate.errors import CurateError, StepFailed
 from curate.executors.base import Task
+from curate.progress import RunningReports
 from curate.stage import Resources
 
 
@@ -37,6 +38,24 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
 
 def _call(fn: Callable[[Any], Any], payload: Any) -> Any:
     return fn(payload)
+
+
+class _Reports:
+    """An actor holding the latest counts each running shard reported; the driver drains it while it waits."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, dict] = {}
+
+    def put(self, shard: str, counts: dict) -> None:
+        self._latest[shard] = counts
+
+    def drain(self) -> dict[str, dict]:
+        latest, self._latest = self._latest, {}
+        return latest
+
+
+#: seconds the driver waits for a result before it refreshes running shards' counts
+POLL_S = 1.0
 
 
 class _Worker:
@@ -71,6 +90,28 @@ class RayExecutor:
                 ray.init(num_cpus=num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}}, **common)
                 self._started_here = True
         self._ray = ray
+        self._reports: Any = None
+        self._progress: Any = None
+
+    def running_reports(self, progress: Any) -> RunningReports:
+        if self._reports is None:
+            self._reports = self._ray.remote(_Reports).options(num_cpus=0).remote()
+        self._progress = progress
+        return RunningReports(actor=self._reports)
+
+    def _wait(self, refs: list[Any]) -> list[Any]:
+        """``ray.wait`` for one result; with live progress, wake up every ``POLL_S`` to pass on running counts."""
+        if self._reports is None:
+            return self._ray.wait(refs, num_returns=1)[0]
+        while True:
+            done, _ = self._ray.wait(refs, num_returns=1, timeout=POLL_S)
+            try:
+                for shard, counts in self._ray.get(self._reports.drain.remote(), timeout=POLL_S).items():
+                    self._progress.running(shard, counts)
+            except Exception:  # noqa: BLE001 - a progress hiccup (actor restarting) never fails a run
+                pass
+            if done:
+                return done
 
     def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
             concurrency: int | None) -> Iterator[tuple[Task, Any]]:
@@ -98,7 +139,7 @@ class RayExecutor:
             while queue and len(pending) < limit:
                 task = queue.pop(0)
                 pending[remote.remote(fn, task.payload)] = task
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done = self._wait(list(pending))
             for ref in done:
                 task = pending.pop(ref)
                 yield task, self._get(ref, task)
@@ -119,7 +160,7 @@ class RayExecutor:
                     actor = idle.pop()
                     task = queue.pop(0)
                     pending[actor.call.remote(fn, task.payload)] = (task, actor)
-                done, _ = ray.wait(list(pending), num_returns=1)
+                done = self._wait(list(pending))
                 for ref in done:
                     task, actor = pending.pop(ref)
                     idle.append(actor)
@@ -143,5 +184,8 @@ class RayExecutor:
             raise StepFailed(message) from None
 
     def close(self) -> None:
+        if self._reports is not None and self._ray.is_initialized():
+            self._ray.kill(self._reports)
+            self._reports = None
         if self._started_here and self._ray.is_initialized():
             self._ray.shutdown()
