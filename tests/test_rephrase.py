@@ -383,3 +383,29 @@ def test_nemotron_rephrase_recipe_runs_end_to_end_with_a_local_model(tmp_path, t
     counters = result.step_stats("rephrase").counters
     assert counters["rephrase_documents"] == len(low) and counters["rephrase_segments"] >= len(low)
     assert result.step_stats("rephrase_2").counters["rephrase_documents"] == len(high)
+
+
+@pytest.mark.ray
+def test_rephrase_on_ray_actors_matches_in_process(tmp_path, pages, tiny_lm, ray_instance):
+    """The step runs on Ray's actor pool (it is stateful: the model loads once per actor) with the same output."""
+    import pyarrow.parquet as pq
+
+    from curate.executors.ray import RayExecutor
+    from curate.io import discover_inputs
+    from curate.plan import StepSpec
+    from curate.runner import Layout, run_steps
+
+    for i, part in enumerate((pages.slice(0, 6), pages.slice(6))):
+        pq.write_table(part, tmp_path / f"part-{i}.parquet")
+    step = lm_step(tiny_lm)
+    spec = StepSpec.from_stage(step, "rephrase", 0)
+    executor = RayExecutor()
+    try:
+        run_steps([spec], discover_inputs([str(tmp_path / "part-*.parquet")]), str(tmp_path / "out"), executor)
+    finally:
+        executor.close()
+    layout = Layout(str(tmp_path / "out"))
+    on_ray = pa.concat_tables([pq.read_table(layout.shard(spec.key, f"part-{i}").path) for i in range(2)])
+    local = lm_step(tiny_lm).run_table(pages).kept
+    assert on_ray.column("id").to_pylist() == local.column("id").to_pylist()
+    assert on_ray.column("rephrased").to_pylist() == local.column("rephrased").to_pylist()
