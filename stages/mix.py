@@ -71,7 +71,7 @@ class Mix(Stage):
         by: list[str] = Field(default_factory=list, description="group column(s); several make a joint key "
                                                                 "'a/b' (e.g. [language, quality_bucket])")
         bins: list[float] | None = Field(None, description="cut a single numeric `by` column into ranges at these "
-                                                           "edges: [1, 2, 5, 100] -> '1', '2-4', '5-99', '100+'")
+                                                           "edges: [1, 2, 5, 100] -> '<1', '1', '2-4', '5-99', '100+'")
         weights: dict[str, float] | None = Field(None, description="target share of the output size per group "
                                                                    "('*': every group not listed)")
         repeat: dict[str, float] | None = Field(None, description="fixed copies per group, fractions sample "
