@@ -230,6 +230,7 @@ def _binned(column: pa.ChunkedArray | pa.Array, edges: list[float]) -> list[str]
 def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: str) -> dict:
     """One factor per group from the corpus totals, and what the output will hold (the ``plan`` summary)."""
     groups = sorted(docs)
+    target: dict[str, float] = {}
     if p.repeat is not None:
         factors = {g: p.repeat.get(g, p.repeat.get(OTHERS, 1.0)) for g in groups}
         capped: list[str] = []
@@ -245,9 +246,16 @@ def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: 
         budget = p.total if p.total is not None else min(p.max_repeat * size[g] / s for g, s in shares.items())
         factors = {g: (budget * shares[g] / size[g] if g in shares else 0.0) for g in groups}
         capped = sorted(g for g, f in factors.items() if f > p.max_repeat)
+        target = shares
         factors = {g: min(f, p.max_repeat) for g, f in factors.items()}
     out_size = {g: factors[g] * size[g] for g in groups}
     out_total = sum(out_size.values()) or 1.0
+    warnings = []
+    if capped:
+        shares = ", ".join(f"{g} {out_size[g] / out_total:.1%} (target {target[g]:.1%})" for g in capped)
+        warnings.append(f"group(s) {capped} would need more than max_repeat={p.max_repeat:g} copies to reach their "
+                        f"share of total={p.total:g}; capped, so they get {shares} of the output: lower `total`, "
+                        f"raise `max_repeat`, or give them less weight")
     return {
         "unit": unit,
         "factors": factors,
@@ -256,4 +264,5 @@ def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: 
                    for g in groups},
         "expected_total": round(sum(out_size.values()), 1),
         "capped_at_max_repeat": capped,
+        "warnings": warnings,
     }

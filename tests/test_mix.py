@@ -81,6 +81,8 @@ def test_total_beyond_max_repeat_is_capped_and_reported():
     params = Mix.Params(by=["domain"], weights={"a": 0.9, "b": 0.1}, total=1000.0, max_repeat=2)
     plan = plan_mix(params, {"a": 10, "b": 10}, {"a": 100.0, "b": 1000.0}, "chars")
     assert plan["factors"]["a"] == 2 and plan["capped_at_max_repeat"] == ["a"]
+    warning = plan["warnings"][0]
+    assert "['a'] would need more than max_repeat=2" in warning and "a 66.7% (target 90.0%)" in warning
     assert plan["factors"]["b"] == pytest.approx(0.1)
 
 
