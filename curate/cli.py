@@ -54,7 +54,7 @@ def print_summary(result: Any) -> None:
     console.print(table)
     for step in result.steps:  # global steps' plans may carry warnings (a mix group capped at max_repeat …)
         for phase, summary in (step.get("phases") or {}).items():
-            for warning in (summary or {}).get("warnings", []) if isinstance(summary, dict) else []:
+            for warning in summary.get("warnings", []) if isinstance(summary, dict) else []:
                 console.print(f"[yellow]warning[/yellow] {step['key']} ({phase}): {warning}", markup=True)
     console.print(f"{result.wall_seconds:.1f} s wall, {result.resumed_shards} shard-steps resumed from an earlier run; "
                   f"stats: {result.out}/_stats.json")

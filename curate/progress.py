@@ -104,7 +104,7 @@ class Progress:
         self._update(key)
 
     def running(self, shard: str, counts: dict[str, tuple[int, int]]) -> None:
-        """A shard still running reports its steps' documents in/out so far (see :func:`report_running`)."""
+        """A shard still running reports its steps' documents in/out so far (see :class:`Reporter`)."""
         for key, (docs_in, docs_out) in counts.items():
             step = self.steps.get(key)
             if step is not None and shard not in step.finished:  # a late report of a finished shard is stale
@@ -144,8 +144,8 @@ REPORT_INTERVAL = 1.0
 
 
 class RunningReports:
-    """Where running shards' counts go: straight into a :class:`Progress` (in-process executors) or into a Ray
-    actor the driver drains while it waits (``sink`` is then the actor handle)."""
+    """Where running shards' counts go: straight into a :class:`Progress` (in-process executors) or, given
+    ``actor`` (a Ray actor handle), into that actor, which the driver drains while it waits."""
 
     def __init__(self, progress: Progress | None = None, actor: Any = None):
         self._progress, self._actor = progress, actor

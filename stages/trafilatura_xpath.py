@@ -155,31 +155,31 @@ class _Compiler:
         return None
 
     def or_expr(self) -> str:
-        parts = [self.and_expr()]
-        while self.peek("or", "name"):
-            self.take()
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+        return self.joined("or", self.and_expr)
 
     def and_expr(self) -> str:
-        parts = [self.unary()]
-        while self.peek("and", "name"):
+        return self.joined("and", self.unary)
+
+    def joined(self, operator: str, operand: Callable[[], str]) -> str:
+        """``operand (operator operand)*`` as one parenthesised Python expression."""
+        parts = [operand()]
+        while self.peek(operator, "name"):
             self.take()
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else "(" + f" {operator} ".join(parts) + ")"
+
+    def parenthesised(self) -> str:
+        self.take("(")
+        inner = self.or_expr()
+        self.take(")")
+        return inner
 
     def unary(self) -> str:
         if self.peek("not", "name"):
             self.take()
-            self.take("(")
-            inner = self.or_expr()
-            self.take(")")
-            return f"(not {inner})"
+            return f"(not {self.parenthesised()})"
         if self.peek("("):
-            self.take("(")
-            inner = self.or_expr()
-            self.take(")")
-            return inner
+            return self.parenthesised()
         if self.peek(kind="axis"):
             self.take()
             return f"(el.tag == {self.take(kind='name')!r})"

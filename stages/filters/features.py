@@ -39,6 +39,8 @@ def _has_alpha(word: str) -> bool:
     """``any(c.isalpha() for c in word)``, mostly at regex speed."""
     m = _LETTER_OR_NUMERIC.search(word)
     return m is not None and (m.group().isalpha() or any(c.isalpha() for c in word))
+
+
 #: ASCII characters outside the punctuation set: an ASCII word holding one is a non-symbol word
 _ASCII_NON_SYMBOL = "[" + "".join(re.escape(chr(c)) for c in range(128) if chr(c) not in _PUNCTUATION_SET) + "]"
 
@@ -329,7 +331,6 @@ class TextFeatures:
         if s is None:
             s = cache[n] = np.sort(self.ngram_hashes(n))
         return s
-
 
     def ngram_char_lengths(self, n: int, joiner: int) -> np.ndarray:
         """Characters of each n-gram joined with ``joiner`` characters between words."""

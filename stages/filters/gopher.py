@@ -144,8 +144,9 @@ def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None,
     lengths = f.ngram_char_lengths(n, 0)
     if len(lengths) < 2:
         return 0
+    longest = int(lengths.max())
     bound = _bound(known_repeats, n) if known_repeats else None
-    if bound == 0 or (bound is not None and limit is not None and bound * int(lengths.max()) <= limit):
+    if bound == 0 or (bound is not None and limit is not None and bound * longest <= limit):
         return 0
     s = f.sorted_ngram_hashes(n)
     n_repeats = int(np.count_nonzero(s[1:] == s[:-1]))
@@ -153,7 +154,7 @@ def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None,
         known_repeats[n] = n_repeats
     if n_repeats == 0:
         return 0
-    if limit is not None and n_repeats * int(lengths.max()) <= limit:
+    if limit is not None and n_repeats * longest <= limit:
         return 0
     h = f.ngram_hashes(n)
     twice = s[1:][s[1:] == s[:-1]]  # hashes occurring more than once (sorted, with repeats)

@@ -94,8 +94,6 @@ class RuleTokenizer:
         self._suffix = compiled("suffix_search")
         #: every character a suffix match can end with: a chunk ending otherwise has no suffix, no search needed
         self._suffix_ends = _last_characters(self._suffix) if self._suffix is not None else None
-        if self._suffix_ends is None:
-            self._suffix_ends = _ANY_CHARACTER
         self._infix = compiled("infix_finditer")
         self._token_match = compiled("token_match")
         self._url_match = compiled("url_match")
@@ -128,7 +126,8 @@ class RuleTokenizer:
         return m.end() - m.start() if m is not None else 0
 
     def _find_suffix(self, s: str) -> int:
-        if self._suffix is None or (s and s[-1] not in self._suffix_ends and s[-1] != "\n"):
+        ends = self._suffix_ends
+        if self._suffix is None or (s and ends is not None and s[-1] not in ends and s[-1] != "\n"):
             return 0  # ("$" also matches before a final newline)
         # suffix rules are anchored at the end: search the tail only (lookbehinds still see the whole string); a
         # match that starts right at the tail's edge may extend further left, so redo those on the whole string
@@ -376,14 +375,6 @@ def tokenizer_for(language: str) -> RuleTokenizer:
 @cache
 def _tokenizer(code: str) -> RuleTokenizer:
     return RuleTokenizer(code)
-
-
-class _AnyCharacter:
-    def __contains__(self, ch: str) -> bool:
-        return True
-
-
-_ANY_CHARACTER = _AnyCharacter()
 
 
 def _last_characters(pattern: re.Pattern) -> frozenset[str] | None:
