@@ -20,7 +20,14 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from curate.stages.dedup.text import normalize, shingle_hashes, splitmix64, splitmix_sequence, word_hashes
+from curate.stages.dedup.text import (
+    normalize,
+    shingle_hashes,
+    splitmix64,
+    splitmix_sequence,
+    unicode_normalize,
+    word_hashes,
+)
 
 _U64 = np.uint64
 EMPTY = np.iinfo(np.uint64).max
@@ -61,14 +68,18 @@ def signatures_from_shingles(shingles: np.ndarray, offsets: np.ndarray, num_perm
     return sig
 
 
-def text_shingles(texts: pa.Array | pa.ChunkedArray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
-    """Normalise, split and hash ``texts`` into word ``ngram`` shingle hashes: ``(hashes, offsets)``."""
-    return shingle_hashes(word_hashes(normalize(texts)), ngram)
+def text_shingles(texts: pa.Array | pa.ChunkedArray, ngram: int, unicode: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Normalise, split and hash ``texts`` into word ``ngram`` shingle hashes: ``(hashes, offsets)``. With
+    ``unicode``, format characters are dropped and NFKC applied before FineWeb's normalisation
+    (:func:`~curate.stages.dedup.text.unicode_normalize`)."""
+    return shingle_hashes(word_hashes(normalize(unicode_normalize(texts) if unicode else texts)), ngram)
 
 
 def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int = 112, ngram: int = 5, seed: int = 1,
-               max_chunk_bytes: int = 8 << 20) -> np.ndarray:
-    """MinHash signatures of a string array (FineWeb normalisation, word ``ngram`` shingles)."""
+               max_chunk_bytes: int = 8 << 20, unicode: bool = False) -> np.ndarray:
+    """MinHash signatures of a string array (FineWeb normalisation, preceded by NFKC and format-character removal
+    when ``unicode`` is set; word ``ngram`` shingles)."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
     n = len(texts)
@@ -80,7 +91,7 @@ def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int = 112, ngram: in
     while lo < n:
         csum = np.cumsum(lengths[lo:])
         hi = lo + max(1, int(np.searchsorted(csum, max_chunk_bytes, side="right")))
-        shingles, offsets = text_shingles(texts.slice(lo, hi - lo), ngram)
+        shingles, offsets = text_shingles(texts.slice(lo, hi - lo), ngram, unicode)
         out[lo:hi] = signatures_from_shingles(shingles, offsets, num_perm, seed)
         lo = hi
     return out
@@ -148,3 +159,4 @@ class MinhashConfig:
     rows: int
     ngram: int
     seed: int
+    normalize_unicode: bool = False

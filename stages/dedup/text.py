@@ -6,6 +6,12 @@ collapsed. Regular expressions only run where they must: the diacritic and non-A
 non-ASCII documents only, and word splitting plus hashing happen on the raw UTF-8 bytes with numpy (an ASCII
 separator table), so no Python code runs per word or per document.
 
+Two more normalisations, both opt-in: :func:`unicode_normalize` (drop format characters, Unicode category Cf:
+soft hyphen, zero-width space and joiners, word joiner, BOM, bidi marks; then NFKC, Unicode Standard Annex #15) makes
+typographic variants of one text identical (fullwidth forms, ligatures, compatibility digits, Unicode spaces,
+precomposed vs decomposed accents), and :func:`exact_normalize` composes it with whitespace collapsing and lowercasing
+for exact dedup keys, whose default is the raw text.
+
 Words are hashed with a 64-bit polynomial hash of their bytes (prefix sums of ``byte * P^-i`` modulo 2^64) and a
 splitmix64 finaliser. Everything here is pure arithmetic on fixed constants: the same text hashes to the same value
 on every machine and every numpy version, which a persistent dedup index needs.
@@ -13,7 +19,9 @@ on every machine and every numpy version, which a persistent dedup index needs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +37,15 @@ _P_INV = pow(_P, -1, 1 << 64)
 _NUMBERS = r"\p{Nd}+([.,،٫⎖⎗⎘]\p{Nd}+)?"
 #: non-ASCII characters that are neither letters, numbers nor marks: punctuation, symbols, separators, controls
 _NON_ASCII_SEPARATORS = r"[^\p{L}\p{N}\p{M}\x00-\x7f]+"
+
+#: Unicode whitespace, the set of Python's ``str.isspace`` (RE2's ``\s`` is ASCII only): controls \t-\r and
+#: \x1c-\x1f, NEL, and the separators of category Z (space, NBSP, U+2000-U+200A, U+2028/9, U+202F, U+205F, U+3000)
+WHITESPACE = r"[\t-\r\x1c-\x1f\x{85}\p{Z}]+"
+#: format characters (category Cf): soft hyphen, zero-width space/joiners, word joiner, BOM, bidi marks, ...
+FORMAT_CHARACTERS = r"\p{Cf}+"
+#: exact dedup normalisations (composable; applied in the order unicode, fineweb, case, whitespace)
+ExactNormalisation = Literal["unicode", "whitespace", "case", "fineweb"]
+_EXACT_ORDER: tuple[ExactNormalisation, ...] = ("unicode", "fineweb", "case", "whitespace")
 
 # ASCII bytes that separate words: everything but [0-9a-z] (text is lowercased first; bytes >= 0x80 are word bytes
 # because non-ASCII separators were already replaced by spaces).
@@ -61,16 +78,71 @@ def splitmix_sequence(seed: int, n: int) -> list[int]:
     return out
 
 
+def _strings(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous large_string array, nulls as empty strings."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    return pc.fill_null(texts.cast(pa.large_string()), "")
+
+
+def unicode_normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Format characters (category Cf) removed, then Unicode NFKC (UAX #15): variants that render alike become
+    one string ("ﬁ" -> "fi", fullwidth "Ａ" -> "A", "²" -> "2", NBSP -> space, "e" + U+0301 -> "é"). Only
+    non-ASCII documents are touched (an ASCII string is already NFKC and has no format characters)."""
+    texts = _strings(texts)
+    non_ascii = pc.invert(pc.string_is_ascii(texts))
+    if not pc.any(non_ascii).as_py():
+        return texts
+    subset = pc.filter(texts, non_ascii)
+    subset = pc.utf8_normalize(pc.replace_substring_regex(subset, FORMAT_CHARACTERS, ""), "NFKC")
+    return pc.replace_with_mask(texts, non_ascii, subset)
+
+
+def collapse_whitespace(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Runs of Unicode whitespace replaced by one space, leading and trailing whitespace removed."""
+    return pc.utf8_trim(pc.replace_substring_regex(_strings(texts), WHITESPACE, " "), " ")
+
+
+def visible_length(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Characters of each text once format characters are dropped and whitespace is collapsed and stripped: the
+    length ``keep: longest`` compares, so a copy padded with spaces or zero-width characters is not "longer"."""
+    return pc.utf8_length(collapse_whitespace(pc.replace_substring_regex(_strings(texts), FORMAT_CHARACTERS, "")))
+
+
+def canonical_normalisation(flags: Iterable[ExactNormalisation]) -> tuple[ExactNormalisation, ...]:
+    """``flags`` deduplicated in application order; ``case`` and ``whitespace`` are dropped next to ``fineweb``,
+    which already lowercases and collapses whitespace."""
+    chosen = set(flags)
+    if "fineweb" in chosen:
+        chosen -= {"case", "whitespace"}
+    return tuple(f for f in _EXACT_ORDER if f in chosen)
+
+
+def exact_normalize(texts: pa.Array | pa.ChunkedArray, flags: Iterable[ExactNormalisation]) -> pa.Array:
+    """The text exact dedup hashes: the raw text (nulls as empty) transformed by ``flags``, in this order:
+    ``unicode`` (:func:`unicode_normalize`), ``fineweb`` (:func:`normalized_text`: lowercase, digits to 0,
+    punctuation and diacritics dropped, whitespace collapsed), ``case`` (Unicode lowercase), ``whitespace``
+    (:func:`collapse_whitespace`)."""
+    out = _strings(texts)
+    for flag in canonical_normalisation(flags):
+        if flag == "unicode":
+            out = unicode_normalize(out)
+        elif flag == "fineweb":
+            out = normalized_text(out)
+        elif flag == "case":
+            out = pc.utf8_lower(out)
+        else:
+            out = collapse_whitespace(out)
+    return out
+
+
 def normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """FineWeb normalisation of a string array, except that separators are left for :func:`word_hashes` to drop.
 
     Returns lowercased text with digit runs replaced by ``0``; non-ASCII documents also lose diacritics and have
     their non-ASCII punctuation/symbols replaced by spaces. ASCII punctuation stays (it is a separator byte).
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
-    texts = pc.fill_null(texts.cast(pa.large_string()), "")
-    lowered = pc.replace_substring_regex(pc.utf8_lower(texts), _NUMBERS, "0")
+    lowered = pc.replace_substring_regex(pc.utf8_lower(_strings(texts)), _NUMBERS, "0")
     non_ascii = pc.invert(pc.string_is_ascii(lowered))
     if not pc.any(non_ascii).as_py():
         return lowered
@@ -83,7 +155,7 @@ def normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def normalized_text(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The fully normalised text (words joined by single spaces), e.g. for exact dedup keys."""
+    """The fully FineWeb-normalised text (words joined by single spaces): exact dedup's ``fineweb`` option."""
     normed = normalize(texts)
     return pc.utf8_trim(pc.replace_substring_regex(normed, r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+", " "), " ")
 
