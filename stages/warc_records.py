@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from curate.stages.warc_http import MAX_LEADING_BLANK_LINES, add_field, is_protocol_only, status_code
 from curate.stages.warc_stream import ArchiveStream
 
 MAX_HEADER_BYTES = 1 << 16
 _ARC_LINE = re.compile(rb"^(\S+) (\S+) (\d{14}|\d{12}|\d{8}|-) (\S*)(?: .*)? (\d+)\s*$")
-_HTTP_STATUS = re.compile(rb"^HTTP/\d(?:\.\d)?\s+(\d{3})")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Record:
     payload: bytes = b""
     payload_length: int = 0  # declared payload bytes (block minus HTTP headers)
     oversize: bool = False  # payload longer than max_body: ``payload`` holds its first max_body bytes, or nothing
-    problem: str | None = None  # "truncated" or "corrupt" when the record's bytes cannot be trusted
+    problem: str | None = None  # "truncated", "corrupt" (bytes not trustworthy) or "bad_http_headers"
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -128,21 +128,28 @@ def _arc_date(date: str) -> str:
 
 def _read_block(stream: ArchiveStream, record: Record, remaining: int, want_payload: WantBlock, max_body: int,
                 read_oversize: bool) -> int:
-    """Parse HTTP status + headers (when the block is an HTTP message) and read the payload; returns bytes left."""
-    http = record.is_arc or record.rec_type in ("response", "revisit") and "application/http" in \
-        record.header("content-type", "application/http").lower()
-    if http and remaining > 0:
+    """Parse HTTP status + headers (when the block is an HTTP message) and read the payload; returns bytes left.
+
+    A WARC ``application/http`` block whose first line is no status line at all is marked ``bad_http_headers``
+    (:mod:`curate.stages.warc_http`); an ARC block of a non-HTTP URL (``dns:``, ``filedesc:``) is the payload."""
+    body_start = b""
+    if _is_http_block(record) and remaining > 0:
         first = stream.readline(min(remaining, MAX_HEADER_BYTES))
         remaining -= len(first)
-        status = _HTTP_STATUS.match(first)
-        if status is None:
-            body_start = first  # not an HTTP message after all (ARC dns:, malformed): the block is the payload
-        else:
-            body_start = b""
-            record.http_status = int(status.group(1))
+        for _ in range(MAX_LEADING_BLANK_LINES):
+            if first.strip() or remaining <= 0:
+                break
+            first = stream.readline(min(remaining, MAX_HEADER_BYTES))
+            remaining -= len(first)
+        status = status_code(first)
+        if status is not None or is_protocol_only(first):
+            record.http_status = status
             remaining = _http_headers(stream, record, remaining)
-    else:
-        body_start = b""
+        elif record.is_arc and not record.header("warc-target-uri", "").lower().startswith(("http:", "https:")):
+            body_start = first  # ARC dns:/filedesc: records: the block is the payload
+        else:
+            record.problem = "bad_http_headers"
+            return remaining
     record.payload_length = remaining + len(body_start)
     if not want_payload(record):
         return remaining
@@ -156,6 +163,15 @@ def _read_block(stream: ArchiveStream, record: Record, remaining: int, want_payl
     return remaining - len(body)
 
 
+def _is_http_block(record: Record) -> bool:
+    """ARC records, and WARC response/revisit records whose block is ``application/http`` (the default when the
+    record has no Content-Type)."""
+    if record.is_arc:
+        return True
+    return record.rec_type in ("response", "revisit") and \
+        "application/http" in record.header("content-type", "application/http").lower()
+
+
 def _http_headers(stream: ArchiveStream, record: Record, remaining: int) -> int:
     total = 0
     last = None
@@ -167,12 +183,5 @@ def _http_headers(stream: ArchiveStream, record: Record, remaining: int) -> int:
         total += len(line)
         if not line.strip() or total > MAX_HEADER_BYTES:
             break
-        if line[:1] in (b" ", b"\t") and last is not None:
-            record.http_headers[last] += " " + line.strip().decode("latin-1")
-            continue
-        name, sep, value = line.partition(b":")
-        if sep:
-            last = name.strip().decode("latin-1").lower()
-            # repeated headers (Set-Cookie …): the first Content-Type wins, like browsers
-            record.http_headers.setdefault(last, value.strip().decode("latin-1"))
+        last = add_field(record.http_headers, line.rstrip(b"\r\n"), last)
     return remaining

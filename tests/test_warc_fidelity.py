@@ -1,0 +1,127 @@
+"""Reader fidelity (issue 13): real records from the shared WARCs, rewritten with one real-world quirk each, must
+give the same document as the original; what cannot be read is counted under its own reason, never silently."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from curate.stage import SourceFile
+from curate.stages import WarcExtract
+from curate.stages.warc_stream import gzip_members
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DOLMA = DATA / "warc" / "real_crawls" / "dolma__sample-0000.warc.gz"
+
+
+def read(data: bytes, name: str = "x.warc", **params) -> tuple[pa.Table, dict[str, int]]:
+    step = WarcExtract(extract=False, **params)
+    tables, counters = [], {}
+    for out in step.read(SourceFile.from_bytes(name, data)):
+        tables.append(out.kept)
+        for k, v in out.counters.items():
+            counters[k] = counters.get(k, 0) + v
+    return (pa.concat_tables(tables) if tables else pa.table({})), counters
+
+
+def split_record(record: bytes) -> tuple[bytes, bytes, bytes]:
+    """``(WARC head, HTTP head, HTTP body)`` of one uncompressed response record (trailing CRLFCRLF dropped)."""
+    warc_head, _, rest = record.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?im)^content-length:\s*(\d+)", warc_head).group(1))
+    block = rest[:length]
+    http_head, _, body = block.partition(b"\r\n\r\n")
+    return warc_head, http_head, body
+
+
+def build(warc_head: bytes, block: bytes) -> bytes:
+    """A WARC record with ``block`` and a Content-Length that fits it (WARC 1.1 §5.3)."""
+    head = re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: %d" % len(block), warc_head)
+    return head + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+
+@pytest.fixture(scope="module")
+def responses() -> list[tuple[bytes, bytes, bytes]]:
+    """The HTML responses of a real wget crawl (dolma sample-0000: 22 pages), as (WARC head, HTTP head, body)."""
+    if not DOLMA.exists():
+        pytest.skip(f"../shared/data not found: {DOLMA}")
+    out = []
+    for member in gzip_members(DOLMA.read_bytes()):
+        record = gzip.decompress(member)
+        if b"WARC-Type: response" in record[:2000] and b"text/html" in record[:4000]:
+            out.append(split_record(record))
+    assert len(out) >= 20
+    return out
+
+
+def original(responses, n: int = 5) -> tuple[pa.Table, bytes]:
+    data = b"".join(build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:n])
+    table, counters = read(data)
+    assert table.num_rows == n, counters
+    return table, data
+
+
+def with_status_line(responses, status_line: bytes, n: int = 5) -> bytes:
+    out = b""
+    for warc_head, http_head, body in responses[:n]:
+        head = re.sub(rb"^HTTP/1\.[01] 200 OK", status_line, http_head)
+        assert head != http_head
+        out += build(warc_head, head + b"\r\n\r\n" + body)
+    return out
+
+
+def assert_same_documents(responses, data: bytes, n: int = 5) -> None:
+    table, counters = read(data)
+    expected, _ = original(responses, n)
+    assert counters.get("html_records") == n, counters
+    assert table.column("text").to_pylist() == expected.column("text").to_pylist()
+    assert table.column("http_status").to_pylist() == [200] * n
+
+
+# -- status line quirks (each one seen in real archives; warcio accepts them) -------------------------------------
+def test_doubled_protocol_token(responses):
+    assert_same_documents(responses, with_status_line(responses, b"HTTP/1.1 HTTP/1.1 200 OK"))
+
+
+def test_missing_protocol_token(responses):
+    assert_same_documents(responses, with_status_line(responses, b"200 OK"))
+
+
+def test_missing_reason_phrase(responses):
+    assert_same_documents(responses, with_status_line(responses, b"HTTP/1.1 200"))
+
+
+def test_lowercase_protocol(responses):
+    assert_same_documents(responses, with_status_line(responses, b"http/1.0 200 OK"))
+
+
+def test_http2_status_line(responses):
+    assert_same_documents(responses, with_status_line(responses, b"HTTP/2 200"))
+
+
+# -- header line quirks ----------------------------------------------------------------------------------------
+def test_bare_lf_http_head(responses):
+    data = b"".join(build(w, h.replace(b"\r\n", b"\n") + b"\n\n" + b) for w, h, b in responses[:5])
+    assert_same_documents(responses, data)
+
+
+def test_folded_and_spaced_headers(responses):
+    data = b""
+    for warc_head, http_head, body in responses[:5]:
+        # "Content-Type: text/html; charset=utf-8" -> "Content-Type :\r\n text/html; charset=utf-8" (obs-fold)
+        head = re.sub(rb"(?im)^content-type:\s*", b"Content-Type :\r\n   ", http_head)
+        assert head != http_head
+        data += build(warc_head, head + b"\r\n\r\n" + body)
+    assert_same_documents(responses, data)
+
+
+def test_unparsable_http_head_is_skipped_under_its_own_reason(responses):
+    warc_head, http_head, body = responses[0]
+    broken = build(warc_head, b"\x00\x17garbage that is no status line\r\n" + http_head + b"\r\n\r\n" + body)
+    _, good = original(responses, 2)
+    table, counters = read(broken + good)
+    assert table.num_rows == 2 and counters["skipped_bad_http_headers"] == 1
+    assert "skipped_non_html" not in counters  # the right reason, not a wrong one
