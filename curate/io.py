@@ -10,7 +10,6 @@ import io
 import json
 import os
 import posixpath
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from curate.storage import Location, expand, location
+from curate.storage import Location, expand, location, temporary_path
 
 PARQUET_COMPRESSION = "zstd"
 WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".warc.wet.gz", ".wet.gz", ".wet", ".warc.wat.gz")
@@ -142,28 +141,32 @@ def read_documents(path: str, columns: list[str] | None = None) -> pa.Table:
 
 
 class ShardWriter:
-    """Writes one Parquet shard incrementally, batch by batch, to a temporary name; ``commit()`` renames it into
-    place (local) or completes the upload (object stores). Nothing is written for a shard that got no batches
-    unless ``commit(write_empty_schema=...)`` asks for an empty file."""
+    """Writes one Parquet shard incrementally, batch by batch, under a temporary name; ``commit()`` moves it into
+    place (a rename locally, a server-side copy on object stores), so a shard is only ever visible complete.
+
+    On object stores an upload that is closed becomes visible, even after a failure (pyarrow completes a multipart
+    upload when its stream is closed or collected), which is why the final key is never written directly.
+    A commit that got no batch writes nothing and removes what an earlier run left at the final name: the final
+    name then always holds this commit's result or nothing."""
 
     def __init__(self, loc: Location):
         self.loc = loc
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
-        self._tmp_path = f"{loc.path}.tmp-{uuid.uuid4().hex[:8]}" if loc.is_local else loc.path
+        self._tmp_path = temporary_path(loc.path)
         self._sink = None
 
     def write(self, table: pa.Table) -> None:
         if self._writer is None:
-            self._schema = table.schema
+            self._schema = table.schema.with_metadata({**(table.schema.metadata or {}), **WRITER_METADATA})
             if self.loc.is_local:
                 os.makedirs(os.path.dirname(self._tmp_path), exist_ok=True)
                 self._sink = self._tmp_path
             else:
                 self._sink = self.loc.fs.open_output_stream(self._tmp_path)
             self._writer = pq.ParquetWriter(self._sink, self._schema, compression=PARQUET_COMPRESSION)
-        elif table.schema != self._schema:
+        if table.schema != self._schema:
             table = _conform(table, self._schema, self.loc.uri)
         if table.num_rows:
             self._writer.write_table(table)
@@ -172,21 +175,31 @@ class ShardWriter:
     def commit(self) -> bool:
         """Finish the file; returns whether a file was written (False when no batch came)."""
         if self._writer is None:
+            self.loc.delete()
             return False
         self._writer.close()
         if self.loc.is_local:
             os.replace(self._tmp_path, self.loc.path)
         else:
             self._sink.close()
+            self.loc.fs.move(self._tmp_path, self.loc.path)
         return True
 
     def abort(self) -> None:
-        if self._writer is not None:
+        """Drop the temporary file; the final name keeps whatever it held before."""
+        if self._writer is None:
+            return
+        for close in (self._writer.close, getattr(self._sink, "close", None)):
             try:
-                self._writer.close()
-            finally:
-                if self.loc.is_local and os.path.exists(self._tmp_path):
-                    os.remove(self._tmp_path)
+                if close is not None:
+                    close()
+            except Exception:  # noqa: BLE001 - the file is being thrown away; the original error matters
+                pass
+        Location(self.loc.fs, self._tmp_path, self._tmp_path).delete()
+
+
+#: key-value metadata in every Parquet file curate writes (how a stale shard is told from a user's file)
+WRITER_METADATA = {b"curate.writer": b"curate"}
 
 
 def _conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:

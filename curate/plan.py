@@ -101,6 +101,14 @@ def shard_fingerprints(steps: list[StepSpec], inputs: list[InputFile]) -> list[d
     return result
 
 
+def run_ids(steps: list[StepSpec], fps: list[dict[str, str]], inputs: list[InputFile]) -> dict[str, str]:
+    """A global step's run id: its fingerprint over all of its input. Its scratch files and phase markers live
+    under this id (``OUT/<step>/_work/<run id>/``), so they belong to exactly one configuration of the run."""
+    start = input_fingerprints(inputs)
+    return {spec.key: global_fingerprint(spec, fps[spec.index - 1] if spec.index > 0 else start)
+            for spec in steps if spec.kind == "global"}
+
+
 def input_fingerprints(inputs: list[InputFile]) -> dict[str, str]:
     return {f.shard: fingerprint("input", f.identity()) for f in inputs}
 

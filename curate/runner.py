@@ -5,7 +5,8 @@ Layout of a run's output folder ``OUT``::
     OUT/<step>/<shard>.parquet            the step's kept documents for one shard
     OUT/<step>/rejected/<shard>.parquet   removed documents with a ``reason`` column (when keep_rejected)
     OUT/<step>/_done/<shard>.json         marker: fingerprint + stats; written last, so its presence means done
-    OUT/<step>/_work/...                  a global step's scratch space (unit markers in _work/_phases/)
+    OUT/<step>/_work/<run>/...            a global step's scratch space, private to one run id (the step's
+                                          fingerprint over all its input); unit markers in _work/<run>/_phases/
     OUT/_stats.json                       stats merged per step
     OUT/_recipe.json                      the resolved recipe that produced OUT
 
@@ -29,15 +30,17 @@ import pyarrow.parquet as pq
 from curate.errors import StepFailed
 from curate.executors.base import Executor, Task
 from curate.io import InputFile, ShardWriter, iter_table_file
-from curate.plan import Segment, StepSpec, global_fingerprint, input_fingerprints, segments, shard_fingerprints
+from curate.outdir import OutputLock, prune
+from curate.plan import Segment, StepSpec, run_ids, segments, shard_fingerprints
 from curate.progress import Progress, Reporter, RunningReports
 from curate.stage import ROWS_ADDED, Phase, Resources, SourceFile, Stage, StepOptions, StepOutput, as_step_output
 from curate.stats import StepStats, merge_all
-from curate.storage import Location, location
+from curate.storage import Location, is_temporary, location
 from curate.table import text_bytes
 
 DEFAULT_BATCH_SIZE = 2000
 PHASE_MARKERS = "_phases"
+WORK = "_work"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -60,12 +63,14 @@ class Layout:
     def marker(self, key: str, shard: str) -> Location:
         return self.root().child(key, "_done", f"{shard}.json")
 
-    def work(self, key: str, *parts: str) -> Location:
-        return self.root().child(key, "_work", *parts)
+    def work(self, key: str, run: str, *parts: str) -> Location:
+        """A global step's scratch space for one run id: no run can read another's work files or markers."""
+        return self.root().child(key, WORK, run, *parts)
 
-    def phase_marker(self, key: str, phase: str, unit: Any) -> Location:
-        """Kept apart from the step's own scratch files (``_work/_phases/``), which ``list_work`` never shows."""
-        return self.work(key, PHASE_MARKERS, phase, f"{_unit_name(unit)}.json")
+    def phase_marker(self, key: str, run: str, phase: str, unit: Any) -> Location:
+        """Kept apart from the step's own scratch files (``_work/<run>/_phases/``), which ``list_work`` never
+        shows."""
+        return self.work(key, run, PHASE_MARKERS, phase, f"{_unit_name(unit)}.json")
 
     def read_marker(self, loc: Location) -> dict | None:
         try:
@@ -258,10 +263,13 @@ class PhaseContext:
     """What a global step's phase sees: its input shards, scratch space, earlier phases' summaries, and ``emit``.
 
     See :class:`curate.stage.Phase`. Paths given to the ``*_work`` helpers are relative to the step's private
-    scratch folder ``OUT/<step>/_work/``."""
+    scratch folder ``OUT/<step>/_work/<run>/``, where ``run`` is the step's fingerprint over all of its input: a
+    redone step (new parameters, new upstream output) starts from an empty folder and can never read files an
+    earlier run left."""
 
     out: str
     key: str
+    run: str
     previous_key: str | None
     input_files: dict[str, InputFile]
     shards: list[str]
@@ -271,6 +279,7 @@ class PhaseContext:
     adds: tuple[str, ...] = ()
     _emitted: dict[str, StepStats] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
+    _files: list[str] = field(default_factory=list)
 
     @property
     def layout(self) -> Layout:
@@ -305,33 +314,36 @@ class PhaseContext:
 
     # scratch space
     def write_table(self, relpath: str, table: pa.Table) -> None:
-        writer = ShardWriter(self.layout.work(self.key, relpath))
+        writer = ShardWriter(self.layout.work(self.key, self.run, relpath))
         writer.write(table)
         writer.commit()
 
     def read_table(self, relpath: str) -> pa.Table | None:
-        loc = self.layout.work(self.key, relpath)
+        loc = self.layout.work(self.key, self.run, relpath)
         if not loc.exists():
             return None
         tables = list(iter_table_file(loc.uri, 1 << 20))
         return pa.concat_tables(tables) if tables else None
 
     def list_work(self, prefix: str = "") -> list[str]:
-        base = self.layout.work(self.key)
+        base = self.layout.work(self.key, self.run)
         loc = base.child(prefix) if prefix else base
         root = base.path.rstrip("/") + "/"
-        paths = [i.path[len(root):] for i in loc.list_files(recursive=True) if ".tmp-" not in i.path]
+        paths = [i.path[len(root):] for i in loc.list_files(recursive=True) if not is_temporary(i.path)]
         return [p for p in paths if not p.startswith(PHASE_MARKERS + "/")]
 
     def write_json(self, relpath: str, value: Any) -> None:
-        self.layout.work(self.key, relpath).write_json(value)
+        self.layout.work(self.key, self.run, relpath).write_json(value)
 
     def read_json(self, relpath: str) -> Any:
-        loc = self.layout.work(self.key, relpath)
+        loc = self.layout.work(self.key, self.run, relpath)
         return loc.read_json() if loc.exists() else None
 
     def write_file(self, relpath: str, data: bytes) -> None:
+        """A file of the step's output beside its shards (``OUT/<step>/<relpath>``, e.g. packed sequences); the
+        unit's marker lists it, so the output folder keeps exactly the files the current run wrote."""
         self.layout.root().child(self.key, relpath).write_bytes(data)
+        self._files.append(relpath)
 
     # outputs
     def emit(self, shard: str, output: pa.Table | StepOutput | Iterable[pa.Table | StepOutput]) -> None:
@@ -388,6 +400,7 @@ def run_phase_unit(task: PhaseTask) -> dict:
     ctx = task.context
     ctx._emitted = {}
     ctx._counters = {}
+    ctx._files = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
         summary = phase.run(ctx, task.unit)
@@ -395,9 +408,9 @@ def run_phase_unit(task: PhaseTask) -> dict:
         raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     layout = ctx.layout
-    layout.phase_marker(ctx.key, phase.name, task.unit).write_json(
+    layout.phase_marker(ctx.key, ctx.run, phase.name, task.unit).write_json(
         {"fingerprint": task.fingerprint, "unit": task.unit, "summary": summary, "counters": ctx._counters,
-         "cpu_seconds": cpu, "wall_seconds": wall})
+         "files": sorted(set(ctx._files)), "cpu_seconds": cpu, "wall_seconds": wall})
     result: dict[str, Any] = {"summary": summary, "cpu_seconds": cpu, "counters": ctx._counters}
     if task.is_last:
         stats = ctx._emitted.get(task.unit) or StepStats(shards=1)
@@ -449,40 +462,84 @@ class RunResult:
 def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor: Executor,
               progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               recipe: dict | None = None) -> RunResult:
-    """Run ``specs`` over ``inputs`` into ``out``, skipping every unit whose marker matches the plan."""
+    """Run ``specs`` over ``inputs`` into ``out``, skipping every unit whose marker matches the plan.
+
+    The output folder is locked for the run; before and after the work, whatever the plan does not vouch for is
+    removed from it (:func:`tidy_output`), so on success it holds exactly what a fresh run would write."""
     started, wall0 = _now(), time.perf_counter()
     progress = progress or Progress(enabled=False)
     layout = Layout(out)
     layout.root().makedirs()
-    _remove_stale_temporaries(layout, specs)
     fps = shard_fingerprints(specs, inputs)
+    runs = run_ids(specs, fps, inputs)
     shards = [f.shard for f in inputs]
     input_files = {f.shard: f for f in inputs}
     resumed = 0
-    for segment in segments(specs):
-        if segment.kind == "local":
-            resumed += _run_local_segment(segment, specs, fps, input_files, layout, executor, progress, batch_size)
-        else:
-            resumed += _run_global_step(segment.steps[0], specs, fps, input_files, shards, layout, executor,
-                                        progress, batch_size)
-    steps = collect_stats(specs, shards, fps, layout)
-    result = RunResult(out, steps, resumed, time.perf_counter() - wall0)
-    layout.root().child("_stats.json").write_json({
-        "recipe": recipe or {}, "steps": steps,
-        "run": {"started": started, "finished": _now(), "wall_seconds": result.wall_seconds,
-                "executor": executor.name, "resumed_shards": resumed, "shards": len(shards)}})
+    with OutputLock(out):
+        layout.root().child("_stats.json").delete()  # describes an earlier run until this one finishes
+        tidy_output(layout, specs, fps, runs, shards)
+        for segment in segments(specs):
+            if segment.kind == "local":
+                resumed += _run_local_segment(segment, specs, fps, input_files, layout, executor, progress,
+                                              batch_size)
+            else:
+                resumed += _run_global_step(segment.steps[0], specs, fps, runs, input_files, shards, layout,
+                                            executor, progress, batch_size)
+        tidy_output(layout, specs, fps, runs, shards)
+        steps = collect_stats(specs, shards, fps, layout, runs)
+        result = RunResult(out, steps, resumed, time.perf_counter() - wall0)
+        layout.root().child("_stats.json").write_json({
+            "recipe": recipe or {}, "steps": steps,
+            "run": {"started": started, "finished": _now(), "wall_seconds": result.wall_seconds,
+                    "executor": executor.name, "resumed_shards": resumed, "shards": len(shards)}})
     return result
 
 
-def _remove_stale_temporaries(layout: Layout, specs: list[StepSpec]) -> None:
-    """Delete half-written files a killed run left (local only: object stores never show partial uploads)."""
-    root = layout.root()
-    if not root.is_local:
-        return
+def tidy_output(layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
+                shards: list[str]) -> list[str]:
+    """Remove from the output folder everything the plan does not vouch for (see :mod:`curate.outdir`): a
+    marker vouches for its shard's files when its fingerprint is the plan's and the files it names are there."""
+    vouched: dict[str, set[str]] = {}
+    listed: dict[str, set[str]] = {}
     for spec in specs:
-        for info in root.child(spec.key).list_files(recursive=True):
-            if ".tmp-" in info.path.rsplit("/", 1)[-1]:
-                root.fs.delete_file(info.path)
+        folder = layout.root().child(spec.key)
+        base = folder.path.rstrip("/") + "/"
+        files = {info.path[len(base):] for info in folder.list_files(recursive=True)}
+        if not files:
+            continue
+        markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
+        keep_rejected = bool(spec.options.get("keep_rejected"))
+        vouched[spec.key] = set().union(*(_vouched_files(m, shard, fps[spec.index][shard], files, keep_rejected)
+                                          for shard, m in zip(shards, markers, strict=True)))
+        if spec.key in runs and any(_is_extra_file(f) for f in files):
+            listed[spec.key] = _listed_files(layout, spec.key, runs[spec.key], files)
+    return prune(layout.out, [s.key for s in specs], vouched, runs, listed)
+
+
+def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set[str], keep_rejected: bool
+                   ) -> set[str]:
+    if marker is None or marker.get("fingerprint") != fingerprint:
+        return set()
+    out_file, rejected_file = f"{shard}.parquet", f"rejected/{shard}.parquet"
+    has_output = marker.get("has_output", True)
+    wants_rejected = keep_rejected and sum(((marker.get("stats") or {}).get("removed") or {}).values()) > 0
+    if (has_output and out_file not in files) or (wants_rejected and rejected_file not in files):
+        return set()  # a file the marker names was deleted: the shard is redone
+    return ({f"_done/{shard}.json"} | ({out_file} if has_output else set())
+            | ({rejected_file} if wants_rejected else set()))
+
+
+def _is_extra_file(rel: str) -> bool:
+    """A file in a step folder that is neither a shard, a rejected shard, a marker nor scratch."""
+    return not rel.startswith(("_done/", "rejected/", f"{WORK}/")) and ("/" in rel or not rel.endswith(".parquet"))
+
+
+def _listed_files(layout: Layout, key: str, run: str, files: set[str]) -> set[str]:
+    """Files the units of run ``run`` wrote beside the step's shards, as their phase markers list them."""
+    prefix = f"{WORK}/{run}/{PHASE_MARKERS}/"
+    paths = [f for f in files if f.startswith(prefix) and f.endswith(".json") and not is_temporary(f)]
+    markers = layout.read_markers([layout.root().child(key, p) for p in paths])
+    return {f for m in markers if m is not None and m.get("fingerprint") == run for f in m.get("files", [])}
 
 
 def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[str, str]],
@@ -527,17 +584,16 @@ def _first_unfinished(markers: dict[tuple[str, str], dict | None], steps: list[S
     return None
 
 
-def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, str]],
+def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
                      input_files: dict[str, InputFile], shards: list[str], layout: Layout, executor: Executor,
                      progress: Progress, batch_size: int) -> int:
-    upstream = fps[spec.index - 1] if spec.index > 0 else input_fingerprints(list(input_files.values()))
-    whole = global_fingerprint(spec, upstream)
+    whole = runs[spec.key]
     stage = spec.build()
     phases = stage.phases()
     if not phases or phases[-1].over != "shards":
         raise ValueError(f"global step {spec.key!r}: its last phase must run over shards (it emits the output)")
     previous_key = specs[spec.index - 1].key if spec.index > 0 else None
-    context = PhaseContext(layout.out, spec.key, previous_key, input_files, shards, {},
+    context = PhaseContext(layout.out, spec.key, whole, previous_key, input_files, shards, {},
                            stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds)
     step_markers = dict(zip(shards, layout.read_markers([layout.marker(spec.key, s) for s in shards]), strict=True))
     all_done = all((step_markers[s] or {}).get("fingerprint") == fps[spec.index][s] for s in shards)
@@ -552,7 +608,7 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
                             if phase.over == "partitions" else [None])
         summaries: dict[Any, Any] = {}
         tasks = []
-        phase_markers = layout.read_markers([layout.phase_marker(spec.key, phase.name, u) for u in units])
+        phase_markers = layout.read_markers([layout.phase_marker(spec.key, whole, phase.name, u) for u in units])
         for unit, marker in zip(units, phase_markers, strict=True):
             step_marker_ok = not is_last or (step_markers.get(unit) or {}).get("fingerprint") == fps[spec.index][unit]
             if marker is not None and marker.get("fingerprint") == whole and step_marker_ok:
@@ -588,7 +644,8 @@ def _concurrency(steps: list[StepSpec]) -> int | None:
     return min(limits) if limits else None
 
 
-def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, str]], layout: Layout) -> list[dict]:
+def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, str]], layout: Layout,
+                  runs: dict[str, str]) -> list[dict]:
     """Merge every shard's marker stats per step (markers of skipped shards included, so totals are complete)."""
     steps = []
     for spec in specs:
@@ -600,17 +657,17 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
         entry = {"key": spec.key, "step": spec.stage_class.name, "fingerprint": fps[spec.index].get(
             shards[0]) if shards else None, "config": spec.config(), "stats": merge_all(per_shard).to_dict()}
         if spec.stage_class.kind == "global":
-            entry["phases"] = _once_phase_summaries(spec, layout)
+            entry["phases"] = _once_phase_summaries(spec, layout, runs[spec.key])
         steps.append(entry)
     return steps
 
 
-def _once_phase_summaries(spec: StepSpec, layout: Layout) -> dict[str, Any]:
+def _once_phase_summaries(spec: StepSpec, layout: Layout, run: str) -> dict[str, Any]:
     """The summaries of a global step's ``once`` phases (its plan: quantile edges, mixing factors …)."""
     out = {}
     for phase in spec.build().phases():
         if phase.over == "once":
-            marker = layout.read_marker(layout.phase_marker(spec.key, phase.name, None))
+            marker = layout.read_marker(layout.phase_marker(spec.key, run, phase.name, None))
             if marker is not None:
                 out[phase.name] = marker.get("summary")
     return out

@@ -15,7 +15,9 @@ Stages never see the executor, the output layout or Ray. The engine never knows 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar, Literal
@@ -200,8 +202,10 @@ class Stage:
 
     # -- description -------------------------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        """What identifies this step's behaviour (fingerprinted for resume): name, version and parameters."""
-        return {"step": self.name, "version": self.version, "params": self.params.model_dump(mode="json")}
+        """What identifies this step's output (fingerprinted for resume): name, version, parameters, whether
+        removed documents are kept, and the step's code (:func:`code_fingerprint`)."""
+        return {"step": self.name, "version": self.version, "params": self.params.model_dump(mode="json"),
+                "keep_rejected": self.options.keep_rejected, "code": code_fingerprint(type(self))}
 
     def effective_resources(self) -> Resources:
         o = self.options
@@ -221,6 +225,22 @@ class Stage:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({args})"
+
+
+def code_fingerprint(cls: type) -> str:
+    """The step's code as far as it can be seen: curate's version plus the source of the module defining the
+    class (a plugin's edited file, or a curate upgrade, redoes the step; helpers in other modules are covered by
+    curate's version and by bumping the step's ``version``)."""
+    import curate
+
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    try:
+        with open(path, "rb") as f:  # type: ignore[arg-type]
+            source = f.read()
+    except (OSError, TypeError):
+        source = f"{cls.__module__}.{cls.__qualname__}".encode()
+    return hashlib.sha256(curate.__version__.encode() + b"\0" + source).hexdigest()[:16]
 
 
 def as_step_output(result: pa.Table | StepOutput) -> StepOutput:

@@ -17,6 +17,19 @@ from typing import IO, Any
 import pyarrow.fs as pafs
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+#: the suffix of every temporary file curate writes; nothing else with ``.tmp`` in its name is ever deleted
+TMP_MARK = ".curate-tmp-"
+_TMP_NAME = re.compile(r"\.curate-tmp-[0-9a-f]{8}$")
+
+
+def temporary_path(path: str) -> str:
+    """Where a file is written before it is renamed (or copied, on object stores) to ``path``."""
+    return f"{path}{TMP_MARK}{uuid.uuid4().hex[:8]}"
+
+
+def is_temporary(path: str) -> bool:
+    """Whether ``path`` is one of curate's temporaries (see :func:`temporary_path`), never a user's file."""
+    return bool(_TMP_NAME.search(path))
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class Location:
         """Write atomically (temporary name + rename locally; a single PUT on object stores)."""
         if self.is_local:
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-            tmp = f"{self.path}.tmp-{uuid.uuid4().hex[:8]}"
+            tmp = temporary_path(self.path)
             with open(tmp, "wb") as f:
                 f.write(data)
             os.replace(tmp, self.path)
