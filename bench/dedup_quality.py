@@ -10,6 +10,13 @@ datasketch reference, and the Clough–Stevenson plagiarism corpus.
    (112 permutations) over the same shingles + ``MinHashLSH(params=(14, 8))``, duplicates = connected components of
    its candidate pairs, keep the smallest id. agreement = share of documents with the same keep/remove decision.
 3. Clough–Stevenson: which graded answers (cut / light / heavy revision / non-plagiarised) cluster with their source.
+4. Unicode variants: real documents each get one variant that renders the same and is the same text under NFKC
+   with format characters removed (Unicode Standard Annex #15; category Cf), so its true Jaccard is 1.0: fullwidth
+   forms, ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬆ), soft hyphens / zero-width spaces and joiners / word joiner / BOM inside words,
+   NBSP and other Unicode spaces, compatibility digits (superscript, fullwidth, mathematical bold), decomposed
+   accents, or a mix. unicode_recall = share of pairs put in one cluster with ``normalize_unicode: true``;
+   fineweb_unicode_recall = the same with FineWeb's normalisation alone (ours, as datatrove's and datasketch's
+   setups use it).
 
 Usage: .venv/bin/python bench/dedup_quality.py [--agreement-docs 50000] [--jaccard-threshold 0.7]
 """
@@ -20,18 +27,20 @@ import argparse
 import csv
 import json
 import random
+import re
 import sys
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from curate.stages.dedup import MinhashDedup
+from curate.stages.dedup import ExactDedup, MinhashDedup
 from curate.stages.dedup.components import connected_components
 from curate.stages.dedup.minhash import signatures, text_shingles
-from curate.stages.dedup.text import normalized_text
+from curate.stages.dedup.text import normalized_text, unicode_normalize
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -215,6 +224,82 @@ def clough_stevenson() -> None:
               f"{np.mean([x[1] for x in v]):.2f}; clustered: {', '.join(x[2] for x in hits) or '-'}")
 
 
+#: characters of category Cf put inside words: soft hyphen, zero-width space / non-joiner / joiner, word joiner, BOM
+FORMAT_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+#: Unicode spaces that NFKC maps to U+0020: NBSP, en space, thin space, narrow NBSP, medium math space, ideographic
+UNICODE_SPACES = "\u00a0\u2002\u2009\u202f\u205f\u3000"
+LIGATURES = [("ffi", "\ufb03"), ("ffl", "\ufb04"), ("ff", "\ufb00"), ("fi", "\ufb01"), ("fl", "\ufb02"),
+             ("st", "\ufb06")]
+SUPERSCRIPT = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+UNICODE_KINDS = ["fullwidth", "ligature", "format", "spaces", "digits", "decomposed"]
+
+
+def _unicode_word(word: str, kind: str, rng: random.Random) -> str:
+    """``word`` rewritten with characters whose NFKC (after dropping Cf) is ``word``'s own."""
+    if kind == "fullwidth":
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word)
+    if kind == "ligature":
+        return re.sub("|".join(a for a, _ in LIGATURES), lambda m: dict(LIGATURES)[m.group()], word)
+    if kind == "format" and len(word) > 1:
+        at = rng.randrange(1, len(word))
+        return word[:at] + rng.choice(FORMAT_CHARS) + word[at:]
+    if kind == "digits":
+        style = rng.choice([SUPERSCRIPT, "０１２３４５６７８９", "".join(chr(0x1D7CE + d) for d in range(10))])
+        return "".join(style[ord(c) - 48] if "0" <= c <= "9" else c for c in word)
+    if kind == "decomposed":
+        return unicodedata.normalize("NFD", word)
+    return word
+
+
+def unicode_variant(text: str, rng: random.Random) -> tuple[str, str]:
+    """A variant of ``text`` with a random share of its words (or, for ``spaces``, the spaces after them) rewritten
+    by one kind of Unicode variation, or by a random kind per word for ``mixed``."""
+    kind = rng.choice(UNICODE_KINDS + ["mixed"])
+    strength = rng.uniform(0.02, 0.2)
+    parts = re.split(r"(\s+)", text)  # words at even positions, whitespace runs at odd ones
+    for i in range(0, len(parts), 2):
+        if rng.random() >= strength:
+            continue
+        k = kind if kind != "mixed" else rng.choice(UNICODE_KINDS)
+        if k == "spaces":
+            if i + 1 < len(parts) and parts[i + 1] == " ":
+                parts[i + 1] = rng.choice(UNICODE_SPACES)
+        else:
+            parts[i] = _unicode_word(parts[i], k, rng)
+    return "".join(parts), kind
+
+
+def unicode_pairs(args) -> dict:
+    """Share of Unicode-variant pairs (true Jaccard 1.0) clustered with and without ``normalize_unicode``."""
+    docs = hplt_docs()[: args.pairs]
+    rng = random.Random(1)
+    variants, kinds = zip(*(unicode_variant(d, rng) for d in docs), strict=True)
+    same_text = unicode_normalize(pa.array(docs)).equals(unicode_normalize(pa.array(variants)))
+    assert same_text, "a variant differs from its source under NFKC + Cf removal"
+    changed = np.array([v != d for v, d in zip(variants, docs, strict=True)])
+    n = len(docs)
+    ids = [f"s{i:05d}" for i in range(n)] + [f"v{i:05d}" for i in range(n)]
+    table = pa.table({"id": ids, "text": list(docs) + list(variants)})
+    recall, kinds_arr = {}, np.array(kinds)
+    for label, step in [("fineweb", MinhashDedup()), ("unicode", MinhashDedup(normalize_unicode=True)),
+                        ("exact_unicode", ExactDedup(normalize="unicode"))]:
+        out = step.run_table(table)
+        if label == "exact_unicode":  # exact dedup has no cluster ids: a pair is together when one was removed
+            removed = set(out.rejected.column("id").to_pylist()) if out.rejected is not None else set()
+            same = np.array([ids[n + i] in removed or ids[i] in removed for i in range(n)])
+        else:
+            cl = clusters_of(out)
+            same = np.array([cl[ids[i]] == cl[ids[n + i]] for i in range(n)])
+        recall[label] = float(same[changed].mean())
+        per_kind = ", ".join(f"{k} {same[changed & (kinds_arr == k)].mean():.3f}"
+                             for k in UNICODE_KINDS + ["mixed"] if (changed & (kinds_arr == k)).any())
+        print(f"  {label:>13}: recall {recall[label]:.4f} ({per_kind})")
+    print(f"Unicode variants: {changed.sum()} changed pairs of {n} real documents, each the same text under NFKC + "
+          f"Cf removal; recall with normalize_unicode {recall['unicode']:.4f}, FineWeb's normalisation "
+          f"{recall['fineweb']:.4f}, exact_dedup normalize: unicode {recall['exact_unicode']:.4f}")
+    return recall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=1500, help="planted pairs (from real HPLT documents)")
@@ -227,10 +312,12 @@ def main() -> None:
     q0 = planted(args, None)
     q = planted(args, args.jaccard_threshold)
     clough_stevenson()
+    uni = unicode_pairs(args)
     agree = agreement(args)
     print(f"RESULT dedup_quality recall={q['recall']:.4f} precision={q['precision']:.4f} "
           f"jaccard_mae={q['mae']:.4f} agreement_datasketch={agree:.4f} jaccard_threshold={args.jaccard_threshold} "
-          f"recall_nocheck={q0['recall']:.4f} precision_nocheck={q0['precision']:.4f}")
+          f"recall_nocheck={q0['recall']:.4f} precision_nocheck={q0['precision']:.4f} "
+          f"unicode_recall={uni['unicode']:.4f} unicode_recall_fineweb={uni['fineweb']:.4f}")
 
 
 if __name__ == "__main__":
