@@ -11,6 +11,9 @@ whole pages), each segment goes through the backend, and the cleaned replies are
 from __future__ import annotations
 
 import logging
+import math
+import threading
+from collections import Counter
 from typing import Any, Literal
 
 import numpy as np
@@ -21,10 +24,23 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 
-from .rephrase_backends import Backend, Generation, OpenAIBackend, Sampling, TransformersBackend, VllmBackend
+from .rephrase_backends import (
+    CANCELLED,
+    FATAL_KINDS,
+    Backend,
+    Generation,
+    OpenAIBackend,
+    Sampling,
+    TransformersBackend,
+    VllmBackend,
+)
+from .rephrase_cache import ReplyCache, default_cache_dir, model_identity
 from .rephrase_prompts import PROMPTS, prompt_template
 
 log = logging.getLogger(__name__)
+
+#: column naming the failure kind of documents whose rephrasing failed within ``max_failed_share``
+FAILED_COLUMN = "rephrase_failed"
 
 PromptName = Literal["wikipedia", "qa", "diverse_qa", "distill", "extract_knowledge", "knowledge_list", "custom"]
 
@@ -37,6 +53,11 @@ class Select(BaseModel):
     column: str = Field(description="numeric column to select on, e.g. quality_bucket")
     min: float | None = Field(None, description="lowest selected value (inclusive)")
     max: float | None = Field(None, description="highest selected value (inclusive)")
+
+
+class RephraseFailed(RuntimeError):
+    """More documents of a batch failed than ``max_failed_share`` allows (or a failure every request would meet,
+    such as a rejected API key): the shard fails, gets no ``_done`` marker, and the next run redoes it."""
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -94,8 +115,11 @@ class Rephrase(Stage):
     rephrasing to a score range (Nemotron-CC: wikipedia for low buckets, QA/distill for high ones). ``output``:
     a ``<column>`` of rephrasings, ``replace`` (the original moves to ``original_text``), or ``new_documents`` (one
     synthetic document ``<id>#<prompt>`` after each original; both are kept, as Nemotron-CC trains on both).
-    Failed and empty generations are counted and the document keeps its original text (``on_error: drop`` removes
-    it instead).
+    A document whose rephrasing still fails after the backend's retries fails the shard (no ``_done`` marker, the
+    run exits non-zero, the next run redoes it) unless ``max_failed_share`` lets that share of a batch fail: those
+    keep their text, get no rephrasing and name the failure in ``rephrase_failed``. Successful replies are cached
+    (``cache``), so a redone shard only asks the model for what it has not answered yet. Empty replies are counted
+    and the document keeps its original text (``on_error: drop`` removes it, and tolerated failures, instead).
     """
 
     name = "rephrase"
@@ -103,7 +127,7 @@ class Rephrase(Stage):
     requires = ("text",)
     adds = ("<column>",)
     resources = Resources(cpus=1, gpus=0, stateful=True)
-    version = 1
+    version = 2
 
     class Params(Params):
         prompt: PromptName = Field("wikipedia", description="wikipedia, qa (WRAP); diverse_qa, distill, "
@@ -150,8 +174,16 @@ class Rephrase(Stage):
         column: str = Field("rephrased", description="output: column — name of the added text column")
         select: Select | None = Field(None, description="only rephrase documents with {column, min, max}; the rest "
                                                         "pass through untouched")
-        on_error: Literal["keep", "drop"] = Field("keep", description="failed/empty generations: keep the original "
-                                                                      "text, or drop the document with a reason")
+        on_error: Literal["keep", "drop"] = Field("keep", description="empty replies and tolerated failures: keep "
+                                                                      "the original text, or drop the document with a "
+                                                                      "reason")
+        max_failed_share: float = Field(0.0, ge=0.0, le=1.0, description="share of a batch's selected documents "
+                                        "whose rephrasing may still fail after retries without failing the shard "
+                                        "(they keep their text and get rephrase_failed); 0 = any failure fails it")
+        cache: bool = Field(True, description="keep every reply on local disk, so a redone shard (after a failure) "
+                                              "only generates what was not answered yet")
+        cache_dir: str | None = Field(None, description="cache folder (default: $CURATE_CACHE/rephrase or "
+                                                        "~/.cache/curate/rephrase)")
 
         @model_validator(mode="after")
         def _check_template(self):
@@ -168,6 +200,8 @@ class Rephrase(Stage):
         self.template = prompt_template(p.prompt, p.template, p.system_prompt)
         self.adds = {"column": (p.column,), "replace": ("text", "original_text"),
                      "new_documents": ("synthetic", "rephrase_prompt")}[p.output]
+        if p.max_failed_share > 0:
+            self.adds = (*self.adds, FAILED_COLUMN)
 
     # -- setup -------------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -176,6 +210,20 @@ class Rephrase(Stage):
             raise ValueError("rephrase: set `model` (a hub id or local folder; for backend: openai the model name "
                              "the server serves)")
         self.backend = self.make_backend()
+        self.cache = ReplyCache(p.cache_dir or default_cache_dir(), self.cache_settings()) if p.cache else None
+
+    def cache_settings(self) -> dict[str, Any]:
+        """Everything that shapes a reply, so a cached reply is only reused for the same generation."""
+        p = self.params
+        settings: dict[str, Any] = {"backend": p.backend, "model": model_identity(p.model),
+                                    "system": self.template.system, "user": self.template.user,
+                                    "max_new_tokens": p.max_new_tokens, "temperature": p.temperature,
+                                    "top_p": p.top_p, "seed": p.seed}
+        if p.backend == "openai":
+            settings.update(base_url=p.base_url, endpoint=p.endpoint)
+        else:
+            settings.update(chat=p.chat, dtype=p.dtype, device=p.device, vllm_options=p.vllm_options)
+        return settings
 
     def make_backend(self) -> Backend:
         p = self.params
@@ -217,7 +265,8 @@ class Rephrase(Stage):
                 for doc in paragraphs]
 
     def rephrase(self, texts: list[str]) -> tuple[list[str | None], list[str], dict[str, int]]:
-        """(rephrased text or None, status per text: ok/empty/error/too_long, counters)."""
+        """(rephrased text or None, status per text, counters). A status is ok, empty, too_long, or the kind of a
+        tolerated failure; failures beyond ``max_failed_share`` raise :class:`RephraseFailed`."""
         segments = self.segment(texts)
         status = ["ok"] * len(texts)
         jobs: list[tuple[int, str]] = []
@@ -228,33 +277,89 @@ class Rephrase(Stage):
                 status[i] = "too_long"
             else:
                 jobs.extend((i, part) for part in parts)
-        generations: list[Generation] = self.backend.generate(self.template, [part for _, part in jobs])
+        allowed = math.floor(self.params.max_failed_share * len(texts) + 1e-9)
+        generations, cached = self.generate(jobs, allowed)
+        counters = {"rephrase_segments": len(jobs), "rephrase_cached": cached, "rephrase_input_tokens": 0,
+                    "rephrase_output_tokens": 0}
         replies: list[list[str]] = [[] for _ in texts]
-        counters = {"rephrase_segments": len(jobs), "rephrase_input_tokens": 0, "rephrase_output_tokens": 0}
+        failures: dict[int, Generation] = {}
         for (i, _), g in zip(jobs, generations):
             counters["rephrase_input_tokens"] += g.input_tokens
             counters["rephrase_output_tokens"] += g.output_tokens
             if g.text is None:
-                status[i] = "error"
-            else:
-                cleaned = self.template.clean(g.text)
-                if cleaned:
-                    replies[i].append(cleaned)
-        errors = [g.error for g in generations if g.text is None]
-        if errors:  # the counters say how many; the log says why
-            log.warning("rephrase: %d of %d segments failed (%s backend); first error: %s", len(errors), len(jobs),
-                        self.params.backend, errors[0])
+                failures.setdefault(i, g)
+            elif cleaned := self.template.clean(g.text):
+                replies[i].append(cleaned)
+        failed = [g for g in generations if g.text is None]
+        if failed:
+            failed_docs = {i for (i, _), g in zip(jobs, generations) if g.text is None and g.kind != CANCELLED}
+            self.check_failures(failed, len(failed_docs), len(texts), allowed)
+        for kind, n in Counter(g.kind or "unknown" for g in failed).items():
+            counters[f"rephrase_failed_{kind}"] = n
         out: list[str | None] = [None] * len(texts)
         for i, parts in enumerate(replies):
-            if status[i] == "ok":
+            if i in failures:
+                status[i] = failures[i].kind or "unknown"
+            elif status[i] == "ok":
                 if parts:
                     out[i] = "\n".join(parts)
                 else:
                     status[i] = "empty"
-        for name in ("empty", "error", "too_long"):
+        for name in ("empty", "too_long"):
             counters[f"rephrase_{name}"] = status.count(name)
+        counters["rephrase_failed"] = len(failures)
         counters["rephrase_documents"] = status.count("ok")
         return out, status, counters
+
+    def generate(self, jobs: list[tuple[int, str]], allowed: int) -> tuple[list[Generation], int]:
+        """One Generation per (document, segment) job, cached replies first; the backend stops sending once more
+        than ``allowed`` documents have failed, or at a failure every request would meet. Returns (generations,
+        how many came from the cache)."""
+        results: list[Generation | None] = [None] * len(jobs)
+        keys: list[bytes] = []
+        if self.cache is not None:
+            keys = [self.cache.key(part) for _, part in jobs]
+            hits = self.cache.get_many(keys)
+            results = [hits.get(k) for k in keys]
+        todo = [j for j, g in enumerate(results) if g is None]
+        failed_docs: set[int] = set()
+        lock = threading.Lock()
+
+        def on_result(k: int, generation: Generation) -> bool:
+            j = todo[k]
+            if generation.text is not None:
+                if self.cache is not None:
+                    self.cache.put(keys[j], generation)
+                return True
+            with lock:
+                failed_docs.add(jobs[j][0])
+                return generation.kind not in FATAL_KINDS and len(failed_docs) <= allowed
+
+        fresh = self.backend.generate(self.template, [jobs[j][1] for j in todo], on_result)
+        for j, generation in zip(todo, fresh):
+            results[j] = generation
+        return results, len(jobs) - len(todo)  # type: ignore[return-value]
+
+    def check_failures(self, failed: list[Generation], failed_docs: int, documents: int, allowed: int) -> None:
+        """Raise :class:`RephraseFailed` when the failures are more than the batch may have, saying which kinds,
+        why, and what happens next; otherwise log them (the counters say how many)."""
+        p = self.params
+        kinds = Counter(g.kind for g in failed if g.kind != CANCELLED)
+        first = {g.kind: g.error for g in reversed(failed) if g.kind != CANCELLED}
+        why = "; ".join(f"{kind} x{n}: {first[kind]}" for kind, n in kinds.most_common())
+        fatal = any(kind in FATAL_KINDS for kind in kinds)
+        if not fatal and failed_docs <= allowed:
+            log.warning("rephrase: %d of %d documents not rephrased (tolerated by max_failed_share %g); %s",
+                        failed_docs, documents, p.max_failed_share, why)
+            return
+        not_sent = len(failed) - sum(kinds.values())
+        stopped = f", {not_sent} segments not sent after that" if not_sent else ""
+        cached = (f"Replies that did arrive are cached in {self.cache.folder}, so the rerun only asks for the rest. "
+                  if self.cache is not None else "")
+        raise RephraseFailed(
+            f"rephrase ({p.backend} backend, model {p.model!r}): {failed_docs} of {documents} documents of a batch "
+            f"failed after retries (max_failed_share {p.max_failed_share:g} allows {allowed}){stopped}. {why}. "
+            f"The shard is not marked done: fix the cause and rerun the same command to redo it. {cached}")
 
     def process(self, table: pa.Table) -> pa.Table | StepOutput:
         p = self.params
@@ -263,10 +368,17 @@ class Rephrase(Stage):
         replies, status, counters = self.rephrase([t or "" for t in texts])
         result: list[str | None] = [None] * table.num_rows
         reasons: list[str | None] = [None] * table.num_rows
+        failed: list[str | None] = [None] * table.num_rows
         for row, reply, state in zip(rows.tolist(), replies, status):
             result[row] = reply
-            if state in ("empty", "error") and p.on_error == "drop":
-                reasons[row] = f"rephrase_{state}"
+            if state not in ("ok", "empty", "too_long"):
+                failed[row] = state
+            if state == "empty" and p.on_error == "drop":
+                reasons[row] = "rephrase_empty"
+            elif failed[row] is not None and p.on_error == "drop":
+                reasons[row] = FAILED_COLUMN
+        if p.max_failed_share > 0:
+            table = self.add_failures(table, pa.array(failed, pa.string()))
         rephrased = pa.array(result, pa.string())
         if p.output == "column":
             table = table.append_column(p.column, rephrased)
@@ -277,6 +389,14 @@ class Rephrase(Stage):
         if any(r is not None for r in reasons):
             return StepOutput.split(table, reasons, counters)
         return StepOutput(table, None, counters)
+
+    @staticmethod
+    def add_failures(table: pa.Table, failed: pa.Array) -> pa.Table:
+        """``rephrase_failed`` := the kind of this step's tolerated failure, else an earlier rephrase step's."""
+        if FAILED_COLUMN in table.column_names:
+            failed = pc.coalesce(failed, table.column(FAILED_COLUMN))
+            table = table.drop_columns([FAILED_COLUMN])
+        return table.append_column(FAILED_COLUMN, failed)
 
     def replace_text(self, table: pa.Table, rephrased: pa.Array) -> pa.Table:
         """``text`` := the rephrasing where there is one; ``original_text`` := the text it replaced (kept from an
@@ -321,4 +441,4 @@ class Rephrase(Stage):
         return merged, merged_reasons
 
 
-__all__ = ["PROMPTS", "Rephrase", "Select"]
+__all__ = ["PROMPTS", "Rephrase", "RephraseFailed", "Select"]

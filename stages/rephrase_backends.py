@@ -1,24 +1,28 @@
 """Where rephrasings come from: a local transformers model, an OpenAI-compatible server, or offline vLLM.
 
 Every backend does two things for the ``rephrase`` step: ``count_tokens(texts)`` (to cut long documents into
-segments) and ``generate(template, texts)`` -> one :class:`Generation` per text, in input order. A backend never
-raises for a single failed text: the failure comes back as a Generation with ``error`` set, so one bad request or
-one out-of-memory batch costs those documents their rephrasing, not the run.
+segments) and ``generate(template, texts, on_result)`` -> one :class:`Generation` per text, in input order. A
+backend never raises for a single failed text: the failure comes back as a Generation with ``error`` and ``kind``
+set (after the backend's own retries), and the step decides what a failure means for the shard. ``on_result`` is
+called with each result as it arrives (the step caches replies and counts failures there); when it returns False
+the backend sends nothing more and answers the texts it has not started with kind ``cancelled``.
 
 * :class:`TransformersBackend` — ``AutoModelForCausalLM``, batched ``generate`` with left padding, texts in length
   order to cut padding; GPU in bf16 when there is one (device/dtype picking shared with the classifiers).
 * :class:`OpenAIBackend` — ``/v1/chat/completions`` or ``/v1/completions`` of any OpenAI-compatible server (vLLM
   ``serve``, TGI, SGLang, OpenAI) through the standard library, ``concurrency`` requests in flight, exponential
-  backoff on 429 / 5xx / timeouts / refused connections.
+  backoff on 429 / 5xx / timeouts / lost connections / unreadable replies; failures carry a kind and a message
+  saying what to do (401: which environment variable holds the key).
 * :class:`VllmBackend` — ``vllm.LLM`` + ``SamplingParams`` in-process (imported only when chosen).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import os
-import time
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -32,16 +36,38 @@ from .rephrase_prompts import PromptTemplate
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 #: characters per token when no tokenizer is available (English BPE averages about 4)
 CHARS_PER_TOKEN = 4.0
+#: longest Retry-After a server can make us wait, in seconds
+MAX_RETRY_AFTER_S = 60.0
+
+#: kinds of failure a Generation can carry (the step counts them as ``rephrase_failed_<kind>``)
+FAILURE_KINDS = ("http_401", "http_404", "http_429", "http_4xx", "http_5xx", "bad_response", "timeout", "connection",
+                 "model_error", "cancelled")
+#: failures that every other request would meet too (credentials, wrong URL or model): stop at the first
+FATAL_KINDS = frozenset({"http_401", "http_404"})
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
 class Generation:
-    """One reply: the text (None when the request failed), token counts, and the error message of a failure."""
+    """One reply: the text (None when it failed), token counts, and for a failure its message and ``kind`` (one
+    of :data:`FAILURE_KINDS`)."""
 
     text: str | None
     input_tokens: int = 0
     output_tokens: int = 0
     error: str | None = None
+    kind: str | None = None
+
+
+#: called with (index of the text, its result) as each result arrives; False = send nothing more
+OnResult = Callable[[int, Generation], bool]
+
+NOT_SENT = Generation(None, error="not sent: the step stopped after earlier failures", kind=CANCELLED)
+
+
+def report(on_result: OnResult | None, index: int, generation: Generation) -> bool:
+    """Hand one result to ``on_result`` (when there is one); whether to go on."""
+    return True if on_result is None else on_result(index, generation)
 
 
 @dataclass(frozen=True)
@@ -57,7 +83,8 @@ class Sampling:
 class Backend(Protocol):
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
-    def generate(self, template: PromptTemplate, texts: list[str]) -> list[Generation]: ...
+    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+                 ) -> list[Generation]: ...
 
 
 def estimate_tokens(texts: list[str]) -> list[int]:
@@ -135,27 +162,34 @@ class TransformersBackend:
         prompt, templated = render_chat(self.tokenizer, template, text, self.chat)
         return self.tokenizer(prompt, add_special_tokens=not templated)["input_ids"]
 
-    def generate(self, template: PromptTemplate, texts: list[str]) -> list[Generation]:
-        results: list[Generation | None] = [None] * len(texts)
+    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+                 ) -> list[Generation]:
+        results: list[Generation] = [NOT_SENT] * len(texts)
         encoded = [self.encode(template, t) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
         limit = self.context - self.sampling.max_new_tokens if self.context else None
         runnable = []
+        going = True
         for i in order:
             if limit is not None and len(encoded[i]) > limit:
                 results[i] = Generation(None, error=f"prompt of {len(encoded[i])} tokens leaves no room for "
-                                                    f"max_new_tokens in the model's {self.context}-token context")
+                                                    f"max_new_tokens in the model's {self.context}-token context: "
+                                                    f"lower max_input_tokens or max_new_tokens", kind="model_error")
+                going = report(on_result, i, results[i]) and going
             else:
                 runnable.append(i)
         for start in range(0, len(runnable), self.batch_size):
+            if not going:
+                break
             batch = runnable[start:start + self.batch_size]
             try:
-                for i, generation in zip(batch, self._generate_batch([encoded[i] for i in batch])):
-                    results[i] = generation
-            except Exception as exc:  # noqa: BLE001 - out of memory, CUDA errors: these documents keep their text
-                for i in batch:
-                    results[i] = Generation(None, error=f"{type(exc).__name__}: {exc}")
-        return results  # type: ignore[return-value]
+                generations = self._generate_batch([encoded[i] for i in batch])
+            except Exception as exc:  # noqa: BLE001 - out of memory, CUDA errors: the step decides what they mean
+                generations = [Generation(None, error=f"{type(exc).__name__}: {exc}", kind="model_error")] * len(batch)
+            for i, generation in zip(batch, generations):
+                results[i] = generation
+                going = report(on_result, i, generation) and going
+        return results
 
     def _generate_batch(self, prompts: list[list[int]]) -> list[Generation]:
         torch, s = self.torch, self.sampling
@@ -184,9 +218,19 @@ class TransformersBackend:
         return generations
 
 
+class RequestFailed(Exception):
+    """One request's failure: its ``kind`` (one of :data:`FAILURE_KINDS`), whether another attempt may succeed, and
+    how long the server asked us to wait first (Retry-After)."""
+
+    def __init__(self, kind: str, message: str, retryable: bool = True, wait_s: float = 0.0):
+        super().__init__(message)
+        self.kind, self.retryable, self.wait_s = kind, retryable, wait_s
+
+
 class OpenAIBackend:
     """Requests to an OpenAI-compatible server, ``concurrency`` at a time, in input order. The API key is read
-    from the environment variable named by ``api_key_env`` (sent only when set; local servers need none)."""
+    from the environment variable named by ``api_key_env`` (sent only when set; local servers need none; never
+    part of a message: a server's error text is scrubbed of it)."""
 
     def __init__(self, base_url: str, model: str, sampling: Sampling, endpoint: str = "chat",
                  api_key_env: str | None = "OPENAI_API_KEY", concurrency: int = 8, timeout_s: float = 300.0,
@@ -195,8 +239,10 @@ class OpenAIBackend:
         self.model, self.sampling, self.endpoint = model, sampling, endpoint
         self.concurrency, self.timeout_s = concurrency, timeout_s
         self.max_retries, self.backoff_s = max_retries, backoff_s
-        key = os.environ.get(api_key_env) if api_key_env else None
-        self._headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+        self.api_key_env = api_key_env
+        self._key = os.environ.get(api_key_env) if api_key_env else None
+        self._headers = {"Content-Type": "application/json",
+                         **({"Authorization": f"Bearer {self._key}"} if self._key else {})}
         self._count = load_token_counter(tokenizer) if tokenizer else estimate_tokens
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -212,46 +258,113 @@ class OpenAIBackend:
             body["prompt"] = template.plain(text)
         return body
 
-    def generate(self, template: PromptTemplate, texts: list[str]) -> list[Generation]:
+    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+                 ) -> list[Generation]:
         if not texts:
             return []
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(texts))) as pool:
-            return list(pool.map(lambda t: self._one(template, t), texts))
+        stop = threading.Event()
 
-    def _one(self, template: PromptTemplate, text: str) -> Generation:
+        def one(i: int) -> Generation:
+            if stop.is_set():
+                return NOT_SENT
+            generation = self.post(self.payload(template, texts[i]), stop)
+            if generation.kind != CANCELLED and not report(on_result, i, generation):
+                stop.set()
+            return generation
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(texts))) as pool:
+            return list(pool.map(one, range(len(texts))))
+
+    def post(self, body: dict[str, Any], stop: threading.Event | None = None) -> Generation:
+        """POST ``body`` and read the completion, retrying retryable failures (429, 5xx, timeouts, lost connections,
+        unreadable replies) with exponential backoff (``backoff_s`` doubling, at least what Retry-After asks);
+        a failure comes back as a Generation with its kind. ``stop`` cuts the waiting between attempts short."""
+        data = json.dumps(body).encode("utf-8")
+        stop = stop or threading.Event()
+        delay = self.backoff_s
+        for attempt in range(1, self.max_retries + 2):
+            try:
+                return self.completion(self.request(data))
+            except RequestFailed as exc:
+                if not exc.retryable or attempt > self.max_retries:
+                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                    return Generation(None, error=f"{exc}{tries}", kind=exc.kind)
+                delay = max(delay, exc.wait_s)
+            if stop.wait(delay):
+                return NOT_SENT
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def request(self, data: bytes) -> bytes:
+        """One POST; the body of a 2xx reply, or :class:`RequestFailed` saying what went wrong."""
+        request = urllib.request.Request(self.url, data=data, headers=self._headers, method="POST")
         try:
-            reply = self.post(self.payload(template, text))
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise self.http_failure(exc) from None
+        except TimeoutError:
+            raise self.timeout() from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise self.timeout() from None
+            raise RequestFailed("connection", f"cannot connect to {self.url} ({exc.reason}): is the server running "
+                                              f"and is base_url right?") from None
+        except (OSError, http.client.HTTPException) as exc:  # reset, closed without a reply, truncated body
+            raise RequestFailed("connection", f"connection to {self.url} lost ({type(exc).__name__}: {exc})") from None
+
+    def timeout(self) -> RequestFailed:
+        return RequestFailed("timeout", f"no reply from {self.url} within timeout_s={self.timeout_s:g} s: raise "
+                                        f"timeout_s, or lower request_concurrency or max_new_tokens")
+
+    def http_failure(self, exc: urllib.error.HTTPError) -> RequestFailed:
+        """What an HTTP error status means, with what to do about it."""
+        code = exc.code
+        detail = self.scrub(exc.read()[:300].decode("utf-8", "replace").strip())
+        said = f" (server said: {detail})" if detail else ""
+        if code in (401, 403):
+            env = self.api_key_env
+            if not env:
+                hint = "no API key was sent: set api_key_env to the environment variable holding it"
+            elif self._key:
+                hint = f"check the API key in the environment variable {env}"
+            else:
+                hint = f"no API key was sent: the environment variable {env} is not set"
+            return RequestFailed("http_401", f"HTTP {code} from {self.url}: {hint}{said}", retryable=False)
+        if code == 404:
+            return RequestFailed("http_404", f"HTTP 404 from {self.url}: check base_url (it ends in /v1) and that "
+                                             f"the server serves model {self.model!r}{said}", retryable=False)
+        retry_after = exc.headers.get("Retry-After") if exc.headers else None
+        wait_s = min(float(retry_after), MAX_RETRY_AFTER_S) if retry_after and retry_after.isdigit() else 0.0
+        if code == 429:
+            return RequestFailed("http_429", f"HTTP 429 (rate limited) from {self.url}: lower request_concurrency "
+                                             f"or raise max_retries / backoff_s{said}", wait_s=wait_s)
+        if code >= 500:
+            return RequestFailed("http_5xx", f"HTTP {code} from {self.url}: the server failed; see its log{said}",
+                                 wait_s=wait_s)
+        return RequestFailed("http_4xx", f"HTTP {code} from {self.url}{said}", retryable=code in RETRY_STATUS,
+                             wait_s=wait_s)
+
+    def completion(self, raw: bytes) -> Generation:
+        """The generated text and token counts of an OpenAI-style reply body."""
+        try:
+            reply = json.loads(raw)
             choice = reply["choices"][0]
             content = choice["message"].get("content") if self.endpoint == "chat" else choice.get("text")
+            if content is not None and not isinstance(content, str):
+                raise TypeError(f"content is a {type(content).__name__}")
             usage = reply.get("usage") or {}
             return Generation(content or "", int(usage.get("prompt_tokens") or 0),
                               int(usage.get("completion_tokens") or 0))
-        except Exception as exc:  # noqa: BLE001 - one failed request must not fail the batch
-            return Generation(None, error=f"{type(exc).__name__}: {exc}")
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            excerpt = self.scrub(raw[:200].decode("utf-8", "replace"))
+            raise RequestFailed("bad_response", f"the reply from {self.url} is not an OpenAI-compatible "
+                                                f"{self.endpoint} completion ({type(exc).__name__}: {exc}; it "
+                                                f"starts {excerpt!r}): is base_url an OpenAI-compatible /v1?") from None
 
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``body``, retrying retryable failures with exponential backoff (``backoff_s`` doubling)."""
-        data = json.dumps(body).encode("utf-8")
-        delay = self.backoff_s
-        for attempt in range(self.max_retries + 1):
-            request = urllib.request.Request(self.url, data=data, headers=self._headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode("utf-8", "replace")
-                if exc.code not in RETRY_STATUS or attempt == self.max_retries:
-                    raise RuntimeError(f"HTTP {exc.code} from {self.url} after {attempt + 1} attempt(s): "
-                                       f"{detail}") from None
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                if retry_after and retry_after.isdigit():
-                    delay = max(delay, min(float(retry_after), 60.0))
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                if attempt == self.max_retries:
-                    raise RuntimeError(f"{self.url} unreachable after {attempt + 1} attempt(s): {exc}") from None
-            time.sleep(delay)
-            delay *= 2
-        raise AssertionError("unreachable")
+    def scrub(self, text: str) -> str:
+        """``text`` without the API key (servers echo rejected keys in their error messages)."""
+        return text.replace(self._key, "***") if self._key else text
 
 
 class VllmBackend:
@@ -273,7 +386,8 @@ class VllmBackend:
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(self.tokenizer.encode(t, add_special_tokens=False)) for t in texts]
 
-    def generate(self, template: PromptTemplate, texts: list[str]) -> list[Generation]:
+    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+                 ) -> list[Generation]:
         if not texts:
             return []
         use_chat = self.chat is not False and bool(getattr(self.tokenizer, "chat_template", None))
@@ -284,7 +398,11 @@ class VllmBackend:
                 outputs = self.llm.chat([template.messages(t) for t in texts], self.params, use_tqdm=False)
             else:
                 outputs = self.llm.generate([template.plain(t) for t in texts], self.params, use_tqdm=False)
-        except Exception as exc:  # noqa: BLE001 - counted per document by the step
-            return [Generation(None, error=f"{type(exc).__name__}: {exc}")] * len(texts)
-        return [Generation(o.outputs[0].text if o.outputs else "", len(o.prompt_token_ids or []),
-                           len(o.outputs[0].token_ids) if o.outputs else 0) for o in outputs]
+        except Exception as exc:  # noqa: BLE001 - the step decides what a failure means for the shard
+            results = [Generation(None, error=f"{type(exc).__name__}: {exc}", kind="model_error")] * len(texts)
+        else:
+            results = [Generation(o.outputs[0].text if o.outputs else "", len(o.prompt_token_ids or []),
+                                  len(o.outputs[0].token_ids) if o.outputs else 0) for o in outputs]
+        for i, generation in enumerate(results):
+            report(on_result, i, generation)
+        return results

@@ -1,11 +1,14 @@
 """The ``rephrase`` step: a tiny random GPT-2 through the transformers backend (on real pages of the sample WARC),
-the OpenAI-compatible backend against a stub server on 127.0.0.1, the vLLM backend's missing-package error, and the
-Nemotron-CC-style recipe validating without models."""
+the OpenAI-compatible backend against a stub server on 127.0.0.1 (including every way it can fail, and `curate run`
+failing then resuming against it), the vLLM backend's missing-package error, and the Nemotron-CC-style recipe
+validating without models."""
 
 from __future__ import annotations
 
 import json
 import random
+import socket
+import struct
 import sys
 import threading
 import time
@@ -14,18 +17,27 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+import curate
 from curate.pipeline import check_inputs, plan_steps
 from curate.recipe import load_recipe
 from curate.stages import Rephrase
-from curate.stages.rephrase import pack_segments, split_paragraphs
+from curate.stages.rephrase import RephraseFailed, pack_segments, split_paragraphs
 from curate.stages.rephrase_backends import load_token_counter, render_chat
 from curate.stages.rephrase_prompts import PROMPTS
 
 REPO = Path(__file__).resolve().parents[1]
 TOKENIZER = REPO / "curate" / "data" / "tokenizer.json"
 SAMPLE = REPO / "curate" / "data" / "sample.warc.gz"
+
+
+@pytest.fixture(autouse=True)
+def reply_cache(tmp_path, monkeypatch) -> Path:
+    """Each test's own reply cache ($CURATE_CACHE/rephrase), never the user's."""
+    monkeypatch.setenv("CURATE_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "rephrase"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +73,9 @@ def tiny_lm(tmp_path_factory) -> Path:
 
 
 def lm_step(tiny_lm: Path, **params) -> Rephrase:
-    return Rephrase(model=str(tiny_lm), max_new_tokens=6, max_input_tokens=96, model_batch_size=4, **params)
+    """The tiny model, generating every time (no reply cache) unless ``cache`` is given."""
+    return Rephrase(model=str(tiny_lm), max_new_tokens=6, max_input_tokens=96, model_batch_size=4,
+                    **{"cache": False, **params})
 
 
 # -- transformers backend ----------------------------------------------------------------------------------------
@@ -81,7 +95,7 @@ def test_transformers_rephrases_every_page_deterministically_by_segments(pages, 
     assert c["rephrase_segments"] > 2 * pages.num_rows
     assert c["rephrase_output_tokens"] == 6 * c["rephrase_segments"]
     assert c["rephrase_input_tokens"] > 96 * pages.num_rows
-    assert c["rephrase_documents"] == pages.num_rows and c["rephrase_error"] == c["rephrase_empty"] == 0
+    assert c["rephrase_documents"] == pages.num_rows and c["rephrase_failed"] == c["rephrase_empty"] == 0
     assert c == again.counters
     # a segment's reply per segment: joined by line breaks
     assert all(r.count("\n") >= 1 for r in rephrased)
@@ -163,15 +177,23 @@ def test_chat_models_get_their_chat_template_and_base_models_plain_text(tiny_lm)
 # -- OpenAI-compatible backend -------------------------------------------------------------------------------------
 class StubServer:
     """An OpenAI-compatible server on 127.0.0.1: replies "Here is a paraphrased version: REPHRASED <what follows
-    the last "Text: " of the prompt>"; ``fail`` is a list of statuses to answer first (one per request), ``always``
-    a status to answer for every request, ``empty`` replies with no content; replies come after a random short
-    delay, so concurrent requests finish out of order."""
+    the last "Text: " of the prompt>", after a random short delay (concurrent requests finish out of order).
+
+    It fails on demand with an *action*: an HTTP status (401, 404, 429, 500 …), ``"garbage"`` (200 with a body
+    that is not JSON), ``"reset"`` (the connection is reset without a reply) or ``"hang"`` (no reply for
+    ``hang_s`` seconds). ``fail`` is a list of actions for the next requests (one each), ``always`` an action for
+    every request, ``fail_when`` maps a piece of document text to the action for requests containing it.
+    ``retry_after`` is sent with 429s; ``empty`` replies with no content."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.headers: list[dict] = []
-        self.fail: list[int] = []
-        self.always: int | None = None
+        self.fail: list[int | str] = []
+        self.always: int | str | None = None
+        self.fail_when: dict[str, int | str] = {}
+        self.retry_after: str | None = None
+        self.error_body = json.dumps({"error": {"message": "boom"}})
+        self.hang_s = 2.0
         self.empty = False
         self.lock = threading.Lock()
         stub = self
@@ -182,30 +204,60 @@ class StubServer:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = body["messages"][-1]["content"] if "messages" in body else body["prompt"]
                 with stub.lock:
                     stub.requests.append({"path": self.path, **body})
                     stub.headers.append(dict(self.headers))
-                    status = stub.fail.pop(0) if stub.fail else stub.always or 200
+                    action = stub.fail.pop(0) if stub.fail else stub.always or next(
+                        (a for text, a in stub.fail_when.items() if text in prompt), 200)
                 time.sleep(random.uniform(0, 0.02))
-                if status != 200:
-                    payload = json.dumps({"error": {"message": "boom"}}).encode()
+                if action == "reset":  # RST instead of a reply
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if action == "hang":
+                    time.sleep(stub.hang_s)
+                    action = 200
+                if action == "garbage":
+                    self.reply(200, b"<html>502 Bad Gateway</html>")
+                elif action != 200:
+                    headers = {"Retry-After": stub.retry_after} if action == 429 and stub.retry_after else {}
+                    self.reply(int(action), stub.error_body.encode(), headers)
                 else:
-                    prompt = body["messages"][-1]["content"] if "messages" in body else body["prompt"]
                     echo = prompt.rsplit("Text: ", 1)[-1].strip()
                     content = "" if stub.empty else f"Here is a paraphrased version: REPHRASED {echo}"
                     choice = {"message": {"role": "assistant", "content": content}} if "messages" in body \
                         else {"text": content}
-                    payload = json.dumps({"choices": [choice],
-                                          "usage": {"prompt_tokens": 11, "completion_tokens": 7}}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                    self.reply(200, json.dumps({"choices": [choice],
+                                                "usage": {"prompt_tokens": 11, "completion_tokens": 7}}).encode())
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            def reply(self, status: int, payload: bytes, headers: dict | None = None):
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up (timeout)
+                    pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # resets and abandoned requests are the point
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def fix(self) -> None:
+        """Answer every request from now on."""
+        self.fail, self.always, self.fail_when = [], None, {}
+
+    def texts_sent(self) -> list[str]:
+        return [r["messages"][-1]["content"].rsplit("Text: ", 1)[-1].strip() for r in self.requests]
 
 
 @pytest.fixture
@@ -251,28 +303,99 @@ def test_openai_completions_endpoint_sends_the_plain_prompt(stub):
     assert out.kept.column("rephrased").null_count == 0
 
 
-def test_openai_retries_server_errors_then_succeeds(stub):
-    stub.fail = [500, 503]
-    out = api_step(stub).run_table(small_docs(1))
-    assert len(stub.requests) == 3
+@pytest.mark.parametrize("failures", [[500, 503], [429, 502], ["garbage", "reset"], ["hang"]])
+def test_openai_retries_transient_failures_then_succeeds(stub, failures):
+    stub.fail, stub.hang_s = list(failures), 0.5
+    out = api_step(stub, timeout_s=0.2).run_table(small_docs(1))
+    assert len(stub.requests) == len(failures) + 1
     assert out.kept.column("rephrased").to_pylist() == ["REPHRASED Document number 0 says hello."]
-    assert out.counters["rephrase_error"] == 0
+    assert out.counters["rephrase_failed"] == 0
 
 
-def test_openai_permanent_failure_is_counted_and_keeps_the_text(stub, caplog):
-    stub.always = 500
-    docs = small_docs(3)
-    out = api_step(stub, output="replace").run_table(docs)
-    assert "3 of 3 segments failed" in caplog.text and "HTTP 500" in caplog.text
-    assert len(stub.requests) == 3 * 3  # first try + max_retries each
-    assert out.counters["rephrase_error"] == 3 and out.counters["rephrase_documents"] == 0
-    assert out.kept.column("text").to_pylist() == docs.column("text").to_pylist()
-    assert out.kept.column("original_text").null_count == 3
+def test_openai_honours_retry_after(stub):
+    stub.fail, stub.retry_after = [429], "1"
+    started = time.perf_counter()
+    out = api_step(stub).run_table(small_docs(1))
+    assert time.perf_counter() - started >= 1.0 and len(stub.requests) == 2
+    assert out.counters["rephrase_documents"] == 1
+
+
+@pytest.mark.parametrize("action, kind, attempts, hint", [
+    (429, "http_429", 3, "lower request_concurrency"),
+    (500, "http_5xx", 3, "see its log"),
+    (400, "http_4xx", 1, "server said"),
+    ("garbage", "bad_response", 3, "not an OpenAI-compatible chat completion"),
+    ("reset", "connection", 3, "connection to http://127.0.0.1"),
+    ("hang", "timeout", 3, "within timeout_s=0.2 s"),
+])
+def test_openai_failure_after_retries_fails_the_batch_and_says_why(stub, action, kind, attempts, hint):
+    stub.always, stub.hang_s = action, 0.5
+    with pytest.raises(RephraseFailed) as error:
+        api_step(stub, timeout_s=0.2, request_concurrency=1).run_table(small_docs(3))
+    message = str(error.value)
+    assert "1 of 3 documents of a batch failed" in message and f"{kind} x1" in message and hint in message
+    assert "2 segments not sent" in message and "rerun the same command" in message
+    assert len(stub.requests) == attempts  # one document's attempts, then nothing more is sent
+
+
+def test_rejected_api_key_names_the_variable_never_the_key(stub, monkeypatch):
+    monkeypatch.setenv("CURATE_TEST_KEY", "sk-secret-123")
+    stub.always = 401
+    stub.error_body = json.dumps({"error": {"message": "Incorrect API key provided: sk-secret-123"}})
+    with pytest.raises(RephraseFailed) as error:
+        api_step(stub, api_key_env="CURATE_TEST_KEY", request_concurrency=1, max_failed_share=0.9
+                 ).run_table(small_docs(5))
+    message = str(error.value)
+    assert "HTTP 401" in message and "check the API key in the environment variable CURATE_TEST_KEY" in message
+    assert "sk-secret" not in message and "Incorrect API key provided: ***" in message
+    assert len(stub.requests) == 1  # not retried, and no other request: every one would be rejected
+    monkeypatch.delenv("CURATE_TEST_KEY")
+    with pytest.raises(RephraseFailed, match="the environment variable CURATE_TEST_KEY is not set"):
+        api_step(stub, api_key_env="CURATE_TEST_KEY").run_table(small_docs(1))
+    stub.always = 404
+    with pytest.raises(RephraseFailed, match="serves model 'served-model'"):
+        api_step(stub).run_table(small_docs(1))
+
+
+def test_failures_within_max_failed_share_are_recorded_not_fatal(stub, caplog):
+    stub.fail_when = {"number 1 ": 500, "number 3 ": "garbage"}
+    docs = small_docs(8)
+    out = api_step(stub, max_failed_share=0.25).run_table(docs)
+    assert "2 of 8 documents not rephrased" in caplog.text
+    rephrased = out.kept.column("rephrased").to_pylist()
+    assert [i for i, r in enumerate(rephrased) if r is None] == [1, 3]
+    assert out.kept.column("rephrase_failed").to_pylist() == [None, "http_5xx", None, "bad_response", *[None] * 4]
+    c = out.counters
+    assert c["rephrase_failed"] == 2 and c["rephrase_documents"] == 6
+    assert c["rephrase_failed_http_5xx"] == c["rephrase_failed_bad_response"] == 1
+    dropped = api_step(stub, max_failed_share=0.25, on_error="drop").run_table(docs)
+    assert dropped.removed_by_reason() == {"rephrase_failed": 2}
+    assert dropped.kept.column("id").to_pylist() == ["d0", "d2", "d4", "d5", "d6", "d7"]
+    # one more failure than the share allows fails the batch (document 5's cached reply is not used here)
+    stub.fail_when["number 5 "] = 500
+    with pytest.raises(RephraseFailed, match="3 of 8 documents of a batch failed .*allows 2"):
+        api_step(stub, max_failed_share=0.25, cache=False).run_table(docs)
+
+
+def test_a_redone_batch_only_asks_for_what_failed(stub, reply_cache):
+    """Replies that arrived before a failure are cached; the rerun sends only the failed and unsent segments and
+    writes what an uninterrupted run writes."""
+    docs = small_docs(6)
+    stub.fail_when = {"number 2 ": 500}
+    with pytest.raises(RephraseFailed, match=f"cached in {reply_cache}"):
+        api_step(stub, request_concurrency=1).run_table(docs)
+    assert stub.texts_sent() == [f"Document number {i} says hello." for i in (0, 1, 2, 2, 2)]
+    stub.fix()
     stub.requests.clear()
-    stub.always = 400  # a client error is not retried; on_error: drop removes the documents with the reason
-    dropped = api_step(stub, on_error="drop").run_table(docs)
-    assert len(stub.requests) == 3 and dropped.kept.num_rows == 0
-    assert dropped.removed_by_reason() == {"rephrase_error": 3}
+    again = api_step(stub, request_concurrency=1).run_table(docs)
+    assert stub.texts_sent() == [f"Document number {i} says hello." for i in (2, 3, 4, 5)]
+    assert again.counters["rephrase_cached"] == 2 and again.counters["rephrase_documents"] == 6
+    fresh = api_step(stub, cache=False).run_table(docs)
+    assert again.kept.equals(fresh.kept)
+    # a different prompt or model never reads these replies
+    stub.requests.clear()
+    api_step(stub, prompt="qa").run_table(docs)
+    assert len(stub.requests) == 6
 
 
 def test_openai_empty_generation_is_counted(stub):
@@ -282,11 +405,75 @@ def test_openai_empty_generation_is_counted(stub):
     assert out.kept.column("id").to_pylist() == ["d0", "d1"]
 
 
-def test_openai_unreachable_server_is_an_error_not_a_crash():
+def test_openai_unreachable_server_says_so():
     step = Rephrase(backend="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.001,
                     timeout_s=2)
-    out = step.run_table(small_docs(2))
-    assert out.counters["rephrase_error"] == 2 and out.kept.column("rephrased").null_count == 2
+    with pytest.raises(RephraseFailed, match="connection x1: cannot connect to http://127.0.0.1:9/v1/chat/completions"):
+        step.run_table(small_docs(2))
+
+
+# -- `curate run` against a failing server, then a fixed one ---------------------------------------------------------
+def rephrase_recipe(folder: Path, stub: StubServer, **params) -> Path:
+    """Two input shards of three documents and a recipe rephrasing them through ``stub``."""
+    inputs = folder / "in"
+    inputs.mkdir()
+    docs = small_docs(6)
+    for i in range(2):
+        pq.write_table(docs.slice(3 * i, 3), inputs / f"part-{i}.parquet")
+    step = {"backend": "openai", "base_url": stub.url, "model": "served-model", "max_retries": 2,
+            "backoff_s": 0.001, "timeout_s": 0.3, "api_key_env": "CURATE_TEST_KEY", **params}
+    recipe = folder / "recipe.yaml"
+    recipe.write_text(json.dumps({"name": "rephrase-test", "input": {"paths": [str(inputs / "*.parquet")]},
+                                  "output": str(folder / "out"), "steps": [{"rephrase": step}]}))
+    return recipe
+
+
+def done_markers(out: Path) -> list[str]:
+    return sorted(p.name for p in (out / "rephrase" / "_done").glob("*.json"))
+
+
+@pytest.mark.parametrize("action", [401, 429, 500, "garbage", "reset", "hang"])
+def test_curate_run_fails_against_a_failing_server_and_a_rerun_rephrases_everything(tmp_path, stub, capsys,
+                                                                                     monkeypatch, action):
+    from curate.cli import main
+
+    monkeypatch.setenv("CURATE_TEST_KEY", "sk-secret-123")
+    recipe = rephrase_recipe(tmp_path, stub)
+    out = tmp_path / "out"
+    stub.always, stub.hang_s = action, 0.6
+    assert main(["run", str(recipe), "--executor", "local", "--quiet"]) != 0
+    error = capsys.readouterr().err
+    assert "RephraseFailed" in error and "documents of a batch failed" in error and "sk-secret" not in error
+    assert done_markers(out) == [] and not list((out / "rephrase").glob("*.parquet"))
+
+    stub.fix()
+    assert main(["run", str(recipe), "--executor", "local", "--quiet"]) == 0
+    assert done_markers(out) == ["part-0.json", "part-1.json"]
+    rephrased = curate.read_parquet(str(out / "rephrase"))
+    assert rephrased.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello."
+                                                         for i in range(6)]
+    fresh = tmp_path / "fresh"
+    assert main(["run", str(recipe), "--executor", "local", "--quiet", "--output", str(fresh),
+                 "--set", "steps.rephrase.cache=false"]) == 0
+    for shard in ("part-0", "part-1"):
+        assert pq.read_table(out / "rephrase" / f"{shard}.parquet").equals(
+            pq.read_table(fresh / "rephrase" / f"{shard}.parquet"))
+
+
+def test_curate_run_with_tolerated_failures_finishes_and_records_them(tmp_path, stub, capsys):
+    from curate.cli import main
+
+    recipe = rephrase_recipe(tmp_path, stub, max_failed_share=0.34)
+    out = tmp_path / "out"
+    stub.fail_when = {"number 4 ": 500}
+    assert main(["run", str(recipe), "--executor", "local", "--quiet"]) == 0
+    assert done_markers(out) == ["part-0.json", "part-1.json"]
+    table = curate.read_parquet(str(out / "rephrase"))
+    assert table.column("rephrase_failed").to_pylist() == [None] * 4 + ["http_5xx", None]
+    assert table.column("rephrased").null_count == 1
+    stats = json.loads((out / "_stats.json").read_text())
+    counters = next(s for s in stats["steps"] if s["key"] == "rephrase")["stats"]["counters"]
+    assert counters["rephrase_failed"] == 1 and counters["rephrase_failed_http_5xx"] == 1
 
 
 # -- vLLM backend, recipe --------------------------------------------------------------------------------------------
@@ -329,7 +516,8 @@ def test_vllm_backend_calls_chat_for_chat_models_and_generate_for_base_models(mo
     fake = types.SimpleNamespace(LLM=LLM, SamplingParams=lambda **kw: calls.setdefault("sampling", kw))
     monkeypatch.setitem(sys.modules, "vllm", fake)
     docs = small_docs(2)
-    step = Rephrase(backend="vllm", model="some/model", prompt="distill", seed=3, vllm_options={"max_model_len": 4096})
+    step = Rephrase(backend="vllm", model="some/model", prompt="distill", seed=3, vllm_options={"max_model_len": 4096},
+                    cache=False)
     out = step.run_table(docs)
     assert calls["llm"] == {"model": "some/model", "seed": 3, "max_model_len": 4096}
     assert calls["sampling"] == {"max_tokens": 512, "temperature": 0.0, "top_p": 1.0, "seed": 3}
