@@ -176,13 +176,14 @@ def test_exact_dedup_policies():
     texts = ["The cat sat.", "the CAT sat!!", "The cat   sat", "Another one, 12 times.", "another one 99 times",
              "unique text here"]
     t = table_of(texts, ["b", "a", "c", "x", "y", "z"], score=[0.1, 0.5, 0.9, 0.3, 0.2, 0.0])
-    first = ExactDedup().run_table(t)
-    assert first.kept.column("id").to_pylist() == ["a", "x", "z"]
+    assert ExactDedup().run_table(t).kept.num_rows == 6  # exact text by default: nothing here is a copy
+    first = ExactDedup(normalize="fineweb").run_table(t)
+    assert first.kept.column("id").to_pylist() == ["b", "x", "z"]  # first in input order
     assert first.kept.column("duplicate_count").to_pylist() == [3, 2, 1]
     assert set(first.rejected.column("reason").to_pylist()) == {"exact_duplicate"}
-    longest = ExactDedup(keep="longest").run_table(t)
-    assert longest.kept.column("id").to_pylist() == ["a", "x", "z"]  # "the CAT sat!!" has the most bytes
-    scored = ExactDedup(keep="score", score_column="score").run_table(t)
+    longest = ExactDedup(keep="longest", normalize="fineweb").run_table(t)
+    assert longest.kept.column("id").to_pylist() == ["a", "x", "z"]  # "the CAT sat!!" has the most visible text
+    scored = ExactDedup(keep="score", score_column="score", normalize="fineweb").run_table(t)
     assert scored.kept.column("id").to_pylist() == ["c", "x", "z"]
     with pytest.raises(ValueError, match="score_column"):
         ExactDedup(keep="score")
@@ -221,7 +222,7 @@ def test_persistent_index_across_two_runs(tmp_path):
     assert again.kept.column("id").to_pylist() == out2.kept.column("id").to_pylist()
     # exact dedup index too
     ExactDedup(dedup_index=index).run_table(first)
-    out3 = ExactDedup(dedup_index=index).run_table(table_of([docs[5].upper(), "fresh text"], ["u", "v"]))
+    out3 = ExactDedup(dedup_index=index).run_table(table_of([docs[5], "fresh text"], ["u", "v"]))
     assert out3.kept.column("id").to_pylist() == ["v"]
     with pytest.raises(Exception, match="was built with"):
         MinhashDedup(dedup_index=index, ngram=3).run_table(second)

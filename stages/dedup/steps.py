@@ -36,14 +36,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage, StepOutput
 from curate.stages.dedup.components import connected_components
-from curate.stages.dedup.index import DedupIndex, top32_digest, top32_u64
+from curate.stages.dedup.index import DedupIndex, contributor_label, doc_hashes, top32_digest, top32_u64
 from curate.stages.dedup.minhash import band_keys, optimal_bands, signatures
-from curate.stages.dedup.text import HASH_VERSION, normalize_urls, normalized_text, splitmix64
+from curate.stages.dedup.text import (
+    HASH_VERSION,
+    ExactNormalisation,
+    canonical_normalisation,
+    exact_normalize,
+    normalize_urls,
+    splitmix64,
+    visible_length,
+)
 
 _U64 = np.uint64
 INDEX_HANDLE = np.iinfo(np.uint64).max  # the virtual node "already in the persistent index"
@@ -74,10 +82,12 @@ def _policy_columns(policy: KeepPolicy, score_column: str | None) -> list[str]:
 
 
 def _policy_table(batch: pa.Table, policy: KeepPolicy, score_column: str | None) -> dict[str, pa.Array]:
-    """The columns the keep policy sorts by: ``id`` always, plus ``length``, ``score`` or ``date``."""
+    """The columns the keep policy needs: ``id`` always (the survivor's id is reported), plus ``length`` (characters
+    of the text without format characters, whitespace collapsed and stripped: :func:`visible_length`), ``score``
+    or ``date``."""
     cols = {"id": batch.column("id").cast(pa.string())}
     if policy == "longest":
-        cols["length"] = pc.binary_length(pc.fill_null(batch.column("text"), "")).cast(pa.int64())
+        cols["length"] = visible_length(batch.column("text")).cast(pa.int64())
     elif policy == "score":
         cols["score"] = batch.column(score_column).cast(pa.float64())
     elif policy == "newest":
@@ -86,9 +96,10 @@ def _policy_table(batch: pa.Table, policy: KeepPolicy, score_column: str | None)
 
 
 def _policy_sort_keys(policy: KeepPolicy) -> list[tuple[str, str]]:
+    """Best first under ``policy``; ``first`` and all ties follow input order, which the handle encodes (shards in
+    sorted order, then rows), never the ids (as strings "10" < "9")."""
     return {"first": [], "longest": [("length", "descending", "at_end")], "score": [("score", "descending", "at_end")],
-            "newest": [("date", "descending", "at_end")]}[policy] + [("id", "ascending", "at_end"),
-                                                                    ("handle", "ascending", "at_end")]
+            "newest": [("date", "descending", "at_end")]}[policy] + [("handle", "ascending", "at_end")]
 
 
 class _DedupParams(Params):
@@ -127,14 +138,18 @@ class _GroupedDedup(Stage):
     # -- phases --------------------------------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         p = self.params.partitions
-        return [Phase("keys", "shards", self._keys_phase), Phase("groups", "partitions", self._groups_phase, p),
-                Phase("emit", "shards", self._emit_phase)]
+        phases = [Phase("keys", "shards", self._keys_phase)]
+        if self.params.dedup_index:
+            phases += [Phase("index_lookup", "partitions", self._lookup_phase, p),
+                       Phase("index_resolve", "partitions", _resolve_index_hits, p)]
+        phases.append(Phase("groups", "partitions", self._groups_phase, p))
+        if self.params.dedup_index:
+            phases.append(Phase("index_commit", "once", self._commit_phase))
+        return phases + [Phase("emit", "shards", self._emit_phase)]
 
-    def _index(self) -> DedupIndex | None:
-        if not self.params.dedup_index:
-            return None
+    def _index(self, ctx) -> DedupIndex:
         cfg = {"step": self.name, "hash_version": HASH_VERSION, "key": self.key_config()}
-        return DedupIndex(self.params.dedup_index, self.name, cfg)
+        return DedupIndex(self.params.dedup_index, self.name, cfg, contributor_label(ctx.out, ctx.key))
 
     def key_config(self) -> dict:
         return {}
@@ -143,31 +158,50 @@ class _GroupedDedup(Stage):
         si = ctx.shards.index(shard)
         p = self.params
         cols = sorted(set(self.key_columns()) | set(_policy_columns(p.keep, p.score_column)))
-        row, parts = 0, []
-        for batch in ctx.iter_input(shard, cols):
+        row, parts, docs = 0, [], []
+        for batch in ctx.iter_input(shard, sorted(set(cols) | {"id"})):
             keys, valid = self.keys(batch)
             table = pa.table({"key": keys, "handle": _handles(si, row, batch.num_rows),
                               **_policy_table(batch, p.keep, p.score_column)})
+            if p.dedup_index:
+                docs.append(doc_hashes(batch.column("id")))
+                table = table.append_column("doc", pa.array(docs[-1], pa.uint64()))
             row += batch.num_rows
             parts.append(table.filter(pa.array(valid)))
-        return _write_partitioned(ctx, parts, "keys", si, p.partitions, top32_digest)
+        if p.dedup_index:
+            _write_run_docs(ctx, docs, si, p.partitions)
+        return _write_partitioned(ctx, parts, "keys", f"{si:06d}.parquet", p.partitions, top32_digest)
+
+    def _lookup_phase(self, ctx, part: int) -> dict:
+        """Index entries whose key occurs in this partition, sent on to be checked against this run's documents."""
+        table = _read_all(ctx, f"keys/{part:05d}")
+        index = self._index(ctx)
+        index.check_config()
+        entries = index.read(part, self.params.partitions, top32_digest) if table is not None else None
+        if entries is None:
+            return {"hits": 0}
+        hits = entries.filter(pc.is_in(entries.column("key"), value_set=pc.unique(table.column("key"))))
+        _write_index_hits(ctx, hits, part, self.params.partitions)
+        return {"hits": hits.num_rows}
 
     def _groups_phase(self, ctx, part: int) -> dict:
         table = _read_all(ctx, f"keys/{part:05d}")
         if table is None:
             return {"groups": 0, "removed": 0}
         indexed = np.zeros(table.num_rows, dtype=bool)
-        index = self._index()
-        if index is not None:
-            index.check_config()
-            token = DedupIndex.token(pc.unique(table.column("key")).sort())
-            old = index.read(part, self.params.partitions, top32_digest, exclude_token=token)
-            if old is not None:
-                indexed = pc.is_in(table.column("key"), value_set=old).to_numpy(zero_copy_only=False)
-            index.write(part, self.params.partitions, table.column("key"))
+        confirmed = _read_all(ctx, f"confirmed/{part:05d}")
+        if confirmed is not None:
+            indexed = pc.is_in(table.column("key"), value_set=confirmed.column("key")).to_numpy(zero_copy_only=False)
         table = table.append_column("indexed", pa.array(indexed))
         table = table.append_column("weight", pa.array(np.ones(table.num_rows, np.int64)))
-        return _decide_groups(ctx, table, self.params.keep, part, self.reason, f"{self.reason}_of_index")
+        summary, kept = _decide_groups(ctx, table, self.params.keep, part, self.reason, f"{self.reason}_of_index")
+        if self.params.dedup_index:
+            summary["token"] = self._index(ctx).write(part, self.params.partitions, kept.column("key"),
+                                                      kept.column("doc").to_numpy())
+        return summary
+
+    def _commit_phase(self, ctx, _unit) -> dict:
+        return _commit_index(ctx, self._index(ctx), ctx.summaries["groups"])
 
     def _emit_phase(self, ctx, shard: str) -> dict:
         return _emit_with_decisions(ctx, shard, self._annotate)
@@ -203,27 +237,72 @@ def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.append_column(name, values)
 
 
-def _write_partitioned(ctx, parts: list[pa.Table], prefix: str, si: int, partitions: int, top32) -> dict:
-    """Concatenate, split by key range and write ``<prefix>/<p>/<shard>.parquet`` for each non-empty partition."""
+def _write_partitioned(ctx, parts: list[pa.Table], prefix: str, name: str, partitions: int, top32,
+                       by: str = "key") -> dict:
+    """Concatenate, split by the range of column ``by`` and write ``<prefix>/<p>/<name>`` for each non-empty
+    partition ``p``."""
     if not parts:
         return {"rows": 0}
     table = pa.concat_tables(parts)
     if table.num_rows == 0:
         return {"rows": 0}
-    pids = (top32(table.column("key")) * partitions) >> 32
+    pids = (top32(table.column(by)) * partitions) >> 32
     order = np.argsort(pids, kind="stable")
     table, pids = table.take(pa.array(order)), pids[order]
     bounds = np.searchsorted(pids, np.arange(partitions + 1))
     for p in range(partitions):
         lo, hi = int(bounds[p]), int(bounds[p + 1])
         if hi > lo:
-            ctx.write_table(f"{prefix}/{p:05d}/{si:06d}.parquet", table.slice(lo, hi - lo))
+            ctx.write_table(f"{prefix}/{p:05d}/{name}", table.slice(lo, hi - lo))
     return {"rows": int(table.num_rows)}
 
 
-def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: str, index_reason: str) -> dict:
+# -- the persistent index: lookups checked against this run's documents, then this run's kept keys added ----------
+
+
+def _write_run_docs(ctx, docs: list[np.ndarray], si: int, partitions: int) -> None:
+    """This run's documents (id hashes) of shard ``si``, by hash range: ``docs/<q>/<shard>.parquet``."""
+    table = pa.table({"doc": pa.array(np.concatenate(docs) if docs else np.zeros(0, _U64), pa.uint64())})
+    _write_partitioned(ctx, [table], "docs", f"{si:06d}.parquet", partitions, top32_u64, by="doc")
+
+
+def _write_index_hits(ctx, hits: pa.Table, part: int, partitions: int) -> None:
+    """Index entries (``key``, ``doc``) that matched in key partition ``part``, sent to their document's range
+    (``hits/<q>/<part>.parquet``) to be checked against this run's documents."""
+    hits = hits.append_column("part", pa.array(np.full(hits.num_rows, part, np.int32)))
+    _write_partitioned(ctx, [hits], "hits", f"{part:05d}.parquet", partitions, top32_u64, by="doc")
+
+
+def _resolve_index_hits(ctx, q: int) -> dict:
+    """Drop the hits whose indexed document is part of this run (a run never matches itself: those entries are
+    the state it replaces); the rest confirm their key: ``confirmed/<part>/<q>.parquet``."""
+    hits = _read_all(ctx, f"hits/{q:05d}")
+    if hits is None:
+        return {"confirmed": 0, "own": 0}
+    docs = _read_all(ctx, f"docs/{q:05d}")
+    own = (pc.is_in(hits.column("doc"), value_set=docs.column("doc")).to_numpy(zero_copy_only=False)
+           if docs is not None else np.zeros(hits.num_rows, dtype=bool))
+    confirmed = hits.filter(pa.array(~own))
+    parts = confirmed.column("part").to_numpy()
+    for p in np.unique(parts):
+        ctx.write_table(f"confirmed/{int(p):05d}/{q:05d}.parquet", confirmed.filter(pa.array(parts == p))
+                        .select(["key"]))
+    ctx.count("index_entries_of_this_run", int(own.sum()))
+    return {"confirmed": int(confirmed.num_rows), "own": int(own.sum())}
+
+
+def _commit_index(ctx, index: DedupIndex, summaries: dict) -> dict:
+    """This run's entries are all written: retire what earlier runs into the same output folder contributed."""
+    tokens = {s["token"] for s in summaries.values() if s and s.get("token")}
+    retired = index.retire(tokens, {"output": ctx.layout.root().uri, "step": ctx.key, "run": ctx.run})
+    return {"files": len(tokens), "retired": retired}
+
+
+def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: str, index_reason: str
+                   ) -> tuple[dict, pa.Table]:
     """Sort ``table`` (key, handle, policy columns, indexed, weight) into groups; keep the first of each group
-    unless the group is indexed; write decisions for rows in groups of 2+ or indexed, split by shard."""
+    unless the group is indexed; write decisions for rows in groups of 2+ or indexed, split by shard. Returns the
+    phase summary and the kept rows."""
     order = [("key", "ascending", "at_end")] + _policy_sort_keys(policy)
     table = table.sort_by(order)
     keys = table.column("key")
@@ -259,7 +338,8 @@ def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: 
         ctx.write_table(_shard_path("decisions", int(s), f"{part:05d}.parquet"),
                         out.slice(int(lo), int(hi - lo)).drop_columns(["shard"]))
     removed = int(np.count_nonzero(~first | indexed))
-    return {"groups": int(np.count_nonzero(new_group & (members > 1))), "removed": removed}
+    kept = table.filter(pa.array(first & ~indexed))
+    return {"groups": int(np.count_nonzero(new_group & (members > 1))), "removed": removed}, kept
 
 
 def _shard_decisions(ctx, si: int) -> pa.Table | None:
@@ -300,27 +380,46 @@ def _digest(values: pa.Array) -> pa.Array:
 
 @register
 class ExactDedup(_GroupedDedup):
-    """Exact dedup: documents whose normalised text (FineWeb normalisation: lowercase, digits to 0, punctuation
-    and diacritics stripped, whitespace collapsed) hashes to the same 128-bit xxh3 value are one group; the keep
-    policy picks the survivor, which records the group size in ``duplicate_count``."""
+    """Exact dedup: documents whose text, as is or under the chosen ``normalize`` options (Unicode NFKC and
+    format-character removal, case, whitespace, or FineWeb's normalisation), hashes to the same 128-bit xxh3 value
+    are one group; the keep policy picks the survivor, which records the group size in ``duplicate_count``."""
 
     name = "exact_dedup"
     reason = "exact_duplicate"
     requires = ("id", "text")
     adds = ("duplicate_count",)
     count_column = "duplicate_count"
+    version = 2  # 2: raw text by default (was FineWeb's), longest by visible length, ties in input order
 
     class Params(_DedupParams):
-        pass
+        normalize: tuple[ExactNormalisation, ...] = Field(
+            (), description="how text is normalised before hashing; none (the default) compares exact text. "
+            "Options combine: whitespace (runs of Unicode whitespace to one space, ends stripped), case (lowercase), "
+            "unicode (NFKC, format characters such as soft hyphens and zero-width spaces removed), fineweb "
+            "(FineWeb/datatrove: lowercase, digits to 0, punctuation and accents dropped; the behaviour before "
+            "version 2)")
+
+        @field_validator("normalize", mode="before")
+        @classmethod
+        def _one_or_none(cls, value):
+            """``normalize: whitespace`` and ``normalize: none`` as well as a list."""
+            if isinstance(value, str):
+                return [] if value == "none" else [value]
+            return value
+
+        @field_validator("normalize")
+        @classmethod
+        def _canonical(cls, value: tuple[ExactNormalisation, ...]) -> tuple[ExactNormalisation, ...]:
+            return canonical_normalisation(value)
 
     def key_columns(self) -> list[str]:
         return ["text"]
 
     def key_config(self) -> dict:
-        return {"normalisation": "fineweb"}
+        return {"normalisation": "+".join(self.params.normalize) or "none"}
 
     def keys(self, batch: pa.Table) -> tuple[pa.Array, np.ndarray]:
-        text = normalized_text(batch.column("text"))
+        text = exact_normalize(batch.column("text"), self.params.normalize)
         return _digest(text), np.ones(batch.num_rows, dtype=bool)
 
 
@@ -377,6 +476,10 @@ class MinhashDedup(Stage):
         jaccard_threshold: float | None = Field(None, gt=0, le=1, description="if set: only merge candidate "
                                                 "pairs whose estimated Jaccard is at least this (two more phases)")
         seed: int = Field(1, description="seed of the hash functions (all runs sharing an index must agree)")
+        normalize_unicode: bool = Field(False, description="before FineWeb's normalisation, drop format characters "
+                                        "(soft hyphens, zero-width spaces and joiners, BOM: Unicode category Cf) "
+                                        "and apply NFKC, so fullwidth forms, ligatures, Unicode spaces, "
+                                        "superscript digits and decomposed accents match their plain forms")
 
         @model_validator(mode="after")
         def _bands_fit(self):
@@ -388,27 +491,36 @@ class MinhashDedup(Stage):
         def lsh(self) -> tuple[int, int]:
             return optimal_bands(self.threshold, self.num_perm) if self.threshold else (self.bands, self.rows)
 
+        def normalisation_key(self) -> dict:
+            """The index key entries of the normalisation: none for FineWeb's alone, so indexes built before
+            ``normalize_unicode`` existed stay valid, and indexes of the two normalisations refuse to mix."""
+            return {"normalize_unicode": True} if self.normalize_unicode else {}
+
     # -- phases --------------------------------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         p = self.params.partitions
         phases = [Phase("signatures", "shards", self._signatures), Phase("candidates", "partitions",
                                                                           self._candidates, p)]
+        if self.params.dedup_index:
+            phases.append(Phase("index_resolve", "partitions", _resolve_index_hits, p))
         if self.params.jaccard_threshold:
             phases += [Phase("verify_left", "shards", self._verify_left),
                        Phase("verify_right", "shards", self._verify_right)]
-        return phases + [Phase("components", "once", self._components),
-                         Phase("cluster_keys", "shards", self._cluster_keys),
-                         Phase("groups", "partitions", self._groups, p),
-                         Phase("emit", "shards", self._emit)]
+        phases += [Phase("components", "once", self._components),
+                   Phase("cluster_keys", "shards", self._cluster_keys),
+                   Phase("groups", "partitions", self._groups, p)]
+        if self.params.dedup_index:
+            phases += [Phase("index_keys", "shards", self._index_keys),
+                       Phase("index_write", "partitions", self._index_write, p),
+                       Phase("index_commit", "once", self._index_commit)]
+        return phases + [Phase("emit", "shards", self._emit)]
 
-    def _index(self) -> DedupIndex | None:
-        if not self.params.dedup_index:
-            return None
+    def _index(self, ctx) -> DedupIndex:
         b, r = self.params.lsh()
         cfg = {"step": self.name, "hash_version": HASH_VERSION,
                "key": {"ngram": self.params.ngram, "num_perm": self.params.num_perm, "bands": b, "rows": r,
-                       "seed": self.params.seed}}
-        return DedupIndex(self.params.dedup_index, self.name, cfg)
+                       "seed": self.params.seed, **self.params.normalisation_key()}}
+        return DedupIndex(self.params.dedup_index, self.name, cfg, contributor_label(ctx.out, ctx.key))
 
     def _signatures(self, ctx, shard: str) -> dict:
         p = self.params
@@ -419,7 +531,7 @@ class MinhashDedup(Stage):
         empty = 0
         for batch in ctx.iter_input(shard, cols + self._weight_column(ctx, shard)):
             n = batch.num_rows
-            sig = signatures(batch.column("text"), p.num_perm, p.ngram, p.seed)
+            sig = signatures(batch.column("text"), p.num_perm, p.ngram, p.seed, unicode=p.normalize_unicode)
             has_text = sig[:, 0] != np.iinfo(np.uint64).max
             empty += int(n - has_text.sum())
             handles = _handles(si, row, n)
@@ -441,7 +553,9 @@ class MinhashDedup(Stage):
         if buckets:
             table = pa.concat_tables(buckets)
             table = table.take(pc.sort_indices(table, [("key", "ascending"), ("handle", "ascending")]))
-            _write_partitioned(ctx, [table], "buckets", si, p.partitions, top32_u64)
+            _write_partitioned(ctx, [table], "buckets", f"{si:06d}.parquet", p.partitions, top32_u64)
+        if p.dedup_index:
+            _write_run_docs(ctx, [doc_hashes(t.column("id")) for t in metas], si, p.partitions)
         ctx.count("minhash_empty_docs", empty)
         return {"docs": row, "empty": empty}
 
@@ -452,7 +566,8 @@ class MinhashDedup(Stage):
 
     def _candidates(self, ctx, part: int) -> dict:
         table = _read_all(ctx, f"buckets/{part:05d}")
-        index = self._index()
+        if self.params.dedup_index:
+            self._index(ctx).check_config()
         if table is None:
             return {"edges": 0}
         keys = table.column("key").to_numpy()
@@ -467,21 +582,26 @@ class MinhashDedup(Stage):
         anchor = handles[starts][group]
         same = ~new  # every non-first member of a bucket links to the bucket's smallest handle
         a, b = anchor[same], handles[same]
-        if index is not None:
-            index.check_config()
-            key_arr = pa.array(keys[starts])
-            old = index.read(part, self.params.partitions, top32_u64, exclude_token=DedupIndex.token(key_arr))
-            if old is not None:
-                hit = np.isin(keys[starts], old.to_numpy())
-                a = np.concatenate([a, handles[starts][hit]])
-                b = np.concatenate([b, np.full(int(hit.sum()), INDEX_HANDLE, dtype=_U64)])
-            index.write(part, self.params.partitions, key_arr)
+        if self.params.dedup_index:
+            self._look_up(ctx, part, keys[starts], handles[starts])
         keep = a != b
         a, b = a[keep], b[keep]
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         edges = np.unique(np.stack([lo, hi], axis=1), axis=0) if len(lo) else np.zeros((0, 2), _U64)
         _write_edges(ctx, edges, "edges", f"{part:05d}.parquet")
         return {"edges": int(len(edges))}
+
+    def _look_up(self, ctx, part: int, bucket_keys: np.ndarray, anchors: np.ndarray) -> None:
+        """Index entries sharing a band key with a bucket: (the bucket's smallest handle, the entry's document),
+        checked against this run's documents in ``index_resolve`` before they link the bucket to the index."""
+        entries = self._index(ctx).read(part, self.params.partitions, top32_u64)
+        if entries is None:
+            return
+        where = pc.index_in(entries.column("key"), value_set=pa.array(bucket_keys))
+        matched = pc.is_valid(where)
+        bucket = pc.drop_null(where).to_numpy()
+        hits = pa.table({"key": pa.array(anchors[bucket], pa.uint64()), "doc": entries.column("doc").filter(matched)})
+        _write_index_hits(ctx, hits, part, self.params.partitions)
 
     def _verify_left(self, ctx, shard: str) -> dict:
         si = ctx.shards.index(shard)
@@ -494,11 +614,6 @@ class MinhashDedup(Stage):
         sig_a = pa.FixedSizeBinaryArray.from_buffers(pa.binary(8 * self.params.num_perm), len(a),
                                                      [None, pa.py_buffer(sig[rows].tobytes())])
         out = pa.table({"a": a, "b": b, "sig_a": sig_a})
-        to_index = b == INDEX_HANDLE
-        if to_index.any():  # index edges cannot be verified (the index keeps band keys only): pass them through
-            ctx.write_table(_shard_path("verified_index", si) + ".parquet",
-                            pa.table({"a": a[to_index], "b": b[to_index]}))
-        out = out.filter(pa.array(~to_index))
         shard_b, _ = _split_handles(out.column("b").to_numpy())
         for s in np.unique(shard_b):
             ctx.write_table(_shard_path("edges_b", int(s), f"{si:06d}.parquet"), out.filter(pa.array(shard_b == s)))
@@ -522,11 +637,12 @@ class MinhashDedup(Stage):
         return {"kept": int(ok.sum()), "dropped": int((~ok).sum())}
 
     def _components(self, ctx, _unit) -> dict:
-        if self.params.jaccard_threshold:
-            tables = [t for t in (_read_all(ctx, "verified"), _read_all(ctx, "verified_index")) if t is not None]
-            edges = pa.concat_tables(tables) if tables else None
-        else:
-            edges = _read_all(ctx, "edges")
+        edges = _read_all(ctx, "verified" if self.params.jaccard_threshold else "edges")
+        confirmed = _read_all(ctx, "confirmed")  # buckets linked to the index (not verified: it keeps band keys)
+        if confirmed is not None:
+            index_edges = pa.table({"a": confirmed.column("key").cast(pa.uint64()),
+                                    "b": pa.array(np.full(confirmed.num_rows, INDEX_HANDLE, _U64))})
+            edges = index_edges if edges is None else pa.concat_tables([edges, index_edges.cast(edges.schema)])
         if edges is None:
             return {"clusters": 0, "members": 0}
         nodes, roots = connected_components(edges.column("a").to_numpy(), edges.column("b").to_numpy())
@@ -557,13 +673,46 @@ class MinhashDedup(Stage):
         table = pa.table({"key": splitmix64(root.copy()), "handle": (_U64(si) << _U64(32)) | rows.astype(_U64),
                           **{c: info.column(c) for c in info.column_names if c not in ("row",)},
                           "indexed": members.column("indexed")})
-        return _write_partitioned(ctx, [table], "keys", si, self.params.partitions, top32_u64)
+        return _write_partitioned(ctx, [table], "keys", f"{si:06d}.parquet", self.params.partitions, top32_u64)
 
     def _groups(self, ctx, part: int) -> dict:
         table = _read_all(ctx, f"keys/{part:05d}")
         if table is None:
             return {"groups": 0, "removed": 0}
-        return _decide_groups(ctx, table, self.params.keep, part, "minhash_duplicate", "minhash_duplicate_of_index")
+        return _decide_groups(ctx, table, self.params.keep, part, "minhash_duplicate",
+                              "minhash_duplicate_of_index")[0]
+
+    def _index_keys(self, ctx, shard: str) -> dict:
+        """The band keys of this shard's kept documents, with their document, by key range:
+        ``index_new/<p>/<shard>.parquet`` (removed documents never enter the index)."""
+        si = ctx.shards.index(shard)
+        decisions = _shard_decisions(ctx, si)
+        removed = (decisions.filter(pc.is_valid(decisions.column("reason"))).column("row").to_numpy()
+                   if decisions is not None else np.zeros(0, np.int64))
+        meta = ctx.read_table(_shard_path("meta", si) + ".parquet")
+        docs = doc_hashes(meta.column("id")) if meta is not None else np.zeros(0, _U64)
+        rows = 0
+        for part in range(self.params.partitions):
+            buckets = ctx.read_table(f"buckets/{part:05d}/{si:06d}.parquet")
+            if buckets is None:
+                continue
+            _, row = _split_handles(buckets.column("handle").to_numpy())
+            keep = ~np.isin(row, removed)
+            ctx.write_table(f"index_new/{part:05d}/{si:06d}.parquet",
+                            pa.table({"key": buckets.column("key").filter(pa.array(keep)),
+                                      "doc": pa.array(docs[row[keep]], pa.uint64())}))
+            rows += int(keep.sum())
+        return {"rows": rows}
+
+    def _index_write(self, ctx, part: int) -> dict:
+        table = _read_all(ctx, f"index_new/{part:05d}")
+        if table is None:
+            return {"token": ""}
+        return {"token": self._index(ctx).write(part, self.params.partitions, table.column("key"),
+                                                table.column("doc").to_numpy())}
+
+    def _index_commit(self, ctx, _unit) -> dict:
+        return _commit_index(ctx, self._index(ctx), ctx.summaries["index_write"])
 
     def _emit(self, ctx, shard: str) -> dict:
         return _emit_with_decisions(ctx, shard, self._annotate)
