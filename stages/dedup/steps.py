@@ -103,9 +103,9 @@ def _policy_sort_keys(policy: KeepPolicy) -> list[tuple[str, str]]:
 
 
 class _DedupParams(Params):
-    keep: KeepPolicy = Field("first", description="which document of a duplicate group is kept: first (smallest "
-                             "id), longest (most text bytes), score (highest `score_column`), newest (latest `date`)"
-                             "; ties go to the smallest id")
+    keep: KeepPolicy = Field("first", description="which document of a duplicate group is kept: first (first in "
+                             "input order), longest (most visible text), score (highest `score_column`), newest "
+                             "(latest `date`); ties go to input order")
     score_column: str | None = Field(None, description="column read by keep: score")
     partitions: int = Field(16, ge=1, le=1 << 20, description="key-range partitions: memory per worker is about "
                             "(keys in the corpus) / partitions; use ~1 per 20M keys at scale")
@@ -435,10 +435,11 @@ class UrlDedup(_GroupedDedup):
     requires = ("id", "url")
     adds = ("url_duplicate_count",)
     count_column = "url_duplicate_count"
+    version = 2  # 2: longest by visible length, ties in input order
 
     class Params(_DedupParams):
         keep: Literal["newest", "longest"] = Field("newest", description="newest (latest `date`) or longest "
-                                                   "(most text bytes); ties go to the smallest id")
+                                                   "(most visible text); ties go to input order")
 
     def key_columns(self) -> list[str]:
         return ["url"]
