@@ -46,7 +46,7 @@ _DOCUMENT_TYPES = frozenset({"response", "resource", "conversion"})
 _BASE_SCHEMA = [
     ("id", pa.string()), ("text", pa.string()), ("url", pa.string()), ("date", pa.string()),
     ("source", pa.string()), ("payload_digest", pa.string()), ("http_status", pa.int32()),
-    ("content_type", pa.string()), ("charset", pa.string()),
+    ("content_type", pa.string()), ("charset", pa.string()), ("charset_source", pa.string()),
 ]
 
 
@@ -210,7 +210,7 @@ class WarcExtract(Stage):
             return None
         return text
 
-    def _document(self, record: Record, path: str, text: str, charset: str | None) -> dict[str, Any]:
+    def _document(self, record: Record, path: str, text: str, charset: tuple[str, str]) -> dict[str, Any]:
         url = record.header("warc-target-uri") or ""
         date = record.header("warc-date") or ""
         doc = {
@@ -219,7 +219,7 @@ class WarcExtract(Stage):
             "payload_digest": record.header("warc-payload-digest"),
             "http_status": record.http_status,
             "content_type": _content_type(record) or None,
-            "charset": charset,
+            "charset": charset[0], "charset_source": charset[1],
         }
         for name in self.params.keep_headers:
             doc[header_column(name)] = record.header(name)
@@ -229,7 +229,7 @@ class WarcExtract(Stage):
         text = record.payload.decode("utf-8", errors="replace").strip()
         if not text:
             return None
-        return self._document(record, path, text, "utf-8")
+        return self._document(record, path, text, ("utf-8", "wet"))
 
     def close(self) -> None:
         if getattr(self, "_extractor", None) is not None:
@@ -255,13 +255,13 @@ def _content_type(record: Record) -> str:
 
 
 def _html_of(record: Record, max_bytes: int, truncate: bool, counters: dict[str, int]
-             ) -> tuple[str | None, str, str | None]:
-    """``(skip reason, html, charset)`` for a response/resource record."""
+             ) -> tuple[str | None, str, tuple[str, str]]:
+    """``(skip reason, html, (charset, how it was chosen))`` for a response/resource record."""
     declared = _content_type(record)
     if declared not in HTML_TYPES and declared not in UNKNOWN_TYPES:
-        return "skipped_non_html", "", None
+        return "skipped_non_html", "", ("", "")
     if record.oversize and not truncate:
-        return "skipped_too_large", "", None
+        return "skipped_too_large", "", ("", "")
     payload = record.payload
     if record.oversize:
         counters["truncated_too_large"] = counters.get("truncated_too_large", 0) + 1
@@ -271,15 +271,16 @@ def _html_of(record: Record, max_bytes: int, truncate: bool, counters: dict[str,
     if encoding:
         payload, problem = decode_content_encoding(payload, encoding, max_bytes)
         if problem is not None:
-            return f"skipped_{problem}", "", None
+            return f"skipped_{problem}", "", ("", "")
     if declared in UNKNOWN_TYPES and not sniff_html(payload):
-        return "skipped_non_html", "", None
+        return "skipped_non_html", "", ("", "")
     if not payload.strip():
-        return "skipped_empty_payload", "", None
-    html, charset, replaced = decode_html(payload, record.http_headers.get("content-type"))
+        return "skipped_empty_payload", "", ("", "")
+    html, charset, how, replaced = decode_html(payload, record.http_headers.get("content-type"),
+                                               record.header("warc-target-uri"))
     if replaced:
         counters["charset_replaced"] = counters.get("charset_replaced", 0) + 1
-    return None, html, charset
+    return None, html, (charset, how)
 
 
 def read_warc(path: str, **params: Any) -> pa.Table:

@@ -11,7 +11,8 @@
   4 KiB, in that order (WHATWG encoding sniffing), with labels mapped the WHATWG way (``iso-8859-1``/``ascii`` →
   ``windows-1252``, ``gb2312`` → ``gb18030`` …). A declared single-byte Latin charset over bytes that are valid
   non-ASCII UTF-8 is taken as UTF-8 (the usual mislabel on the web). Undeclared: UTF-8 if it decodes, else
-  charset_normalizer's guess. Whatever wins decodes with replacement characters for invalid bytes, never fails.
+  chardetng's guess (:func:`detect_charset`). Whatever wins decodes with replacement characters for invalid
+  bytes, never fails; how the charset was chosen is kept beside it (the ``charset_source`` column).
 """
 
 from __future__ import annotations
@@ -167,25 +168,30 @@ def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | No
     return None, "none"
 
 
-def decode_html(payload: bytes, content_type: str | None) -> tuple[str, str, bool]:
-    """Decode an HTML payload to text; returns ``(text, charset used, had_replacements)``. Never raises."""
-    charset, _ = declared_charset(payload, content_type)
+def decode_html(payload: bytes, content_type: str | None, url: str | None = None) -> tuple[str, str, str, bool]:
+    """Decode an HTML payload to text; returns ``(text, charset used, how it was chosen, had_replacements)``.
+
+    How: ``http``, ``bom``, ``meta`` (declared and used), ``mislabel`` (a single-byte Latin declaration over valid
+    non-ASCII UTF-8: UTF-8 used), ``utf-8`` (undeclared, valid UTF-8), ``detected`` (undeclared: the detector),
+    ``invalid`` (the declared charset does not decode the bytes but UTF-8 does), ``unknown-label`` (a label no
+    codec implements: UTF-8 with replacements). Never raises."""
+    charset, how = declared_charset(payload, content_type)
     if payload.startswith(codecs.BOM_UTF8):
         payload = payload[3:]
     if charset in _SINGLE_BYTE_LATIN or charset is None:
         if _is_utf8(payload) and (charset is None or not payload.isascii()):
-            return payload.decode("utf-8"), "utf-8", False
+            return payload.decode("utf-8"), "utf-8", "utf-8" if charset is None else "mislabel", False
         if charset is None:
-            charset = _guess(payload)
+            charset, how = detect_charset(payload, _tld(url)), "detected"
     try:
-        return payload.decode(charset), charset, False
+        return payload.decode(charset), charset, how, False
     except UnicodeDecodeError:
         pass
     except LookupError:
-        charset = "utf-8"
+        charset, how = "utf-8", "unknown-label"
     if charset != "utf-8" and _is_utf8(payload):
-        return payload.decode("utf-8"), "utf-8", False
-    return payload.decode(charset, errors="replace"), charset, True
+        return payload.decode("utf-8"), "utf-8", "invalid", False
+    return payload.decode(charset, errors="replace"), charset, how, True
 
 
 def _is_utf8(payload: bytes) -> bool:
@@ -196,11 +202,19 @@ def _is_utf8(payload: bytes) -> bool:
     return True
 
 
-def _guess(payload: bytes) -> str:
-    """Detect the charset of undeclared, non-UTF-8 bytes (charset_normalizer on a bounded sample)."""
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:
-        return "cp1252"
-    best = from_bytes(payload[:65536], steps=4, chunk_size=2048).best()
-    return normalise_charset(best.encoding) if best is not None and best.encoding else "cp1252"
+def _tld(url: str | None) -> bytes | None:
+    """The top-level domain of a URL, lower-case ASCII (``http://www.example.co.uk/x`` → ``b"uk"``), for the
+    detector's per-TLD priors; None for IP addresses, IDN top-level labels and URLs without a host."""
+    host = (url or "").split("://", 1)[-1].split("/", 1)[0].split("@")[-1].split(":")[0].rstrip(".").lower()
+    label = host.rsplit(".", 1)[-1] if "." in host else ""
+    return label.encode() if label.isascii() and label.isalpha() else None
+
+
+def detect_charset(payload: bytes, tld: bytes | None = None) -> str:
+    """The charset of undeclared bytes that are not valid UTF-8: chardetng, Firefox's detector for exactly this
+    case (legacy-encoded HTML without a declaration), fed the whole payload (``max_html_bytes`` bounds it) and the
+    URL's top-level domain as Firefox does. Chosen by measurement over charset_normalizer, chardet and cchardet:
+    ``bench/charset_accuracy.py`` (undeclared pages decoded right: 0.99 vs 0.71, 0.89, 0.95)."""
+    from chardetng_py import detect
+
+    return normalise_charset(detect(payload, allow_utf8=False, tld=tld)) or "cp1252"

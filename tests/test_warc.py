@@ -289,8 +289,7 @@ def test_decode_helpers():
     assert normalise_charset("ISO-8859-1") == "cp1252" and normalise_charset("gb2312") == "gb18030"
     assert normalise_charset("nonsense-charset") is None
     assert sniff_html(b"  \n<!doctype html><html>") and not sniff_html(b"%PDF-1.4")
-    text, charset, replaced = decode_html("héllo".encode(), None)
-    assert (text, charset, replaced) == ("héllo", "utf-8", False)
+    assert decode_html("héllo".encode(), None) == ("héllo", "utf-8", "utf-8", False)
 
 
 def test_oversize_truncate_and_only_2xx():
