@@ -460,7 +460,7 @@ def test_curate_run_fails_against_a_failing_server_and_a_rerun_rephrases_everyth
             pq.read_table(fresh / "rephrase" / f"{shard}.parquet"))
 
 
-def test_curate_run_with_tolerated_failures_finishes_and_records_them(tmp_path, stub, capsys):
+def test_curate_run_with_tolerated_failures_finishes_records_them_and_can_retry_them(tmp_path, stub, capsys):
     from curate.cli import main
 
     recipe = rephrase_recipe(tmp_path, stub, max_failed_share=0.34)
@@ -474,6 +474,18 @@ def test_curate_run_with_tolerated_failures_finishes_and_records_them(tmp_path, 
     stats = json.loads((out / "_stats.json").read_text())
     counters = next(s for s in stats["steps"] if s["key"] == "rephrase")["stats"]["counters"]
     assert counters["rephrase_failed"] == 1 and counters["rephrase_failed_http_5xx"] == 1
+    # retrying them: the changed parameter redoes the step; the cache answers the rest, so one request is sent
+    stub.fix()
+    stub.requests.clear()
+    strict = ["--set", "steps.rephrase.max_failed_share=0"]
+    assert main(["run", str(recipe), "--executor", "local", "--quiet", *strict]) == 0
+    assert stub.texts_sent() == ["Document number 4 says hello."]
+    retried = curate.read_parquet(str(out / "rephrase"))
+    assert retried.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello." for i in range(6)]
+    fresh = tmp_path / "fresh"
+    assert main(["run", str(recipe), "--executor", "local", "--quiet", "--output", str(fresh), *strict,
+                 "--set", "steps.rephrase.cache=false"]) == 0
+    assert retried.equals(curate.read_parquet(str(fresh / "rephrase")))
 
 
 # -- vLLM backend, recipe --------------------------------------------------------------------------------------------
