@@ -358,8 +358,8 @@ class Rephrase(Stage):
                   if self.cache is not None else "")
         raise RephraseFailed(
             f"rephrase ({p.backend} backend, model {p.model!r}): {failed_docs} of {documents} documents of a batch "
-            f"failed after retries (max_failed_share {p.max_failed_share:g} allows {allowed}){stopped}. {why}. "
-            f"The shard is not marked done: fix the cause and rerun the same command to redo it. {cached}")
+            f"failed (max_failed_share {p.max_failed_share:g} allows {allowed}){stopped}. {why}. "
+            f"The shard is not marked done: fix the cause and rerun the same command to redo it. {cached}".rstrip())
 
     def process(self, table: pa.Table) -> pa.Table | StepOutput:
         p = self.params

@@ -73,9 +73,9 @@ def tiny_lm(tmp_path_factory) -> Path:
 
 
 def lm_step(tiny_lm: Path, **params) -> Rephrase:
-    """The tiny model, generating every time (no reply cache) unless ``cache`` is given."""
-    return Rephrase(model=str(tiny_lm), max_new_tokens=6, max_input_tokens=96, model_batch_size=4,
-                    **{"cache": False, **params})
+    """The tiny model, generating every time (no reply cache unless ``cache`` says so)."""
+    return Rephrase(model=str(tiny_lm), **{"max_new_tokens": 6, "max_input_tokens": 96, "model_batch_size": 4,
+                                           "cache": False, **params})
 
 
 # -- transformers backend ----------------------------------------------------------------------------------------
@@ -99,6 +99,14 @@ def test_transformers_rephrases_every_page_deterministically_by_segments(pages, 
     assert c == again.counters
     # a segment's reply per segment: joined by line breaks
     assert all(r.count("\n") >= 1 for r in rephrased)
+
+
+def test_a_local_model_failure_fails_the_batch_with_what_to_change(pages, tiny_lm):
+    with pytest.raises(RephraseFailed) as error:
+        lm_step(tiny_lm, max_new_tokens=2000).run_table(pages.slice(0, 3))
+    message = str(error.value)
+    assert "3 of 3 documents of a batch failed" in message and "model_error x" in message
+    assert "leaves no room for max_new_tokens in the model's 2048-token context: lower max_input_tokens" in message
 
 
 def test_segments_stay_under_the_token_limit_and_keep_paragraph_order(pages):
