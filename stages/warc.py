@@ -12,8 +12,11 @@ runs at ~16-35 docs/s per core); robustness on every input came first.
 
 Every record that does not become a document is counted under a named reason in the step's counters
 (``skipped_request``, ``skipped_revisit``, ``skipped_non_html``, ``skipped_too_large``, ``skipped_truncated``,
-``skipped_corrupt``, ``skipped_content_encoding``, ``extract_timeout``, ``extract_error``, ``extract_empty`` …),
-beside ``records`` (all records seen) and ``html_records`` (HTML responses found, before extraction).
+``skipped_corrupt``, ``skipped_bad_length``, ``skipped_bad_http_headers``, ``skipped_content_encoding``,
+``extract_timeout``, ``extract_error``, ``extract_empty`` …), beside ``records`` (all records seen) and
+``html_records`` (HTML responses found, before extraction). Damage that is not a record is counted too:
+``garbage_between_records`` (runs of bytes that are no record header, skipped), ``gzip_damaged_members``,
+``gzip_truncated_file``, and ``files_without_records`` (an empty file, or one that is no WARC/WET/ARC at all).
 """
 
 from __future__ import annotations
@@ -119,15 +122,19 @@ class WarcExtract(Stage):
         columns = self._columns()
         rows: dict[str, list[Any]] = {c: [] for c in columns}
         counters: dict[str, int] = {}
+        records = 0
         with source.open() as raw:
             stream = ArchiveStream(raw)
             for doc in self._documents(stream, source.path, counters):
                 for c in columns:
                     rows[c].append(doc.get(c))
                 if len(rows["id"]) >= batch_size:
+                    records += counters.get("records", 0)
                     yield StepOutput(self._table(rows), counters=dict(counters))
                     rows = {c: [] for c in columns}
                     counters.clear()
+            if not records + counters.get("records", 0):  # empty, or not an archive (a paths list, plain text)
+                counters["files_without_records"] = 1
             if stream.damage:
                 counters["gzip_damaged_members"] = counters.get("gzip_damaged_members", 0) + stream.damage
             if stream.truncated:
@@ -157,7 +164,7 @@ class WarcExtract(Stage):
                 _content_type(record) in UNKNOWN_TYPES
 
         records = iter_records(stream, want_block, want_payload, p.max_html_bytes,
-                               read_oversize=p.oversize == "truncate")
+                               read_oversize=p.oversize == "truncate", counters=counters)
         for record in records:
             count("records")
             if record.problem:

@@ -37,7 +37,7 @@ class Record:
     payload: bytes = b""
     payload_length: int = 0  # declared payload bytes (block minus HTTP headers)
     oversize: bool = False  # payload longer than max_body: ``payload`` holds its first max_body bytes, or nothing
-    problem: str | None = None  # "truncated", "corrupt" (bytes not trustworthy) or "bad_http_headers"
+    problem: str | None = None  # "truncated", "corrupt", "bad_length" (bytes not trustworthy), "bad_http_headers"
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -49,16 +49,23 @@ WantBlock = Callable[[Record], bool]
 
 
 def iter_records(stream: ArchiveStream, want_block: WantBlock, want_payload: WantBlock, max_body: int,
-                 read_oversize: bool = False) -> Iterator[Record]:
+                 read_oversize: bool = False, counters: dict[str, int] | None = None) -> Iterator[Record]:
     """Yield every record of the stream (wanted blocks read and parsed, the others skipped).
 
     ``max_body`` bounds the payload bytes kept per record; with ``read_oversize`` an oversize payload keeps its
-    first ``max_body`` bytes (else none). ``Record.problem`` marks truncated or corrupt records.
+    first ``max_body`` bytes (else none). ``Record.problem`` marks truncated or corrupt records, and
+    ``bad_length`` when the declared Content-Length runs past the end of a plain file or into the next record's
+    gzip member: reading resumes at the next record header, so only that record is lost. Runs of bytes between
+    records that are no record header are counted in ``counters["garbage_between_records"]``.
     """
-    resyncs = 0
+    in_garbage = False
+    held: Record | None = None  # a record whose length runs past the end of the file: truncated or bad_length?
     while True:
         line = stream.readline()
         if not line:
+            if held is not None:  # no record header followed: the file was cut inside this record
+                held.problem = "truncated"
+                yield held
             return
         if not line.strip():
             continue
@@ -68,18 +75,33 @@ def iter_records(stream: ArchiveStream, want_block: WantBlock, want_payload: Wan
         else:
             match = _ARC_LINE.match(line)
             if match is None:
-                resyncs += 1  # garbage between records: skip the line and look for the next record
+                if not in_garbage and held is None and counters is not None:  # skip to the next record header
+                    counters["garbage_between_records"] = counters.get("garbage_between_records", 0) + 1
+                in_garbage = True
                 continue
             record = _arc_record(stream, match)
+        in_garbage = False
+        if held is not None:  # another record followed: the held one declared a length it did not have
+            yield held
+            held = None
         if record.length < 0:
             record.problem = "corrupt"
             yield record
             continue
+        left = stream.size_left()
+        if left is not None and record.length > left:  # resync on the next record header (decided above)
+            record.problem = "bad_length"
+            held = record
+            continue
+        stream.fence, stream.fenced = True, False
         remaining = record.length
         if want_block(record):
             remaining = _read_block(stream, record, remaining, want_payload, max_body, read_oversize)
         skipped = stream.skip(remaining)
-        if skipped < remaining:
+        stream.fence = False
+        if stream.fenced:
+            record.problem = "bad_length"  # the block ran into the next record's gzip member
+        elif skipped < remaining:
             record.problem = "truncated"
         elif stream.damage != damage_before:
             record.problem = "corrupt"

@@ -36,6 +36,13 @@ class ArchiveStream:
         self.damage = 0
         self.truncated = False
         self.offset = 0  # decompressed bytes consumed by the reader so far
+        #: while True, the stream stops (as at the end of the file) before a gzip member that starts a new record
+        #: (``WARC/``): a record's bytes end with its member in record-at-a-time compression (WARC 1.1 annex D.2),
+        #: so a block that claims more (an absurd Content-Length) loses only itself
+        self.fence = False
+        self.fenced = False  # the last fill stopped at such a member
+        self._at_member_start = False
+        self._end: int | bool | None = None  # size of a plain file (None: not asked yet, False: unknown)
 
     # -- filling the buffer ------------------------------------------------------------------------------------
     def _read_raw(self) -> bytes:
@@ -66,6 +73,10 @@ class ArchiveStream:
                         self.truncated = True
                         self._member_started = False
                     return False
+            if self._at_member_start and self.fence and self._next_member_is_record():
+                self.fenced = True
+                return False
+            self._at_member_start = False
             try:
                 out = self._dec.decompress(self._pending, CHUNK)
             except zlib.error:
@@ -76,12 +87,41 @@ class ArchiveStream:
                 self._pending = self._dec.unused_data
                 self._dec = zlib.decompressobj(31)
                 self._member_started = False
+                self._at_member_start = True
                 self._skip_padding()
             else:
                 self._pending = self._dec.unconsumed_tail
             if out:
                 self._buf += out
                 return True
+
+    def _next_member_is_record(self) -> bool:
+        """Whether the gzip member at the start of ``_pending`` begins with a WARC record header (peeked with a
+        separate decompressor: nothing is consumed)."""
+        while len(self._pending) < 512:
+            more = self._read_raw()
+            if not more:
+                break
+            self._pending += more
+        try:
+            head = zlib.decompressobj(31).decompress(self._pending[:4096], 16)
+        except zlib.error:
+            return False
+        return head.startswith(b"WARC/")
+
+    def size_left(self) -> int | None:
+        """Bytes left to read in a plain (uncompressed) seekable file; None when unknown (gzip, streams)."""
+        if self.is_gzip or self._end is False:
+            return None
+        try:
+            here = self._raw.tell()
+            if self._end is None:
+                self._end = self._raw.seek(0, 2)
+                self._raw.seek(here)
+        except (AttributeError, OSError, ValueError):
+            self._end = False
+            return None
+        return self._end - here + len(self._pending) + len(self._buf) - self._pos
 
     def _skip_padding(self) -> None:
         """Between members some writers leave NUL or newline padding; anything else is damage."""

@@ -125,3 +125,43 @@ def test_unparsable_http_head_is_skipped_under_its_own_reason(responses):
     table, counters = read(broken + good)
     assert table.num_rows == 2 and counters["skipped_bad_http_headers"] == 1
     assert "skipped_non_html" not in counters  # the right reason, not a wrong one
+
+
+# -- damaged framing and junk input ------------------------------------------------------------------------------
+def test_absurd_content_length_loses_only_its_record_gzip(responses):
+    records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:4]]
+    bad = re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: 1000000000000000", records[1])
+    data = b"".join(gzip.compress(r) for r in (records[0], bad, records[2], records[3]))
+    table, counters = read(data, "x.warc.gz")
+    expected, _ = original(responses, 4)
+    texts = expected.column("text").to_pylist()
+    assert table.column("text").to_pylist() == [texts[0], texts[2], texts[3]]
+    assert counters["skipped_bad_length"] == 1
+
+
+def test_absurd_content_length_loses_only_its_record_plain(responses, tmp_path):
+    records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:4]]
+    bad = re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: 1000000000000000", records[1])
+    path = tmp_path / "x.warc"
+    path.write_bytes(records[0] + bad + records[2] + records[3])
+    step = WarcExtract(extract=False)
+    outs = list(step.read(SourceFile(str(path), lambda: open(path, "rb"))))
+    urls = [u for o in outs for u in o.kept.column("url").to_pylist()]
+    assert len(urls) == 3 and sum(o.counters.get("skipped_bad_length", 0) for o in outs) == 1
+
+
+def test_garbage_between_records_is_counted(responses):
+    records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:3]]
+    table, counters = read(records[0] + b"\x00junk\r\nmore junk\r\n" + records[1] + b"zzz\n" + records[2])
+    assert table.num_rows == 3 and counters["garbage_between_records"] == 2
+
+
+@pytest.mark.parametrize("name,data", [
+    ("empty.warc", b""),
+    ("warc.paths.gz", gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/warc/a.warc.gz\n" * 50)),
+    ("notes.txt.gz", gzip.compress(b"Plain text, no archive at all.\n" * 20)),
+    ("random.warc.gz", bytes(range(256)) * 40),
+])
+def test_junk_input_is_counted_not_silent(name, data):
+    table, counters = read(data, name)
+    assert table.num_rows == 0 and counters["files_without_records"] == 1
