@@ -33,6 +33,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress.close()
     if not args.quiet:
         print_summary(result)
+    return input_file_warnings(result, recipe, args.strict)
+
+
+#: exit status of ``curate run --strict`` when an input file read badly (all codes: ``curate.errors.EXIT_CODES``)
+EXIT_INPUT_WARNINGS = 4
+
+
+def input_file_warnings(result: Any, recipe: Any, strict: bool) -> int:
+    """Print a warning per input file that read as nothing or lost most records to one damage reason
+    (:mod:`curate.stages.warc_health`); with ``strict`` they fail the run (exit status 4)."""
+    from rich.markup import escape
+
+    from curate.pipeline import check_inputs
+    from curate.stages.warc_health import run_warnings
+
+    shards = {f.shard: f.uri for f in check_inputs(recipe)}
+    warnings = run_warnings(result.out, result.steps, shards)
+    console = _console(stderr=True)
+    for warning in warnings:
+        console.print(f"[yellow]warning[/yellow] input {escape(warning)}", markup=True, soft_wrap=True)
+    if warnings and strict:
+        console.print(f"[bold red]error:[/bold red] --strict: {len(warnings)} input file(s) read badly", markup=True)
+        return EXIT_INPUT_WARNINGS
     return 0
 
 
@@ -63,11 +86,13 @@ def print_summary(result: Any) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
+    from curate.outdir import check_placement
     from curate.pipeline import check_inputs, plan_steps
-    from curate.recipe import load_recipe
+    from curate.recipe import load_recipe, resolve_output
 
     recipe = load_recipe(args.recipe, args.set)
     inputs = check_inputs(recipe)
+    check_placement(resolve_output(recipe, None), recipe.input_paths, inputs, recipe.source)
     specs = plan_steps(recipe)
     console = _console()
     files = f"{len(inputs)} input file" + ("s" if len(inputs) != 1 else "")
@@ -153,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a recipe field, e.g. --set input.paths=/data/x.warc.gz "
                           "--set steps.language_id.min_score=0.7")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress or summary output")
+    run.add_argument("--strict", action="store_true",
+                     help="fail (exit status 4) when an input file reads as nothing or loses most of its records "
+                          "to one damage reason (nightly jobs); without it these are warnings")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a recipe and its inputs without running it")
@@ -182,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         from rich.text import Text
 
         _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted: rerun the same command to resume")
         return 130

@@ -165,3 +165,35 @@ def test_garbage_between_records_is_counted(responses):
 def test_junk_input_is_counted_not_silent(name, data):
     table, counters = read(data, name)
     assert table.num_rows == 0 and counters["files_without_records"] == 1
+
+
+# -- per-file warnings and --strict ------------------------------------------------------------------------------
+def test_run_warns_about_a_file_read_as_nothing_and_strict_fails(tmp_path, responses, capsys):
+    """A good WARC beside a ``warc.paths.gz`` passed as a WARC: a warning naming the file; ``--strict``: exit 3."""
+    import json
+
+    from curate.cli import EXIT_INPUT_WARNINGS, main
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "good.warc.gz").write_bytes(gzip.compress(original(responses, 2)[1]))
+    (inputs / "paths.warc.gz").write_bytes(gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/a.warc.gz\n" * 9))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(json.dumps({"name": "health", "input": {"paths": [str(inputs / "*.warc.gz")]},
+                                  "output": str(tmp_path / "out"), "steps": [{"warc_extract": {"extract": False}}]}))
+    assert main(["run", str(recipe), "--executor", "local", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "paths.warc.gz: no record could be read" in err and "good.warc.gz" not in err
+    assert main(["run", str(recipe), "--executor", "local", "--quiet", "--strict"]) == EXIT_INPUT_WARNINGS
+    assert "--strict" in capsys.readouterr().err
+
+
+def test_file_warning_for_one_dominant_damage_reason():
+    from curate.stages.warc_health import file_warning
+
+    # the issue's archive: 1,020 responses (plus their requests) whose HTTP heads could not be parsed
+    assert "skipped_bad_http_headers" in file_warning(
+        {"records": 2041, "skipped_request": 1020, "skipped_warcinfo": 1, "skipped_bad_http_headers": 1020})
+    # a normal crawl: most records are requests, metadata and non-HTML responses
+    assert file_warning({"records": 300, "skipped_request": 100, "skipped_metadata": 100, "skipped_non_html": 60,
+                         "documents": 38, "extract_timeout": 2}) is None
