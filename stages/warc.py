@@ -30,6 +30,7 @@ from pydantic import Field
 
 from curate.registry import register
 from curate.stage import Params, SourceFile, Stage, StepOutput
+from curate.stages.warc_bounds import over_bounds
 from curate.stages.warc_decode import (
     HTML_TYPES,
     UNKNOWN_TYPES,
@@ -86,6 +87,10 @@ class WarcExtract(Stage):
             True, description="evaluate trafilatura's boilerplate XPaths as compiled Python instead of lxml + EXSLT "
                               "callbacks: the same elements, so the same text, ~1.5x faster (trafilatura_xpath.py)")
         max_html_bytes: int = Field(5_000_000, gt=0, description="payload bytes kept per record (after decoding)")
+        max_elements: int = Field(50_000, gt=0, description="pages with more HTML elements are not extracted "
+                                                          "(skipped_too_many_elements; warc_bounds.py)")
+        max_depth: int = Field(5_000, gt=0, description="pages nested deeper are not extracted (skipped_too_deep; "
+                                                      "warc_bounds.py)")
         oversize: Literal["skip", "truncate"] = Field(
             "skip", description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
                                 "first max_html_bytes (counted as truncated_too_large)")
@@ -188,6 +193,10 @@ class WarcExtract(Stage):
             count("html_records")
             if p.only_2xx and record.http_status is not None and not 200 <= record.http_status < 300:
                 count("skipped_http_status")
+                continue
+            bound = over_bounds(html, p.max_elements, p.max_depth) if self._extractor is not None else None
+            if bound is not None:
+                count(f"skipped_{bound}")
                 continue
             text = self._extract(html, counters)
             if not text:

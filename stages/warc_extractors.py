@@ -18,7 +18,10 @@ Time limit, two mechanisms (``timeout_mode``):
   in C code, for the price of one pickle round trip per document. The limit is wall time here.
 
 ``auto`` (default) uses ``signal`` in a main thread (local runs and Ray tasks, which run on the worker's main
-thread) and ``process`` elsewhere (threaded actors, notebooks running steps in threads).
+thread) and ``process`` elsewhere (threaded actors, notebooks running steps in threads). Resiliparse always runs
+in ``process`` mode under ``auto``: it is C++ code a signal handler never interrupts, so only killing the child
+enforces its limit. Before any of this, ``warc_bounds`` skips pages whose size in elements or depth is out of
+bounds, which does not depend on machine speed.
 """
 
 from __future__ import annotations
@@ -85,8 +88,8 @@ class TimeLimitedExtractor:
     def __init__(self, name: str, options: dict[str, Any], timeout_s: float | None, mode: str = "auto"):
         self.name, self.options, self.timeout_s = name, options, timeout_s
         self._auto = mode == "auto"
-        if self._auto:
-            mode = "signal" if _can_signal() else "process"
+        if self._auto:  # a signal cannot interrupt resiliparse's C++ code: its limit needs the child process
+            mode = "signal" if _can_signal() and name != "resiliparse" else "process"
         if not timeout_s:
             mode = "none"
         self.mode = mode

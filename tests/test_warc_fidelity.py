@@ -197,3 +197,35 @@ def test_file_warning_for_one_dominant_damage_reason():
     # a normal crawl: most records are requests, metadata and non-HTML responses
     assert file_warning({"records": 300, "skipped_request": 100, "skipped_metadata": 100, "skipped_non_html": 60,
                          "documents": 38, "extract_timeout": 2}) is None
+
+
+# -- deterministic bounds before the time limit ------------------------------------------------------------------
+def test_pathologically_nested_page_is_skipped_by_its_shape_not_by_the_clock(responses):
+    """100k nested ``<div>`` (1.1 MB): resiliparse took 9.5 min on it; the depth bound skips it at once, on any
+    machine, under its own reason."""
+    pytest.importorskip("resiliparse")
+    warc_head, http_head, _ = responses[0]
+    head = re.sub(rb"(?im)^content-type:[^\r\n]*", b"Content-Type: text/html", http_head)
+
+    def nested(n: int) -> bytes:
+        deep = b"<html><body>" + b"<div>" * n + b"text" + b"</div>" * n + b"</body></html>"
+        return build(warc_head, head + b"\r\n\r\n" + deep)
+
+    data = nested(100_000) + nested(20_000) + original(responses, 1)[1]
+    for extractor in ("resiliparse", "trafilatura"):
+        step = WarcExtract(extractor=extractor, timeout_s=60)
+        counters = {}
+        for out in step.read(SourceFile.from_bytes("x.warc", data)):
+            for k, v in out.counters.items():
+                counters[k] = counters.get(k, 0) + v
+        step.close()
+        assert counters["skipped_too_many_elements"] == 1 and counters["skipped_too_deep"] == 1, counters
+        assert counters["documents"] == 1, (extractor, counters)
+
+
+def test_resiliparse_time_limit_is_enforced_in_a_child_process():
+    pytest.importorskip("resiliparse")
+    from curate.stages.warc_extractors import TimeLimitedExtractor
+
+    assert TimeLimitedExtractor("resiliparse", {}, 1.0).mode == "process"  # a signal cannot stop its C++ code
+    assert TimeLimitedExtractor("trafilatura", {}, 1.0).mode == "signal"
