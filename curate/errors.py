@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 class CurateError(Exception):
-    """Base of curate's user-facing errors (the CLI prints them without a traceback)."""
+    """Base of curate's user-facing errors (the CLI prints them without a traceback and exits with
+    ``exit_code``; see :data:`EXIT_CODES`)."""
+
+    exit_code = 2
 
 
 class RecipeError(CurateError):
@@ -13,3 +16,17 @@ class RecipeError(CurateError):
 
 class StepFailed(CurateError, RuntimeError):
     """A step raised on a unit of work; the message names the step, the shard and the cause."""
+
+    exit_code = 3
+
+
+#: the exit codes of ``curate`` (documented in the README for schedulers)
+EXIT_CODES = {
+    0: "done: every shard of every step finished",
+    1: "internal error (a traceback: please report it)",
+    2: "bad recipe or command line, refused before any work (file, field and what to do are printed)",
+    3: "failed shards: a step failed on some unit of work; rerun to retry them (finished shards are kept)",
+    4: "--strict: the run finished but an input file read as nothing or lost most records to one damage reason",
+    75: "the output folder is in use by another run (EX_TEMPFAIL: try again later)",
+    130: "interrupted (Ctrl-C / SIGINT); rerun the same command to resume",
+}

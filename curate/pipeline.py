@@ -5,6 +5,7 @@ from __future__ import annotations
 from curate.errors import RecipeError
 from curate.executors.base import make_executor
 from curate.io import discover_inputs
+from curate.outdir import check_placement
 from curate.plan import StepSpec, unique_keys
 from curate.progress import Progress
 from curate.recipe import Recipe, resolve_output
@@ -36,6 +37,7 @@ def run_recipe(recipe: Recipe, output: str | None = None, executor: str | None =
     """Run ``recipe`` to completion (resuming whatever an earlier run left) and return its stats."""
     out = resolve_output(recipe, output)
     inputs = check_inputs(recipe)
+    check_placement(out, recipe.input_paths, inputs, recipe.source)
     specs = plan_steps(recipe)
     execution = recipe.execution
     runner = make_executor(executor or execution.executor, address=address or execution.address,

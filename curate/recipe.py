@@ -286,4 +286,7 @@ def _closest(name: str, candidates: list[str]) -> str | None:
 
 def resolve_output(recipe: Recipe, output: str | None) -> str:
     out = output or recipe.output
+    if not str(out or "").strip():
+        raise RecipeError(f"{recipe.source}: output is empty: name an output folder (or s3:// prefix), e.g. "
+                          "out/my-corpus")
     return out if "://" in out else os.path.abspath(out)

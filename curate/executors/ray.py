@@ -83,7 +83,10 @@ class RayExecutor:
                       "include_dashboard": False}
             if address:
                 _check_reachable(address)
-                ray.init(address=address, **common)
+                # Plugins on the driver's PYTHONPATH (same paths on every node, as with a shared image or folder)
+                extra = {"runtime_env": {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}}} \
+                    if os.environ.get("PYTHONPATH") else {}
+                ray.init(address=address, **common, **extra)
             else:
                 # Local instance: workers import what the driver can (plugins, test modules) via PYTHONPATH.
                 path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
