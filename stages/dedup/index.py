@@ -17,11 +17,13 @@ What the index promises (docs/dedup.md, "Persistent index"):
 
 * It holds the keys of documents that are in some contributor's output: only *kept* documents are added, so a
   removed copy never makes its original a duplicate later.
-* A run never matches itself: entries whose contributor is the running output are ignored (they are the state this
-  run replaces, and are retired once it has written its own), and so are entries contributed by a document that
-  is part of this run (same id), whoever wrote them. Re-processing a snapshot — into the same folder or a fresh
-  one, with any partition count, any subset or order of its documents — therefore keeps what the first run kept,
-  while a new snapshot's copies of earlier ones are removed.
+* A run never matches itself: entries whose contributor is the running output never make a document a duplicate
+  (they are the state this run replaces, and are retired once it has written its own), and neither do entries
+  contributed by a document that is part of this run (same id), whoever wrote them.
+* Such entries say instead which of this run's documents an earlier run kept: within a group of duplicates, a
+  previously kept document is kept again, before the keep policy is asked. Re-processing a snapshot — into the same
+  folder or a fresh one, with any partition count, any subset or order of its documents — therefore keeps what the
+  first run kept (of the documents still there), while a new snapshot's copies of earlier ones are removed.
 """
 
 from __future__ import annotations
@@ -97,20 +99,21 @@ class DedupIndex:
         return sorted(out, key=lambda t: t[4].path)
 
     def read(self, p: int, partitions: int, top32: Callable[[pa.Array], np.ndarray]) -> pa.Table | None:
-        """Entries (``key``, ``doc``) of other contributors in range ``p`` of ``partitions`` (``top32(keys)`` gives
-        a key array's top 32 bits)."""
+        """Entries (``key``, ``doc``, ``own``) in range ``p`` of ``partitions`` (``top32(keys)`` gives a key array's
+        top 32 bits); ``own`` marks this contributor's earlier entries, which never make a document a duplicate
+        (they only say which documents its last run kept)."""
         lo, hi = partition_range(p, partitions)
         parts = []
         for count, q, label, _, info in self._files():
             qlo, qhi = partition_range(q, count)
-            if label == self.label or qhi <= lo or qlo >= hi:
+            if qhi <= lo or qlo >= hi:
                 continue
             with self.root.fs.open_input_file(info.path) as f:
                 table = pq.read_table(f, columns=["key", "doc"])
             if (qlo, qhi) != (lo, hi):
                 t = top32(table.column("key"))
                 table = table.filter(pa.array((t >= lo) & (t < hi)))
-            parts.append(table)
+            parts.append(table.append_column("own", pa.array(np.full(table.num_rows, label == self.label))))
         return pa.concat_tables(parts).combine_chunks() if parts else None
 
     def write(self, p: int, partitions: int, keys: pa.Array, docs: np.ndarray) -> str:

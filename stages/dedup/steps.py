@@ -30,6 +30,7 @@ Phases of ``minhash_dedup``::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -141,7 +142,7 @@ class _GroupedDedup(Stage):
         phases = [Phase("keys", "shards", self._keys_phase)]
         if self.params.dedup_index:
             phases += [Phase("index_lookup", "partitions", self._lookup_phase, p),
-                       Phase("index_resolve", "partitions", _resolve_index_hits, p)]
+                       Phase("index_resolve", "partitions", partial(_resolve_index_hits, prior_by="part"), p)]
         phases.append(Phase("groups", "partitions", self._groups_phase, p))
         if self.params.dedup_index:
             phases.append(Phase("index_commit", "once", self._commit_phase))
@@ -194,6 +195,8 @@ class _GroupedDedup(Stage):
             indexed = pc.is_in(table.column("key"), value_set=confirmed.column("key")).to_numpy(zero_copy_only=False)
         table = table.append_column("indexed", pa.array(indexed))
         table = table.append_column("weight", pa.array(np.ones(table.num_rows, np.int64)))
+        if self.params.dedup_index:
+            table = table.append_column("prior", pa.array(_prior_mask(ctx, part, table.column("handle").to_numpy())))
         summary, kept = _decide_groups(ctx, table, self.params.keep, part, self.reason, f"{self.reason}_of_index")
         if self.params.dedup_index:
             summary["token"] = self._index(ctx).write(part, self.params.partitions, kept.column("key"),
@@ -261,34 +264,54 @@ def _write_partitioned(ctx, parts: list[pa.Table], prefix: str, name: str, parti
 
 
 def _write_run_docs(ctx, docs: list[np.ndarray], si: int, partitions: int) -> None:
-    """This run's documents (id hashes) of shard ``si``, by hash range: ``docs/<q>/<shard>.parquet``."""
-    table = pa.table({"doc": pa.array(np.concatenate(docs) if docs else np.zeros(0, _U64), pa.uint64())})
+    """This run's documents of shard ``si`` (id hash, handle), by hash range: ``docs/<q>/<shard>.parquet``."""
+    doc = np.concatenate(docs) if docs else np.zeros(0, _U64)
+    table = pa.table({"doc": pa.array(doc, pa.uint64()), "handle": _handles(si, 0, len(doc))})
     _write_partitioned(ctx, [table], "docs", f"{si:06d}.parquet", partitions, top32_u64, by="doc")
 
 
 def _write_index_hits(ctx, hits: pa.Table, part: int, partitions: int) -> None:
-    """Index entries (``key``, ``doc``) that matched in key partition ``part``, sent to their document's range
-    (``hits/<q>/<part>.parquet``) to be checked against this run's documents."""
+    """Index entries (``key``, ``doc``, ``own``) that matched in key partition ``part``, sent to their document's
+    range (``hits/<q>/<part>.parquet``) to be checked against this run's documents."""
     hits = hits.append_column("part", pa.array(np.full(hits.num_rows, part, np.int32)))
     _write_partitioned(ctx, [hits], "hits", f"{part:05d}.parquet", partitions, top32_u64, by="doc")
 
 
-def _resolve_index_hits(ctx, q: int) -> dict:
-    """Drop the hits whose indexed document is part of this run (a run never matches itself: those entries are
-    the state it replaces); the rest confirm their key: ``confirmed/<part>/<q>.parquet``."""
+def _resolve_index_hits(ctx, q: int, prior_by: str) -> dict:
+    """Split the hits of document range ``q``. An entry whose document is part of this run, or which this run's
+    own output contributed, never makes a duplicate (a run never matches itself); the rest confirm their key
+    (``confirmed/<part>/<q>.parquet``). Documents of this run that an earlier run kept are marked *prior*
+    (``prior/<route>/<q>.parquet``, routed by key partition or by shard, ``prior_by``), so they are kept again."""
     hits = _read_all(ctx, f"hits/{q:05d}")
     if hits is None:
         return {"confirmed": 0, "own": 0}
     docs = _read_all(ctx, f"docs/{q:05d}")
-    own = (pc.is_in(hits.column("doc"), value_set=docs.column("doc")).to_numpy(zero_copy_only=False)
-           if docs is not None else np.zeros(hits.num_rows, dtype=bool))
+    in_run = (pc.is_in(hits.column("doc"), value_set=docs.column("doc")).to_numpy(zero_copy_only=False)
+              if docs is not None else np.zeros(hits.num_rows, dtype=bool))
+    own = in_run | hits.column("own").to_numpy(zero_copy_only=False)
     confirmed = hits.filter(pa.array(~own))
     parts = confirmed.column("part").to_numpy()
     for p in np.unique(parts):
-        ctx.write_table(f"confirmed/{int(p):05d}/{q:05d}.parquet", confirmed.filter(pa.array(parts == p))
-                        .select(["key"]))
+        ctx.write_table(f"confirmed/{int(p):05d}/{q:05d}.parquet",
+                        confirmed.filter(pa.array(parts == p)).select(["key"]))
+    if docs is not None and in_run.any():
+        prior_hits = hits.filter(pa.array(in_run))
+        where = pc.index_in(prior_hits.column("doc"), value_set=docs.column("doc")).to_numpy()
+        handles = docs.column("handle").to_numpy()[where]
+        routes = prior_hits.column("part").to_numpy() if prior_by == "part" else _split_handles(handles)[0]
+        for r in np.unique(routes):
+            ctx.write_table(f"prior/{int(r):05d}/{q:05d}.parquet",
+                            pa.table({"handle": np.unique(handles[routes == r])}))
     ctx.count("index_entries_of_this_run", int(own.sum()))
     return {"confirmed": int(confirmed.num_rows), "own": int(own.sum())}
+
+
+def _prior_mask(ctx, route: int, handles: np.ndarray) -> np.ndarray:
+    """Which ``handles`` an earlier run kept (see :func:`_resolve_index_hits`)."""
+    prior = _read_all(ctx, f"prior/{route:05d}")
+    if prior is None:
+        return np.zeros(len(handles), dtype=bool)
+    return np.isin(handles, prior.column("handle").to_numpy())
 
 
 def _commit_index(ctx, index: DedupIndex, summaries: dict) -> dict:
@@ -303,7 +326,8 @@ def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: 
     """Sort ``table`` (key, handle, policy columns, indexed, weight) into groups; keep the first of each group
     unless the group is indexed; write decisions for rows in groups of 2+ or indexed, split by shard. Returns the
     phase summary and the kept rows."""
-    order = [("key", "ascending", "at_end")] + _policy_sort_keys(policy)
+    prior = [("prior", "descending")] if "prior" in table.column_names else []  # kept before: kept again
+    order = [("key", "ascending", "at_end")] + prior + _policy_sort_keys(policy)
     table = table.sort_by(order)
     keys = table.column("key")
     n = table.num_rows
@@ -503,7 +527,7 @@ class MinhashDedup(Stage):
         phases = [Phase("signatures", "shards", self._signatures), Phase("candidates", "partitions",
                                                                           self._candidates, p)]
         if self.params.dedup_index:
-            phases.append(Phase("index_resolve", "partitions", _resolve_index_hits, p))
+            phases.append(Phase("index_resolve", "partitions", partial(_resolve_index_hits, prior_by="shard"), p))
         if self.params.jaccard_threshold:
             phases += [Phase("verify_left", "shards", self._verify_left),
                        Phase("verify_right", "shards", self._verify_right)]
@@ -601,7 +625,8 @@ class MinhashDedup(Stage):
         where = pc.index_in(entries.column("key"), value_set=pa.array(bucket_keys))
         matched = pc.is_valid(where)
         bucket = pc.drop_null(where).to_numpy()
-        hits = pa.table({"key": pa.array(anchors[bucket], pa.uint64()), "doc": entries.column("doc").filter(matched)})
+        hits = pa.table({"key": pa.array(anchors[bucket], pa.uint64()), "doc": entries.column("doc").filter(matched),
+                         "own": entries.column("own").filter(matched)})
         _write_index_hits(ctx, hits, part, self.params.partitions)
 
     def _verify_left(self, ctx, shard: str) -> dict:
@@ -674,6 +699,8 @@ class MinhashDedup(Stage):
         table = pa.table({"key": splitmix64(root.copy()), "handle": (_U64(si) << _U64(32)) | rows.astype(_U64),
                           **{c: info.column(c) for c in info.column_names if c not in ("row",)},
                           "indexed": members.column("indexed")})
+        if self.params.dedup_index:
+            table = table.append_column("prior", pa.array(_prior_mask(ctx, si, table.column("handle").to_numpy())))
         return _write_partitioned(ctx, [table], "keys", f"{si:06d}.parquet", self.params.partitions, top32_u64)
 
     def _groups(self, ctx, part: int) -> dict:
