@@ -83,3 +83,21 @@ class CountWords(Stage):
             words = pc.list_value_length(pc.utf8_split_whitespace(batch.column("text"))).cast(pa.float64())
             ctx.emit(shard, batch.append_column("word_share", pc.divide(words, float(max(total, 1)))))
         return None
+
+
+class FailAfter(Stage):
+    """Passes batches through, then raises on batch number ``fail_at`` (a step failing partway through a shard)."""
+
+    name = "fail_after"
+
+    class Params(Params):
+        fail_at: int = Field(3, description="the 1-based batch that raises")
+
+    def setup(self) -> None:
+        self._batches = 0
+
+    def process(self, table: pa.Table) -> pa.Table:
+        self._batches += 1
+        if self._batches >= self.params.fail_at:
+            raise RuntimeError(f"failing on batch {self._batches} as asked")
+        return table

@@ -81,3 +81,26 @@ execution: {executor: local, report: false}
 
     assert curate.read_parquet("s3://corpus/out/run1/count_words").num_rows == stats["steps"][1]["stats"]["docs_out"]
     assert run_recipe(parse_recipe(text, "s3.yaml")).resumed_shards == 6  # resume works on object stores too
+
+
+def test_a_shard_failing_partway_leaves_nothing_at_its_final_key(tmp_path, s3_server):
+    """Aborting a writer on an object store must not complete the upload: the shard is written under a temporary
+    key and only copied to its final key on success."""
+    from curate.errors import StepFailed
+
+    s3_server.create_bucket(Bucket="failing")
+    for path in write_shards(tmp_path / "in", shards=1, docs=22):
+        s3_server.upload_file(str(path), "failing", f"raw/{path.name}")
+    text = """
+name: s3-fail
+input: {paths: ["s3://failing/raw/*.parquet"]}
+output: s3://failing/out
+steps:
+  - engine_stages:FailAfter: {fail_at: 3}
+execution: {executor: local, report: false, batch_size: 10}
+"""
+    with pytest.raises(StepFailed, match="failing on batch 3"):
+        run_recipe(parse_recipe(text, "s3.yaml"))
+    keys = {o["Key"] for o in s3_server.list_objects_v2(Bucket="failing", Prefix="out/").get("Contents", [])}
+    files = [k for k in keys if k.startswith("out/fail_after/") and not k.endswith("/")]  # "/": folder placeholders
+    assert not files, files  # no shard, no marker, no temporary
