@@ -19,6 +19,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from curate.errors import CurateError
+from curate.io import folder_shards
 from curate.storage import Location, location
 
 REASON_COLUMN = "reason"
@@ -33,8 +34,7 @@ class InspectError(CurateError, ValueError):
 def _shards(loc: Location) -> list[Location]:
     if loc.path.endswith(".parquet"):
         return [loc] if loc.exists() else []
-    return [Location(loc.fs, i.path, posixpath.join(loc.uri, posixpath.basename(i.path)))
-            for i in loc.list_files() if i.path.endswith(".parquet")]
+    return folder_shards(loc)
 
 
 def _not_found(loc: Location) -> InspectError:

@@ -126,12 +126,24 @@ def _jsonl_table(lines: list[bytes], columns: list[str] | None) -> pa.Table:
     return table.select(columns) if columns else table
 
 
+def folder_shards(loc: Location) -> list[Location]:
+    """The Parquet shards of a folder. In a step's output folder (``OUT/<step>``, or its ``rejected/``) only the
+    shards whose ``_done`` marker exists: a shard without one is not vouched for (a run writing it was cut off)."""
+    files = [i for i in loc.list_files() if i.path.endswith(".parquet")]
+    step = loc if posixpath.basename(loc.path.rstrip("/")) != "rejected" else \
+        Location(loc.fs, posixpath.dirname(loc.path.rstrip("/")), posixpath.dirname(loc.uri.rstrip("/")))
+    done = step.child("_done")
+    if done.exists():
+        marked = {posixpath.basename(i.path)[: -len(".json")] for i in done.list_files() if i.path.endswith(".json")}
+        files = [i for i in files if posixpath.basename(i.path)[: -len(".parquet")] in marked]
+    return [Location(loc.fs, i.path, loc.uri.rstrip("/") + "/" + posixpath.basename(i.path)) for i in files]
+
+
 def read_documents(path: str, columns: list[str] | None = None) -> pa.Table:
     """All documents of a Parquet/JSONL file, a shard folder or a glob as one Table."""
     loc = location(path)
     if loc.fs.get_file_info(loc.path).type.name == "Directory":
-        files = [i.path for i in loc.list_files() if i.path.endswith(".parquet")]
-        files = [loc.uri.rstrip("/") + "/" + posixpath.basename(p) for p in files]
+        files = [shard.uri for shard in folder_shards(loc)]
     else:
         files = [f.uri for f in discover_inputs([path])]
     tables = [t for f in files for t in iter_table_file(f, 65536, columns)]

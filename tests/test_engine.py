@@ -322,3 +322,23 @@ def test_running_shard_progress_reaches_the_driver_from_ray_workers(tmp_path, ra
     running = [line for line in stream.getvalue().splitlines() if "shards 0/1" in line and "docs 0 in" not in line]
     assert running, stream.getvalue()  # counts arrived while the only shard was still running
     assert "shards 1/1" in stream.getvalue().splitlines()[-1]
+
+
+def test_readers_only_see_vouched_shards_and_a_rerun_removes_the_rest(tmp_path, input_shards):
+    """A shard without its marker (a run cut off between the two) is invisible to readers, and the next run
+    removes it; temporaries of killed runs go too, files that are not curate's stay."""
+    from curate.inspect import find_documents
+
+    path = make_recipe(tmp_path, input_shards, tmp_path / "out")
+    run(path)
+    out = tmp_path / "out"
+    before = curate.read_parquet(str(out / "upper"))
+    ghost = out / "upper" / "ghost.parquet"
+    pq.write_table(before.slice(0, 5), ghost)
+    (out / "upper" / "part-000.parquet.curate-tmp-0123abcd").write_bytes(b"half")
+    (out / "notes.tmp-final.txt").write_text("mine")
+    assert curate.read_parquet(str(out / "upper")).num_rows == before.num_rows
+    assert find_documents(str(out / "upper"), n=1000)[1]["documents"] == before.num_rows
+    run(path)
+    assert not ghost.exists() and not list((out / "upper").glob("*.curate-tmp-*"))
+    assert (out / "notes.tmp-final.txt").read_text() == "mine"
