@@ -566,8 +566,8 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
         progress.start_step(spec.key, total=len(input_files), skipped=skipped + sum(
             1 for t in tasks if t.start > segment.steps.index(spec)))
     resources = [_resources(s) for s in segment.steps]
-    for task, result in executor.run(run_segment_shard, [Task(t, t.describe()) for t in tasks],
-                                     _combine(resources), _concurrency(segment.steps)):
+    for task, result in _completed(executor, run_segment_shard, [Task(t, t.describe()) for t in tasks],
+                                   _combine(resources), _concurrency(segment.steps)):
         for key, stats in result.items():
             progress.shard_done(key, stats, task.payload.shard)
     for spec in segment.steps:
@@ -620,13 +620,34 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
                                         fps[spec.index][unit] if is_last else None),
                               f"{spec.key}:{phase.name}:{_unit_name(unit)}"))
         progress.phase(spec.key, phase.name, len(units), len(units) - len(tasks))
-        for task, result in executor.run(run_phase_unit, tasks, _resources(spec), _concurrency([spec])):
+        for task, result in _completed(executor, run_phase_unit, tasks, _resources(spec), _concurrency([spec])):
             summaries[task.payload.unit] = result["summary"]
             if is_last:
                 progress.shard_done(spec.key, result["stats"])
         context.summaries[phase.name] = summaries
     progress.finish_step(spec.key)
     return resumed
+
+
+#: failed units named in the error message (the rest are counted)
+FAILURES_SHOWN = 10
+
+
+def _completed(executor: Executor, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None
+               ) -> Iterator[tuple[Task, Any]]:
+    """The executor's results of the units that succeeded. Every unit runs even when some fail (their work is
+    kept and a rerun skips it); then one ``StepFailed`` names the failures."""
+    failures: list[str] = []
+    for task, result in executor.run(fn, tasks, resources, concurrency):
+        if isinstance(result, StepFailed):
+            failures.append(str(result))
+        else:
+            yield task, result
+    if failures:
+        shown = "\n".join(f"  - {f}" for f in failures[:FAILURES_SHOWN])
+        more = f"\n  … and {len(failures) - FAILURES_SHOWN} more" if len(failures) > FAILURES_SHOWN else ""
+        raise StepFailed(f"{len(failures)} of {len(tasks)} units failed; the others finished and are kept, so a "
+                         f"rerun retries only these:\n{shown}{more}")
 
 
 def _resources(spec: StepSpec) -> Resources:

@@ -86,18 +86,22 @@ class CountWords(Stage):
 
 
 class FailAfter(Stage):
-    """Passes batches through, then raises on batch number ``fail_at`` (a step failing partway through a shard)."""
+    """Passes batches through, then raises on batch number ``fail_at`` of the worker (a step failing partway through
+    a shard), or on a batch holding a text that contains ``poison``."""
 
     name = "fail_after"
 
     class Params(Params):
-        fail_at: int = Field(3, description="the 1-based batch that raises")
+        fail_at: int = Field(3, description="the 1-based batch that raises (0: never)")
+        poison: str = Field("", description="raise on a batch with a text containing this")
 
     def setup(self) -> None:
         self._batches = 0
 
     def process(self, table: pa.Table) -> pa.Table:
         self._batches += 1
-        if self._batches >= self.params.fail_at:
+        if self.params.fail_at and self._batches >= self.params.fail_at:
             raise RuntimeError(f"failing on batch {self._batches} as asked")
+        if self.params.poison and pc.any(pc.match_substring(table.column("text"), self.params.poison)).as_py():
+            raise RuntimeError(f"a text contains {self.params.poison!r}")
         return table

@@ -342,3 +342,26 @@ def test_readers_only_see_vouched_shards_and_a_rerun_removes_the_rest(tmp_path, 
     run(path)
     assert not ghost.exists() and not list((out / "upper").glob("*.curate-tmp-*"))
     assert (out / "notes.tmp-final.txt").read_text() == "mine"
+
+
+def test_a_failing_shard_does_not_stop_the_others_and_the_run_exits_3(tmp_path):
+    """Every shard runs even when one fails; the failure is named, exit code 3; a rerun redoes only that shard."""
+    paths = write_shards(tmp_path / "in", shards=3, docs=20)
+    table = pq.read_table(paths[1])
+    pq.write_table(table.set_column(1, "text", pa.array(["poison here"] + table.column("text").to_pylist()[1:])),
+                   paths[1])
+    recipe = tmp_path / "fail.yaml"
+    recipe.write_text(f"""
+name: failing
+input: {{paths: ["{tmp_path / 'in'}/*.parquet"]}}
+output: {tmp_path / 'out'}
+steps:
+  - engine_stages:FailAfter: {{fail_at: 0, poison: poison}}
+execution: {{executor: local, report: false}}
+""")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(recipe), "-q"], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr
+    assert "1 of 3 units failed" in proc.stderr and "part-001" in proc.stderr and "contains 'poison'" in proc.stderr
+    assert sorted(markers(tmp_path / "out", "fail_after")) == ["part-000", "part-002"]  # the others finished

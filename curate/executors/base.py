@@ -23,7 +23,9 @@ class Executor(Protocol):
 
     def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
             concurrency: int | None) -> Iterator[tuple[Task, Any]]:
-        """Run ``fn(task.payload)`` for every task; yield ``(task, result)`` in completion order."""
+        """Run ``fn(task.payload)`` for every task; yield ``(task, result)`` in completion order. A unit that fails
+        (``StepFailed``, or its worker lost for good) is yielded with the exception as its result, and the other
+        units go on: the driver decides what a failure stops."""
         ...
 
     def running_reports(self, progress: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from curate.errors import StepFailed
 from curate.executors.base import Task
 from curate.progress import RunningReports
 from curate.stage import Resources
@@ -18,7 +19,10 @@ class LocalExecutor:
     def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
             concurrency: int | None) -> Iterator[tuple[Task, Any]]:
         for task in tasks:
-            yield task, fn(task.payload)
+            try:
+                yield task, fn(task.payload)
+            except StepFailed as exc:  # the unit failed; the others go on (see Executor.run)
+                yield task, exc
 
     def running_reports(self, progress: Any) -> RunningReports:
         return RunningReports(progress)  # same process: straight into the progress display

@@ -179,12 +179,14 @@ class RayExecutor:
         return max(1, int(available.get("CPU", 1) // max(resources.cpus, 0.01)))
 
     def _get(self, ref: Any, task: Task) -> Any:
+        """The unit's result, or a ``StepFailed`` naming the unit when it failed (returned, not raised)."""
         try:
             return self._ray.get(ref)
         except self._ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None) or exc
-            message = str(cause) if isinstance(cause, StepFailed) else f"{task.description}: {cause!r}"
-            raise StepFailed(message) from None
+            return StepFailed(str(cause) if isinstance(cause, StepFailed) else f"{task.description}: {cause!r}")
+        except self._ray.exceptions.RayError as exc:  # worker or actor lost after its retries
+            return StepFailed(f"{task.description}: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         if self._reports is not None and self._ray.is_initialized():
