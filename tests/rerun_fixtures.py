@@ -13,7 +13,7 @@ from dedup_fixtures import near_duplicate, real_docs
 from pydantic import Field
 
 from curate.stage import Phase
-from curate.stages.dedup.steps import ExactDedup, MinhashDedup
+from curate.stages.dedup.steps import MinhashDedup
 
 COPY_WORD = "mirrorcopy"
 
@@ -67,25 +67,10 @@ class _Dying:
         return run
 
 
-class _DyingParams:
-    die_phase: str = Field("", description="phase to die in")
-    die_after: int = Field(1, description="units of that phase run before dying")
-    die_marker: str = Field("", description="file created when dying; its presence stops the dying")
-
-
 class DyingMinhash(_Dying, MinhashDedup):
     name = "dying_minhash"
 
     class Params(MinhashDedup.Params):
-        die_phase: str = _DyingParams.die_phase
-        die_after: int = _DyingParams.die_after
-        die_marker: str = _DyingParams.die_marker
-
-
-class DyingExact(_Dying, ExactDedup):
-    name = "dying_exact"
-
-    class Params(ExactDedup.Params):
-        die_phase: str = _DyingParams.die_phase
-        die_after: int = _DyingParams.die_after
-        die_marker: str = _DyingParams.die_marker
+        die_phase: str = Field("", description="phase to die in")
+        die_after: int = Field(1, description="units of that phase run before dying")
+        die_marker: str = Field("", description="file created when dying; its presence stops the dying")
