@@ -1,4 +1,4 @@
-"""The ``curate`` command line: run, validate, steps, report, inspect, train-classifier."""
+"""The ``curate`` command line: run, validate, steps, snapshots, nightly, report, inspect, train-classifier."""
 
 from __future__ import annotations
 
@@ -33,7 +33,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress.close()
     if not args.quiet:
         print_summary(result)
-    return input_file_warnings(result, recipe, args.strict)
+    return input_file_warnings(result, recipe, args.strict) or empty_output_check(result, args.allow_empty)
+
+
+#: exit status when a non-empty input gave zero documents (all codes: ``curate.errors.EXIT_CODES``)
+EXIT_EMPTY = 6
+
+
+def empty_output_check(result: Any, allow_empty: bool) -> int:
+    """A run whose source step read input files but produced no document at all (junk input, a list of paths
+    given as a WARC, a reader gap) is an error (exit 6) unless ``allow_empty``; a warning then."""
+    steps = result.steps
+    if not steps or not _is_source(steps[0].get("step")):
+        return 0
+    stats = steps[0]["stats"]
+    if stats["docs_out"] or not stats.get("shards"):
+        return 0
+    console = _console(stderr=True)
+    message = (f"0 documents from {stats['shards']} input file(s) ({stats.get('bytes_in', 0):,} bytes): check the "
+               "input (a list of paths is read as one with input.paths: [x.paths.gz] or input.commoncrawl)")
+    if allow_empty:
+        console.print(f"[yellow]warning[/yellow] {message}", markup=True, soft_wrap=True)
+        return 0
+    console.print(f"[bold red]error:[/bold red] {message}; --allow-empty accepts it", markup=True, soft_wrap=True)
+    return EXIT_EMPTY
+
+
+def _is_source(step: str | None) -> bool:
+    from curate.registry import all_steps
+
+    cls = all_steps().get(step or "")
+    return cls is not None and cls.kind == "source"
 
 
 #: exit status of ``curate run --strict`` when an input file read badly (all codes: ``curate.errors.EXIT_CODES``)
@@ -81,6 +111,73 @@ def print_summary(result: Any) -> None:
                 console.print(f"[yellow]warning[/yellow] {step['key']} ({phase}): {warning}", markup=True)
     console.print(f"{result.wall_seconds:.1f} s wall, {result.resumed_shards} shard-steps resumed from an earlier run; "
                   f"stats: {result.out}/_stats.json")
+
+
+def cmd_snapshots(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from curate.commoncrawl import CommonCrawlSpec
+    from curate.nightly import State, snapshot_table
+
+    state = State.read(args.state) if args.state else None
+    if args.recipe:
+        from curate.recipe import load_recipe
+
+        spec = load_recipe(args.recipe).commoncrawl
+        if spec is None:
+            raise CurateError(f"{args.recipe} has no input.commoncrawl")
+    elif state is not None and state.data.get("commoncrawl"):
+        spec = CommonCrawlSpec(**state.data["commoncrawl"])
+    else:
+        spec = CommonCrawlSpec()
+    updates = {k: v for k, v in (("base", args.base), ("collinfo", args.collinfo)) if v}
+    spec = spec.model_copy(update=updates) if updates else spec
+    rows = snapshot_table(spec, state)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    table = Table(title=f"Common Crawl snapshots ({spec.collinfo_uri()})", title_justify="left")
+    for column in ("snapshot", "name", "status", "documents", "output"):
+        table.add_column(column)
+    for row in rows:
+        docs = f"{row['documents']:,}" if isinstance(row["documents"], int) else ""
+        table.add_row(row["id"], escape(row["name"] or ""), row["status"], docs, escape(row["output"] or ""))
+    console = _console()
+    console.print(table)
+    new = [r["id"] for r in rows if r["status"] == "new"]
+    if state is not None:
+        console.print(f"{len(new)} new: {', '.join(new)}" if new else "nothing new")
+    return 0
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    """Print the night's one-line JSON summary on stdout (also when it stops on an error) and return its code."""
+    import json
+
+    from curate.nightly import run_nightly
+    from curate.progress import Progress
+
+    progress = Progress(enabled=not args.quiet)
+    try:
+        result = run_nightly(args.recipe, args.state, args.set, output=args.output, executor=args.executor,
+                             address=args.address, max_snapshots=args.max_snapshots, allow_empty=args.allow_empty,
+                             strict=args.strict, init=args.init, progress=progress)
+    except CurateError as exc:
+        print(json.dumps({"nightly": "error", "exit": exc.exit_code, "message": str(exc).splitlines()[0],
+                          "state": args.state}), flush=True)
+        raise
+    finally:
+        progress.close()
+    console = _console(stderr=True)
+    for entry in result.snapshots:
+        for warning in entry.get("warnings") or []:
+            console.print(f"warning {warning}", markup=False, soft_wrap=True)
+    print(result.line(), flush=True)
+    return result.exit_code
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -181,7 +278,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="fail (exit status 4) when an input file reads as nothing or loses most of its records "
                           "to one damage reason (nightly jobs); without it these are warnings")
+    run.add_argument("--allow-empty", action="store_true",
+                     help="accept zero documents from a non-empty input (otherwise exit status 6)")
     run.set_defaults(func=cmd_run)
+
+    snaps = sub.add_parser("snapshots", help="Common Crawl snapshots: available, built (with --state), new")
+    snaps.add_argument("--state", help="a nightly state folder: show which snapshots it built and which are new")
+    snaps.add_argument("--recipe", help="take the Common Crawl input (base, collinfo) from this recipe")
+    snaps.add_argument("--base", help="s3://commoncrawl, https://data.commoncrawl.org (default) or a mirror")
+    snaps.add_argument("--collinfo", help="where the list of crawls is (default: from the base)")
+    snaps.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    snaps.set_defaults(func=cmd_snapshots)
+
+    nightly = sub.add_parser("nightly", help="build every new Common Crawl snapshot, deduped against earlier ones")
+    nightly.add_argument("recipe", help="recipe YAML file with input: {commoncrawl: {...}}")
+    nightly.add_argument("--state", required=True, help="state folder (local or s3://): snapshots built, indexes")
+    nightly.add_argument("--init", action="store_true", help="create the state folder (the first night)")
+    nightly.add_argument("--output", "-o", help="root of the snapshots' output folders (default: the recipe's "
+                                                "output); each snapshot goes to ROOT/<snapshot id>")
+    nightly.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray instance)")
+    nightly.add_argument("--executor", choices=["ray", "local"], help="ray (default) or local (in-process)")
+    nightly.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe field")
+    nightly.add_argument("--max-snapshots", type=int, metavar="N", help="build at most N new snapshots tonight")
+    nightly.add_argument("--allow-empty", action="store_true",
+                         help="accept a snapshot with zero documents (otherwise exit status 6)")
+    nightly.add_argument("--strict", action="store_true",
+                         help="exit status 4 when an input file read badly (the snapshot is still built)")
+    nightly.add_argument("--quiet", "-q", action="store_true", help="no progress output (the summary line stays)")
+    nightly.set_defaults(func=cmd_nightly)
 
     validate = sub.add_parser("validate", help="check a recipe and its inputs without running it")
     validate.add_argument("recipe")

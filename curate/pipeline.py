@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from curate import commoncrawl
 from curate.errors import RecipeError
 from curate.executors.base import make_executor
-from curate.io import discover_inputs
+from curate.io import InputFile, discover_inputs
 from curate.outdir import check_placement
 from curate.plan import StepSpec, unique_keys
 from curate.progress import Progress
@@ -17,8 +18,28 @@ def plan_steps(recipe: Recipe) -> list[StepSpec]:
     return [StepSpec.from_stage(entry.stage, key, i) for i, (entry, key) in enumerate(zip(recipe.steps, keys))]
 
 
+def resolve_inputs(recipe: Recipe) -> list[InputFile]:
+    """The recipe's input files: a Common Crawl snapshot's (``input.commoncrawl``), or what ``input.paths``
+    matches, where a ``warc.paths.gz`` (or ``.paths``) stands for the files it lists."""
+    if recipe.commoncrawl is not None:
+        spec = recipe.commoncrawl
+        return commoncrawl.input_files(spec, commoncrawl.resolve_snapshot(spec))
+    lists = [p for p in recipe.input_paths if commoncrawl.is_paths_file(p)]
+    inputs = discover_inputs([p for p in recipe.input_paths if p not in lists])
+    if lists:
+        seen = {f.uri for f in inputs}
+        listed = [f for p in lists for f in commoncrawl.expand_paths_file(p)]
+        inputs += [f for f in listed if f.uri not in seen and not seen.add(f.uri)]
+        names = [f.shard for f in inputs]
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})[:3]
+            raise RecipeError(f"{recipe.source}: input files map to the same shard name {dupes}: list each file "
+                              "once, or narrow input.paths")
+    return inputs
+
+
 def check_inputs(recipe: Recipe) -> list:
-    inputs = discover_inputs(recipe.input_paths)
+    inputs = resolve_inputs(recipe)
     if not inputs:
         raise RecipeError(f"{recipe.source}: input.paths matched no files: {recipe.input_paths} "
                           "(relative paths are taken from the current directory)")

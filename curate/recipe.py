@@ -12,7 +12,8 @@ Schema::
     name: my-corpus                      # required
     description: free text               # optional
     input:                               # a path/glob, a list of them, or {paths: [...]}
-      paths: ["data/*.warc.gz", "s3://bucket/prefix/*.parquet"]
+      paths: ["data/*.warc.gz", "s3://bucket/prefix/*.parquet"]   # a `warc.paths.gz` expands to its files
+      # or: {commoncrawl: {snapshot: latest, kind: warc, segments: all, base: https://data.commoncrawl.org}}
     output: out/my-corpus                # local folder or s3:// prefix
     steps:                               # ordered; each item is {step_name: {param: value, ...}}
       - warc_extract: {}
@@ -33,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from curate.commoncrawl import CommonCrawlSpec
 from curate.errors import RecipeError
 from curate.registry import all_steps, resolve
 from curate.stage import Stage, StepOptions
@@ -43,7 +45,16 @@ from curate.stage import Stage, StepOptions
 class InputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paths: list[str] = Field(description="files, folders or globs, local or s3://")
+    paths: list[str] = Field(default_factory=list, description="files, folders or globs, local or s3://; "
+                                                                 "http(s):// files; a warc.paths.gz lists files")
+    commoncrawl: CommonCrawlSpec | None = Field(None, description="a Common Crawl snapshot (curate.commoncrawl)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> InputSpec:
+        if bool(self.paths) == (self.commoncrawl is not None):
+            raise ValueError("name the input either as paths (files, folders, globs) or as commoncrawl "
+                             "({snapshot: latest, kind: warc}), exactly one of them")
+        return self
 
 
 class ExecutionSpec(BaseModel):
@@ -89,6 +100,7 @@ class Recipe:
     execution: ExecutionSpec
     source: str = "<recipe>"
     raw: dict[str, Any] = field(default_factory=dict)
+    commoncrawl: CommonCrawlSpec | None = None  # input.commoncrawl, resolved to files by curate.pipeline
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -210,7 +222,7 @@ def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: di
     steps = [_validate_step(item, i, source, positions) for i, item in enumerate(model.steps)]
     _check_order(steps, source)
     return Recipe(model.name, model.description, list(model.input.paths), model.output, steps, model.execution,
-                  source, raw)
+                  source, raw, model.input.commoncrawl)
 
 
 def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, int]) -> StepEntry:

@@ -59,7 +59,13 @@ class Location:
             self.fs.create_dir(self.path, recursive=True)
 
     def open_input(self) -> IO[bytes]:
-        return self.fs.open_input_file(self.path) if self.is_local else self.fs.open_input_stream(self.path)
+        """Open for sequential reading. Remote files get a block reader that retries and resumes transient
+        failures and counts them in its ``counters`` (:mod:`curate.remote`)."""
+        if self.is_local:
+            return self.fs.open_input_file(self.path)
+        from curate.remote import http_reader, is_http, object_reader
+
+        return http_reader(self.path) if is_http(self.fs) else object_reader(self.fs, self.path, self.uri)
 
     def read_bytes(self) -> bytes:
         with self.fs.open_input_stream(self.path) as f:
@@ -108,6 +114,8 @@ def _s3_filesystem() -> pafs.S3FileSystem:
         kwargs["region"] = region
     if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.path.exists(os.path.expanduser("~/.aws/credentials")):
         kwargs["anonymous"] = True  # public buckets such as commoncrawl
+    # throttling (503 SlowDown) and resets are retried by the AWS SDK per request as well as by curate.remote
+    kwargs["retry_strategy"] = pafs.AwsStandardS3RetryStrategy(max_attempts=10)
     return pafs.S3FileSystem(**kwargs)
 
 
@@ -116,6 +124,10 @@ def location(uri: str) -> Location:
     uri = str(uri)
     if uri.startswith("s3://"):
         return Location(_s3_filesystem(), uri[len("s3://"):].rstrip("/"), uri.rstrip("/"))
+    if uri.startswith(("http://", "https://")):  # read-only, ranged GETs with retries (curate.remote)
+        from curate.remote import http_filesystem
+
+        return Location(http_filesystem(), uri, uri)
     if "://" in uri and not uri.startswith("file://"):
         fs, path = pafs.FileSystem.from_uri(uri)
         return Location(fs, path, uri)
