@@ -11,7 +11,8 @@ dev_pages.warc.gz), but it has no ARC support, and reading is 2-3 % of a trafila
 runs at ~16-35 docs/s per core); robustness on every input came first.
 
 Every record that does not become a document is counted under a named reason in the step's counters
-(``skipped_request``, ``skipped_revisit``, ``skipped_non_html``, ``skipped_too_large``, ``skipped_truncated``,
+(``skipped_request``, ``skipped_revisit``, ``skipped_non_html``, ``skipped_too_large``, ``skipped_too_many_elements``,
+``skipped_too_deep``, ``skipped_too_nested``, ``skipped_truncated``,
 ``skipped_corrupt``, ``skipped_bad_length``, ``skipped_bad_http_headers``, ``skipped_content_encoding``,
 ``extract_timeout``, ``extract_error``, ``extract_empty`` …), beside ``records`` (all records seen) and
 ``html_records`` (HTML responses found, before extraction). Damage that is not a record is counted too:
@@ -64,8 +65,11 @@ class WarcExtract(Stage):
     """Read WARC/WET/ARC files and extract the main text of every HTML response (trafilatura or resiliparse).
 
     Defaults follow FineWeb's extraction (datatrove ``Trafilatura``: ``favour_precision=True``, no comments,
-    ``deduplicate=True``, 1 s per document). ``max_html_bytes`` (5 MB) bounds what one page may cost: Common
-    Crawl itself truncates payloads at 1 MiB, so only pathological pages reach it. WET ``conversion`` records
+    ``deduplicate=True``) except for the time limit: what a page may cost is decided by bounds that do not depend
+    on machine speed (``max_html_bytes``, 5 MB: Common Crawl itself truncates payloads at 1 MiB; ``max_elements``,
+    ``max_depth``, ``max_total_depth``: :mod:`curate.stages.warc_bounds`), each skipping under its own reason, and
+    the time limit (60 CPU-s, not datatrove's 1 wall-s) is a safety net far above what any page within them
+    needs, so the same input gives the same output on any machine. WET ``conversion`` records
     become documents as they are (their text is already extracted).
     """
 
@@ -73,7 +77,7 @@ class WarcExtract(Stage):
     kind = "source"
     requires = ()
     adds = tuple(name for name, _ in _BASE_SCHEMA)
-    version = 2
+    version = 3
 
     class Params(Params):
         extractor: Literal["trafilatura", "resiliparse"] = Field(
@@ -88,18 +92,27 @@ class WarcExtract(Stage):
                               "callbacks: the same elements, so the same text, ~1.5x faster (trafilatura_xpath.py)")
         max_html_bytes: int = Field(5_000_000, gt=0, description="payload bytes kept per record (after decoding)")
         max_elements: int = Field(50_000, gt=0, description="pages with more HTML elements are not extracted "
-                                                          "(skipped_too_many_elements; warc_bounds.py)")
-        max_depth: int = Field(5_000, gt=0, description="pages nested deeper are not extracted (skipped_too_deep; "
-                                                      "warc_bounds.py)")
+                                                          "(skipped_too_many_elements); the most in the shared WARCs: "
+                                                          "35,271 (warc_bounds.py, bench/extract_bounds.py)")
+        max_depth: int = Field(1_000, gt=0, description="pages nested deeper are not extracted (skipped_too_deep); "
+                                                      "the deepest in the shared WARCs: 229 (warc_bounds.py)")
+        max_total_depth: int = Field(
+            2_500_000, gt=0, description="pages whose elements' depths sum to more are not extracted "
+                                         "(skipped_too_nested): extraction time grows with it; the most in the "
+                                         "shared WARCs: 289,062 (warc_bounds.py)")
         oversize: Literal["skip", "truncate"] = Field(
             "skip", description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
                                 "first max_html_bytes (counted as truncated_too_large)")
-        timeout_s: float = Field(1.0, ge=0, description="per-document extraction time limit in seconds (0: none): "
-                                                         "CPU seconds in signal mode, wall seconds in process "
-                                                         "mode; datatrove's default is 1 s (wall)")
+        timeout_s: float = Field(
+            60.0, ge=0, description="per-document extraction limit in CPU seconds (0: none), a safety net behind "
+                                    "the bounds: the slowest of the 1,549 real pages of the shared WARCs takes "
+                                    "1.3-2.1 CPU-s (trafilatura), the slowest page built within the bounds 6.2 "
+                                    "(bench/extract_bounds.py); datatrove's 1 s wall limit flips real pages "
+                                    "with machine load")
         timeout_mode: Literal["auto", "signal", "process"] = Field(
             "auto", description="how the time limit interrupts: signal (main thread only), process (a child "
-                                "process, any thread), auto (signal when possible)")
+                                "process killed by the kernel at the CPU limit, any thread), auto (signal when "
+                                "possible; process for resiliparse)")
         only_2xx: bool = Field(False, description="skip HTTP responses whose status is not 2xx (skipped_http_status)")
         keep_headers: list[str] = Field(
             default_factory=list, description="extra WARC headers kept as string columns (WARC-Gold-Id -> "
@@ -194,7 +207,8 @@ class WarcExtract(Stage):
             if p.only_2xx and record.http_status is not None and not 200 <= record.http_status < 300:
                 count("skipped_http_status")
                 continue
-            bound = over_bounds(html, p.max_elements, p.max_depth) if self._extractor is not None else None
+            bound = None if self._extractor is None else \
+                over_bounds(html, p.max_elements, p.max_depth, p.max_total_depth)
             if bound is not None:
                 count(f"skipped_{bound}")
                 continue

@@ -1,51 +1,73 @@
-"""Bounds on what one page may cost to extract that do not depend on machine speed: element count and nesting
-depth of the HTML, checked before extraction so that the same page is skipped (or kept) on every machine.
+"""Bounds on what one page may cost to extract that do not depend on machine speed: element count, nesting depth and
+total depth of the HTML, checked before extraction so that the same page is skipped (or kept) on every machine.
 
-The time limit stays as a safety net behind them. Element count and depth come from one pass over the tags (start
-tags counted; depth = open non-void elements, end tags closing one, per the WHATWG list of void elements); an
-unclosed ``<p>`` or ``<li>`` counts as still open, so the depth is an upper bound of the real DOM depth. The pass
-only runs when the page has more ``<`` than ``max_depth`` (fewer tags cannot nest deeper).
+The time limit stays as a safety net behind them. All three come from one pass over the tags (start tags counted;
+depth = open non-void elements, end tags closing one, per the WHATWG list of void elements; comments and the raw
+text of ``<script>``/``<style>``/``<textarea>``/``<title>`` skipped, as a parser does); an unclosed ``<p>`` or
+``<li>`` counts as still open, so the depth is an upper bound of the real DOM depth. *Total depth* is the sum of
+every element's depth (its number of ancestors): both extractors' time grows with it, not with element count or
+depth alone — measured by ``bench/extract_bounds.py``, 49,000 ``<p>`` under 200 nested ``<div>`` (total depth
+9.8 M) take trafilatura 12 CPU-s, and 45,000 under 5,000 took resiliparse 87 CPU-s, while 50,000 flat ``<p>``
+take 3.1 s and 0.13 s. The pass only runs when the page has enough ``<`` to exceed a bound.
 
-Defaults (``warc_extract`` params ``max_elements``/``max_depth``), from the 1,120 real pages of
-``pages_with_gold/dev_pages.warc.gz``: elements median 712, 99th percentile 3,145, max 10,126; depth (upper bound)
-median 19, 99th percentile 164, max 1,534. The bounds (50,000 elements, depth 5,000) sit 3-5x above the largest
-real page and far below pathological ones (100k nested ``<div>`` in 1.1 MB).
+Defaults (``warc_extract`` params ``max_elements``/``max_depth``/``max_total_depth``), from every HTML page of the
+shared WARCs (1,549 pages, 1,120 of them in ``pages_with_gold/dev_pages.warc.gz``; ``bench/extract_bounds.py``):
+elements median 557, 99th percentile 6,019, max 35,271 (an archive.org forum page, also the slowest real page:
+1.3-2.1 trafilatura CPU-s); depth (upper bound) median 16, 99th percentile 38, max 229; total depth median 4,782,
+99th percentile 98,028, max 289,062. The bounds (50,000 elements, depth 1,000, total depth 2,500,000) sit above
+every real page (1.4x, 4x, 8.6x), and the slowest page built within them takes 6.2 CPU-s (48,051 ``<p>`` under
+50 nested ``<div>``): ``timeout_s`` (60 CPU-s) sits ~10x above that and ~30x above the slowest real page.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 #: WHATWG HTML §13.1.2 void elements (no end tag, never open), plus obsolete ones parsers treat alike
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                   "wbr", "param", "keygen", "frame", "basefont", "bgsound", "isindex"})
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+#: a comment, a raw-text element with its content (WHATWG §13.1.2: script, style; escapable: textarea, title),
+#: or a tag
+_TOKEN = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style|textarea|title)\b[^>]*>.*?(?:</\1\s*>|\Z)"
+                    r"|<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>", re.S | re.I)
 
 
-def shape(html: str) -> tuple[int, int]:
-    """``(start tags, depth upper bound)`` of an HTML string."""
-    elements = depth = deepest = 0
-    for match in _TAG.finditer(html):
-        closing, name, self_closing = match.groups()
+def shape(html: str) -> tuple[int, int, int]:
+    """``(start tags, depth upper bound, total depth)`` of an HTML string (total depth: sum of element depths)."""
+    elements = depth = deepest = total = 0
+    for match in _TOKEN.finditer(html):
+        raw, closing, name, self_closing = match.groups()
+        if raw:  # a raw-text element: one element, its content is no markup
+            elements += 1
+            total += depth
+            continue
+        if name is None:  # a comment
+            continue
         void = name.lower() in VOID
         if closing:
             if not void and depth:
                 depth -= 1
             continue
         elements += 1
+        total += depth
         if not void and not self_closing:
             depth += 1
             deepest = max(deepest, depth)
-    return elements, deepest
+    return elements, deepest, total
 
 
-def over_bounds(html: str, max_elements: int, max_depth: int) -> str | None:
-    """``"too_many_elements"``/``"too_deep"`` when the page exceeds a bound, else None (cheap for small pages)."""
-    if html.count("<") <= min(max_elements, max_depth):
+def over_bounds(html: str, max_elements: int, max_depth: int, max_total_depth: int) -> str | None:
+    """``"too_many_elements"``/``"too_deep"``/``"too_nested"`` when the page exceeds a bound, else None (cheap for
+    small pages: ``n`` tags cannot nest deeper than ``n`` nor sum to more than ``n²/2``)."""
+    tags = html.count("<")
+    if tags <= min(max_elements, max_depth, math.isqrt(2 * max_total_depth)):
         return None
-    elements, depth = shape(html)
+    elements, depth, total = shape(html)
     if elements > max_elements:
         return "too_many_elements"
     if depth > max_depth:
         return "too_deep"
+    if total > max_total_depth:
+        return "too_nested"
     return None

@@ -6,22 +6,26 @@ XPaths evaluated by compiled Python (``trafilatura_xpath.py``: the same elements
 ``compiled_xpaths: false`` leaves them to lxml). Resiliparse's
 ``extract_plain_text(main_content=True)`` is the fast alternative (an optional extra: ``pip install resiliparse``).
 
-Time limit, two mechanisms (``timeout_mode``):
+Time limit, two mechanisms (``timeout_mode``), both counting CPU seconds, so that a loaded machine does not
+time out more pages (the same input gives the same output); the limit is a safety net far above what any page
+within ``warc_bounds`` needs (see ``warc_extract``'s ``timeout_s``):
 
 * ``signal`` — ``setitimer(ITIMER_PROF)`` raises :class:`ExtractTimeout` (a ``BaseException``, so trafilatura's
-  ``except Exception`` blocks cannot swallow it; the timer re-fires every 50 ms until disarmed). The limit is
-  CPU time, not wall time: a loaded machine does not time out more pages, so the same input gives the same
-  output. Costs nothing per document and interrupts Python code and ``re`` matching; C code (lxml parsing) runs
-  to completion, which the ``max_html_bytes`` limit bounds. Signals only work in the main thread of a process.
-* ``process`` — the extractor lives in a child interpreter (safe from threads) fed through a pipe; on
-  timeout the child is killed and restarted. Works from any thread and also survives crashes and memory blow-ups
-  in C code, for the price of one pickle round trip per document. The limit is wall time here.
+  ``except Exception`` blocks cannot swallow it; the timer re-fires every 50 ms until disarmed). Costs nothing per
+  document and interrupts Python code and ``re`` matching; C code (lxml parsing) runs to completion, which the
+  bounds limit. Signals only work in the main thread of a process.
+* ``process`` — the extractor lives in a child interpreter (safe from threads) fed through a pipe. The child arms
+  ``ITIMER_PROF`` with the default ``SIGPROF`` action before each document, so the kernel terminates it at the CPU
+  limit, even inside C or C++ code; the parent counts that as a timeout and starts a fresh child. Works from any
+  thread and also survives crashes and memory blow-ups in C code, for the price of one pickle round trip per
+  document. The parent also waits at most ``WALL_BACKSTOP``x the limit in wall time (a child that hangs without
+  using CPU), and without ``setitimer`` (Windows) it falls back to the limit in wall time.
 
 ``auto`` (default) uses ``signal`` in a main thread (local runs and Ray tasks, which run on the worker's main
 thread) and ``process`` elsewhere (threaded actors, notebooks running steps in threads). Resiliparse always runs
-in ``process`` mode under ``auto``: it is C++ code a signal handler never interrupts, so only killing the child
-enforces its limit. Before any of this, ``warc_bounds`` skips pages whose size in elements or depth is out of
-bounds, which does not depend on machine speed.
+in ``process`` mode under ``auto``: it is C++ code a signal handler never interrupts, so only the kernel's
+``SIGPROF`` stops it. Before any of this, ``warc_bounds`` skips pages whose size in elements, depth or total depth
+is out of bounds, which does not depend on machine speed.
 """
 
 from __future__ import annotations
@@ -83,7 +87,7 @@ def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
 
 
 class TimeLimitedExtractor:
-    """Calls an extractor with a per-document wall-clock limit (see the module docstring for the two modes)."""
+    """Calls an extractor with a per-document CPU-time limit (see the module docstring for the two modes)."""
 
     def __init__(self, name: str, options: dict[str, Any], timeout_s: float | None, mode: str = "auto"):
         self.name, self.options, self.timeout_s = name, options, timeout_s
@@ -165,23 +169,33 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
 
 
 def _child_main(name: str, options_json: str) -> None:
-    """The child's loop: length-prefixed pickles in on stdin, ``(status, value)`` out on the original stdout."""
+    """The child's loop: length-prefixed pickles ``(html, cpu limit)`` in on stdin, ``(status, value)`` out on the
+    original stdout. The limit arms ``ITIMER_PROF`` with SIGPROF's default action: the kernel terminates the child
+    when the document has used that much CPU, wherever it is (C++ included)."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
     sys.stdout = sys.stderr
+    cpu_limit = hasattr(signal, "setitimer")
+    if cpu_limit:
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)
     fn = make_extractor(name, json.loads(options_json))
-    _send(out, ("ready", None))
+    _send(out, ("ready", cpu_limit))
     fd = sys.stdin.buffer.fileno()
     while True:
         try:
             size = struct.unpack("<Q", _read_exact(fd, 8, None))[0]
-            html = pickle.loads(_read_exact(fd, size, None))
+            html, seconds = pickle.loads(_read_exact(fd, size, None))
         except EOFError:
             return
+        if cpu_limit and seconds:
+            signal.setitimer(signal.ITIMER_PROF, seconds)
         try:
-            _send(out, ("ok", fn(html)))
+            result = ("ok", fn(html))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a per-document error
-            _send(out, ("error", repr(exc)))
+            result = ("error", repr(exc))
+        if cpu_limit:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+        _send(out, result)
 
 
 _CHILD_CODE = "import sys; from curate.stages.warc_extractors import _child_main; _child_main(sys.argv[1], sys.argv[2])"
@@ -196,16 +210,20 @@ class _Sandbox:
     """
 
     START_TIMEOUT_S = 120.0
+    #: wall time the parent waits, as a multiple of the CPU limit, before killing a child that does not answer
+    #: (one that hangs without using CPU; a loaded machine slows the child's CPU clock far less than this)
+    WALL_BACKSTOP = 10.0
 
     def __init__(self, name: str, options: dict[str, Any]):
         self.name, self.options = name, options
         self._proc: subprocess.Popen | None = None
+        self._cpu_limit = False
 
     def _start(self) -> None:
         cmd = [sys.executable, "-c", _CHILD_CODE, self.name, json.dumps(self.options)]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
-            self._receive(time.monotonic() + self.START_TIMEOUT_S)
+            _, self._cpu_limit = self._receive(time.monotonic() + self.START_TIMEOUT_S)
         except (ExtractTimeout, EOFError) as exc:
             self.close()
             raise RuntimeError(f"warc_extract: the {self.name} extractor process did not start ({exc!r}); "
@@ -220,14 +238,22 @@ class _Sandbox:
         if self._proc is None or self._proc.poll() is not None:
             self.close()
             self._start()
+        wall = timeout_s * self.WALL_BACKSTOP if self._cpu_limit else timeout_s
         try:
-            _send(self._proc.stdin, html)
-            status, value = self._receive(time.monotonic() + timeout_s)
+            _send(self._proc.stdin, (html, timeout_s))
+            status, value = self._receive(time.monotonic() + wall)
         except ExtractTimeout:
             self.close()
             raise
         except (BrokenPipeError, EOFError, OSError) as exc:
+            try:
+                code = self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                code = None
+            killed_at_limit = self._cpu_limit and code == -signal.SIGPROF
             self.close()
+            if killed_at_limit:
+                raise ExtractTimeout() from None
             raise ExtractCrash(f"extractor process died: {exc}") from exc
         if status == "error":
             raise RuntimeError(value)
