@@ -59,8 +59,10 @@ class ReportError(CurateError, RuntimeError):
 
 # -- entry points ------------------------------------------------------------------------------------------------
 
-def build_report(out: str) -> str:
-    """Write ``OUT/_report/index.html`` for the run in ``out`` (a local path or URI) and return its path/URI."""
+def build_report(out: str, compare_with: str | None = None) -> str:
+    """Write ``OUT/_report/index.html`` for the run in ``out`` (a local path or URI) and return its path/URI.
+    ``compare_with``: another run's output folder (the previous snapshot) to compare with
+    (:mod:`curate.snapshot_compare`)."""
     root = location(out)
     stats_loc = root.child("_stats.json")
     if not stats_loc.exists():
@@ -70,10 +72,21 @@ def build_report(out: str) -> str:
         data = stats_loc.read_json()
     except ValueError as exc:
         raise ReportError(f"{stats_loc.uri} is not valid JSON ({exc}); rerun `curate run` to rewrite it") from exc
-    page = render_report(data, out=root.uri)
+    comparison = _comparison(compare_with, data) if compare_with else None
+    page = render_report(data, out=root.uri, input_warnings=_input_warnings(root.uri, data), comparison=comparison)
     target = root.child(REPORT_DIR, REPORT_FILE)
     target.write_bytes(page.encode("utf-8"))
     return target.uri
+
+
+def _input_warnings(out: str, data: dict[str, Any]) -> list[str]:
+    """Per-input-file reading warnings (:func:`curate.stages.warc_health.run_warnings`) from the run's markers."""
+    try:
+        from curate.stages.warc_health import run_warnings
+    except ImportError:
+        return []
+    steps = data.get("steps")
+    return run_warnings(out, [s for s in steps if isinstance(s, dict)]) if isinstance(steps, list) else []
 
 
 def main_report(argv: list[str] | None = None) -> int:
@@ -81,14 +94,26 @@ def main_report(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="curate report", description="Write OUT/_report/index.html from "
                                      "OUT/_stats.json: the funnel, removal reasons, distributions, samples, run facts.")
     parser.add_argument("out", help="the run's output folder (local path or s3://...)")
+    parser.add_argument("--compare", metavar="PREVIOUS_OUT", help="add a comparison with another run's output "
+                        "folder (e.g. the previous snapshot's): documents, languages, removals, cross-snapshot "
+                        "duplicates")
     args = parser.parse_args(argv)
     try:
-        path = build_report(args.out)
+        path = build_report(args.out, compare_with=args.compare)
     except ReportError as exc:
         print(f"curate report: {exc}", file=sys.stderr)
         return 2
     print(path)
     return 0
+
+
+def _comparison(previous_out: str, data: dict[str, Any]) -> dict[str, Any]:
+    from curate.snapshot_compare import compare
+
+    loc = location(previous_out).child("_stats.json")
+    if not loc.exists():
+        raise ReportError(f"no run statistics at {loc.uri} to compare with: name the output folder of a finished run")
+    return compare(loc.read_json(), data, previous_out, "this run")
 
 
 # -- the model the page is rendered from -------------------------------------------------------------------------
@@ -800,6 +825,8 @@ td.bar{width:140px}
 .dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:7px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 tr.warn td{background:#fff9db}
+.warn-panel{background:#fff9db;border-color:#f59f00}
+.warn-panel li{overflow-wrap:anywhere}
 .facts{display:flex;flex-wrap:wrap;gap:10px 28px;margin-bottom:12px}
 .fact{display:flex;flex-direction:column}.fact .label{color:var(--muted);font-size:11.5px;text-transform:uppercase}
 pre.recipe{background:#f8f9fa;border:1px solid var(--line);border-radius:6px;padding:10px 12px;font-size:12px;
@@ -819,8 +846,21 @@ footer{color:var(--muted);font-size:12px;text-align:center;padding:20px}
 """
 
 
-def render_report(data: dict[str, Any], out: str = "") -> str:
-    """The report page for a run's ``_stats.json`` content (a pure function: no IO)."""
+def _warnings_section(warnings: list[str]) -> str:
+    """Input files that read badly (nothing read, or most records lost to one damage reason), first on the page."""
+    if not warnings:
+        return ""
+    items = "".join(f'<li class="input-warning">{esc(w)}</li>' for w in warnings)
+    return (f'<section id="input-warnings"><div class="panel warn-panel"><h3>{len(warnings)} input file'
+            f'{"s" if len(warnings) != 1 else ""} read badly <span class="muted">(<code>curate run --strict</code> '
+            f'fails on these)</span></h3><ul>{items}</ul></div></section>')
+
+
+def render_report(data: dict[str, Any], out: str = "", input_warnings: list[str] | None = None,
+                  comparison: dict[str, Any] | None = None) -> str:
+    """The report page for a run's ``_stats.json`` content (a pure function: no IO); ``input_warnings`` are the
+    per-input-file reading warnings (:mod:`curate.stages.warc_health`), shown above the funnel; ``comparison``
+    (:func:`curate.snapshot_compare.compare`: the previous snapshot's run) adds a section after the summary."""
     steps = _steps(data)
     if not steps:
         raise ReportError("_stats.json lists no steps: the run did not get as far as its first step")
@@ -830,12 +870,17 @@ def render_report(data: dict[str, Any], out: str = "") -> str:
     plots = Plots()
     body = [
         f'<section id="summary">{_summary_cards(data, steps)}</section>',
+        _warnings_section(input_warnings or []),
         _funnel_section(plots, steps),
         _removals_section(plots, steps),
         _distributions_section(plots, steps),
         _run_section(data, steps),
         _samples_section(steps),
     ]
+    if comparison is not None:
+        from curate.snapshot_compare import comparison_section
+
+        body.insert(1, comparison_section(comparison))
     title = f"curate report — {name}" if name else "curate report"
     meta = (f'output <code>{esc(out or recipe.get("output", ""))}</code> · {len(steps)} steps · finished '
             f'{esc(fmt_time(run.get("finished")))}')

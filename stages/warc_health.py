@@ -3,7 +3,8 @@ of the records that could carry a document was skipped for one damage reason.
 
 A WARC that reads as nothing (not an archive, a ``warc.paths.gz`` passed as a WARC, an HTTP framing quirk the
 reader does not know) must not pass as an ordinary run with fewer documents: ``curate run`` prints these
-warnings after its summary, and ``curate run --strict`` (what the nightly job uses) turns them into a failure.
+warnings after its summary, the run report shows them (``curate.report``), and ``curate run --strict`` (what the
+nightly job uses) turns them into a failure.
 
 They are computed after the run from the ``warc_extract`` step's per-shard ``_done`` markers (one per input file),
 so resumed shards are judged too and nothing is recomputed.
@@ -41,25 +42,28 @@ def file_warning(counters: dict[str, int], max_share: float = MAX_DAMAGE_SHARE) 
     return None
 
 
-def run_warnings(out: str, steps: Iterable[dict[str, Any]], shards: dict[str, str],
+def run_warnings(out: str, steps: Iterable[dict[str, Any]], shards: dict[str, str] | None = None,
                  max_share: float = MAX_DAMAGE_SHARE) -> list[str]:
     """``"FILE: warning"`` for every input file of the run's ``warc_extract`` steps that :func:`file_warning`
-    flags; ``steps`` are the run's step entries (``key``, ``step``), ``shards`` maps shard names to input URIs."""
+    flags; ``steps`` are the run's step entries (``key``, ``step``), ``shards`` maps shard names to input URIs
+    (None: the shards whose ``_done`` marker is in the step's folder, named by shard; what the report uses, as it
+    only has the output folder)."""
     root = location(out)
     warnings = []
     for step in steps:
         if step.get("step") != "warc_extract":
             continue
-        names = sorted(shards)
-        locs = [root.child(step["key"], "_done", f"{s}.json") for s in names]
+        done = root.child(step["key"], "_done")
+        names = sorted(shards) if shards is not None else \
+            [info.base_name[: -len(".json")] for info in done.list_files() if info.base_name.endswith(".json")]
         with ThreadPoolExecutor(16) as pool:
-            markers = list(pool.map(_read, locs))
+            markers = list(pool.map(_read, [done.child(f"{s}.json") for s in names]))
         for shard, marker in zip(names, markers):
             if marker is None:
                 continue
             warning = file_warning(marker.get("stats", {}).get("counters", {}), max_share)
             if warning:
-                warnings.append(f"{shards[shard]}: {warning}")
+                warnings.append(f"{shards[shard] if shards is not None else shard}: {warning}")
     return warnings
 
 

@@ -348,3 +348,32 @@ def test_real_data_dedup_tokenize_pack_report(tmp_path: Path, monkeypatch: pytes
     funnel = funnel_from_dom(dom)
     assert stats["steps"][0]["stats"]["removed"].get("exact_duplicate", 0) >= 200
     assert funnel[stats["steps"][-1]["key"]]["tokens"][2] == "counter"  # pack's tokens:train + tokens:valid
+
+
+def test_report_shows_input_files_that_read_badly(tmp_path: Path) -> None:
+    """A real WARC beside a ``warc.paths.gz`` passed as a WARC: the report names the unreadable file and why (the
+    warning `curate run` prints, stages/warc_health.py), above the funnel, and not the good file."""
+    import gzip
+
+    import lxml.html
+
+    from curate.pipeline import run_recipe
+    from curate.recipe import load_recipe
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(REPO / "curate" / "data" / "sample.warc.gz", inputs / "good.warc.gz")
+    (inputs / "paths.warc.gz").write_bytes(gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/a.warc.gz\n" * 9))
+    out = tmp_path / "out"
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text(f"name: input-health\ninput: {{paths: ['{inputs}/*.warc.gz']}}\noutput: {out}\n"
+                           "steps:\n  - warc_extract: {extract: false}\nexecution: {executor: local}\n")
+    run_recipe(load_recipe(str(recipe_file), []), executor="local")
+    page = Path(build_report(str(out)))
+    dom, _ = render_in_chromium(page, tmp_path, "warnings")
+    tree = lxml.html.fromstring(dom)
+    items = [li.text_content() for li in tree.xpath('//section[@id="input-warnings"]//li')]
+    assert items == ["paths: no record could be read (empty, or not a WARC/WET/ARC file)"]
+    assert dom.index('id="input-warnings"') < dom.index('id="funnel"')
+    # without warnings there is no such section
+    assert 'id="input-warnings"' not in render_report(json.loads((out / "_stats.json").read_text()), str(out))
