@@ -108,12 +108,13 @@ def main_report(argv: list[str] | None = None) -> int:
 
 
 def _comparison(previous_out: str, data: dict[str, Any]) -> dict[str, Any]:
-    from curate.snapshot_compare import compare
+    from curate.snapshot_compare import compare, run_label
 
     loc = location(previous_out).child("_stats.json")
     if not loc.exists():
         raise ReportError(f"no run statistics at {loc.uri} to compare with: name the output folder of a finished run")
-    return compare(loc.read_json(), data, previous_out, "this run")
+    previous = loc.read_json()
+    return compare(previous, data, run_label(previous, previous_out), run_label(data, "this run"))
 
 
 # -- the model the page is rendered from -------------------------------------------------------------------------

@@ -70,6 +70,14 @@ def summary(stats: dict[str, Any]) -> dict[str, Any]:
             "cross_snapshot_duplicate_rate": round(dupes / entering, 4) if entering else 0.0}
 
 
+def run_label(stats: dict[str, Any], fallback: str) -> str:
+    """The Common Crawl snapshot a run built (``input.commoncrawl.snapshot`` of its recipe), else ``fallback``."""
+    content = (stats.get("recipe") or {}).get("content") or {}
+    spec = (content.get("input") or {}).get("commoncrawl") if isinstance(content, dict) else None
+    snapshot = spec.get("snapshot") if isinstance(spec, dict) else None
+    return str(snapshot) if snapshot and snapshot != "latest" else fallback
+
+
 def compare(previous: dict[str, Any], current: dict[str, Any], previous_id: str = "previous",
             current_id: str = "current") -> dict[str, Any]:
     """The comparison of two runs' ``_stats.json`` contents (JSON-ready)."""
