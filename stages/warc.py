@@ -157,6 +157,8 @@ class WarcExtract(Stage):
                 counters["gzip_damaged_members"] = counters.get("gzip_damaged_members", 0) + stream.damage
             if stream.truncated:
                 counters["gzip_truncated_file"] = counters.get("gzip_truncated_file", 0) + 1
+            for name, n in (getattr(raw, "counters", None) or {}).items():  # remote reads: retries, resumed reads
+                counters[name] = counters.get(name, 0) + n
         if rows["id"] or counters:
             yield StepOutput(self._table(rows), counters=counters)
 

@@ -171,6 +171,9 @@ def test_nights_through_a_throttling_http_stand_in_give_the_local_mirrors_output
                               f"input.commoncrawl.snapshot={SNAPSHOT_A}")
         assert server.faults.throttled >= 3 and server.faults.dropped == 1
     assert code == 0 and summary["built"] == [SNAPSHOT_A, SNAPSHOT_B]
+    retries = sum(json.loads((tmp_path / "out" / s / "_stats.json").read_text())["steps"][0]["stats"]["counters"]
+                  .get("remote_retries", 0) for s in (SNAPSHOT_A, SNAPSHOT_B))
+    assert retries >= 2  # the dropped body and at least one throttled block, counted in the runs' stats
     reference = nights["root"] / "out"
     for snapshot in (SNAPSHOT_A, SNAPSHOT_B):
         got, want = files(tmp_path / "out" / snapshot), files(reference / snapshot)
