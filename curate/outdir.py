@@ -25,13 +25,17 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
 
 from curate.errors import CurateError, RecipeError
 from curate.io import InputFile
+from curate.layout import PHASE_MARKERS, WORK, Layout
 from curate.storage import Location, is_temporary, location
+
+if TYPE_CHECKING:
+    from curate.plan import StepSpec
 
 LOCK_NAME = "_lock.json"
 #: seconds between lock heartbeats
@@ -246,3 +250,50 @@ def _children(loc: Location) -> list[pafs.FileInfo]:
         return loc.fs.get_file_info(pafs.FileSelector(loc.path, allow_not_found=True))
     except (FileNotFoundError, NotADirectoryError):
         return []
+
+
+def tidy_output(layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
+                shards: list[str]) -> list[str]:
+    """Remove from the output folder everything the plan does not vouch for (see :mod:`curate.outdir`): a
+    marker vouches for its shard's files when its fingerprint is the plan's and the files it names are there."""
+    vouched: dict[str, set[str]] = {}
+    listed: dict[str, set[str]] = {}
+    for spec in specs:
+        folder = layout.root().child(spec.key)
+        base = folder.path.rstrip("/") + "/"
+        files = {info.path[len(base):] for info in folder.list_files(recursive=True)}
+        if not files:
+            continue
+        markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
+        keep_rejected = bool(spec.options.get("keep_rejected"))
+        vouched[spec.key] = set().union(*(_vouched_files(m, shard, fps[spec.index][shard], files, keep_rejected)
+                                          for shard, m in zip(shards, markers, strict=True)))
+        if spec.key in runs and any(_is_extra_file(f) for f in files):
+            listed[spec.key] = _listed_files(layout, spec.key, runs[spec.key], files)
+    return prune(layout.out, [s.key for s in specs], vouched, runs, listed)
+
+
+def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set[str], keep_rejected: bool
+                   ) -> set[str]:
+    if marker is None or marker.get("fingerprint") != fingerprint:
+        return set()
+    out_file, rejected_file = f"{shard}.parquet", f"rejected/{shard}.parquet"
+    has_output = marker.get("has_output", True)
+    wants_rejected = keep_rejected and sum(((marker.get("stats") or {}).get("removed") or {}).values()) > 0
+    if (has_output and out_file not in files) or (wants_rejected and rejected_file not in files):
+        return set()  # a file the marker names was deleted: the shard is redone
+    return ({f"_done/{shard}.json"} | ({out_file} if has_output else set())
+            | ({rejected_file} if wants_rejected else set()))
+
+
+def _is_extra_file(rel: str) -> bool:
+    """A file in a step folder that is neither a shard, a rejected shard, a marker nor scratch."""
+    return not rel.startswith(("_done/", "rejected/", f"{WORK}/")) and ("/" in rel or not rel.endswith(".parquet"))
+
+
+def _listed_files(layout: Layout, key: str, run: str, files: set[str]) -> set[str]:
+    """Files the units of run ``run`` wrote beside the step's shards, as their phase markers list them."""
+    prefix = f"{WORK}/{run}/{PHASE_MARKERS}/"
+    paths = [f for f in files if f.startswith(prefix) and f.endswith(".json") and not is_temporary(f)]
+    markers = layout.read_markers([layout.root().child(key, p) for p in paths])
+    return {f for m in markers if m is not None and m.get("fingerprint") == run for f in m.get("files", [])}

@@ -11,6 +11,7 @@ fingerprint and those of every step after it, while earlier steps keep theirs an
 
 from __future__ import annotations
 
+import atexit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,8 @@ class StepSpec:
         cache_key = (self.stage_class, fingerprint(self.params, self.options))
         stage = _STAGE_CACHE.get(cache_key)
         if stage is None:
+            if not _STAGE_CACHE:
+                atexit.register(teardown_stages)  # task workers have no other "last unit" signal
             stage = self.stage_class(self.params, StepOptions(**self.options))
             _STAGE_CACHE[cache_key] = stage
         stage.ensure_setup()
@@ -53,6 +56,16 @@ class StepSpec:
     def from_stage(cls, stage: Stage, key: str, index: int) -> StepSpec:
         return cls(key, index, type(stage), stage.params.model_dump(mode="json"),
                    stage.options.model_dump(mode="json"))
+
+
+def teardown_stages() -> None:
+    """Call ``teardown()`` on every step this process built and forget them (end of a run or of a worker)."""
+    stages = list(_STAGE_CACHE.values())
+    _STAGE_CACHE.clear()
+    atexit.unregister(teardown_stages)
+    for stage in stages:
+        if stage._is_set_up:
+            stage.teardown()
 
 
 @dataclass

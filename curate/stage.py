@@ -166,6 +166,10 @@ class Stage:
     def setup(self) -> None:
         """Once per worker before the first batch: load models, compile patterns. Default: nothing."""
 
+    def teardown(self) -> None:
+        """Once per worker after its last unit of work (the engine calls it when a run or a worker ends): free
+        models, close files and pools. Default: nothing."""
+
     def ensure_setup(self) -> None:
         if not self._is_set_up:
             self.setup()

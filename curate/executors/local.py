@@ -28,4 +28,6 @@ class LocalExecutor:
         return RunningReports(progress)  # same process: straight into the progress display
 
     def close(self) -> None:
-        pass
+        from curate.plan import teardown_stages
+
+        teardown_stages()

@@ -64,6 +64,11 @@ class _Worker:
     def call(self, fn: Callable[[Any], Any], payload: Any) -> Any:
         return fn(payload)
 
+    def teardown(self) -> None:
+        from curate.plan import teardown_stages
+
+        teardown_stages()
+
 
 class RayExecutor:
     """Runs work units on Ray: tasks for stateless CPU work, an actor pool for stateful/GPU steps."""
@@ -169,6 +174,10 @@ class RayExecutor:
                     idle.append(actor)
                     yield task, self._get(ref, task)
         finally:
+            try:  # the pool's last unit is done: let its steps free their models before the actors go
+                ray.get([actor.teardown.remote() for actor in actors], timeout=60)
+            except Exception:  # noqa: BLE001 - a dead actor has nothing left to free
+                pass
             for actor in actors:
                 ray.kill(actor)
 

@@ -1,0 +1,76 @@
+"""The output folder's layout: where a step's shards, rejected documents, markers and scratch files live, and
+reading markers (many at once: on object stores each read is a round trip).
+
+    OUT/<step>/<shard>.parquet            the step's kept documents for one shard
+    OUT/<step>/rejected/<shard>.parquet   removed documents with a ``reason`` column (when keep_rejected)
+    OUT/<step>/_done/<shard>.json         marker: fingerprint + stats; written last, so its presence means done
+    OUT/<step>/_work/<run>/...            a global step's scratch space, private to one run id (the step's
+                                          fingerprint over all its input); unit markers in _work/<run>/_phases/
+    OUT/_stats.json                       stats merged per step
+    OUT/_lock.json                        the run holding the folder (curate.outdir)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from curate.storage import Location, location
+
+PHASE_MARKERS = "_phases"
+WORK = "_work"
+
+
+@dataclass(frozen=True)
+class Layout:
+    out: str
+
+    def root(self) -> Location:
+        return location(self.out)
+
+    def shard(self, key: str, shard: str) -> Location:
+        return self.root().child(key, f"{shard}.parquet")
+
+    def rejected(self, key: str, shard: str) -> Location:
+        return self.root().child(key, "rejected", f"{shard}.parquet")
+
+    def marker(self, key: str, shard: str) -> Location:
+        return self.root().child(key, "_done", f"{shard}.json")
+
+    def work(self, key: str, run: str, *parts: str) -> Location:
+        """A global step's scratch space for one run id: no run can read another's work files or markers."""
+        return self.root().child(key, WORK, run, *parts)
+
+    def phase_marker(self, key: str, run: str, phase: str, unit: Any) -> Location:
+        """Kept apart from the step's own scratch files (``_work/<run>/_phases/``), which ``list_work`` never
+        shows."""
+        return self.work(key, run, PHASE_MARKERS, phase, f"{unit_name(unit)}.json")
+
+    def read_marker(self, loc: Location) -> dict | None:
+        try:
+            return loc.read_json()
+        except (FileNotFoundError, OSError, ValueError):
+            return None
+
+    def read_markers(self, locs: list[Location]) -> list[dict | None]:
+        """:meth:`read_marker` of many markers, ``MARKER_READERS`` at a time: on an object store each read is a
+        round trip of tens of milliseconds, so a driver checking 100k shards one by one would wait for hours."""
+        if len(locs) < 2:
+            return [self.read_marker(loc) for loc in locs]
+        with ThreadPoolExecutor(min(MARKER_READERS, len(locs))) as pool:
+            return list(pool.map(self.read_marker, locs))
+
+
+#: markers the driver reads at once (resume checks, stats)
+MARKER_READERS = 32
+
+
+def unit_name(unit: Any) -> str:
+    """A phase unit's file name: the shard, the partition number, or ``once``."""
+    return "once" if unit is None else str(unit)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

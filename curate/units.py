@@ -1,0 +1,370 @@
+"""Worker-side units of work: one shard through a fused segment of document-local steps
+(:func:`run_segment_shard`), and one unit of one phase of a global step (:func:`run_phase_unit`, with the
+:class:`PhaseContext` a phase sees). Workers run these on either executor; the driver (:mod:`curate.runner`) decides
+which to run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate.errors import StepFailed
+from curate.io import InputFile, ShardWriter, iter_table_file
+from curate.layout import PHASE_MARKERS, Layout, now
+from curate.plan import StepSpec
+from curate.progress import Reporter, RunningReports
+from curate.stage import ROWS_ADDED, Phase, SourceFile, Stage, StepOutput, as_step_output
+from curate.stats import StepStats
+from curate.storage import is_temporary, location
+from curate.table import text_bytes
+
+DEFAULT_BATCH_SIZE = 2000
+
+
+@dataclass
+class SegmentTask:
+    """One shard through ``steps[start:]`` of a local segment."""
+
+    out: str
+    shard: str
+    steps: list[StepSpec]
+    start: int
+    fingerprints: list[str]
+    input_file: InputFile | None  # the raw input, when the segment's first step to run reads it
+    previous_key: str | None  # otherwise, the step whose output is read
+    batch_size: int
+    reports: RunningReports | None = None  # where running counts go (live progress), when anyone listens
+
+    def describe(self) -> str:
+        return f"shard {self.shard!r}, steps {[s.key for s in self.steps[self.start:]]}"
+
+
+class ShardSink:
+    """One step's output for one shard: kept rows to the shard, removed rows to ``rejected/`` (when the step keeps
+    them), both counted into the shard's stats. Segments and global steps' ``emit`` write through it alike."""
+
+    def __init__(self, layout: Layout, key: str, shard: str, keep_rejected: bool, adds: tuple[str, ...]):
+        self.stats = StepStats(shards=1)
+        self.adds = adds
+        self.writer = ShardWriter(layout.shard(key, shard))
+        self.rejected_writer = ShardWriter(layout.rejected(key, shard)) if keep_rejected else None
+
+    def add(self, output: StepOutput) -> None:
+        s = self.stats
+        s.docs_out += output.kept.num_rows
+        s.bytes_out += text_bytes(output.kept)
+        s.add_counts(s.removed, output.removed_by_reason())
+        s.add_counts(s.counters, output.counters)
+        s.observe_kept(output.kept, self.adds)
+        s.observe_rejected(output.rejected)
+        self.writer.write(output.kept)
+        if self.rejected_writer is not None and output.rejected is not None:
+            self.rejected_writer.write(output.rejected)
+
+    def commit(self) -> bool:
+        """Move both files into place; returns whether the shard has kept rows."""
+        has_output = self.writer.commit()
+        if self.rejected_writer is not None:
+            self.rejected_writer.commit()
+        return has_output
+
+    def abort(self) -> None:
+        self.writer.abort()
+        if self.rejected_writer is not None:
+            self.rejected_writer.abort()
+
+
+class _StepRun:
+    """Per step bookkeeping inside a segment task: the step, its sink, and what went in."""
+
+    def __init__(self, spec: StepSpec, stage: Stage, layout: Layout, shard: str):
+        self.spec = spec
+        self.stage = stage
+        self.sink = ShardSink(layout, spec.key, shard, stage.options.keep_rejected, stage.adds)
+        self.stats = self.sink.stats
+
+    def record(self, output: StepOutput, docs_in: int, bytes_in: int, cpu: float, wall: float) -> None:
+        self.stats.docs_in += docs_in
+        self.stats.bytes_in += bytes_in
+        self.stats.cpu_seconds += cpu
+        self.stats.wall_seconds += wall
+        self.sink.add(output)
+
+
+def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
+    """Run one shard through the remaining steps of a segment; returns ``{step_key: stats}`` of the steps run."""
+    layout = Layout(task.out)
+    specs = task.steps[task.start:]
+    runs = [_StepRun(spec, spec.build(), layout, task.shard) for spec in specs]
+    reporter = Reporter(task.reports, task.shard)
+    try:
+        for batch_output, docs_in, bytes_in, cpu, wall in _segment_input(task, runs[0]):
+            _push_through(runs, 0, batch_output, docs_in, bytes_in, cpu, wall)
+            reporter.maybe(lambda: {r.spec.key: (r.stats.docs_in, r.stats.docs_out) for r in runs})
+        written = [(run, run.sink.commit()) for run in runs]
+    except BaseException as exc:
+        for run in runs:
+            run.sink.abort()
+        if isinstance(exc, Exception) and not isinstance(exc, StepFailed):
+            raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
+        raise
+    result = {}
+    for (run, has_output), fp in zip(written, task.fingerprints[task.start:]):
+        stats = run.stats.to_dict()
+        layout.marker(run.spec.key, task.shard).write_json({
+            "fingerprint": fp, "shard": task.shard, "step": run.spec.key, "rows": run.stats.docs_out,
+            "has_output": has_output, "finished": now(), "stats": stats})
+        result[run.spec.key] = stats
+    return result
+
+
+def _segment_input(task: SegmentTask, first: _StepRun) -> Iterator[tuple[StepOutput, int, int, float, float]]:
+    """Batches entering the first step to run, as (output of that step, docs in, bytes in, cpu, wall).
+
+    For a source step, "output" is what it read; for a map step it is the step applied to an input batch."""
+    stage = first.stage
+    if stage.kind == "source":
+        source = _source_file(task.input_file)
+        iterator = iter(stage.read(source))
+        first.stats.bytes_in += task.input_file.size or 0
+        while True:
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            try:
+                produced = as_step_output(next(iterator))
+            except StopIteration:
+                return
+            docs = produced.kept.num_rows + (produced.rejected.num_rows if produced.rejected is not None else 0)
+            yield produced, docs, 0, time.process_time() - cpu0, time.perf_counter() - wall0
+    for batch in _input_batches(task):
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        output = as_step_output(stage.process(batch)) if batch.num_rows else StepOutput(batch)
+        yield output, batch.num_rows, text_bytes(batch), time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+def _push_through(runs: list[_StepRun], i: int, output: StepOutput, docs_in: int, bytes_in: int, cpu: float,
+                  wall: float) -> None:
+    runs[i].record(output, docs_in, bytes_in, cpu, wall)
+    batch = output.kept
+    for run in runs[i + 1:]:
+        if batch.num_rows == 0:
+            return
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        out = as_step_output(run.stage.process(batch))
+        run.record(out, batch.num_rows, text_bytes(batch), time.process_time() - cpu0, time.perf_counter() - wall0)
+        batch = out.kept
+
+
+def _source_file(input_file: InputFile) -> SourceFile:
+    loc = location(input_file.uri)
+    return SourceFile(input_file.uri, loc.open_input, input_file.size)
+
+
+def _input_batches(task: SegmentTask) -> Iterator[pa.Table]:
+    return iter_step_input(task.out, task.previous_key, task.input_file, task.shard, task.batch_size)
+
+
+def iter_step_input(out: str, previous_key: str | None, input_file: InputFile | None, shard: str, batch_size: int,
+                    columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """What a step reads for ``shard``: the previous step's output, or (first step) the raw Parquet/JSONL input
+    with an ``id`` made up where it has none."""
+    if previous_key is not None:
+        yield from read_step_shard(out, previous_key, shard, batch_size, columns)
+        return
+    assert input_file is not None
+    for index, batch in enumerate(iter_table_file(input_file.uri, batch_size)):
+        batch = _with_ids(batch, shard, index * batch_size)
+        yield batch.select(columns) if columns else batch
+
+
+def _with_ids(batch: pa.Table, shard: str, offset: int) -> pa.Table:
+    if "text" not in batch.column_names:
+        raise ValueError(f"input shard {shard!r} has no `text` column (columns: {batch.column_names})")
+    if "id" not in batch.column_names:
+        ids = pa.array([f"{shard}/{offset + i}" for i in range(batch.num_rows)], pa.string())
+        batch = batch.add_column(0, "id", ids)
+    return batch
+
+
+def read_step_shard(out: str, key: str, shard: str, batch_size: int = DEFAULT_BATCH_SIZE,
+                    columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """Stream a step's output for one shard (nothing when the step kept no documents of it)."""
+    layout = Layout(out)
+    loc = layout.shard(key, shard)
+    marker = layout.read_marker(layout.marker(key, shard))
+    if marker is not None and not marker.get("has_output", True):
+        return
+    yield from iter_table_file(loc.uri, batch_size, columns)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Worker side: one unit of one phase of a global step
+
+
+@dataclass
+class PhaseContext:
+    """What a global step's phase sees: its input shards, scratch space, earlier phases' summaries, and ``emit``.
+
+    See :class:`curate.stage.Phase`. Paths given to the ``*_work`` helpers are relative to the step's private
+    scratch folder ``OUT/<step>/_work/<run>/``, where ``run`` is the step's fingerprint over all of its input: a
+    redone step (new parameters, new upstream output) starts from an empty folder and can never read files an
+    earlier run left."""
+
+    out: str
+    key: str
+    run: str
+    previous_key: str | None
+    input_files: dict[str, InputFile]
+    shards: list[str]
+    summaries: dict[str, dict[Any, Any]]
+    keep_rejected: bool
+    batch_size: int = DEFAULT_BATCH_SIZE
+    adds: tuple[str, ...] = ()
+    _emitted: dict[str, StepStats] = field(default_factory=dict)
+    _counters: dict[str, int] = field(default_factory=dict)
+    _files: list[str] = field(default_factory=list)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.out)
+
+    # inputs
+    def iter_input(self, shard: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
+        return iter_step_input(self.out, self.previous_key, self.input_files.get(shard), shard, self.batch_size,
+                               columns)
+
+    def input_schema(self, shard: str) -> pa.Schema | None:
+        """The columns of ``shard``'s input without reading its rows (``None`` when the shard is empty)."""
+        if self.previous_key is not None:
+            marker = self.layout.read_marker(self.layout.marker(self.previous_key, shard)) or {}
+            if not marker.get("has_output", True):
+                return None
+            uri = self.layout.shard(self.previous_key, shard).uri
+        else:
+            uri = self.input_files[shard].uri
+        if uri.endswith(".parquet"):
+            loc = location(uri)
+            with loc.fs.open_input_file(loc.path) as f:
+                return pq.read_schema(f)
+        first = next(self.iter_input(shard), None)
+        return first.schema if first is not None else None
+
+    def read_input(self, shard: str, columns: list[str] | None = None) -> pa.Table:
+        tables = list(self.iter_input(shard, columns))
+        if not tables:
+            return pa.table({c: pa.array([], pa.string()) for c in (columns or ["id", "text"])})
+        return pa.concat_tables(tables, promote_options="permissive")
+
+    # scratch space
+    def write_table(self, relpath: str, table: pa.Table) -> None:
+        writer = ShardWriter(self.layout.work(self.key, self.run, relpath))
+        writer.write(table)
+        writer.commit()
+
+    def read_table(self, relpath: str) -> pa.Table | None:
+        loc = self.layout.work(self.key, self.run, relpath)
+        if not loc.exists():
+            return None
+        tables = list(iter_table_file(loc.uri, 1 << 20))
+        return pa.concat_tables(tables) if tables else None
+
+    def list_work(self, prefix: str = "") -> list[str]:
+        base = self.layout.work(self.key, self.run)
+        loc = base.child(prefix) if prefix else base
+        root = base.path.rstrip("/") + "/"
+        paths = [i.path[len(root):] for i in loc.list_files(recursive=True) if not is_temporary(i.path)]
+        return [p for p in paths if not p.startswith(PHASE_MARKERS + "/")]
+
+    def write_json(self, relpath: str, value: Any) -> None:
+        self.layout.work(self.key, self.run, relpath).write_json(value)
+
+    def read_json(self, relpath: str) -> Any:
+        loc = self.layout.work(self.key, self.run, relpath)
+        return loc.read_json() if loc.exists() else None
+
+    def write_file(self, relpath: str, data: bytes) -> None:
+        """A file of the step's output beside its shards (``OUT/<step>/<relpath>``, e.g. packed sequences); the
+        unit's marker lists it, so the output folder keeps exactly the files the current run wrote."""
+        self.layout.root().child(self.key, relpath).write_bytes(data)
+        self._files.append(relpath)
+
+    # outputs
+    def emit(self, shard: str, output: pa.Table | StepOutput | Iterable[pa.Table | StepOutput]) -> None:
+        if shard in self._emitted:
+            raise RuntimeError(f"step {self.key!r} emitted shard {shard!r} twice")
+        sink = ShardSink(self.layout, self.key, shard, self.keep_rejected, self.adds)
+        parts = [output] if isinstance(output, pa.Table | StepOutput) else output
+        try:
+            for part in parts:
+                sink.add(as_step_output(part))
+            sink.stats.counters["_has_output"] = int(sink.commit())
+        except BaseException:
+            sink.abort()
+            raise
+        stats = sink.stats
+        self._emitted[shard] = stats
+
+    def count(self, name: str, n: int = 1) -> None:
+        self._counters[name] = self._counters.get(name, 0) + int(n)
+
+
+@dataclass
+class PhaseTask:
+    context: PhaseContext
+    spec: StepSpec
+    phase_index: int
+    unit: Any
+    fingerprint: str
+    is_last: bool
+    shard_fingerprint: str | None
+
+    def describe(self) -> str:
+        return f"step {self.spec.key!r} phase {self.phase_index} unit {self.unit!r}"
+
+
+def run_phase_unit(task: PhaseTask) -> dict:
+    """Run one unit of one phase of a global step; write its marker; return its summary and stats."""
+    stage = task.spec.build()
+    phase: Phase = stage.phases()[task.phase_index]
+    ctx = task.context
+    ctx._emitted = {}
+    ctx._counters = {}
+    ctx._files = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    try:
+        summary = phase.run(ctx, task.unit)
+    except Exception as exc:
+        raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    layout = ctx.layout
+    layout.phase_marker(ctx.key, ctx.run, phase.name, task.unit).write_json(
+        {"fingerprint": task.fingerprint, "unit": task.unit, "summary": summary, "counters": ctx._counters,
+         "files": sorted(set(ctx._files)), "cpu_seconds": cpu, "wall_seconds": wall})
+    result: dict[str, Any] = {"summary": summary, "cpu_seconds": cpu, "counters": ctx._counters}
+    if task.is_last:
+        stats = ctx._emitted.get(task.unit) or StepStats(shards=1)
+        has_output = bool(stats.counters.pop("_has_output", 0))
+        stats.docs_in, stats.bytes_in = _previous_volume(ctx, task.unit, stats)
+        stats.cpu_seconds += cpu
+        stats.wall_seconds += wall
+        stats.add_counts(stats.counters, ctx._counters)
+        layout.marker(ctx.key, task.unit).write_json({
+            "fingerprint": task.shard_fingerprint, "shard": task.unit, "step": ctx.key, "rows": stats.docs_out,
+            "has_output": has_output, "finished": now(), "stats": stats.to_dict()})
+        result["stats"] = stats.to_dict()
+    return result
+
+
+def _previous_volume(ctx: PhaseContext, shard: str, stats: StepStats) -> tuple[int, int]:
+    """Documents and text bytes a global step read for ``shard``: the previous step's output (its marker), or, for
+    a global first step, what it emitted plus what it removed."""
+    if ctx.previous_key is not None:
+        marker = ctx.layout.read_marker(ctx.layout.marker(ctx.previous_key, shard)) or {}
+        previous = marker.get("stats", {})
+        return int(marker.get("rows", 0)), int(previous.get("bytes_out", 0))
+    size = ctx.input_files[shard].size if shard in ctx.input_files else 0
+    return stats.docs_out + sum(stats.removed.values()) - stats.counters.get(ROWS_ADDED, 0), int(size or 0)
