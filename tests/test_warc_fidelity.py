@@ -223,6 +223,21 @@ def test_pathologically_nested_page_is_skipped_by_its_shape_not_by_the_clock(res
         assert counters["documents"] == 1, (extractor, counters)
 
 
+def test_shape_skips_comments_and_raw_text_and_sums_depths():
+    """Tags inside comments and ``<script>`` are no elements (a page's JS templates made its depth look like 1,534);
+    self-closing and void tags never stay open; total depth is the sum of every element's ancestors."""
+    from curate.stages.warc_bounds import over_bounds, shape
+
+    page = ("<html><body><!-- <div><div> --><script>var t = '<span><span><span>';</script>"
+            "<div><p>a<br>b</p><svg><path d='x'/></svg><div><p>c</p></div></div></body></html>")
+    # depths: html 0, body 1, script 2, div 2, p 3, br 4, svg 3, path 4, div 3, p 4 (sum 26; deepest open: 5)
+    assert shape(page) == (10, 5, 26)
+    chain = "<div>" * 2_000 + "x" + "</div>" * 2_000  # 2,000 deep: within max_depth, over max_total_depth
+    assert over_bounds(chain, 50_000, 5_000, 1_000_000) == "too_nested"
+    assert over_bounds(chain, 50_000, 1_999, 10_000_000) == "too_deep"
+    assert over_bounds(chain, 50_000, 5_000, 10_000_000) is None
+
+
 def test_resiliparse_time_limit_is_enforced_in_a_child_process():
     pytest.importorskip("resiliparse")
     from curate.stages.warc_extractors import TimeLimitedExtractor
