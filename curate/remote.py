@@ -186,6 +186,9 @@ class HttpFetch:
             got = 0
             while got < expected:
                 chunk = response.read(min(1 << 16, expected - got))
+                if not chunk and size is None and response.status == 200:  # no length given: this is the end
+                    self.close()
+                    return offset + got, response.getheader("ETag")
                 if not chunk:
                     raise retry.TransientError(f"{self.url}: connection closed {expected - got} bytes before the "
                                                "end of the requested range", "dropped")
