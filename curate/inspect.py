@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import posixpath
+import re
 import sys
 from typing import Any
 
@@ -131,8 +132,18 @@ def _format(value: Any, limit: int = 300) -> str:
         return f"{value:.4g}"
     if isinstance(value, list | tuple) and len(value) > 12:
         return f"[{', '.join(map(_format, value[:12]))}, … {len(value) - 12:,} more]"
-    text = str(value)
+    text = printable(str(value))
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+#: control characters (C0 but newline and tab, DEL, C1): a page's ESC sequences could clear the screen, set the
+#: window title or plant hyperlinks; shown as \x1b-style escapes instead
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, safe to print to a terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def inspect(path: str, reason: str | None = None, n: int = 5, columns: list[str] | None = None,
@@ -167,7 +178,7 @@ def inspect(path: str, reason: str | None = None, n: int = 5, columns: list[str]
         parts: list[Any] = [grid]
         if TEXT_COLUMN in names:
             text = row[TEXT_COLUMN] or ""
-            body = Text(text[:chars])
+            body = Text(printable(text[:chars]))
             if len(text) > chars:
                 body.append(f" … ({len(text) - chars:,} more characters)", style="dim italic")
             parts += [Text(""), body]

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -60,13 +61,7 @@ def discover_inputs(patterns: list[str]) -> list[InputFile]:
         for loc, size, mtime in expand(pattern):
             found.setdefault(loc.uri, (loc, size, mtime))
     uris = sorted(found)
-    if not uris:
-        return []
-    common = posixpath.commonpath([posixpath.dirname(u) for u in uris]) if len(uris) > 1 else posixpath.dirname(uris[0])
-    files = []
-    for uri in uris:
-        rel = uri[len(common):].lstrip("/") if common and uri.startswith(common) else posixpath.basename(uri)
-        files.append(InputFile(uri, shard_name(rel), found[uri][1], found[uri][2]))
+    files = [InputFile(uri, name, found[uri][1], found[uri][2]) for uri, name in zip(uris, shard_names(uris))]
     names = [f.shard for f in files]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -74,14 +69,42 @@ def discover_inputs(patterns: list[str]) -> list[InputFile]:
     return files
 
 
+def shard_names(uris: list[str]) -> list[str]:
+    """Each file's shard name: its path relative to the files' common folder (local or any scheme alike)."""
+    if not uris:
+        return []
+    folders = [posixpath.dirname(_path_of(u)) for u in uris]
+    common = posixpath.commonpath(folders) if len(uris) > 1 else folders[0]
+    names = []
+    for uri in uris:
+        path = _path_of(uri)
+        rel = path[len(common):].lstrip("/") if common and path.startswith(common) else posixpath.basename(path)
+        names.append(shard_name(rel))
+    return names
+
+
+def _path_of(uri: str) -> str:
+    """The path part of a URI (``s3://bucket/a/b`` → ``/bucket/a/b``), so folders compare alike everywhere."""
+    scheme, sep, rest = uri.partition("://")
+    return "/" + rest if sep else uri
+
+
+#: suffixes whose record kind is kept in the shard name, so the WARC, WET and WAT files of one segment differ
+_KIND_SUFFIXES = {".warc.wet.gz": "wet", ".wet.gz": "wet", ".wet": "wet", ".warc.wat.gz": "wat", ".arc.gz": "arc",
+                  ".arc": "arc"}
+
+
 def shard_name(relative_path: str) -> str:
-    """``seg-1/warc/CC-MAIN-00001.warc.gz`` → ``seg-1__warc__CC-MAIN-00001``."""
+    """``seg-1/warc/CC-MAIN-00001.warc.gz`` → ``seg-1__warc__CC-MAIN-00001``; a WET file keeps its kind
+    (``….warc.wet.gz`` → ``…-wet``). Only letters, digits, ``-``, ``_``, ``.`` and ``=`` remain, so a name is a safe
+    single path component."""
     name = relative_path
     for suffix in sorted(WARC_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES, key=len, reverse=True):
         if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
+            name = name[: -len(suffix)] + (f"-{_KIND_SUFFIXES[suffix]}" if suffix in _KIND_SUFFIXES else "")
             break
-    return name.replace("/", "__").replace("\\", "__") or "shard"
+    name = name.replace("/", "__").replace("\\", "__")
+    return re.sub(r"[^A-Za-z0-9._=-]", "_", name).lstrip(".") or "shard"
 
 
 def iter_table_file(uri: str, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.Table]:
@@ -103,10 +126,10 @@ def iter_table_file(uri: str, batch_size: int, columns: list[str] | None = None)
 def _iter_jsonl(loc: Location, batch_size: int, columns: list[str] | None) -> Iterator[pa.Table]:
     import gzip
 
-    with loc.open_input() as raw:
-        stream = gzip.GzipFile(fileobj=raw) if loc.path.endswith(".gz") else raw
+    with loc.fs.open_input_stream(loc.path) as raw:
+        stream = gzip.GzipFile(fileobj=raw) if loc.path.endswith(".gz") else io.BufferedReader(_RawStream(raw))
         lines: list[bytes] = []
-        for line in io.BufferedReader(stream) if not hasattr(stream, "readline") else stream:
+        for line in stream:
             if line.strip():
                 lines.append(line)
             if len(lines) >= batch_size:
@@ -114,6 +137,21 @@ def _iter_jsonl(loc: Location, batch_size: int, columns: list[str] | None) -> It
                 lines = []
         if lines:
             yield _jsonl_table(lines, columns)
+
+
+class _RawStream(io.RawIOBase):
+    """A pyarrow input stream as a Python raw stream (pyarrow's own ``readline`` is not implemented)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _jsonl_table(lines: list[bytes], columns: list[str] | None) -> pa.Table:

@@ -12,6 +12,7 @@ fingerprint and those of every step after it, while earlier steps keep theirs an
 from __future__ import annotations
 
 import atexit
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,7 @@ def unique_keys(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     keys = []
     for name in names:
-        base = name.rsplit(":", 1)[-1].lower()
+        base = re.sub(r"[^a-z0-9_-]", "_", name.rsplit(":", 1)[-1].lower()).strip("_") or "step"  # a safe folder
         seen[base] = seen.get(base, 0) + 1
         keys.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
     return keys

@@ -183,6 +183,28 @@ def _step_params(steps: list[Any], selector: str, assignment: str) -> dict[str, 
 # loading
 
 
+#: values a recipe may expand to once YAML aliases are followed (real recipes have a few hundred)
+MAX_RECIPE_NODES = 100_000
+
+
+def _expanded_size(node: yaml.Node | None, memo: dict[int, int]) -> int:
+    """How many values ``node`` expands to with every alias followed, counted without expanding (memoised per
+    node object: an alias is the same node object as its anchor)."""
+    if node is None:
+        return 0
+    key = id(node)
+    if key not in memo:
+        memo[key] = 1  # a cycle counts once instead of recursing forever
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(_expanded_size(v, memo) for v in node.value)
+        else:
+            total = 1
+        memo[key] = min(total, 1 << 62)
+    return memo[key]
+
+
 def load_recipe(path: str, overrides: list[str] | None = None) -> Recipe:
     """Read, override and validate a recipe file."""
     try:
@@ -201,6 +223,9 @@ def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | Non
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise RecipeError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if _expanded_size(node, {}) > MAX_RECIPE_NODES:
+        raise RecipeError(f"{source}: the recipe expands to more than {MAX_RECIPE_NODES:,} values through YAML "
+                          "aliases (&anchor / *alias): refused (a recipe this size is an alias bomb, not a pipeline)")
     if not isinstance(raw, dict):
         raise RecipeError(f"{source}: a recipe is a mapping with name, input, output and steps")
     positions = _positions(node)

@@ -20,6 +20,7 @@ from curate.layout import MARKER_READERS, Layout, now, unit_name
 from curate.outdir import OutputLock, tidy_output
 from curate.plan import Segment, StepSpec, run_ids, segments, shard_fingerprints
 from curate.progress import Progress
+from curate.redact import redact
 from curate.stage import Resources, StepOptions
 from curate.stats import StepStats, merge_all
 from curate.units import (
@@ -80,7 +81,7 @@ def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor
         steps = collect_stats(specs, shards, fps, layout, runs)
         result = RunResult(out, steps, resumed, time.perf_counter() - wall0)
         layout.root().child("_stats.json").write_json({
-            "recipe": recipe or {}, "steps": steps,
+            "recipe": redact(recipe or {}), "steps": steps,
             "run": {"started": started, "finished": now(), "wall_seconds": result.wall_seconds,
                     "executor": executor.name, "resumed_shards": resumed, "shards": len(shards)}})
     return result
@@ -220,7 +221,7 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
             if marker is not None and marker.get("fingerprint") == fps[spec.index][shard]:
                 per_shard.append(StepStats.from_dict(marker["stats"]))
         entry = {"key": spec.key, "step": spec.stage_class.name, "fingerprint": fps[spec.index].get(
-            shards[0]) if shards else None, "config": spec.config(), "stats": merge_all(per_shard).to_dict()}
+            shards[0]) if shards else None, "config": redact(spec.config()), "stats": merge_all(per_shard).to_dict()}
         if spec.stage_class.kind == "global":
             entry["phases"] = _once_phase_summaries(spec, layout, runs[spec.key])
         steps.append(entry)
