@@ -15,6 +15,7 @@ from cc_fixtures import SNAPSHOT_A, SNAPSHOT_B, Faults, StandIn, build_mirror, f
 from curate import commoncrawl, retry
 from curate.cli import main
 from curate.commoncrawl import CommonCrawlSpec
+from curate.io import shard_name
 from curate.outdir import OutputLock
 
 RECIPE = """name: cc-test
@@ -67,7 +68,8 @@ def test_snapshots_resolve_through_collinfo_and_paths_lists(mirror):
     sample = commoncrawl.input_files(spec.model_copy(update={"segments": 1, "files_per_segment": 1}), SNAPSHOT_A)
     assert [f.uri for f in sample] == [files[0].uri]
     wet = commoncrawl.input_files(spec.model_copy(update={"kind": "wet"}), SNAPSHOT_A)
-    assert [f.shard for f in wet] == [f.shard.replace("__warc__", "__wet__") for f in files]
+    assert [f.shard for f in wet] == [shard_name(f.uri.split("/segments/", 1)[1]) for f in wet]
+    assert all("__wet__" in f.shard for f in wet) and not {f.shard for f in wet} & {f.shard for f in files}
     # an even spread: 2 of 4 segments are the first and the third
     paths = [f"crawl-data/X/segments/s{i}/warc/f.warc.gz" for i in range(4)]
     assert commoncrawl.select_segments(paths, 2, None) == [paths[0], paths[2]]
