@@ -1,4 +1,10 @@
-"""What the heuristic filters share: per-language parameters (FineWeb2's adaptation) and the batch loop."""
+"""What the heuristic filters share: per-language parameters (FineWeb2's adaptation) and the batch loop.
+
+The parameters a document gets, lowest precedence first: the step's own (defaults or the recipe), the entry of a
+settings table for the document's language (``settings: fineweb2``, see :mod:`curate.stages.filters.settings`),
+then the step's ``language_overrides`` for that language. With a table entry, words are split with the rules of the
+entry's language key (``zh`` -> ``cmn_Hani``: Chinese word segmentation).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pydantic import Field
 
 from curate.stage import Params, Stage, StepOutput
 from curate.stages.filters.features import TextFeatures, batch_features
+from curate.stages.filters.settings import load_settings, step_overrides
 
 LANGUAGE_COLUMN = "language"
 
@@ -34,6 +41,11 @@ class LanguageParams(Params):
     language_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-language parameter overrides, e.g. {de: {min_avg_word_length: 4}} "
                                           "(FineWeb2-style thresholds per language), keyed by the `language` value")
+    settings: str | list[str] | None = Field(
+        None, description="per-language settings table looked up by each document's `language`: fineweb2 (FineWeb2's "
+                          "1,929 languages, shipped), a path (a folder of <lang>_<Script>.yml or one YAML/JSON file), "
+                          "or a list merged left to right; language_overrides still win. `curate steps NAME "
+                          "--language LANG` shows where each value comes from")
 
 
 class HeuristicFilter(Stage):
@@ -49,24 +61,50 @@ class HeuristicFilter(Stage):
     def __init__(self, params: Any = None, options: Any = None, **kwargs: Any):
         super().__init__(params, options, **kwargs)
         base = self.params.model_dump(exclude={"language_overrides"})
-        self._per_language: dict[str, LanguageParams] = {}
+        self._overrides: dict[str, tuple[str, dict[str, Any]]] = {}
         for lang, override in self.params.language_overrides.items():
             if not isinstance(override, dict):
                 raise ValueError(f"{self.name}: language_overrides[{lang!r}] must be a mapping of parameters, "
                                  f"got {type(override).__name__}")
             if "language_overrides" in override:
                 raise ValueError(f"{self.name}: language_overrides[{lang!r}] cannot itself hold language_overrides")
-            self._per_language[language_key(lang)] = self.Params(**{**base, "language": lang, **override})
+            self.Params(**{**base, "language": lang, **override})  # validated now, not at the first document
+            self._overrides[language_key(lang)] = (lang, override)
+        self._table = load_settings(self.params.settings)
+        self._resolved: dict[str, LanguageParams] = {}
+
+    def _override(self, language: str) -> tuple[str, dict[str, Any]] | None:
+        key = language_key(language)
+        return self._overrides.get(key) or self._overrides.get(key.split("_")[0])
+
+    def _override_keys(self, language: str) -> set[str]:
+        found = self._override(language)
+        return set(found[1]) if found else set()
 
     def params_for(self, language: str | None) -> LanguageParams:
-        """The parameters that apply to a document in ``language`` (None: the step's own)."""
+        """The parameters that apply to a document in ``language`` (None: the step's own): the step's, then the
+        settings table's entry for the language, then ``language_overrides`` (see the module docstring)."""
         if language is None:
             return self.params
-        key = language_key(language)
-        p = self._per_language.get(key) or self._per_language.get(key.split("_")[0])
-        if p is not None:
-            return p
-        return self.params.model_copy(update={"language": language})
+        p = self._resolved.get(language)
+        if p is None:
+            p = self._resolved[language] = self._build_params(language)
+        return p
+
+    def _build_params(self, language: str) -> LanguageParams:
+        update: dict[str, Any] = {"language": language}
+        found = self._table.lookup(language) if self._table is not None else None
+        if found is not None:
+            update["language"] = found[0]
+            update.update(step_overrides(self.name, found[1]))
+        override = self._override(language)
+        if override is not None:
+            if found is None:
+                update["language"] = override[0]
+            update.update(override[1])
+        if len(update) == 1 and update["language"] == language:
+            return self.params.model_copy(update=update)
+        return self.Params(**{**self.params.model_dump(exclude={"language_overrides"}), **update})
 
     def _groups(self, table: pa.Table) -> list[tuple[LanguageParams, list[int]]]:
         n = table.num_rows

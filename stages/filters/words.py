@@ -12,8 +12,8 @@ document's words cost one ``str.split`` plus one lookup per chunk.
 
 Languages: ISO 639-1 or 639-3 codes, optionally with a script (``de``, ``deu``, ``deu_Latn``) resolve to the spaCy
 rules datatrove assigns them (many rare languages use the multilingual ``xx`` rules). Languages datatrove splits
-with an external segmenter (Chinese, Japanese, Thai, Korean, Vietnamese, Indic …) fall back to ``xx`` here, which
-keeps whitespace-delimited scripts right and treats unspaced scripts as long words.
+with an external segmenter (Chinese, Japanese, Thai, Korean, Indic …) get theirs from :mod:`.segmenters` (ported,
+or the package when installed, with a documented fallback).
 """
 
 from __future__ import annotations
@@ -24,8 +24,12 @@ import lzma
 import re
 import unicodedata
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from curate.stages.filters import _spacy_rules
+
+if TYPE_CHECKING:
+    from curate.stages.filters.segmenters import SegmentedTokenizer
 
 #: drop the chunk memo when it grows past this many entries (bounded memory on long runs)
 MAX_CACHE_ENTRIES = 2_000_000
@@ -54,8 +58,9 @@ def terminal_punctuation() -> tuple[str, ...]:
     return tuple(rules_data()["terminal_punctuation"])
 
 
-def spacy_code(language: str) -> str:
-    """The spaCy rules datatrove uses for ``language`` (``en``, ``eng``, ``eng_Latn`` -> ``en``); ``xx`` when none."""
+def assignment(language: str) -> str | None:
+    """datatrove's word-tokenizer assignment for ``language``: a spaCy code (``en``, ``zh``), or
+    ``unsupported:<Kind>`` for its other tokenizers (see :mod:`.segmenters`); None when it has none."""
     data = rules_data()
     lang = language.strip().replace("-", "_")
     if lang in data["languages"]:
@@ -63,7 +68,13 @@ def spacy_code(language: str) -> str:
     code = data["codes"].get(lang) or data["codes"].get(lang.lower())
     if code is None and "_" in lang:
         code = data["codes"].get(lang.split("_")[0])
-    if code is None or code not in data["languages"]:
+    return code
+
+
+def spacy_code(language: str) -> str:
+    """The spaCy rules datatrove uses for ``language`` (``en``, ``eng``, ``eng_Latn`` -> ``en``); ``xx`` when none."""
+    code = assignment(language)
+    if code is None or code not in rules_data()["languages"]:
         return "xx"
     return code
 
@@ -366,10 +377,19 @@ def _words_with_multiword_specials(tok: RuleTokenizer, text: str) -> list[str]:
 
 
 @cache
-def tokenizer_for(language: str) -> RuleTokenizer:
-    """One shared :class:`RuleTokenizer` per spaCy rule set (``en``, ``eng`` and ``eng_Latn`` share one)."""
-    code = spacy_code(language)
-    return _tokenizer(code)
+def tokenizer_for(language: str) -> RuleTokenizer | SegmentedTokenizer:
+    """One shared tokenizer per rule set (``en``, ``eng`` and ``eng_Latn`` share one), or the language's segmenter
+    where datatrove uses one (:mod:`.segmenters`: Chinese, Japanese, Thai, Indic …)."""
+    from curate.stages.filters.segmenters import URDU_RULE_CODES, segmenter
+
+    kind = assignment(language)
+    if kind is not None and kind not in rules_data()["languages"]:
+        lang = language.strip().replace("-", "_")
+        urdu = lang.endswith("_Arab") or ("_" not in lang and lang.lower() in URDU_RULE_CODES)
+        seg = segmenter(kind, urdu)
+        if seg is not None:
+            return seg
+    return _tokenizer(spacy_code(language))
 
 
 @cache
