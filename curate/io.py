@@ -167,14 +167,41 @@ def _jsonl_table(lines: list[bytes], columns: list[str] | None) -> pa.Table:
 def folder_shards(loc: Location) -> list[Location]:
     """The Parquet shards of a folder. In a step's output folder (``OUT/<step>``, or its ``rejected/``) only the
     shards whose ``_done`` marker exists: a shard without one is not vouched for (a run writing it was cut off)."""
-    files = [i for i in loc.list_files() if i.path.endswith(".parquet")]
-    step = loc if posixpath.basename(loc.path.rstrip("/")) != "rejected" else \
+    base = loc.path.rstrip("/") + "/"
+    rejected = posixpath.basename(loc.path.rstrip("/")) == "rejected"
+    step = loc if not rejected else \
         Location(loc.fs, posixpath.dirname(loc.path.rstrip("/")), posixpath.dirname(loc.uri.rstrip("/")))
     done = step.child("_done")
-    if done.exists():
-        marked = {posixpath.basename(i.path)[: -len(".json")] for i in done.list_files() if i.path.endswith(".json")}
-        files = [i for i in files if posixpath.basename(i.path)[: -len(".parquet")] in marked]
-    return [Location(loc.fs, i.path, loc.uri.rstrip("/") + "/" + posixpath.basename(i.path)) for i in files]
+    relative = [i.path[len(base):] for i in loc.list_files(recursive=not rejected) if i.path.endswith(".parquet")]
+    if done.exists():  # a step folder: exactly the files its markers vouch for, partitions (column=value/) included
+        vouched = _vouched(done, rejected)
+        relative = [r for r in relative if r in vouched]
+    else:
+        relative = [r for r in relative if "/" not in r]
+    return [Location(loc.fs, base + r, loc.uri.rstrip("/") + "/" + r) for r in relative]
+
+
+def _vouched(done: Location, rejected: bool) -> set[str]:
+    """The files a step folder's markers list (kept: the marker's ``files``; rejected: ``<shard>.parquet``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [i.path for i in done.list_files() if i.path.endswith(".json")]
+    shards = [posixpath.basename(p)[: -len(".json")] for p in paths]
+    if rejected:
+        return {f"{shard}.parquet" for shard in shards}
+
+    def files(path_and_shard: tuple[str, str]) -> list[str]:
+        path, shard = path_and_shard
+        try:
+            marker = Location(done.fs, path, path).read_json()
+        except (OSError, ValueError):
+            return []
+        if "files" in marker:
+            return list(marker["files"])
+        return [f"{shard}.parquet"] if marker.get("has_output", True) else []
+
+    with ThreadPoolExecutor(32) as pool:
+        return {f for listed in pool.map(files, zip(paths, shards)) for f in listed}
 
 
 def read_documents(path: str, columns: list[str] | None = None) -> pa.Table:

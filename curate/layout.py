@@ -16,6 +16,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from curate.storage import Location, location
 
@@ -32,6 +33,20 @@ class Layout:
 
     def shard(self, key: str, shard: str) -> Location:
         return self.root().child(key, f"{shard}.parquet")
+
+    def partition_shard(self, key: str, column: str, value: object, shard: str) -> Location:
+        """``OUT/<step>/<column>=<value>/<shard>.parquet``: Hive-style, so polars, DuckDB, pyarrow datasets and
+        HF datasets read the folder as one table with ``column`` (values URI-escaped as Hive does)."""
+        return self.root().child(key, partition_folder(column, value), f"{shard}.parquet")
+
+    def shard_files(self, key: str, shard: str, marker: dict | None) -> list[Location]:
+        """The files a step's marker vouches for: those it lists (partitioned output), else the one shard file
+        (nothing when the step kept no document of the shard)."""
+        if marker is None:
+            return [self.shard(key, shard)]
+        if "files" in marker:
+            return [self.root().child(key, rel) for rel in marker["files"]]
+        return [self.shard(key, shard)] if marker.get("has_output", True) else []
 
     def rejected(self, key: str, shard: str) -> Location:
         return self.root().child(key, "rejected", f"{shard}.parquet")
@@ -65,6 +80,15 @@ class Layout:
 
 #: markers the driver reads at once (resume checks, stats)
 MARKER_READERS = 32
+
+
+#: Hive's folder name for a null partition value
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def partition_folder(column: str, value: object) -> str:
+    """``language=deu_Latn``; values URI-escaped (``/`` and other unsafe characters), nulls as Hive's default."""
+    return f"{column}={NULL_PARTITION if value is None else quote(str(value), safe='')}"
 
 
 def unit_name(unit: Any) -> str:

@@ -242,7 +242,16 @@ def _prune_step(folder: Location, vouched: set[str], run: str | None, listed: se
             continue
         folder.fs.delete_file(info.path)
         removed.append(rel)
+    if removed and folder.is_local:
+        _remove_empty_folders(folder.path)
     return removed
+
+
+def _remove_empty_folders(top: str) -> None:
+    """Folders a prune emptied (old partitions ``column=value/``), below ``top``; object stores have none."""
+    for dirpath, _, _ in sorted(os.walk(top), key=lambda t: -len(t[0])):
+        if dirpath != top and not os.listdir(dirpath):
+            os.rmdir(dirpath)
 
 
 def _children(loc: Location) -> list[pafs.FileInfo]:
@@ -277,18 +286,22 @@ def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set
                    ) -> set[str]:
     if marker is None or marker.get("fingerprint") != fingerprint:
         return set()
-    out_file, rejected_file = f"{shard}.parquet", f"rejected/{shard}.parquet"
-    has_output = marker.get("has_output", True)
+    rejected_file = f"rejected/{shard}.parquet"
+    outputs = set(marker["files"]) if "files" in marker else (
+        {f"{shard}.parquet"} if marker.get("has_output", True) else set())
     wants_rejected = keep_rejected and sum(((marker.get("stats") or {}).get("removed") or {}).values()) > 0
-    if (has_output and out_file not in files) or (wants_rejected and rejected_file not in files):
+    if not outputs <= files or (wants_rejected and rejected_file not in files):
         return set()  # a file the marker names was deleted: the shard is redone
-    return ({f"_done/{shard}.json"} | ({out_file} if has_output else set())
-            | ({rejected_file} if wants_rejected else set()))
+    return {f"_done/{shard}.json"} | outputs | ({rejected_file} if wants_rejected else set())
 
 
 def _is_extra_file(rel: str) -> bool:
-    """A file in a step folder that is neither a shard, a rejected shard, a marker nor scratch."""
-    return not rel.startswith(("_done/", "rejected/", f"{WORK}/")) and ("/" in rel or not rel.endswith(".parquet"))
+    """A file in a step folder that is neither a shard (partitioned or not), a rejected shard, a marker nor
+    scratch."""
+    if rel.startswith(("_done/", "rejected/", f"{WORK}/")):
+        return False
+    folder, _, name = rel.rpartition("/")
+    return not name.endswith(".parquet") or bool(folder) and ("/" in folder or "=" not in folder)
 
 
 def _listed_files(layout: Layout, key: str, run: str, files: set[str]) -> set[str]:

@@ -139,7 +139,8 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
         raise ValueError(f"global step {spec.key!r}: its last phase must run over shards (it emits the output)")
     previous_key = specs[spec.index - 1].key if spec.index > 0 else None
     context = PhaseContext(layout.out, spec.key, whole, previous_key, input_files, shards, {},
-                           stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds)
+                           stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds,
+                           stage.options.partition_by)
     step_markers = dict(zip(shards, layout.read_markers([layout.marker(spec.key, s) for s in shards]), strict=True))
     all_done = all((step_markers[s] or {}).get("fingerprint") == fps[spec.index][s] for s in shards)
     progress.start_step(spec.key, total=len(shards), skipped=len(shards) if all_done else 0)

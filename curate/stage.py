@@ -50,6 +50,8 @@ class StepOptions(BaseModel):
     memory_gb: float | None = Field(None, description="memory per worker in GiB, for the scheduler")
     concurrency: int | None = Field(None, description="at most this many workers run this step at once")
     batch_size: int | None = Field(None, description="documents per record batch for this step")
+    partition_by: str | None = Field(None, description="write kept documents Hive-style by this column's value: "
+                                     "OUT/<step>/<column>=<value>/<shard>.parquet (e.g. language)")
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,10 @@ class Stage:
     # -- description -------------------------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """What identifies this step's output (fingerprinted for resume): name, version, parameters, whether
-        removed documents are kept, and the step's code (:func:`code_fingerprint`)."""
+        removed documents are kept, how the output is partitioned, and the step's code (:func:`code_fingerprint`)."""
         return {"step": self.name, "version": self.version, "params": self.params.model_dump(mode="json"),
-                "keep_rejected": self.options.keep_rejected, "code": code_fingerprint(type(self))}
+                "keep_rejected": self.options.keep_rejected, "partition_by": self.options.partition_by,
+                "code": code_fingerprint(type(self))}
 
     def effective_resources(self) -> Resources:
         o = self.options

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.errors import StepFailed
@@ -45,13 +46,17 @@ class SegmentTask:
 
 
 class ShardSink:
-    """One step's output for one shard: kept rows to the shard, removed rows to ``rejected/`` (when the step keeps
+    """One step's output for one shard: kept rows to the shard (or, with ``partition_by``, to one file per value of
+    that column: ``OUT/<step>/<column>=<value>/<shard>.parquet``), removed rows to ``rejected/`` (when the step keeps
     them), both counted into the shard's stats. Segments and global steps' ``emit`` write through it alike."""
 
-    def __init__(self, layout: Layout, key: str, shard: str, keep_rejected: bool, adds: tuple[str, ...]):
+    def __init__(self, layout: Layout, key: str, shard: str, keep_rejected: bool, adds: tuple[str, ...],
+                 partition_by: str | None = None):
         self.stats = StepStats(shards=1)
         self.adds = adds
+        self.layout, self.key, self.shard, self.partition_by = layout, key, shard, partition_by
         self.writer = ShardWriter(layout.shard(key, shard))
+        self.partitions: dict[object, ShardWriter] = {}
         self.rejected_writer = ShardWriter(layout.rejected(key, shard)) if keep_rejected else None
 
     def add(self, output: StepOutput) -> None:
@@ -62,19 +67,42 @@ class ShardSink:
         s.add_counts(s.counters, output.counters)
         s.observe_kept(output.kept, self.adds)
         s.observe_rejected(output.rejected)
-        self.writer.write(output.kept)
+        if self.partition_by is None:
+            self.writer.write(output.kept)
+        else:
+            self._write_partitioned(output.kept)
         if self.rejected_writer is not None and output.rejected is not None:
             self.rejected_writer.write(output.rejected)
 
-    def commit(self) -> bool:
-        """Move both files into place; returns whether the shard has kept rows."""
-        has_output = self.writer.commit()
+    def _write_partitioned(self, kept: pa.Table) -> None:
+        if self.partition_by not in kept.column_names:
+            raise ValueError(f"partition_by: step {self.key!r} has no column {self.partition_by!r} to partition its "
+                             f"output by (columns: {kept.column_names})")
+        column = kept.column(self.partition_by)
+        for value in pc.unique(column).to_pylist():
+            mask = pc.is_null(column) if value is None else pc.fill_null(pc.equal(column, value), False)
+            writer = self.partitions.get(value)
+            if writer is None:
+                loc = self.layout.partition_shard(self.key, self.partition_by, value, self.shard)
+                writer = self.partitions[value] = ShardWriter(loc)
+            writer.write(kept.filter(mask))
+
+    def commit(self) -> list[str]:
+        """Move the files into place; returns the written files, relative to the step's folder (in the order a
+        reader reads them)."""
+        folder = self.layout.root().child(self.key).uri.rstrip("/") + "/"
+        if self.partition_by is None:
+            files = [self.writer.loc.uri[len(folder):]] if self.writer.commit() else []
+        else:
+            self.writer.commit()  # no rows: clears what an unpartitioned earlier run left at the shard's name
+            files = sorted(w.loc.uri[len(folder):] for w in self.partitions.values() if w.commit())
         if self.rejected_writer is not None:
             self.rejected_writer.commit()
-        return has_output
+        return files
 
     def abort(self) -> None:
-        self.writer.abort()
+        for writer in [self.writer, *self.partitions.values()]:
+            writer.abort()
         if self.rejected_writer is not None:
             self.rejected_writer.abort()
 
@@ -85,7 +113,8 @@ class _StepRun:
     def __init__(self, spec: StepSpec, stage: Stage, layout: Layout, shard: str):
         self.spec = spec
         self.stage = stage
-        self.sink = ShardSink(layout, spec.key, shard, stage.options.keep_rejected, stage.adds)
+        self.sink = ShardSink(layout, spec.key, shard, stage.options.keep_rejected, stage.adds,
+                              stage.options.partition_by)
         self.stats = self.sink.stats
 
     def record(self, output: StepOutput, docs_in: int, bytes_in: int, cpu: float, wall: float) -> None:
@@ -114,11 +143,11 @@ def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
             raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
         raise
     result = {}
-    for (run, has_output), fp in zip(written, task.fingerprints[task.start:]):
+    for (run, files), fp in zip(written, task.fingerprints[task.start:]):
         stats = run.stats.to_dict()
         layout.marker(run.spec.key, task.shard).write_json({
             "fingerprint": fp, "shard": task.shard, "step": run.spec.key, "rows": run.stats.docs_out,
-            "has_output": has_output, "finished": now(), "stats": stats})
+            "has_output": bool(files), "files": files, "finished": now(), "stats": stats})
         result[run.spec.key] = stats
     return result
 
@@ -194,11 +223,8 @@ def read_step_shard(out: str, key: str, shard: str, batch_size: int = DEFAULT_BA
                     columns: list[str] | None = None) -> Iterator[pa.Table]:
     """Stream a step's output for one shard (nothing when the step kept no documents of it)."""
     layout = Layout(out)
-    loc = layout.shard(key, shard)
-    marker = layout.read_marker(layout.marker(key, shard))
-    if marker is not None and not marker.get("has_output", True):
-        return
-    yield from iter_table_file(loc.uri, batch_size, columns)
+    for loc in layout.shard_files(key, shard, layout.read_marker(layout.marker(key, shard))):
+        yield from iter_table_file(loc.uri, batch_size, columns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -224,9 +250,11 @@ class PhaseContext:
     keep_rejected: bool
     batch_size: int = DEFAULT_BATCH_SIZE
     adds: tuple[str, ...] = ()
+    partition_by: str | None = None
     _emitted: dict[str, StepStats] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
     _files: list[str] = field(default_factory=list)
+    _emitted_files: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def layout(self) -> Layout:
@@ -240,10 +268,11 @@ class PhaseContext:
     def input_schema(self, shard: str) -> pa.Schema | None:
         """The columns of ``shard``'s input without reading its rows (``None`` when the shard is empty)."""
         if self.previous_key is not None:
-            marker = self.layout.read_marker(self.layout.marker(self.previous_key, shard)) or {}
-            if not marker.get("has_output", True):
+            marker = self.layout.read_marker(self.layout.marker(self.previous_key, shard))
+            files = self.layout.shard_files(self.previous_key, shard, marker)
+            if not files:
                 return None
-            uri = self.layout.shard(self.previous_key, shard).uri
+            uri = files[0].uri
         else:
             uri = self.input_files[shard].uri
         if uri.endswith(".parquet"):
@@ -296,12 +325,12 @@ class PhaseContext:
     def emit(self, shard: str, output: pa.Table | StepOutput | Iterable[pa.Table | StepOutput]) -> None:
         if shard in self._emitted:
             raise RuntimeError(f"step {self.key!r} emitted shard {shard!r} twice")
-        sink = ShardSink(self.layout, self.key, shard, self.keep_rejected, self.adds)
+        sink = ShardSink(self.layout, self.key, shard, self.keep_rejected, self.adds, self.partition_by)
         parts = [output] if isinstance(output, pa.Table | StepOutput) else output
         try:
             for part in parts:
                 sink.add(as_step_output(part))
-            sink.stats.counters["_has_output"] = int(sink.commit())
+            self._emitted_files[shard] = sink.commit()
         except BaseException:
             sink.abort()
             raise
@@ -334,6 +363,7 @@ def run_phase_unit(task: PhaseTask) -> dict:
     ctx._emitted = {}
     ctx._counters = {}
     ctx._files = []
+    ctx._emitted_files = {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
         summary = phase.run(ctx, task.unit)
@@ -347,14 +377,14 @@ def run_phase_unit(task: PhaseTask) -> dict:
     result: dict[str, Any] = {"summary": summary, "cpu_seconds": cpu, "counters": ctx._counters}
     if task.is_last:
         stats = ctx._emitted.get(task.unit) or StepStats(shards=1)
-        has_output = bool(stats.counters.pop("_has_output", 0))
+        files = ctx._emitted_files.get(task.unit, [])
         stats.docs_in, stats.bytes_in = _previous_volume(ctx, task.unit, stats)
         stats.cpu_seconds += cpu
         stats.wall_seconds += wall
         stats.add_counts(stats.counters, ctx._counters)
         layout.marker(ctx.key, task.unit).write_json({
             "fingerprint": task.shard_fingerprint, "shard": task.unit, "step": ctx.key, "rows": stats.docs_out,
-            "has_output": has_output, "finished": now(), "stats": stats.to_dict()})
+            "has_output": bool(files), "files": files, "finished": now(), "stats": stats.to_dict()})
         result["stats"] = stats.to_dict()
     return result
 

@@ -112,6 +112,9 @@ class _DedupParams(Params):
                             "(keys in the corpus) / partitions; use ~1 per 20M keys at scale")
     dedup_index: str | None = Field(None, description="persistent index folder (local or s3://): documents "
                                     "duplicating indexed ones are removed, and this run's keys are added")
+    within: str | None = Field(None, description="dedup within groups of this column (e.g. language, as "
+                               "FineWeb2 dedups per language): documents with different values are never "
+                               "duplicates; a null value is a group of its own")
 
     @model_validator(mode="after")
     def _score_needs_column(self):
@@ -149,7 +152,8 @@ class _GroupedDedup(Stage):
         return phases + [Phase("emit", "shards", self._emit_phase)]
 
     def _index(self, ctx) -> DedupIndex:
-        cfg = {"step": self.name, "hash_version": HASH_VERSION, "key": self.key_config()}
+        key = {**self.key_config(), **_within_key(self.params)}
+        cfg = {"step": self.name, "hash_version": HASH_VERSION, "key": key}
         return DedupIndex(self.params.dedup_index, self.name, cfg, contributor_label(ctx.out, ctx.key))
 
     def key_config(self) -> dict:
@@ -158,10 +162,12 @@ class _GroupedDedup(Stage):
     def _keys_phase(self, ctx, shard: str) -> dict:
         si = ctx.shards.index(shard)
         p = self.params
-        cols = sorted(set(self.key_columns()) | set(_policy_columns(p.keep, p.score_column)))
+        cols = sorted(set(self.key_columns()) | set(_policy_columns(p.keep, p.score_column)) | _within(p))
         row, parts, docs = 0, [], []
         for batch in ctx.iter_input(shard, sorted(set(cols) | {"id"})):
             keys, valid = self.keys(batch)
+            if p.within:
+                keys = _digest_within(keys, batch.column(p.within))
             table = pa.table({"key": keys, "handle": _handles(si, row, batch.num_rows),
                               **_policy_table(batch, p.keep, p.score_column)})
             if p.dedup_index:
@@ -396,6 +402,30 @@ def _batch_decisions(decisions: pa.Table | None, start: int, n: int
     return size, rep, reasons
 
 
+def _within(params: _DedupParams) -> set[str]:
+    return {params.within} if params.within else set()
+
+
+def _within_key(params: _DedupParams) -> dict:
+    """The index key entry of ``within`` (none when unset, so indexes built before the option stay valid)."""
+    return {"within": params.within} if params.within else {}
+
+
+def _group_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash per row of the ``within`` column's value (its string form; null has its own)."""
+    strings = pc.fill_null(values.cast(pa.string()), "\x00null").cast(pa.large_binary()).to_pylist()
+    return np.fromiter((xxhash.xxh3_64_intdigest(v) for v in strings), dtype=_U64, count=len(strings))
+
+
+def _digest_within(keys: pa.Array, groups: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Keys made distinct per group: xxh3-128 of (group hash, key)."""
+    hashes = _group_hashes(groups)
+    raw = keys.cast(pa.binary()).to_pylist()
+    return pa.array([xxhash.xxh3_128_digest(int(h).to_bytes(8, "little") + k) for h, k in zip(hashes, raw,
+                                                                                           strict=True)],
+                    pa.binary(16))
+
+
 def _digest(values: pa.Array) -> pa.Array:
     """xxh3-128 of each string as fixed_size_binary(16) (128 bits: no accidental collision at 10^10 docs)."""
     digests = [xxhash.xxh3_128_digest(v) for v in values.cast(pa.large_binary()).to_pylist()]
@@ -544,14 +574,14 @@ class MinhashDedup(Stage):
         b, r = self.params.lsh()
         cfg = {"step": self.name, "hash_version": HASH_VERSION,
                "key": {"ngram": self.params.ngram, "num_perm": self.params.num_perm, "bands": b, "rows": r,
-                       "seed": self.params.seed, **self.params.normalisation_key()}}
+                       "seed": self.params.seed, **self.params.normalisation_key(), **_within_key(self.params)}}
         return DedupIndex(self.params.dedup_index, self.name, cfg, contributor_label(ctx.out, ctx.key))
 
     def _signatures(self, ctx, shard: str) -> dict:
         p = self.params
         si = ctx.shards.index(shard)
         b, r = p.lsh()
-        cols = sorted({"text", "id"} | set(_policy_columns(p.keep, p.score_column)))
+        cols = sorted({"text", "id"} | set(_policy_columns(p.keep, p.score_column)) | _within(p))
         row, buckets, metas, sigs = 0, [], [], []
         empty = 0
         for batch in ctx.iter_input(shard, cols + self._weight_column(ctx, shard)):
@@ -561,6 +591,8 @@ class MinhashDedup(Stage):
             empty += int(n - has_text.sum())
             handles = _handles(si, row, n)
             keys = band_keys(sig[has_text], b, r)
+            if p.within:
+                keys = splitmix64(keys ^ _group_hashes(batch.column(p.within))[has_text][:, None])
             buckets.append(pa.table({"key": keys.reshape(-1),
                                      "handle": np.repeat(handles[has_text], b)}))
             meta = {"row": np.arange(row, row + n, dtype=np.int64), **_policy_table(batch, p.keep, p.score_column),
