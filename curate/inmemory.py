@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from curate.executors.local import LocalExecutor
 from curate.io import discover_inputs
 from curate.plan import StepSpec
-from curate.runner import Layout, run_steps
+from curate.runner import Layout, read_step_shard, run_steps
 from curate.stage import Stage, StepOutput
 from curate.storage import Location
 
@@ -24,7 +24,8 @@ def run_global_in_memory(stage: Stage, table: pa.Table) -> StepOutput:
                         options.model_dump(mode="json"))
         result = run_steps([spec], discover_inputs([f"{tmp}/input.parquet"]), f"{tmp}/out", LocalExecutor())
         layout = Layout(f"{tmp}/out")
-        kept = _read_if_written(layout.shard(spec.key, "input"))
+        parts = list(read_step_shard(f"{tmp}/out", spec.key, "input", batch_size=1 << 20))
+        kept = pa.concat_tables(parts) if parts else None
         rejected = _read_if_written(layout.rejected(spec.key, "input"))
         counters = result.step_stats(spec.key).counters
         return StepOutput(table.schema.empty_table() if kept is None else kept, rejected, counters)
