@@ -118,6 +118,9 @@ class QualityBuckets(_QuantileStep):
         p = self.params
         self.adds = (p.column, *(f"{c}_bucket" for c in p.scores if p.per_score_columns))
 
+    def input_columns(self) -> set[str]:
+        return set(self.params.scores)
+
     def score_columns(self) -> list[str]:
         if not self.params.scores:
             raise ValueError("quality_buckets: list the score columns to bucket, e.g. scores: [fasttext_score, "
@@ -163,6 +166,9 @@ class KeepTopFraction(_QuantileStep):
         fraction: float = Field(0.1, gt=0.0, le=1.0, description="share of documents kept (DCLM: 0.1)")
         sample_size: int = Field(100_000, ge=1, description="documents sampled for the quantile")
         seed: int = Field(0, description="seed of the hashed sample")
+
+    def input_columns(self) -> set[str]:
+        return {self.params.column}
 
     def score_columns(self) -> list[str]:
         return [self.params.column]

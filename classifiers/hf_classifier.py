@@ -88,8 +88,8 @@ class HfClassifier(Stage):
     version = 1
 
     class Params(Params):
-        model: str = Field("", description="hub id (e.g. HuggingFaceFW/fineweb-edu-classifier), local folder, or a "
-                                           "folder written by `curate train-classifier --kind head`")
+        model: str = Field(..., min_length=1, description="hub id (e.g. HuggingFaceFW/fineweb-edu-classifier), "
+                           "local folder, or a folder written by `curate train-classifier --kind head`")
         column: str = Field("hf_score", description="score column (float32)")
         label_column: str | None = Field(None, description="label column (default: <column>_label); int32 for "
                                                            "regression models, string for classifiers")
@@ -110,10 +110,11 @@ class HfClassifier(Stage):
         super().__init__(*args, **kwargs)
         self.adds = (self.params.column, self.params.label_column or f"{self.params.column}_label")
 
+    def input_columns(self) -> set[str]:
+        return {self.params.text_column}
+
     def setup(self) -> None:
         p = self.params
-        if not p.model:
-            raise ValueError("hf_classifier: set `model` to a hub id or a local model folder")
         self.scorer = HfScorer(p.model, p.device, p.dtype, p.max_length, p.model_batch_size, p.sort_by_length)
         if p.score_label is not None and p.score_label not in self.scorer.labels:
             raise ValueError(f"hf_classifier: score_label {p.score_label!r} is not a label of {p.model} "

@@ -184,13 +184,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from curate.outdir import check_placement
-    from curate.pipeline import check_inputs, plan_steps
+    from curate.pipeline import check_inputs, check_plan
     from curate.recipe import load_recipe, resolve_output
 
     recipe = load_recipe(args.recipe, args.set)
     inputs = check_inputs(recipe)
     check_placement(resolve_output(recipe, None), recipe.input_paths, inputs, recipe.source)
-    specs = plan_steps(recipe)
+    specs = check_plan(recipe, inputs)
     console = _console()
     files = f"{len(inputs)} input file" + ("s" if len(inputs) != 1 else "")
     console.print(f"[green]ok[/green] {escape(args.recipe)}: {len(specs)} steps over {files} → {escape(recipe.output)}")

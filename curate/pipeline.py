@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from curate import commoncrawl
+from curate.contract import column_errors, input_file_columns
 from curate.errors import RecipeError
 from curate.executors.base import make_executor
 from curate.io import InputFile, discover_inputs
@@ -53,11 +54,21 @@ def check_inputs(recipe: Recipe) -> list:
     return inputs
 
 
+def check_plan(recipe: Recipe, inputs: list[InputFile]) -> list[StepSpec]:
+    """The planned steps, after checking the column contract (:mod:`curate.contract`): every error at once."""
+    specs = plan_steps(recipe)
+    errors = column_errors(specs, input_file_columns(inputs), recipe.source)
+    if errors:
+        raise RecipeError("\n".join(errors))
+    return specs
+
+
 def run_recipe(recipe: Recipe, output: str | None = None, executor: str | None = None, address: str | None = None,
                progress: Progress | None = None) -> RunResult:
     """Run ``recipe`` to completion (resuming whatever an earlier run left) and return its stats."""
     out = resolve_output(recipe, output)
     inputs = check_inputs(recipe)
+    check_plan(recipe, inputs)
     check_placement(out, recipe.input_paths, inputs, recipe.source)
     specs = plan_steps(recipe)
     execution = recipe.execution

@@ -240,11 +240,21 @@ def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | Non
 def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: dict[tuple, int] | None = None
                     ) -> Recipe:
     positions = positions or {}
+    errors: list[str] = []  # every problem of the recipe, reported at once
     try:
         model = _RecipeModel.model_validate(raw)
     except ValidationError as exc:
-        raise RecipeError(_format_errors(exc, source, positions, ())) from None
-    steps = [_validate_step(item, i, source, positions) for i, item in enumerate(model.steps)]
+        errors.append(_format_errors(exc, source, positions, ()))
+        model = None
+    items = model.steps if model is not None else raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    steps = []
+    for i, item in enumerate(items):
+        try:
+            steps.append(_validate_step(item, i, source, positions))
+        except RecipeError as exc:
+            errors.append(str(exc))
+    if model is None or errors:
+        raise RecipeError("\n".join(errors))
     _check_order(steps, source)
     return Recipe(model.name, model.description, list(model.input.paths), model.output, steps, model.execution,
                   source, raw, model.input.commoncrawl)

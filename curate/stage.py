@@ -214,6 +214,15 @@ class Stage:
                 "keep_rejected": self.options.keep_rejected, "partition_by": self.options.partition_by,
                 "code": code_fingerprint(type(self))}
 
+    def input_columns(self) -> set[str]:
+        """The columns this step reads, as its parameters make them (``requires`` plus e.g. a score column); the
+        plan checks each is made by the input or an earlier step before any work starts."""
+        return set(self.requires)
+
+    def output_columns(self) -> set[str]:
+        """The columns this step adds, as its parameters name them (``adds`` without ``<placeholder>`` names)."""
+        return {c for c in self.adds if not c.startswith("<")}
+
     def effective_resources(self) -> Resources:
         o = self.options
         r = self.resources

@@ -117,6 +117,9 @@ class Mix(Stage):
                 Phase("apply", "shards", self._apply)]
 
     # -- groups and sizes ------------------------------------------------------------------------------------
+    def input_columns(self) -> set[str]:
+        return set(self.params.by)
+
     def groups(self, table: pa.Table) -> list[str]:
         """Each row's group key."""
         p = self.params

@@ -131,6 +131,10 @@ class _GroupedDedup(Stage):
     reason = "duplicate"
     count_column = "duplicate_count"
 
+    def input_columns(self) -> set[str]:
+        p = self.params
+        return {"id", *self.key_columns(), *_policy_columns(p.keep, p.score_column), *_within(p)}
+
     # -- to implement ------------------------------------------------------------------------------------------
     def key_columns(self) -> list[str]:
         raise NotImplementedError
@@ -543,6 +547,14 @@ class MinhashDedup(Stage):
                 raise ValueError(f"bands x rows = {b} x {r} needs num_perm >= {b * r}, got {self.num_perm}")
             return self
 
+        @model_validator(mode="after")
+        def _threshold_or_bands(self):
+            both = {"bands", "rows"} & self.model_fields_set
+            if self.threshold is not None and both:
+                raise ValueError(f"threshold derives bands x rows, so it cannot be given with {sorted(both)}: "
+                                 "set either threshold or bands/rows")
+            return self
+
         def lsh(self) -> tuple[int, int]:
             return optimal_bands(self.threshold, self.num_perm) if self.threshold else (self.bands, self.rows)
 
@@ -550,6 +562,10 @@ class MinhashDedup(Stage):
             """The index key entries of the normalisation: none for FineWeb's alone, so indexes built before
             ``normalize_unicode`` existed stay valid, and indexes of the two normalisations refuse to mix."""
             return {"normalize_unicode": True} if self.normalize_unicode else {}
+
+    def input_columns(self) -> set[str]:
+        p = self.params
+        return {"id", "text", *_policy_columns(p.keep, p.score_column), *_within(p)}
 
     # -- phases --------------------------------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
