@@ -4,6 +4,7 @@ Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` f
 ``curate.stages`` subpackage).
 """
 
+from curate.stages.decontaminate import Decontaminate
 from curate.stages.dedup import ExactDedup, MinhashDedup, UrlDedup
 from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
 from curate.stages.langid import LanguageId
@@ -13,6 +14,6 @@ from curate.stages.rephrase import Rephrase
 from curate.stages.tokenize import Tokenize
 from curate.stages.warc import WarcExtract, read_warc
 
-__all__ = ["C4Quality", "ExactDedup", "FineWebQuality", "GopherQuality", "GopherRepetition", "LanguageId",
-           "MinhashDedup", "Mix", "Pack", "PiiMasker", "Rephrase", "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract",
-           "read_warc"]
+__all__ = ["C4Quality", "Decontaminate", "ExactDedup", "FineWebQuality", "GopherQuality", "GopherRepetition",
+           "LanguageId", "MinhashDedup", "Mix", "Pack", "PiiMasker", "Rephrase", "Tokenize", "UrlDedup", "UrlFilter",
+           "WarcExtract", "read_warc"]

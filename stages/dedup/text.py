@@ -136,13 +136,16 @@ def exact_normalize(texts: pa.Array | pa.ChunkedArray, flags: Iterable[ExactNorm
     return out
 
 
-def normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+def normalize(texts: pa.Array | pa.ChunkedArray, fold_digits: bool = True) -> pa.Array:
     """FineWeb normalisation of a string array, except that separators are left for :func:`word_hashes` to drop.
 
-    Returns lowercased text with digit runs replaced by ``0``; non-ASCII documents also lose diacritics and have
+    Returns lowercased text with digit runs replaced by ``0`` (unless ``fold_digits`` is false: decontamination
+    keeps numbers, which tell one benchmark item from another); non-ASCII documents also lose diacritics and have
     their non-ASCII punctuation/symbols replaced by spaces. ASCII punctuation stays (it is a separator byte).
     """
-    lowered = pc.replace_substring_regex(pc.utf8_lower(_strings(texts)), _NUMBERS, "0")
+    lowered = pc.utf8_lower(_strings(texts))
+    if fold_digits:
+        lowered = pc.replace_substring_regex(lowered, _NUMBERS, "0")
     non_ascii = pc.invert(pc.string_is_ascii(lowered))
     if not pc.any(non_ascii).as_py():
         return lowered
