@@ -259,6 +259,8 @@ DELEGATED = {
     "report": ("curate.report", "main", "write OUT/_report/index.html for a run's output folder"),
     "inspect": ("curate.inspect", "main", "print documents of OUT/STEP (or its rejected/) with their columns"),
     "train-classifier": ("curate.classifiers.train", "main", "train a fastText or embedding-head classifier"),
+    "contamination": ("curate.stages.decontam_audit", "main",
+                      "read-only audit: benchmark items found in a corpus (per benchmark: items, docs, domains)"),
 }
 
 

@@ -137,8 +137,8 @@ RECIPES: dict[str, Recipe] = {
 }
 #: columns that pick a recipe, most specific first
 _DETECT: list[tuple[str, frozenset[str]]] = [
-    ("text", frozenset({"text"})), ("humaneval", frozenset({"prompt", "canonical_solution"})),
-    ("mbpp", frozenset({"code", "test_list"})), ("piqa", frozenset({"goal", "sol1", "sol2", "label"})),
+    ("mbpp", frozenset({"code", "test_list"})), ("text", frozenset({"text"})),
+    ("humaneval", frozenset({"prompt", "canonical_solution"})), ("piqa", frozenset({"goal", "sol1", "sol2", "label"})),
     ("hellaswag", frozenset({"ctx", "endings", "label"})), ("arc", frozenset({"question", "choices", "answerKey"})),
     ("mmlu", frozenset({"question", "choices", "answer"})), ("gsm8k", frozenset({"question", "answer"})),
     ("qa", frozenset({"query", "answer"})),
