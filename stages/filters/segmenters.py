@@ -11,7 +11,7 @@ assignment:
   (exact; jieba cuts at whitespace, so each whitespace chunk is segmented once and memoised). Fallback: spaCy's own
   default for Chinese, one word per character (Han), other text by the ``xx`` rules.
 * spaCy ``ja`` (Japanese): SudachiPy split mode A (datatrove's tokenizer) when ``sudachipy`` and
-  ``sudachidict_core`` are installed. Fallback: one word per Han character, runs of hiragana / katakana as words,
+  ``sudachidict_core`` are installed. Fallback: one word per Han or hiragana character, katakana runs as words,
   other text by the ``xx`` rules.
 * ``ThaiTokenizer``: pythainlp ``newmm-safe`` when installed (exact). ``KiwiTokenizer`` (Korean): kiwipiepy;
   ``KhmerTokenizer``: khmer-nltk; ``LaoTokenizer``: laonlp; ``BurmeseTokenizer``: pyidaungsu; ``TibetanTokenizer``:
@@ -73,14 +73,15 @@ def _script_of(c: str) -> str:
 
 
 def cjk_fallback(chunk: str, rules: Callable[[str], tuple[str, ...]], kana_runs: bool) -> tuple[str, ...]:
-    """One word per Han character (spaCy's default ``char`` segmenter for Chinese), kana runs as words
-    (``kana_runs``), everything else split by ``rules`` (the ``xx`` rules)."""
+    """One word per Han or hiragana character (spaCy's default ``char`` segmenter for Chinese; Japanese particles and
+    FineWeb2's Japanese stop words are single hiragana), katakana runs as words (``kana_runs``: loanwords), everything
+    else split by ``rules`` (the ``xx`` rules)."""
     out: list[str] = []
     run = ""
     run_script = ""
     for c in chunk:
         s = _script_of(c)
-        if s == "han" or (s in ("hira", "kana") and not kana_runs):
+        if s in ("han", "hira") or (s == "kana" and not kana_runs):
             s = "han"
         if s != run_script or s == "han":
             if run:
