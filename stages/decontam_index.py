@@ -98,6 +98,7 @@ class NgramIndex:
     pruned: int = 0
     _filter: np.ndarray | None = None
     _filter_shift: int = 0
+    _ends: np.ndarray | None = None
 
     # -- building ----------------------------------------------------------------------------------------------
     @classmethod
@@ -178,6 +179,13 @@ class NgramIndex:
             self._filter = filt
         return self._filter, self._filter_shift
 
+    def _run_end(self) -> np.ndarray:
+        """For each entry: one past the last entry with the same key."""
+        if self._ends is None:
+            starts = np.flatnonzero(np.r_[True, self.keys[1:] != self.keys[:-1]])
+            self._ends = np.repeat(np.r_[starts[1:], len(self.keys)], np.diff(np.r_[starts, len(self.keys)]))
+        return self._ends
+
     def match(self, w: Words) -> Matches:
         """Every item found in the documents of ``w``: an n-gram of its text, or its whole query followed by its
         whole gold within the item's gap."""
@@ -201,10 +209,11 @@ class NgramIndex:
             cand = np.flatnonzero(filt[(grams.keys >> _U64(shift)).astype(np.int64)])
             if not len(cand):
                 continue
+            cand = cand[np.argsort(grams.keys[cand], kind="stable")]  # sorted queries: cache-friendly search
             q = grams.keys[cand]
-            lo = np.searchsorted(self.keys, q, "left")
-            hi = np.searchsorted(self.keys, q, "right")
-            hit = hi > lo
+            lo = np.minimum(np.searchsorted(self.keys, q, "left"), len(self.keys) - 1)
+            hit = self.keys[lo] == q
+            hi = self._run_end()[lo]
             if not hit.any():
                 continue
             cand, lo, hi = cand[hit], lo[hit], hi[hit]

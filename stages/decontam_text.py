@@ -78,20 +78,20 @@ def ngrams(w: Words, sizes: Iterable[int]) -> Iterator[Ngrams]:
     if not wanted or total == 0:
         return
     counts = np.diff(w.offsets)
-    end = np.repeat(w.offsets[1:], counts)  # for each word: one past the last word of its text
     text = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    pos = np.arange(total, dtype=np.int64)
+    room = np.repeat(w.offsets[1:], counts) - np.arange(total, dtype=np.int64)  # words from here to the text's end
+    padded = np.concatenate([w.hashes, np.zeros(wanted[-1], _U64)])
     acc = w.hashes.copy()
     n = 1
     for target in wanted:
         while n < target:
-            alive = pos + n < end  # positions whose n-gram can still grow
-            if not alive.any():
-                return
-            pos, end, text, acc = pos[alive], end[alive], text[alive], acc[alive]
-            acc = acc * _MIX + w.hashes[pos + n]
+            acc *= _MIX
+            acc += padded[n:n + total]
             n += 1
-        yield Ngrams(n, _key(acc, n), pos, text)
+        valid = np.flatnonzero(room >= n)
+        if not len(valid):
+            return
+        yield Ngrams(n, _key(acc[valid], n), valid, text[valid])
 
 
 def chunk_words(text: str) -> tuple[Words, np.ndarray, np.ndarray]:
