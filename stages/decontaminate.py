@@ -207,7 +207,10 @@ class Decontaminate(Stage):
                 continue
             add_hits(index, hits.column("row").to_pylist(), hits.column("item").to_pylist(),
                      hits.column("host").to_pylist(), items, docs, domains)
-        return {"groups": contamination_table(index, items, docs, domains, self.params.top_domains)}
+        table = contamination_table(index, items, docs, domains, self.params.top_domains)
+        # the report renders ``groups`` as a numeric table; the domain lists go beside it
+        return {"groups": {b: {k: v for k, v in row.items() if k != "top_domains"} for b, row in table.items()},
+                "top_domains": {b: row["top_domains"] for b, row in table.items()}}
 
     # -- emit ----------------------------------------------------------------------------------------------------
     def _emit(self, ctx: Any, shard: str) -> None:
