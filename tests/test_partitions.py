@@ -45,8 +45,8 @@ def test_dedup_within_a_column_and_hive_partitioned_output(tmp_path):
                        "language=fra_Latn"]
     kept = sorted(curate.read_parquet(str(out / "exact_dedup")).column("id").to_pylist())
     assert kept == ["a", "b", "c", "d", "f"]  # "e" duplicates "d" in French; "a"/"b" differ in language
-    assert sorted(pl.read_parquet(str(out / "exact_dedup" / "language=*" / "*.parquet"), hive_partitioning=True)["id"]) \
-        == kept
+    hive = pl.read_parquet(str(out / "exact_dedup" / "language=*" / "*.parquet"), hive_partitioning=True)
+    assert sorted(hive["id"]) == kept
     assert sorted(ds.dataset(str(out / "exact_dedup"), partitioning="hive", exclude_invalid_files=True,
                              ignore_prefixes=["_", "."]).to_table().column("id").to_pylist()) == kept
     assert sorted(curate.read_parquet(str(out / "minhash_dedup")).column("id").to_pylist()) == kept  # next step
