@@ -17,11 +17,11 @@ An n-gram shared by more than ``max_items_per_ngram`` items of the suite is a te
 function to find the"), not evidence that a particular item leaked; it is dropped, like GPT-3 dropped 13-grams found
 in too many training documents (``pruned`` in the summary).
 
-The index is two parallel arrays (n-gram key sorted, item number), 12 bytes per entry, plus a bit filter over the
-keys' top bits that answers most lookups of a document's n-grams with one memory access. A typical evaluation
-suite (a few hundred thousand items of ~100 words) is tens of millions of entries: a few hundred MB on one node.
-Beyond that, partition the keys by their top bits (as ``minhash_dedup`` partitions band keys) and look each
-partition up in its own unit; n-gram keys are uniform hashes, so partitions are even.
+The index is four parallel arrays (n-gram key sorted, item, n, kind: 15 bytes per entry) plus a filter of 8 bytes
+per entry over the keys' top bits (at most 512 MB) that answers most lookups of a document's n-grams with one memory
+access. A typical evaluation suite (a few hundred thousand items of ~100 words) is tens of millions of entries: about
+a GB on one node. Beyond that, partition the keys by their top bits (as ``minhash_dedup`` partitions band keys) and
+look each partition up in its own unit; n-gram keys are uniform hashes, so partitions are even.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class NgramIndex:
 
     def _bits(self) -> tuple[np.ndarray, int]:
         if self._filter is None:
-            bits = int(min(34, max(16, math.ceil(math.log2(max(1, len(self.keys)) * 16)))))
+            bits = int(min(29, max(16, math.ceil(math.log2(max(1, len(self.keys)) * 8)))))  # <= 512 MB
             self._filter_shift = 64 - bits
             filt = np.zeros(1 << bits, dtype=bool)
             filt[(self.keys >> _U64(self._filter_shift)).astype(np.int64)] = True
