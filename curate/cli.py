@@ -214,6 +214,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         if args.name not in steps:
             raise CurateError(f"no step called {args.name!r}; `curate steps` lists them")
         steps = {args.name: steps[args.name]}
+    if args.language:
+        return _print_language_settings(console, steps, args)
     for name, cls in steps.items():
         if not args.name:
             console.print(f"[bold]{name}[/bold] ({cls.kind}) — {escape(cls.one_line_help())}")
@@ -231,6 +233,29 @@ def cmd_steps(args: argparse.Namespace) -> int:
             table.add_row(f"[dim]{key}[/dim]", *(escape(cell) for cell in (_type_name(field.annotation),
                                                                           _default(field), field.description or "")))
         console.print(table)
+    return 0
+
+
+def _print_language_settings(console: Any, steps: dict[str, Any], args: argparse.Namespace) -> int:
+    """``curate steps NAME --language LANG [--settings TABLE]``: each parameter a document in LANG gets, and where
+    it came from (default, recipe, the settings table entry that matched, language_overrides)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from curate.stages.filters.settings import provenance
+
+    if not args.name or not hasattr(steps[args.name], "params_for"):
+        raise CurateError("--language shows per-language settings of a filter step, e.g. "
+                          "`curate steps gopher_quality --language ar --settings fineweb2`")
+    params = {"settings": args.settings} if args.settings else {}
+    table = Table(title=f"{args.name} for language {args.language!r}", title_justify="left")
+    for column in ("parameter", "value", "from"):
+        table.add_column(column)
+    for name, value, source in provenance(steps[args.name], args.language, params):
+        shown = repr(value) if not isinstance(value, list | tuple | set) or len(value) <= 8 else \
+            f"{len(value)} values: {', '.join(map(str, sorted(value)[:8]))}, …"
+        table.add_row(name, escape(shown), escape(source))
+    console.print(table)
     return 0
 
 
@@ -316,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     steps = sub.add_parser("steps", help="list every step with its parameters and defaults")
     steps.add_argument("name", nargs="?", help="show one step in detail")
+    steps.add_argument("--language", help="with NAME (a filter): the parameters a document in this language gets, "
+                                          "and where each comes from")
+    steps.add_argument("--settings", help="with --language: a per-language settings table (fineweb2 or a file)")
     steps.set_defaults(func=cmd_steps)
 
     for name, (_, _, help_text) in DELEGATED.items():
