@@ -756,9 +756,8 @@ def _plans_html(steps: list[StepView]) -> str:
             if isinstance(groups, dict) and groups and all(isinstance(v, dict) for v in groups.values()):
                 fields = list(next(iter(groups.values())))
                 head = "".join(f"<th>{esc(f)}</th>" for f in fields)
-                rows = "".join(f'<tr><td>{esc(g)}</td>' + "".join(
-                    _num_cell(f, v.get(f), fmt_short(v.get(f)) if isinstance(v.get(f), int | float) else esc(v.get(f)))
-                    for f in fields) + "</tr>" for g, v in groups.items())
+                rows = "".join(f'<tr><td>{esc(g)}</td>' + "".join(_plan_cell(f, v.get(f)) for f in fields) + "</tr>"
+                               for g, v in groups.items())
                 body = (f'<table class="data plan-table"><thead><tr><th>group</th>{head}</tr></thead>'
                         f"<tbody>{rows}</tbody></table>")
                 extra = {k: v for k, v in summary.items() if k not in ("groups", "factors")}
@@ -769,6 +768,14 @@ def _plans_html(steps: list[StepView]) -> str:
                           f'{esc(st.key)} <span class="muted">{esc(phase)} (plan of a global step)</span></h3>'
                           f"{body}</div>")
     return "".join(panels)
+
+
+def _plan_cell(field_name: str, value: Any) -> str:
+    """A plan table cell: numbers right-aligned and sortable, anything else (names, lists) as text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _num_cell(field_name, value, fmt_short(value))
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return f'<td data-field="{esc(field_name)}">{esc(text)}</td>'
 
 
 CSS = """
