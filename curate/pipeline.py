@@ -8,10 +8,11 @@ from curate.errors import RecipeError
 from curate.executors.base import make_executor
 from curate.io import InputFile, discover_inputs
 from curate.outdir import check_placement
-from curate.plan import StepSpec, unique_keys
+from curate.plan import StepSpec, local_paths, unique_keys
 from curate.progress import Progress
 from curate.recipe import Recipe, resolve_output
 from curate.runner import RunResult, run_steps
+from curate.storage import location
 
 
 def plan_steps(recipe: Recipe) -> list[StepSpec]:
@@ -63,19 +64,36 @@ def check_plan(recipe: Recipe, inputs: list[InputFile]) -> list[StepSpec]:
     return specs
 
 
+def check_shared_paths(out: str, inputs: list[InputFile], specs: list[StepSpec], nodes: int, shared: bool,
+                       source: str) -> None:
+    """On a cluster of several nodes, refuse local paths (output, inputs, files named in step parameters) unless
+    the recipe says they are on a shared filesystem: other nodes would not see them."""
+    if nodes < 2 or shared:
+        return
+    local = ([out] if location(out).is_local else []) + [f.uri for f in inputs if location(f.uri).is_local]
+    local += [path for spec in specs for path in local_paths(spec.params)]
+    if local:
+        shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
+        raise RecipeError(f"{source}: this Ray cluster has {nodes} nodes, but {shown} are on this machine's disk, "
+                          "which the other nodes cannot see: put them on s3:// (or another store every node "
+                          "reaches), or set execution.shared_filesystem: true if that disk is shared (NFS, Lustre)")
+
+
 def run_recipe(recipe: Recipe, output: str | None = None, executor: str | None = None, address: str | None = None,
                progress: Progress | None = None) -> RunResult:
     """Run ``recipe`` to completion (resuming whatever an earlier run left) and return its stats."""
     out = resolve_output(recipe, output)
     inputs = check_inputs(recipe)
-    check_plan(recipe, inputs)
+    specs = check_plan(recipe, inputs)
     check_placement(out, recipe.input_paths, inputs, recipe.source)
-    specs = plan_steps(recipe)
     execution = recipe.execution
     runner = make_executor(executor or execution.executor, address=address or execution.address,
                            **({"num_cpus": execution.num_cpus, "max_retries": execution.max_retries}
                               if (executor or execution.executor) == "ray" else {}))
     try:
+        check_shared_paths(out, inputs, specs, runner.nodes(), execution.shared_filesystem, recipe.source)
+        if getattr(runner, "dashboard_url", None) and progress is not None:
+            progress.note(f"Ray dashboard: {runner.dashboard_url}")
         result = run_steps(specs, inputs, out, runner, progress, execution.batch_size,
                            recipe={"name": recipe.name, "source": recipe.source, "content": recipe.raw})
     finally:

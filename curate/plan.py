@@ -12,6 +12,7 @@ fingerprint and those of every step after it, while earlier steps keep theirs an
 from __future__ import annotations
 
 import atexit
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +56,7 @@ class StepSpec:
 
     @classmethod
     def from_stage(cls, stage: Stage, key: str, index: int) -> StepSpec:
-        return cls(key, index, type(stage), stage.params.model_dump(mode="json"),
+        return cls(key, index, type(stage), absolute_paths(stage.params.model_dump(mode="json")),
                    stage.options.model_dump(mode="json"))
 
 
@@ -75,6 +76,35 @@ class Segment:
 
     kind: str
     steps: list[StepSpec] = field(default_factory=list)
+
+
+#: file suffixes that mark a parameter value as a path (besides a path separator or a leading dot)
+_PATH_SUFFIXES = (".json", ".yaml", ".yml", ".txt", ".bin", ".ftz", ".model", ".parquet", ".jsonl", ".gz", ".xz",
+                  ".tsv", ".csv", ".vocab", ".safetensors", ".pt", ".onnx", ".zst")
+
+
+def absolute_paths(value: Any) -> Any:
+    """``value`` with every relative path to an existing local file or folder made absolute, on the driver, so
+    steps find it wherever they run (a Ray worker's working directory is not the driver's). A string counts as a
+    path when it has a separator, starts with ``.`` or ends with a file suffix, and exists."""
+    if isinstance(value, dict):
+        return {k: absolute_paths(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(absolute_paths(v) for v in value)
+    if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value) \
+            and ("/" in value or value.startswith(".") or value.lower().endswith(_PATH_SUFFIXES)) \
+            and os.path.exists(value):
+        return os.path.abspath(value)
+    return value
+
+
+def local_paths(value: Any) -> list[str]:
+    """The absolute local paths that exist inside a step's parameters (after :func:`absolute_paths`)."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in local_paths(v)]
+    if isinstance(value, list | tuple):
+        return [p for v in value for p in local_paths(v)]
+    return [value] if isinstance(value, str) and os.path.isabs(value) and os.path.exists(value) else []
 
 
 def unique_keys(names: list[str]) -> list[str]:

@@ -130,6 +130,11 @@ class Progress:
             step.last_line = now
             self._print(step.line(key))
 
+    def note(self, line: str) -> None:
+        """A line of information before the bars (the Ray dashboard's address …)."""
+        if self.enabled:
+            self._print(line)
+
     def _print(self, line: str) -> None:
         print(line, file=self.stream, flush=True)
 

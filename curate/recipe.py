@@ -66,6 +66,9 @@ class ExecutionSpec(BaseModel):
     num_cpus: int | None = Field(None, gt=0, description="CPUs for a local Ray instance")
     max_retries: int = Field(3, ge=0, description="retries of a unit of work whose worker died")
     report: bool = Field(True, description="write OUT/_report/index.html at the end of the run")
+    shared_filesystem: bool = Field(False, description="local paths (output, inputs, model files) are on a "
+                                    "filesystem every Ray node sees (NFS, Lustre): allow them on a multi-node "
+                                    "cluster")
 
 
 class _RecipeModel(BaseModel):

@@ -201,9 +201,13 @@ def _resources(spec: StepSpec) -> Resources:
 
 
 def _combine(resources: list[Resources]) -> Resources:
+    custom: dict[str, float] = {}
+    for r in resources:
+        for name, amount in r.custom:
+            custom[name] = max(custom.get(name, 0.0), amount)
     return Resources(cpus=max(r.cpus for r in resources), gpus=max(r.gpus for r in resources),
                      memory_gb=max((r.memory_gb or 0) for r in resources) or None,
-                     stateful=any(r.stateful for r in resources))
+                     stateful=any(r.stateful for r in resources), custom=tuple(sorted(custom.items())))
 
 
 def _concurrency(steps: list[StepSpec]) -> int | None:
@@ -217,12 +221,16 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
     steps = []
     for spec in specs:
         per_shard = []
+        nodes: dict[str, int] = {}
         markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
         for shard, marker in zip(shards, markers, strict=True):
             if marker is not None and marker.get("fingerprint") == fps[spec.index][shard]:
                 per_shard.append(StepStats.from_dict(marker["stats"]))
-        entry = {"key": spec.key, "step": spec.stage_class.name, "fingerprint": fps[spec.index].get(
-            shards[0]) if shards else None, "config": redact(spec.config()), "stats": merge_all(per_shard).to_dict()}
+                node = marker.get("node") or "unknown"
+                nodes[node] = nodes.get(node, 0) + 1
+        entry = {"key": spec.key, "step": spec.stage_class.name,
+                 "fingerprint": fps[spec.index].get(shards[0]) if shards else None,
+                 "config": redact(spec.config()), "stats": merge_all(per_shard).to_dict(), "nodes": nodes}
         if spec.stage_class.kind == "global":
             entry["phases"] = _once_phase_summaries(spec, layout, runs[spec.key])
         steps.append(entry)

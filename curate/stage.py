@@ -52,6 +52,8 @@ class StepOptions(BaseModel):
     batch_size: int | None = Field(None, description="documents per record batch for this step")
     partition_by: str | None = Field(None, description="write kept documents Hive-style by this column's value: "
                                      "OUT/<step>/<column>=<value>/<shard>.parquet (e.g. language)")
+    resources: dict[str, float] | None = Field(None, description="custom Ray resources per worker, matching node "
+                                               "labels (`ray start --resources '{\"highmem\": 1}'`): {highmem: 1}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class Resources:
     memory_gb: float | None = None
     #: load state (a model) once per worker and keep the worker: the Ray executor uses an actor pool.
     stateful: bool = False
+    #: custom resources (node labels) a worker needs, as (name, amount) pairs
+    custom: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -228,7 +232,8 @@ class Stage:
         r = self.resources
         return Resources(cpus=r.cpus if o.cpus is None else o.cpus, gpus=r.gpus if o.gpus is None else o.gpus,
                          memory_gb=r.memory_gb if o.memory_gb is None else o.memory_gb,
-                         stateful=r.stateful or bool(o.gpus))
+                         stateful=r.stateful or bool(o.gpus),
+                         custom=tuple(sorted({**dict(r.custom), **(o.resources or {})}.items())))
 
     @classmethod
     def one_line_help(cls) -> str:

@@ -5,6 +5,8 @@ which to run."""
 
 from __future__ import annotations
 
+import socket
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,7 +149,7 @@ def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
         stats = run.stats.to_dict()
         layout.marker(run.spec.key, task.shard).write_json({
             "fingerprint": fp, "shard": task.shard, "step": run.spec.key, "rows": run.stats.docs_out,
-            "has_output": bool(files), "files": files, "finished": now(), "stats": stats})
+            "has_output": bool(files), "files": files, "finished": now(), "node": node_id(), "stats": stats})
         result[run.spec.key] = stats
     return result
 
@@ -225,6 +227,18 @@ def read_step_shard(out: str, key: str, shard: str, batch_size: int = DEFAULT_BA
     layout = Layout(out)
     for loc in layout.shard_files(key, shard, layout.read_marker(layout.marker(key, shard))):
         yield from iter_table_file(loc.uri, batch_size, columns)
+
+
+def node_id() -> str:
+    """Where this unit ran: the Ray node id on a Ray worker, else the host name (recorded in markers; the stats
+    count shards per node)."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        try:
+            return ray.get_runtime_context().get_node_id()
+        except Exception:  # noqa: BLE001 - a driver-side call outside a task: fall back to the host
+            pass
+    return socket.gethostname()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -384,7 +398,8 @@ def run_phase_unit(task: PhaseTask) -> dict:
         stats.add_counts(stats.counters, ctx._counters)
         layout.marker(ctx.key, task.unit).write_json({
             "fingerprint": task.shard_fingerprint, "shard": task.unit, "step": ctx.key, "rows": stats.docs_out,
-            "has_output": bool(files), "files": files, "finished": now(), "stats": stats.to_dict()})
+            "has_output": bool(files), "files": files, "finished": now(), "node": node_id(),
+            "stats": stats.to_dict()})
         result["stats"] = stats.to_dict()
     return result
 

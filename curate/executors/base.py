@@ -28,6 +28,10 @@ class Executor(Protocol):
         units go on: the driver decides what a failure stops."""
         ...
 
+    def nodes(self) -> int:
+        """How many machines run the units (1 in-process): local paths are only safe on one."""
+        ...
+
     def running_reports(self, progress: Any) -> Any:
         """A :class:`curate.progress.RunningReports` that gets running shards' counts to ``progress``."""
         ...

@@ -24,6 +24,9 @@ class LocalExecutor:
             except StepFailed as exc:  # the unit failed; the others go on (see Executor.run)
                 yield task, exc
 
+    def nodes(self) -> int:
+        return 1
+
     def running_reports(self, progress: Any) -> RunningReports:
         return RunningReports(progress)  # same process: straight into the progress display
 

@@ -82,21 +82,25 @@ class RayExecutor:
         os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
         self.max_retries = max_retries
         self._started_here = False
+        self.dashboard_url: str | None = None
         if not ray.is_initialized():
             address = address or os.environ.get("RAY_ADDRESS")
-            common = {"logging_level": logging.WARNING, "log_to_driver": bool(os.environ.get("CURATE_RAY_LOGS")),
-                      "include_dashboard": False}
+            common = {"logging_level": logging.WARNING, "log_to_driver": bool(os.environ.get("CURATE_RAY_LOGS"))}
             if address:
                 _check_reachable(address)
                 # Plugins on the driver's PYTHONPATH (same paths on every node, as with a shared image or folder)
                 extra = {"runtime_env": {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}}} \
                     if os.environ.get("PYTHONPATH") else {}
-                ray.init(address=address, **common, **extra)
+                context = ray.init(address=address, **common, **extra)
             else:
-                # Local instance: workers import what the driver can (plugins, test modules) via PYTHONPATH.
+                # Local instance: workers import what the driver can (plugins, test modules) via PYTHONPATH. The
+                # dashboard starts only with `ray[default]` installed and CURATE_RAY_DASHBOARD=1 (it costs seconds).
                 path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-                ray.init(num_cpus=num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}}, **common)
+                context = ray.init(num_cpus=num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}},
+                                   include_dashboard=bool(os.environ.get("CURATE_RAY_DASHBOARD")), **common)
                 self._started_here = True
+            url = getattr(context, "dashboard_url", None)
+            self.dashboard_url = f"http://{url}" if url and "://" not in url else url
         self._ray = ray
         self._reports: Any = None
         self._progress: Any = None
@@ -134,6 +138,8 @@ class RayExecutor:
         options: dict[str, Any] = {"num_cpus": resources.cpus, "num_gpus": resources.gpus}
         if resources.memory_gb:
             options["memory"] = int(resources.memory_gb * 1024**3)
+        if resources.custom:
+            options["resources"] = dict(resources.custom)
         return options
 
     def _run_as_tasks(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
@@ -181,8 +187,14 @@ class RayExecutor:
             for actor in actors:
                 ray.kill(actor)
 
+    def nodes(self) -> int:
+        """Alive nodes of the cluster."""
+        return sum(1 for node in self._ray.nodes() if node.get("Alive"))
+
     def _pool_size(self, resources: Resources) -> int:
         available = self._ray.cluster_resources()
+        for name, amount in resources.custom:  # node labels bound the pool as GPUs do
+            return max(1, int(available.get(name, 0) // amount))
         if resources.gpus:
             return max(1, int(available.get("GPU", 0) // resources.gpus))
         return max(1, int(available.get("CPU", 1) // max(resources.cpus, 0.01)))
