@@ -5,7 +5,7 @@ Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` f
 """
 
 from curate.stages.decontaminate import Decontaminate
-from curate.stages.dedup import ExactDedup, MinhashDedup, UrlDedup
+from curate.stages.dedup import ExactDedup, MinhashDedup, ParagraphDedup, SemanticDedup, UrlDedup
 from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
 from curate.stages.langid import LanguageId
 from curate.stages.mix import Mix
@@ -15,5 +15,5 @@ from curate.stages.tokenize import Tokenize
 from curate.stages.warc import WarcExtract, read_warc
 
 __all__ = ["C4Quality", "Decontaminate", "ExactDedup", "FineWebQuality", "GopherQuality", "GopherRepetition",
-           "LanguageId", "MinhashDedup", "Mix", "Pack", "PiiMasker", "Rephrase", "Tokenize", "UrlDedup", "UrlFilter",
-           "WarcExtract", "read_warc"]
+           "LanguageId", "MinhashDedup", "Mix", "Pack", "ParagraphDedup", "PiiMasker", "Rephrase", "SemanticDedup",
+           "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract", "read_warc"]

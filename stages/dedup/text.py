@@ -219,15 +219,30 @@ def word_hashes(normed: pa.Array) -> Words:
     next_word[doc_ends] = False
     starts = np.flatnonzero(is_word & ~prev_word)
     ends = np.flatnonzero(is_word & ~next_word) + 1
+    word_offsets = np.searchsorted(starts, offsets, side="left").astype(np.int64)
+    return Words(_byte_range_hashes(data, starts, ends), word_offsets)
+
+
+def _byte_range_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """64-bit hashes of the byte ranges ``data[starts[i]:ends[i]]`` (non-empty ranges; all in numpy)."""
+    n = len(data)
     # polynomial hash of bytes [s, e): sum b_i P^(e-1-i) = P^(e-1) * (S[e] - S[s]), S[j] = sum_{i<j} b_i P^-i
     powers, inverse = _Powers.get(n + 1)
     prefix = np.empty(n + 1, dtype=_U64)
     prefix[0] = 0
     np.cumsum((data.astype(_U64) + _U64(1)) * inverse[:n], dtype=_U64, out=prefix[1:])
-    raw = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    raw = (prefix[ends] - prefix[starts]) * powers[np.maximum(ends, 1) - 1]
     raw += (ends - starts).astype(_U64) * _U64(0x9E3779B97F4A7C15)
-    word_offsets = np.searchsorted(starts, offsets, side="left").astype(np.int64)
-    return Words(splitmix64(raw), word_offsets)
+    return splitmix64(raw)
+
+
+def string_hashes(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each whole string (nulls as empty), with the byte hash :func:`word_hashes` gives words: the
+    key of a line or paragraph for ``paragraph_dedup``. Stable across machines and numpy versions."""
+    data, offsets = _string_buffers(_strings(texts))
+    if len(offsets) == 1:
+        return np.zeros(0, _U64)
+    return _byte_range_hashes(data, offsets[:-1], offsets[1:])
 
 
 def shingle_hashes(words: Words, ngram: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,388 @@
+"""``paragraph_dedup``: lines or paragraphs repeated across documents (boilerplate that extraction left in: cookie
+banners, footers, "related posts") found by exact hashes of normalised spans and removed or marked.
+
+Sources: CCNet (Wenzek et al. 2020, "CCNet: Extracting High Quality Monolingual Datasets from Web Crawl Data", §3.3)
+hashes every normalised line (lowercase, digits to 0, punctuation and accents dropped, which is FineWeb's
+normalisation here) and removes lines already seen in the same group of shards; Dolma (Soldaini et al. 2024,
+``dolma dedupe`` with ``paragraphs``) splits text at ``\\n``, inserts each paragraph into a Bloom filter and marks
+a paragraph already in it as a duplicate span ``[start, end, 1]`` (first occurrence kept); datatrove's
+``SentenceDedup`` does the same over sentence windows. Here the rule is exact and global instead of a Bloom filter
+(no false positives from the filter, and the same answer whatever the shard order of the workers): a span whose
+key occurs more than ``max_occurrences`` times in the corpus (or within a ``within`` group) loses its occurrences
+after the first ``max_occurrences`` in input order, or all of them with ``keep_first: false``. Keys are 64-bit
+hashes of the normalised span (:func:`curate.stages.dedup.text.string_hashes`), range-partitioned like MinHash's
+band keys, so a partition holds 20 bytes per span: see docs/dedup.md.
+
+Phases::
+
+    spans    (shards)      (key, handle, span index) per span -> spans/<p>/<shard>.parquet
+    counts   (partitions)  sort by key; occurrences past the allowed ones -> removed/<shard>/<p>.parquet
+    tally    (shards)      removed spans and characters per domain (host of `url`) -> tally/<shard>.parquet
+    domains  (once)        the per-domain totals (the step's plan in _stats.json and the report)
+    emit     (shards)      spans cut (or marked), documents left too short removed
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, field_validator
+
+from curate.registry import register
+from curate.stage import Params, Phase, Resources, Stage
+from curate.stages.dedup.steps import (
+    _emit_with_decisions,
+    _group_hashes,
+    _handles,
+    _read_all,
+    _set_column,
+    _shard_path,
+    _split_handles,
+    _write_partitioned,
+)
+from curate.stages.dedup.text import (
+    ExactNormalisation,
+    canonical_normalisation,
+    exact_normalize,
+    normalize_urls,
+    splitmix64,
+    string_hashes,
+    visible_length,
+)
+
+_U64 = np.uint64
+REASON_TOO_SHORT = "paragraph_dedup_too_short"
+#: domains listed in the step's plan (the rest are summed into the totals)
+TOP_DOMAINS = 25
+
+
+def _top32(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return (np.asarray(column.to_numpy(), dtype=_U64) >> _U64(32)).astype(np.int64)
+
+
+@register
+class ParagraphDedup(Stage):
+    """Remove (or mark) lines or paragraphs repeated across the corpus: CCNet's line dedup and Dolma's paragraph
+    dedup as an exact, memory-bounded global step.
+
+    Text is split at ``separator`` (``\\n``: lines, which Dolma calls paragraphs; ``\\n\\n``: blank-line
+    paragraphs); each span is normalised (``normalize``, the options of ``exact_dedup``; default FineWeb's
+    normalisation, CCNet's) and hashed. A span counted more than ``max_occurrences`` times (occurrences, or
+    documents with ``count: documents``) loses every occurrence after the first ``max_occurrences`` in input order,
+    or every occurrence with ``keep_first: false``. Spans shorter than ``min_chars`` once normalised (blank lines
+    always) are never duplicates. ``action: mark`` keeps the text and lists the spans (Dolma's attribute).
+    Documents that lost spans and are left with fewer than ``min_doc_chars`` visible characters or
+    ``min_doc_words`` words are removed (``paragraph_dedup_too_short``). Kept documents carry
+    ``duplicate_spans`` and ``duplicate_chars``; removed spans per domain are the step's plan in the report.
+    """
+
+    name = "paragraph_dedup"
+    kind = "global"
+    requires = ("id", "text")
+    adds = ("duplicate_spans", "duplicate_chars")
+    resources = Resources(cpus=1)
+
+    class Params(Params):
+        separator: str = Field("\n", min_length=1, description="spans are the text between separators: \\n "
+                               "(lines; Dolma's paragraphs, CCNet's lines) or \\n\\n (blank-line paragraphs)")
+        normalize: tuple[ExactNormalisation, ...] = Field(
+            ("fineweb",), description="normalisation before hashing (exact_dedup's options): fineweb (CCNet/FineWeb:"
+            " lowercase, digits to 0, punctuation and accents dropped; the default), unicode, case, whitespace; "
+            "none compares raw spans (Dolma)")
+        min_chars: int = Field(1, ge=1, description="spans shorter than this once normalised are never duplicates "
+                               "(blank lines always stay)")
+        max_occurrences: int = Field(1, ge=1, description="a span counted more often than this is a duplicate")
+        count: Literal["occurrences", "documents"] = Field(
+            "occurrences", description="occurrences (repeats inside one document count too, as Dolma) or documents "
+            "(a span counts once per document; only copies in other documents are removed)")
+        keep_first: bool = Field(True, description="keep the first max_occurrences occurrences (input order) and "
+                                 "remove the rest; false: remove every occurrence of a too-frequent span")
+        action: Literal["remove", "mark"] = Field("remove", description="remove the spans from the text, or keep "
+                                                  "the text and list them in duplicate_span_offsets")
+        within: str | None = Field(None, description="count within groups of this column (e.g. domain or "
+                                   "language): spans of different groups are never duplicates")
+        min_doc_chars: int = Field(1, ge=0, description="a document that lost spans and has fewer visible "
+                                   "characters left is removed (1: documents left empty)")
+        min_doc_words: int = Field(0, ge=0, description="a document that lost spans and has fewer words left is "
+                                   "removed")
+        partitions: int = Field(16, ge=1, le=1 << 20, description="key-range partitions: memory per worker is "
+                                "about 20 B x (spans in the corpus) / partitions")
+
+        @field_validator("normalize", mode="before")
+        @classmethod
+        def _one_or_none(cls, value):
+            if isinstance(value, str):
+                return [] if value == "none" else [value]
+            return value
+
+        @field_validator("normalize")
+        @classmethod
+        def _canonical(cls, value: tuple[ExactNormalisation, ...]) -> tuple[ExactNormalisation, ...]:
+            return canonical_normalisation(value)
+
+    def input_columns(self) -> set[str]:
+        return {"id", "text", *([self.params.within] if self.params.within else [])}
+
+    def output_columns(self) -> set[str]:
+        extra = {"duplicate_span_offsets"} if self.params.action == "mark" else set()
+        return set(self.adds) | extra
+
+    def phases(self) -> list[Phase]:
+        p = self.params.partitions
+        return [Phase("spans", "shards", self._spans), Phase("counts", "partitions", self._counts, p),
+                Phase("tally", "shards", self._tally), Phase("domains", "once", self._domains),
+                Phase("emit", "shards", self._emit)]
+
+    # -- spans -------------------------------------------------------------------------------------------------
+    def span_keys(self, texts: pa.Array | pa.ChunkedArray, groups: pa.Array | pa.ChunkedArray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(key per span, span offsets per document, eligible per span) of a batch of texts."""
+        lists = _split(texts, self.params.separator)
+        spans = lists.flatten()
+        normed = exact_normalize(spans, self.params.normalize)
+        eligible = pc.greater_equal(pc.utf8_length(normed), self.params.min_chars).to_numpy(zero_copy_only=False)
+        keys = string_hashes(normed)
+        offsets = lists.offsets.to_numpy().astype(np.int64)
+        if groups is not None:
+            per_doc = _group_hashes(groups)
+            keys = splitmix64(keys ^ np.repeat(per_doc, np.diff(offsets)))
+        return keys, offsets - offsets[0], eligible
+
+    def _spans(self, ctx, shard: str) -> dict:
+        p = self.params
+        si = ctx.shards.index(shard)
+        columns = ["text", *([p.within] if p.within else [])]
+        row, parts = 0, []
+        for batch in ctx.iter_input(shard, columns):
+            keys, offsets, eligible = self.span_keys(batch.column("text"), batch.column(p.within) if p.within
+                                                     else None)
+            counts = np.diff(offsets)
+            handles = np.repeat(_handles(si, row, batch.num_rows), counts)
+            index = (np.arange(len(keys), dtype=np.int64) - np.repeat(offsets[:-1], counts)).astype(np.uint32)
+            parts.append(pa.table({"key": keys[eligible], "handle": handles[eligible], "span": index[eligible]}))
+            row += batch.num_rows
+        ctx.count("paragraph_dedup_spans", sum(t.num_rows for t in parts))
+        return _write_partitioned(ctx, parts, "spans", f"{si:06d}.parquet", p.partitions, _top32)
+
+    # -- counts ------------------------------------------------------------------------------------------------
+    def _counts(self, ctx, part: int) -> dict:
+        table = _read_all(ctx, f"spans/{part:05d}")
+        if table is None:
+            return {"keys": 0, "removed": 0}
+        keys, handles = table.column("key").to_numpy(), table.column("handle").to_numpy()
+        spans = table.column("span").to_numpy()
+        order = np.lexsort((spans, handles, keys))
+        keys, handles, spans = keys[order], handles[order], spans[order]
+        removed = repeated_occurrences(keys, handles, self.params.max_occurrences, self.params.count,
+                                       self.params.keep_first)
+        shard_idx, rows = _split_handles(handles[removed])
+        spans = spans[removed]
+        out_order = np.lexsort((spans, rows, shard_idx))
+        shard_idx, rows, spans = shard_idx[out_order], rows[out_order], spans[out_order]
+        bounds = np.searchsorted(shard_idx, np.arange(len(ctx.shards) + 1))
+        for s in range(len(ctx.shards)):
+            lo, hi = int(bounds[s]), int(bounds[s + 1])
+            if hi > lo:
+                ctx.write_table(_shard_path("removed", s, f"{part:05d}.parquet"),
+                                pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi]}))
+        distinct = int(np.count_nonzero(np.diff(keys)) + 1) if len(keys) else 0
+        ctx.count("paragraph_dedup_duplicate_spans", int(removed.sum()))
+        return {"keys": distinct, "removed": int(removed.sum())}
+
+    # -- per-domain report -------------------------------------------------------------------------------------
+    def _tally(self, ctx, shard: str) -> dict:
+        si = ctx.shards.index(shard)
+        removed = _removed_spans(ctx, si)
+        if removed is None:
+            return {"spans": 0}
+        schema = ctx.input_schema(shard)
+        has_url = schema is not None and "url" in schema.names
+        rows_all, spans_all = removed
+        doms, spans_n, chars_n, docs_n = [], [], [], []
+        row = 0
+        for batch in ctx.iter_input(shard, ["text", "url"] if has_url else ["text"]):
+            n = batch.num_rows
+            lo, hi = np.searchsorted(rows_all, [row, row + n])
+            if hi > lo:
+                rows, spans = rows_all[lo:hi] - row, spans_all[lo:hi]
+                lists = _split(batch.column("text"), self.params.separator)
+                offsets = lists.offsets.to_numpy().astype(np.int64)
+                offsets -= offsets[0]
+                chars = _span_chars(lists, self.params.separator)[offsets[rows] + spans]
+                domain = (_domains(batch.column("url")) if has_url else pa.nulls(n, pa.string())).take(pa.array(rows))
+                doms.append(domain)
+                spans_n.append(np.ones(len(rows), np.int64))
+                chars_n.append(chars)
+                first = np.ones(len(rows), dtype=bool)
+                first[1:] = rows[1:] != rows[:-1]
+                docs_n.append(first.astype(np.int64))
+            row += n
+        if not doms:
+            return {"spans": 0}
+        table = pa.table({"domain": pa.concat_arrays([d.cast(pa.string()) for d in doms]),
+                          "spans": np.concatenate(spans_n), "chars": np.concatenate(chars_n),
+                          "docs": np.concatenate(docs_n)})
+        grouped = table.group_by("domain").aggregate([("spans", "sum"), ("chars", "sum"), ("docs", "sum")])
+        grouped = grouped.rename_columns(["domain", "spans", "chars", "docs"]).sort_by("domain")
+        ctx.write_table(_shard_path("tally", si) + ".parquet", grouped)
+        return {"spans": int(table.num_rows)}
+
+    def _domains(self, ctx, _unit) -> dict:
+        table = _read_all(ctx, "tally")
+        if table is None:
+            return {"spans": 0, "chars": 0, "docs": 0, "domains": 0, "groups": {}}
+        grouped = table.group_by("domain").aggregate([("spans", "sum"), ("chars", "sum"), ("docs", "sum")])
+        grouped = grouped.rename_columns(["domain", "spans", "chars", "docs"])
+        grouped = grouped.sort_by([("spans", "descending"), ("domain", "ascending")])
+        top = grouped.slice(0, TOP_DOMAINS).to_pylist()
+        groups = {(r["domain"] if r["domain"] is not None else "(no url)"): {"spans": r["spans"], "chars": r["chars"],
+                                                                           "docs": r["docs"]} for r in top}
+        return {"spans": int(pc.sum(grouped.column("spans")).as_py()),
+                "chars": int(pc.sum(grouped.column("chars")).as_py()),
+                "docs": int(pc.sum(grouped.column("docs")).as_py()), "domains": grouped.num_rows, "groups": groups}
+
+    # -- emit --------------------------------------------------------------------------------------------------
+    def _emit(self, ctx, shard: str) -> dict:
+        removed = _removed_spans(ctx, ctx.shards.index(shard))
+        return _emit_with_decisions(ctx, shard, lambda batch, row, _d: self.apply(batch, row, removed))
+
+    def apply(self, batch: pa.Table, row: int, removed: tuple[np.ndarray, np.ndarray] | None
+              ) -> tuple[pa.Table, pa.Array]:
+        """``batch`` (rows ``row..``) with its removed spans cut (or listed) and the count columns; the reason per
+        row (documents left too short)."""
+        p = self.params
+        n = batch.num_rows
+        reasons = pa.nulls(n, pa.string())
+        lo = hi = 0
+        if removed is not None:
+            lo, hi = np.searchsorted(removed[0], [row, row + n])
+        if hi == lo:
+            batch = _set_column(batch, "duplicate_spans", pa.array(np.zeros(n, np.int32)))
+            batch = _set_column(batch, "duplicate_chars", pa.array(np.zeros(n, np.int64)))
+            if p.action == "mark":
+                batch = _set_column(batch, "duplicate_span_offsets", _no_offsets(n))
+            return batch, reasons
+        rows, spans = removed[0][lo:hi] - row, removed[1][lo:hi]
+        text = batch.column("text")
+        lists = _split(text, p.separator)
+        offsets = lists.offsets.to_numpy().astype(np.int64)
+        offsets -= offsets[0]
+        flat = offsets[rows] + spans.astype(np.int64)
+        mask = np.zeros(int(offsets[-1]), dtype=bool)
+        mask[flat] = True
+        chars = _span_chars(lists, p.separator)
+        per_doc_spans = np.bincount(rows, minlength=n).astype(np.int32)
+        per_doc_chars = np.bincount(rows, weights=chars[flat], minlength=n).astype(np.int64)
+        batch = _set_column(batch, "duplicate_spans", pa.array(per_doc_spans))
+        batch = _set_column(batch, "duplicate_chars", pa.array(per_doc_chars))
+        if p.action == "mark":
+            return _set_column(batch, "duplicate_span_offsets", _marked_offsets(lists, offsets, mask, chars)), reasons
+        kept_spans = lists.flatten().filter(pa.array(~mask))
+        kept_offsets = _kept_offsets(offsets, mask)
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(kept_offsets), kept_spans),
+                                pa.scalar(p.separator, pa.large_string()))
+        touched = per_doc_spans > 0
+        new_text = pc.if_else(pa.array(touched), joined.cast(text.type), text)
+        batch = _set_column(batch, "text", new_text)
+        short = touched & (_too_short(new_text, p.min_doc_chars, p.min_doc_words))
+        if short.any():
+            reasons = pc.if_else(pa.array(short), pa.scalar(REASON_TOO_SHORT), reasons)
+        return batch, reasons
+
+
+_OFFSETS_TYPE = pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))
+
+
+def repeated_occurrences(keys: np.ndarray, handles: np.ndarray, max_occurrences: int,
+                         count: Literal["occurrences", "documents"], keep_first: bool) -> np.ndarray:
+    """Which occurrences go, for occurrences sorted by (key, handle, span): a key counted more than
+    ``max_occurrences`` times (occurrences, or distinct documents) loses its occurrences after the first
+    ``max_occurrences`` (occurrences, or documents: a kept document keeps all its copies), or all of them when
+    ``keep_first`` is false."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    new_key = np.ones(n, dtype=bool)
+    new_key[1:] = keys[1:] != keys[:-1]
+    if count == "documents":
+        step = new_key.copy()
+        step[1:] |= handles[1:] != handles[:-1]
+    else:
+        step = np.ones(n, dtype=bool)
+    ordinal = np.cumsum(step)  # running count of occurrences/documents over the whole array
+    starts = np.flatnonzero(new_key)
+    group = np.cumsum(new_key) - 1
+    rank = ordinal - ordinal[starts][group]  # 0 for the first occurrence (document) of the key
+    ends = np.append(starts[1:], n) - 1
+    size = (ordinal[ends] - ordinal[starts] + 1)[group]
+    frequent = size > max_occurrences
+    return frequent & (rank >= max_occurrences) if keep_first else frequent
+
+
+def _split(texts: pa.Array | pa.ChunkedArray, separator: str) -> pa.ListArray:
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    return pc.split_pattern(pc.fill_null(texts.cast(pa.large_string()), ""), separator)
+
+
+def _span_chars(lists: pa.ListArray, separator: str) -> np.ndarray:
+    """Characters of each span plus its separator (none after a document's last span)."""
+    length = pc.utf8_length(lists.flatten()).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = lists.offsets.to_numpy().astype(np.int64)
+    offsets -= offsets[0]
+    last = np.zeros(len(length), dtype=bool)
+    ends = offsets[1:][offsets[1:] > offsets[:-1]] - 1
+    last[ends] = True
+    return length + np.where(last, 0, len(separator))
+
+
+def _no_offsets(n: int) -> pa.Array:
+    empty = pa.StructArray.from_arrays([pa.array([], pa.int64()), pa.array([], pa.int64())], ["start", "end"])
+    return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), empty, type=_OFFSETS_TYPE)
+
+
+def _kept_offsets(offsets: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    kept_before = np.concatenate([[0], np.cumsum(~mask)])
+    return kept_before[offsets].astype(np.int32)
+
+
+def _marked_offsets(lists: pa.ListArray, offsets: np.ndarray, mask: np.ndarray, chars: np.ndarray) -> pa.Array:
+    """Per document, the [start, end) character ranges of its duplicate spans (separator included, Dolma's
+    convention)."""
+    ends = np.cumsum(chars)
+    doc_start = np.repeat(np.concatenate([[0], ends])[offsets[:-1]], np.diff(offsets))
+    starts = np.concatenate([[0], ends[:-1]]) - doc_start if len(chars) else np.zeros(0, np.int64)
+    stops = ends - doc_start
+    sel = np.flatnonzero(mask)
+    values = pa.StructArray.from_arrays([pa.array(starts[sel]), pa.array(stops[sel])], ["start", "end"])
+    marked_before = np.concatenate([[0], np.cumsum(mask)])
+    return pa.ListArray.from_arrays(pa.array(marked_before[offsets].astype(np.int32)), values, type=_OFFSETS_TYPE)
+
+
+def _too_short(text: pa.Array, min_chars: int, min_words: int) -> np.ndarray:
+    short = np.zeros(len(text), dtype=bool)
+    if min_chars:
+        short |= pc.less(visible_length(text), min_chars).to_numpy(zero_copy_only=False)
+    if min_words:
+        words = pc.list_value_length(pc.utf8_split_whitespace(text))
+        short |= pc.less(pc.fill_null(words, 0), min_words).to_numpy(zero_copy_only=False)
+    return short
+
+
+def _domains(urls: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The host of each URL (lowercase, no ``www.``), null without one."""
+    hosts = pc.extract_regex(normalize_urls(urls), r"^(?P<host>[^/?#]+)")
+    return pc.struct_field(hosts, "host")
+
+
+def _removed_spans(ctx, si: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(row, span) of shard ``si``'s removed spans, sorted."""
+    table = _read_all(ctx, _shard_path("removed", si))
+    if table is None:
+        return None
+    rows, spans = table.column("row").to_numpy().astype(np.int64), table.column("span").to_numpy()
+    order = np.lexsort((spans, rows))
+    return rows[order], spans[order]

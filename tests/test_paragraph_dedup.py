@@ -1,0 +1,229 @@
+"""paragraph_dedup: Dolma's expected duplicate spans on real Common Crawl documents, the counting rules against a
+plain-Python reference on real web text, too-short documents, the per-domain plan, local = Ray, resume after a kill."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import shared_data
+from dedup_fixtures import real_docs
+
+from curate.executors.local import LocalExecutor
+from curate.io import discover_inputs
+from curate.plan import StepSpec
+from curate.runner import run_steps
+from curate.stages import ParagraphDedup
+from curate.stages.dedup.paragraph import repeated_occurrences
+
+TESTS = Path(__file__).resolve().parent
+DOLMA = ("dedup", "dolma_dedup_fixtures", "tests", "data")
+
+
+def dolma_documents() -> tuple[pa.Table, dict[str, list[list]]]:
+    """Dolma's 10 deduper test documents (real Common Crawl pages) and its expected paragraph spans."""
+    root = shared_data(*DOLMA)
+    with gzip.open(root / "provided" / "deduper" / "documents" / "000.json.gz", "rt", encoding="utf-8") as f:
+        docs = [json.loads(line) for line in f]
+    with gzip.open(root / "expected" / "dedupe-paragraphs.json.gz", "rt", encoding="utf-8") as f:
+        expected = {e["id"]: e["attributes"]["bff_duplicate_paragraph_spans"] for e in map(json.loads, f)}
+    table = pa.table({"id": [d["id"] for d in docs], "text": [d["text"] for d in docs],
+                      "url": [d["metadata"]["url"] for d in docs]})
+    return table, expected
+
+
+def test_marks_exactly_dolmas_expected_paragraph_spans():
+    table, expected = dolma_documents()
+    out = ParagraphDedup(normalize="none", action="mark", partitions=3).run_table(table)
+    got = {(r["id"], s["start"], s["end"]) for r in out.kept.to_pylist() for s in r["duplicate_span_offsets"]}
+    lengths = dict(zip(table.column("id").to_pylist(), (len(t) for t in table.column("text").to_pylist())))
+    # Dolma counts the last span's end in bytes (text.len()) beside characters: clip it to the text
+    want = {(i, s, min(e, lengths[i])) for i, spans in expected.items() for s, e, _ in spans}
+    assert len(want) == 43 and got == want
+    assert out.kept.column("text").to_pylist() == table.column("text").to_pylist()  # mark keeps the text
+
+
+def test_remove_cuts_the_repeated_lines_and_leaves_other_documents_untouched():
+    table, expected = dolma_documents()
+    out = ParagraphDedup(normalize="none").run_table(table)
+    kept = {r["id"]: r for r in out.kept.to_pylist()}
+    for doc_id, text in zip(table.column("id").to_pylist(), table.column("text").to_pylist()):
+        if not expected[doc_id]:
+            assert kept[doc_id]["text"] == text and kept[doc_id]["duplicate_spans"] == 0
+            continue
+        first_doc_lines = set(table.column("text")[0].as_py().split("\n"))
+        lines = text.split("\n")
+        assert kept[doc_id]["text"] == "\n".join(x for x in lines if x not in first_doc_lines)
+        assert kept[doc_id]["duplicate_spans"] == len(expected[doc_id])
+    # the default (CCNet's normalisation) finds the same spans on these pages
+    default = ParagraphDedup().run_table(table).kept
+    assert default.column("duplicate_spans").to_pylist() == out.kept.column("duplicate_spans").to_pylist()
+
+
+def _reference(docs: list[str], max_occurrences: int, count: str, keep_first: bool) -> list[str]:
+    """The rule in plain Python: whitespace-normalised lines, counted over the corpus in input order."""
+    def key(line: str) -> str:
+        return " ".join(line.split())
+
+    totals: dict[str, int] = {}
+    for doc in docs:
+        keys = [key(x) for x in doc.split("\n") if key(x)]
+        for k in (set(keys) if count == "documents" else keys):
+            totals[k] = totals.get(k, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for doc in docs:
+        kept_lines, counted = [], set()
+        for line in doc.split("\n"):
+            k = key(line)
+            if not k:
+                kept_lines.append(line)
+                continue
+            if count == "occurrences" or k not in counted:
+                seen[k] = seen.get(k, 0) + 1
+                counted.add(k)
+            frequent = totals[k] > max_occurrences
+            drop = frequent and (seen[k] > max_occurrences if keep_first else True)
+            if not drop:
+                kept_lines.append(line)
+        out.append("\n".join(kept_lines))
+    return out
+
+
+@pytest.mark.parametrize("max_occurrences,count,keep_first", [
+    (1, "occurrences", True), (2, "occurrences", True), (1, "documents", True), (3, "documents", False)])
+def test_counting_rules_match_a_plain_python_reference_on_real_web_text(max_occurrences, count, keep_first):
+    shared_data("quality_labels", "hplt_v2_inspection")
+    base = real_docs(150, min_words=40, max_chars=1500)
+    rng = np.random.default_rng(7)
+    boiler = ["Accept cookies", "Share this post", "  Related   posts  ", "© 2024 All rights reserved"]
+    docs = []
+    for i, text in enumerate(base):  # boilerplate lines of three "sites", and documents that repeat a line
+        lines = text.split("\n")
+        extra = [boiler[j] for j in range(len(boiler)) if (i + j) % 3 == 0]
+        if i % 10 == 0:
+            extra.append(lines[0])
+        docs.append("\n".join([*extra, *lines, *extra[:1]]))
+    order = rng.permutation(len(docs))
+    docs = [docs[i] for i in order]
+    table = pa.table({"id": [f"d{i}" for i in range(len(docs))], "text": docs})
+    step = ParagraphDedup(normalize="whitespace", max_occurrences=max_occurrences, count=count,
+                          keep_first=keep_first, min_doc_chars=0, partitions=4)
+    out = step.run_table(table)
+    assert out.kept.num_rows == len(docs)
+    assert out.kept.column("text").to_pylist() == _reference(docs, max_occurrences, count, keep_first)
+
+
+def test_repeated_occurrences_rule():
+    keys = np.array([1, 1, 1, 2, 3, 3], dtype=np.uint64)
+    docs = np.array([10, 10, 11, 10, 12, 13], dtype=np.uint64)
+    assert repeated_occurrences(keys, docs, 1, "occurrences", True).tolist() == [0, 1, 1, 0, 0, 1]
+    assert repeated_occurrences(keys, docs, 1, "documents", True).tolist() == [0, 0, 1, 0, 0, 1]
+    assert repeated_occurrences(keys, docs, 2, "documents", False).tolist() == [0, 0, 0, 0, 0, 0]
+    assert repeated_occurrences(keys, docs, 2, "occurrences", False).tolist() == [1, 1, 1, 0, 0, 0]
+
+
+def test_documents_left_too_short_are_removed_and_within_groups_are_separate():
+    texts = ["Cookie banner\nReal content one", "Cookie banner", "Cookie banner\nReal content two words here",
+             "Cookie banner\nthree words only", ""]
+    table = pa.table({"id": list("abcde"), "text": texts, "site": ["x", "x", "x", "y", "x"]})
+    out = ParagraphDedup(min_doc_words=4).run_table(table)
+    assert out.kept.column("id").to_pylist() == ["a", "c", "e"]  # "e" was empty already: only touched ones judged
+    assert dict(zip(out.rejected.column("id").to_pylist(), out.rejected.column("reason").to_pylist())) == {
+        "b": "paragraph_dedup_too_short", "d": "paragraph_dedup_too_short"}
+    assert out.kept.column("text").to_pylist() == [texts[0], "Real content two words here", ""]
+    per_site = ParagraphDedup(within="site", min_doc_chars=0).run_table(table)
+    assert per_site.kept.column("duplicate_spans").to_pylist() == [0, 1, 1, 0, 0]
+
+
+# -- engine: per-domain plan, local = Ray, resume after a kill ---------------------------------------------------------
+def _write_corpus(folder: Path, shards: int = 4) -> None:
+    shared_data("quality_labels", "hplt_v2_inspection")
+    docs = real_docs(240, min_words=40, max_chars=1200)
+    boiler = {0: "Subscribe to our newsletter", 1: "Posted in Uncategorized", 2: "Leave a reply"}
+    folder.mkdir(parents=True)
+    for s in range(shards):
+        rows = range(s, len(docs), shards)
+        texts = [f"{boiler[i % 3]}\n{docs[i]}\n{boiler[(i + 1) % 3]}" for i in rows]
+        pq.write_table(pa.table({"id": [f"d{i}" for i in rows], "text": texts,
+                                 "url": [f"https://www.site{i % 5}.example/p{i}" for i in rows]}),
+                       folder / f"part-{s}.parquet")
+
+
+_RUN = """
+import os, sys
+from curate.executors.local import LocalExecutor
+from curate.io import discover_inputs
+from curate.plan import StepSpec
+from curate.runner import run_steps
+from test_paragraph_dedup import DyingParagraphDedup
+inputs, out, marker = sys.argv[1], sys.argv[2], sys.argv[3]
+spec = StepSpec("paragraph_dedup", 0, DyingParagraphDedup, {"die_marker": marker, "partitions": 4},
+                {"keep_rejected": True})
+run_steps([spec], discover_inputs([inputs]), out, LocalExecutor())
+"""
+
+
+class DyingParagraphDedup(ParagraphDedup):
+    """Dies (os._exit) once, in the counts phase, after two partitions were written."""
+
+    class Params(ParagraphDedup.Params):
+        die_marker: str = ""
+
+    def _counts(self, ctx, part):
+        result = super()._counts(ctx, part)
+        if self.params.die_marker and not os.path.exists(self.params.die_marker) and part >= 1:
+            open(self.params.die_marker, "w").close()
+            os._exit(9)
+        return result
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet")) if "_work" not in p.parts}
+
+
+def _run(inputs: Path, out: Path, marker: Path) -> int:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", _RUN, str(inputs), str(out), str(marker)], env=env,
+                          capture_output=True, text=True, timeout=120).returncode
+
+
+def test_kill_during_counts_then_resume_is_byte_identical_and_plan_lists_domains(tmp_path):
+    _write_corpus(tmp_path / "in")
+    never = tmp_path / "never-die"
+    never.touch()
+    assert _run(tmp_path / "in", tmp_path / "clean", never) == 0
+    marker = tmp_path / "died"
+    assert _run(tmp_path / "in", tmp_path / "killed", marker) == 9 and marker.exists()
+    assert _run(tmp_path / "in", tmp_path / "killed", marker) == 0
+    clean, resumed = _outputs(tmp_path / "clean"), _outputs(tmp_path / "killed")
+    assert clean and clean == resumed
+    stats = json.loads((tmp_path / "clean" / "_stats.json").read_text())
+    plan = stats["steps"][0]["phases"]["domains"]
+    written = pa.concat_tables([pq.read_table(f, columns=["duplicate_spans"])
+                                for f in (tmp_path / "clean" / "paragraph_dedup").rglob("*.parquet")
+                                if "_work" not in f.parts])
+    assert plan["spans"] == pa.compute.sum(written.column("duplicate_spans")).as_py()
+    assert plan["spans"] >= 160 * 3 - 3  # every boilerplate line after its first occurrence (+ real repeats)
+    assert set(plan["groups"]) == {f"site{i}.example" for i in range(5)}
+    assert sum(g["spans"] for g in plan["groups"].values()) == plan["spans"]
+
+
+@pytest.mark.ray
+def test_local_and_ray_give_identical_output(tmp_path, ray_instance):
+    from curate.executors.ray import RayExecutor
+
+    _write_corpus(tmp_path / "in")
+    spec = StepSpec("paragraph_dedup", 0, ParagraphDedup, {"partitions": 3}, {"keep_rejected": True})
+    run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "local"), LocalExecutor())
+    run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "ray"), RayExecutor())
+    local, on_ray = _outputs(tmp_path / "local"), _outputs(tmp_path / "ray")
+    assert local and local == on_ray
