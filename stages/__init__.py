@@ -6,6 +6,8 @@ Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` f
 
 from curate.stages.decontaminate import Decontaminate
 from curate.stages.dedup import ExactDedup, MinhashDedup, ParagraphDedup, SemanticDedup, UrlDedup
+from curate.stages.domain_detect import DomainDetect
+from curate.stages.domain_filters import CodeQuality, MathQuality
 from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
 from curate.stages.langid import LanguageId
 from curate.stages.mix import Mix
@@ -14,6 +16,7 @@ from curate.stages.rephrase import Rephrase
 from curate.stages.tokenize import Tokenize
 from curate.stages.warc import WarcExtract, read_warc
 
-__all__ = ["C4Quality", "Decontaminate", "ExactDedup", "FineWebQuality", "GopherQuality", "GopherRepetition",
+__all__ = ["C4Quality", "CodeQuality", "Decontaminate", "DomainDetect", "ExactDedup", "FineWebQuality",
+           "GopherQuality", "GopherRepetition", "MathQuality",
            "LanguageId", "MinhashDedup", "Mix", "Pack", "ParagraphDedup", "PiiMasker", "Rephrase", "SemanticDedup",
            "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract", "read_warc"]

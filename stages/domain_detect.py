@@ -15,7 +15,15 @@ are judged from their text alone (fenced or code-like blocks, TeX formulas, the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+import pyarrow as pa
+from pydantic import Field
+
+from curate.registry import register
+from curate.stage import Params, Stage, StepOutput
+from curate.stages.domain_signals import text_signals
+from curate.stages.warc_domain import SIGNAL_COLUMNS
 
 QA_SOURCES = frozenset({"json-ld", "microdata", "stackexchange", "declared"})
 
@@ -31,3 +39,46 @@ def detect(signals: dict[str, Any]) -> dict[str, bool]:
     code = int(signals.get("code_program_blocks") or 0) + int(signals.get("code_other_blocks") or 0) > 0
     return {"code": code, "math": math, "qa": qa,
             "forum": source == "forum"}
+
+
+_KINDS = ("code", "math", "qa", "forum")
+
+
+@register
+class DomainDetect(Stage):
+    """Tag each document with code / math / QA / forum signals (RedStone's first recall move); optionally keep
+    only documents with some tags.
+
+    Reads the page-signal columns ``warc_extract(domain: true)`` writes (structure seen in the HTML); documents
+    without them are judged from their text (:func:`~curate.stages.domain_signals.text_signals`). Adds boolean
+    columns ``is_code``, ``is_math``, ``is_qa``, ``is_forum``. With ``keep``, a document with none of the listed tags
+    is removed under ``domain_not_<kinds>``.
+    """
+
+    name = "domain_detect"
+    kind = "map"
+    requires = ("text",)
+    adds = tuple(f"is_{k}" for k in _KINDS)
+
+    class Params(Params):
+        keep: list[Literal["code", "math", "qa", "forum"]] = Field(
+            default_factory=list, description="keep only documents tagged with one of these (empty: tag only)")
+
+    def process(self, table: pa.Table) -> StepOutput:
+        columns = set(table.column_names)
+        has_signals = all(c in columns for c in SIGNAL_COLUMNS)
+        rows = table.select(list(SIGNAL_COLUMNS)).to_pylist() if has_signals else None
+        texts = table.column("text").to_pylist()
+        tags = [detect(rows[i] if rows is not None else text_signals(texts[i] or "")) for i in range(len(texts))]
+        for kind in _KINDS:
+            values = pa.array([t[kind] for t in tags], pa.bool_())
+            name = f"is_{kind}"
+            if name in columns:
+                table = table.set_column(table.schema.get_field_index(name), name, values)
+            else:
+                table = table.append_column(name, values)
+        keep = self.params.keep
+        if not keep:
+            return StepOutput.split(table, [None] * table.num_rows)
+        reason = "domain_not_" + "_".join(keep)
+        return StepOutput.split(table, [None if any(t[k] for k in keep) else reason for t in tags])

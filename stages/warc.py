@@ -41,6 +41,7 @@ from curate.stages.warc_decode import (
     media_type,
     sniff_html,
 )
+from curate.stages.warc_domain import SIGNAL_COLUMNS, SIGNAL_SCHEMA, domain_documents
 from curate.stages.warc_extractors import ExtractCrash, ExtractTimeout, TimeLimitedExtractor
 from curate.stages.warc_records import Record, iter_records
 from curate.stages.warc_stream import ArchiveStream
@@ -118,6 +119,20 @@ class WarcExtract(Stage):
             default_factory=list, description="extra WARC headers kept as string columns (WARC-Gold-Id -> "
                                               "warc_gold_id)")
         extract: bool = Field(True, description="false: keep the decoded HTML as `text` (no extraction)")
+        domain: bool = Field(
+            False, description="RedStone-style extraction that keeps structure (trafilatura inside): code blocks "
+                               "byte-exact and fenced, formulas as LaTeX in $…$/$$…$$, QA threads in the thread "
+                               "format; adds the page-signal columns domain_detect reads (docs/redstone.md). Off "
+                               "for FineWeb recipes")
+        qa_format: Literal["thread", "pairs"] = Field(
+            "thread", description="domain: a QA page as one document (thread) or one document per answer (pairs, "
+                                  "ids suffixed #qa1, #qa2 …)")
+        forums: bool = Field(False, description="domain: read forum threads (first post as question, replies as "
+                                                "answers) as QA threads")
+
+    def output_columns(self) -> set[str]:
+        extra = set(SIGNAL_COLUMNS) if self.params.domain and self.params.extract else set()
+        return super().output_columns() | extra | {header_column(h) for h in self.params.keep_headers}
 
     def setup(self) -> None:
         p = self.params
@@ -127,7 +142,13 @@ class WarcExtract(Stage):
                        "compiled_xpaths": p.compiled_xpaths}
         else:
             options = {"main_content": True, "alt_texts": False, "comments": p.include_comments}
-        self._extractor = TimeLimitedExtractor(p.extractor, options, p.timeout_s or None, p.timeout_mode) \
+        name = p.extractor
+        if p.domain:
+            if p.extractor != "trafilatura":
+                raise ValueError("warc_extract: domain extraction keeps structure around trafilatura's main-content "
+                                 "decisions; use extractor: trafilatura with domain: true")
+            name, options = "domain", {**options, "qa_format": p.qa_format, "forums": p.forums}
+        self._extractor = TimeLimitedExtractor(name, options, p.timeout_s or None, p.timeout_mode) \
             if p.extract else None
 
     # -- source ------------------------------------------------------------------------------------------------
@@ -162,11 +183,15 @@ class WarcExtract(Stage):
         if rows["id"] or counters:
             yield StepOutput(self._table(rows), counters=counters)
 
+    def _fields(self) -> list[tuple[str, pa.DataType]]:
+        extra = SIGNAL_SCHEMA if self.params.domain and self.params.extract else []
+        return _BASE_SCHEMA + extra + [(header_column(h), pa.string()) for h in self.params.keep_headers]
+
     def _columns(self) -> list[str]:
-        return [name for name, _ in _BASE_SCHEMA] + [header_column(h) for h in self.params.keep_headers]
+        return [name for name, _ in self._fields()]
 
     def _table(self, rows: dict[str, list[Any]]) -> pa.Table:
-        fields = _BASE_SCHEMA + [(header_column(h), pa.string()) for h in self.params.keep_headers]
+        fields = self._fields()
         schema = pa.schema(fields)
         return pa.Table.from_arrays([pa.array(rows[name], type) for name, type in fields], schema=schema)
 
@@ -217,10 +242,13 @@ class WarcExtract(Stage):
             text = self._extract(html, counters)
             if not text:
                 continue
+            if isinstance(text, dict):  # domain extraction: texts and page signals
+                yield from domain_documents(self._document(record, path, "", charset), text, count)
+                continue
             count("documents")
             yield self._document(record, path, text, charset)
 
-    def _extract(self, html: str, counters: dict[str, int]) -> str | None:
+    def _extract(self, html: str, counters: dict[str, int]) -> str | dict[str, Any] | None:
         def count(name: str) -> None:
             counters[name] = counters.get(name, 0) + 1
 
@@ -237,6 +265,11 @@ class WarcExtract(Stage):
         except Exception:  # noqa: BLE001 - a page the extractor cannot handle is counted, not fatal
             count("extract_error")
             return None
+        if isinstance(text, dict):
+            if not text.get("texts"):
+                count("extract_empty")
+                return None
+            return text
         if not text or not text.strip():
             count("extract_empty")
             return None

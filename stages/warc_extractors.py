@@ -55,7 +55,12 @@ class ExtractCrash(Exception):
 
 
 def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
-    """Build ``html -> text`` for ``name`` ("trafilatura" | "resiliparse") with its options."""
+    """Build ``html -> text`` for ``name`` ("trafilatura" | "resiliparse") with its options; ``"domain"`` builds
+    ``html -> {"texts", "signals"}`` (structure-keeping extraction, :mod:`curate.stages.domain_extract`)."""
+    if name == "domain":
+        from .domain_extract import make_domain_extractor
+
+        return make_domain_extractor(options)
     if name == "trafilatura":
         from trafilatura import extract
 
