@@ -131,9 +131,11 @@ def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
     """Run one shard through the remaining steps of a segment; returns ``{step_key: stats}`` of the steps run."""
     layout = Layout(task.out)
     specs = task.steps[task.start:]
-    runs = [_StepRun(spec, spec.build(), layout, task.shard) for spec in specs]
+    runs: list[_StepRun] = []
     reporter = Reporter(task.reports, task.shard)
     try:
+        for spec in specs:  # setup errors (a model that cannot load …) fail the shard like any other
+            runs.append(_StepRun(spec, spec.build(), layout, task.shard))
         for batch_output, docs_in, bytes_in, cpu, wall in _segment_input(task, runs[0]):
             _push_through(runs, 0, batch_output, docs_in, bytes_in, cpu, wall)
             reporter.maybe(lambda: {r.spec.key: (r.stats.docs_in, r.stats.docs_out) for r in runs})
@@ -371,8 +373,6 @@ class PhaseTask:
 
 def run_phase_unit(task: PhaseTask) -> dict:
     """Run one unit of one phase of a global step; write its marker; return its summary and stats."""
-    stage = task.spec.build()
-    phase: Phase = stage.phases()[task.phase_index]
     ctx = task.context
     ctx._emitted = {}
     ctx._counters = {}
@@ -380,6 +380,7 @@ def run_phase_unit(task: PhaseTask) -> dict:
     ctx._emitted_files = {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
+        phase: Phase = task.spec.build().phases()[task.phase_index]
         summary = phase.run(ctx, task.unit)
     except Exception as exc:
         raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc

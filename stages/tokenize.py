@@ -41,8 +41,18 @@ class TokenizerNotFound(RuntimeError):
 
 
 def load_tokenizer(spec: str) -> Any:
-    """A ``tokenizers.Tokenizer`` for a ``tokenizer.json`` path, a local model folder or a Hub id."""
+    """A ``tokenizers.Tokenizer`` for a ``tokenizer.json`` path or URI (``s3://…``), a local model folder or a Hub
+    id."""
     from tokenizers import Tokenizer
+
+    if "://" in spec:  # a tokenizer.json on an object store or web server (every node of a cluster reads it)
+        from curate.storage import location
+
+        try:
+            return Tokenizer.from_str(location(spec).read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise TokenizerNotFound(f"tokenizer {spec!r} could not be read ({exc}): give the URI of a "
+                                    "tokenizer.json") from exc
 
     path = Path(os.path.expanduser(spec))
     if path.is_file():
