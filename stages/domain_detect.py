@@ -51,14 +51,15 @@ class DomainDetect(Stage):
 
     Reads the page-signal columns ``warc_extract(domain: true)`` writes (structure seen in the HTML); documents
     without them are judged from their text (:func:`~curate.stages.domain_signals.text_signals`). Adds boolean
-    columns ``is_code``, ``is_math``, ``is_qa``, ``is_forum``. With ``keep``, a document with none of the listed tags
-    is removed under ``domain_not_<kinds>``.
+    columns ``is_code``, ``is_math``, ``is_qa``, ``is_forum`` and one ``domain`` per document for ``mix`` (``qa``,
+    else ``math``, else ``code``, else ``web``: the rarer, more specific corpus wins). With ``keep``, a document
+    with none of the listed tags is removed under ``domain_not_<kinds>``.
     """
 
     name = "domain_detect"
     kind = "map"
     requires = ("text",)
-    adds = tuple(f"is_{k}" for k in _KINDS)
+    adds = (*(f"is_{k}" for k in _KINDS), "domain")
 
     class Params(Params):
         keep: list[Literal["code", "math", "qa", "forum"]] = Field(
@@ -77,6 +78,11 @@ class DomainDetect(Stage):
                 table = table.set_column(table.schema.get_field_index(name), name, values)
             else:
                 table = table.append_column(name, values)
+        domains = pa.array([next((k for k in ("qa", "math", "code") if t[k]), "web") for t in tags], pa.string())
+        if "domain" in columns:
+            table = table.set_column(table.schema.get_field_index("domain"), "domain", domains)
+        else:
+            table = table.append_column("domain", domains)
         keep = self.params.keep
         if not keep:
             return StepOutput.split(table, [None] * table.num_rows)

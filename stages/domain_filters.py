@@ -31,6 +31,13 @@ def split_code(text: str) -> tuple[list[str], str]:
     return blocks, _FENCE.sub(" ", text)
 
 
+def _judge(step: CodeQuality | MathQuality, table: pa.Table) -> list[str | None]:
+    texts = table.column("text").to_pylist()
+    only = step.params.only_domain
+    domains = table.column("domain").to_pylist() if only else [None] * len(texts)
+    return [step.check(t or "") if not only or d == only else None for t, d in zip(texts, domains, strict=True)]
+
+
 @register
 class CodeQuality(Stage):
     """Code-aware quality rules (The Stack / StarCoder file filters on the code blocks, RedStone-Code's code with
@@ -41,6 +48,8 @@ class CodeQuality(Stage):
     requires = ("text",)
 
     class Params(Params):
+        only_domain: str | None = Field(None, description="judge only documents whose `domain` column (from "
+                                                          "domain_detect) is this value; the others pass")
         min_code_blocks: int = Field(1, ge=0, description="fewer fenced code blocks: code_no_blocks")
         max_avg_line_length: float | None = Field(100, description="mean code line length above this "
                                                                    "(StarCoder: 100): code_avg_line_length")
@@ -78,8 +87,11 @@ class CodeQuality(Stage):
             return "code_no_prose"
         return None
 
+    def input_columns(self) -> set[str]:
+        return {"text", "domain"} if self.params.only_domain else {"text"}
+
     def process(self, table: pa.Table) -> StepOutput:
-        return StepOutput.split(table, [self.check(t or "") for t in table.column("text").to_pylist()])
+        return StepOutput.split(table, _judge(self, table))
 
 
 @register
@@ -91,6 +103,8 @@ class MathQuality(Stage):
     requires = ("text",)
 
     class Params(Params):
+        only_domain: str | None = Field(None, description="judge only documents whose `domain` column (from "
+                                                          "domain_detect) is this value; the others pass")
         min_formulas: int = Field(1, ge=0, description="fewer $…$ / $$…$$ formulas: math_no_formulas")
         balanced_dollars: bool = Field(True, description="an odd number of unescaped $ outside code blocks "
                                                          "(a cut formula): math_unbalanced")
@@ -114,5 +128,8 @@ class MathQuality(Stage):
             return "math_no_prose"
         return None
 
+    def input_columns(self) -> set[str]:
+        return {"text", "domain"} if self.params.only_domain else {"text"}
+
     def process(self, table: pa.Table) -> StepOutput:
-        return StepOutput.split(table, [self.check(t or "") for t in table.column("text").to_pylist()])
+        return StepOutput.split(table, _judge(self, table))

@@ -25,7 +25,7 @@ WARC = DATA / "sample.warc.gz"
 MANIFEST = DATA / "sample_manifest.json"
 
 EXPECTED_CATEGORIES = {  # response records by manifest category
-    "article": 28, "exact_duplicate": 4, "near_duplicate": 5, "code": 1, "math": 1, "pii": 1, "adult_url": 1,
+    "article": 28, "exact_duplicate": 4, "near_duplicate": 5, "code": 1, "math": 1, "qa": 1, "pii": 1, "adult_url": 1,
     "boilerplate": 2, "cookie_wall": 1, "soft_404": 1, "spam": 7, "non_html": 1, "http_error": 1,
 }
 EXPECTED_ARTICLE_LANGUAGES = {"en": 12, "de": 4, "fr": 4, "es": 3, "it": 1, "nl": 1, "pt": 1, "ja": 1, "ru": 1}
@@ -117,7 +117,7 @@ def test_lengths_and_digests_by_hand():
         elif headers["WARC-Type"] == "revisit":
             assert headers["WARC-Payload-Digest"] == payload_digests[headers["WARC-Refers-To-Target-URI"]]
             assert headers["WARC-Refers-To"] in ids
-    assert types == {"warcinfo": 1, "request": 54, "response": 54, "revisit": 1}
+    assert types == {"warcinfo": 1, "request": 55, "response": 55, "revisit": 1}
 
 
 def test_warcio_parses_and_verifies_digests(manifest):
@@ -133,9 +133,9 @@ def test_warcio_parses_and_verifies_digests(manifest):
                 statuses[record.http_headers.get_statuscode()] += 1
                 ctypes[record.http_headers.get_header("Content-Type").split(";")[0]] += 1
                 assert manifest[url]["record_id"] == record.rec_headers.get_header("WARC-Record-ID")
-    assert seen == list(manifest) and len(set(seen)) == 54
-    assert statuses == {"200": 53, "404": 1}
-    assert ctypes == {"text/html": 53, "image/png": 1}
+    assert seen == list(manifest) and len(set(seen)) == 55
+    assert statuses == {"200": 54, "404": 1}
+    assert ctypes == {"text/html": 54, "image/png": 1}
 
 
 def test_categories_and_languages_as_designed(manifest):

@@ -712,3 +712,47 @@ Loading your dashboard, please wait. If nothing happens, make sure JavaScript is
 PAGES.append(dict(
     key="very_short", category="spam", subcategory="very_short", lang="en", site="template",
     title="Coming soon", path="/", chrome=False, body="Coming soon. Stay tuned!"))
+
+# A question-and-answer thread (RedStone-QA): schema.org Question/Answer microdata as Q&A sites write it, with a
+# code block in the question and votes / the accepted mark on the answers. Written for this project.
+PAGES.append(dict(
+    key="qa_sortkey", category="qa", subcategory="qapage_microdata", lang="en", site="techweekly",
+    title="How do I sort a list of dictionaries by two keys in Python?", path="/questions/1042/sort-by-two-keys",
+    body='''
+<div itemscope itemtype="https://schema.org/QAPage">
+<div class="question" itemprop="mainEntity" itemscope itemtype="https://schema.org/Question">
+<h1 itemprop="name">How do I sort a list of dictionaries by two keys in Python?</h1>
+<div class="post-body" itemprop="text">
+<p>I have a list of club members, each a dictionary with a <code>surname</code> and an <code>age</code>. I want them ordered by surname, and members with the same surname ordered from oldest to youngest. This is what I have so far, but it only sorts by surname:</p>
+<pre><code class="language-python">members = [
+    {"surname": "Okafor", "age": 34},
+    {"surname": "Berg", "age": 51},
+    {"surname": "Okafor", "age": 62},
+]
+members.sort(key=lambda m: m["surname"])
+</code></pre>
+<p>How can I add the second key without writing my own comparison function?</p>
+</div>
+<span itemprop="answerCount" content="2"></span>
+<div class="answer accepted-answer" itemprop="acceptedAnswer" itemscope itemtype="https://schema.org/Answer">
+<span class="votes" itemprop="upvoteCount" content="27">27</span>
+<div class="post-body" itemprop="text">
+<p>Return a tuple from the key function. Tuples compare element by element, so the second value only matters when the first ones are equal. To get the ages in descending order, negate them, which works because ages are numbers:</p>
+<pre><code class="language-python">members.sort(key=lambda m: (m["surname"], -m["age"]))
+</code></pre>
+<p>For keys that cannot be negated, such as strings, sort twice instead: first by the secondary key, then by the primary key. Python's sort is stable, so the second sort keeps the order of the first among equal surnames.</p>
+</div>
+</div>
+<div class="answer" itemprop="suggestedAnswer" itemscope itemtype="https://schema.org/Answer">
+<span class="votes" itemprop="upvoteCount" content="9">9</span>
+<div class="post-body" itemprop="text">
+<p>The <code>operator</code> module has a ready-made helper, <code>itemgetter</code>, which is a little faster than a lambda and reads well when both keys sort in the same direction:</p>
+<pre><code class="language-python">from operator import itemgetter
+members.sort(key=itemgetter("surname", "age"))
+</code></pre>
+<p>This sorts both keys in ascending order, so combine it with the two-pass trick from the accepted answer if you need the ages reversed.</p>
+</div>
+</div>
+</div>
+</div>
+'''))
