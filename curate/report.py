@@ -575,6 +575,12 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
                 cards.append(_card(f"dist-{_slug(col)}", title, sub + f" · {len(counts)} values",
                                    _categorical_svg(plots, counts, "documents"),
                                    f"{sum(counts.values()):,} documents"))
+                final = last.get("distributions", {}).get(col, {}).get("counts") if last is not st else None
+                if final:  # e.g. the languages of the output, after every filter and dedup
+                    cards.append(_card(f"dist-{_slug(col)}-output", f"{title} of the output",
+                                       f"kept by the last step ({last.key}) · {len(final)} values",
+                                       _categorical_svg(plots, final, "documents"),
+                                       f"{sum(final.values()):,} documents"))
             elif dist.get("kind") == "numeric" and _finite(dist.get("values")).size:
                 series = [(f"after {st.key}", _finite(dist["values"]))]
                 final = _finite(last.get("distributions", {}).get(col, {}).get("values"))

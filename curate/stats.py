@@ -20,6 +20,9 @@ VALUES_PER_STEP = 5000
 CATEGORIES_KEPT = 50
 #: document columns every step carries: never summarised as distributions (texts and ids are unique per row)
 CORE_COLUMNS = frozenset({"id", "text", "url", "date", "source"})
+#: columns whose distribution every step records once they exist (not only the step that adds them), so the
+#: report can show, e.g., the languages of the output after every filter and dedup
+TRACKED_COLUMNS = ("language",)
 
 
 @dataclass
@@ -61,7 +64,7 @@ class StepStats:
             kept.extend(_sample_rows(table, SAMPLES_PER_KIND - len(kept)))
         if "text" in table.column_names:
             self._observe_values("length_chars", pc.utf8_length(table.column("text")))
-        for name in columns:
+        for name in dict.fromkeys([*columns, *TRACKED_COLUMNS]):
             if name in table.column_names and name not in CORE_COLUMNS:
                 self._observe_values(name, table.column(name))
 
