@@ -120,7 +120,7 @@ class TimeLimitedExtractor:
 
         trafilatura's ``deduplicate`` keeps an LRU of text segments already seen; carried across files it would
         make a shard's text depend on which shards the same worker processed before (so on scheduling)."""
-        if self.name == "trafilatura":
+        if self.name in ("trafilatura", "domain"):  # domain extraction runs trafilatura inside
             from trafilatura.deduplication import LRU_TEST
 
             LRU_TEST.clear()

@@ -180,10 +180,21 @@ def _e(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def split_blocks(body: str) -> list[str]:
+    """Blocks separated by blank lines; a fenced code block (```) stays one block with its blank lines."""
+    blocks: list[str] = []
+    for block in re.split(r"\n\s*\n", body.strip("\n")):
+        if blocks and blocks[-1].startswith("```") and (blocks[-1].count("```") % 2):
+            blocks[-1] += "\n\n" + block
+        else:
+            blocks.append(block)
+    return blocks
+
+
 def render_blocks(body: str) -> str:
     """Body blocks (see sample_pages.py) to HTML."""
     out = []
-    for block in re.split(r"\n\s*\n", body.strip("\n")):
+    for block in split_blocks(body):
         if block.startswith("## "):
             out.append(f"<h2>{_e(block[3:].strip())}</h2>")
         elif block.startswith("```"):
@@ -207,7 +218,7 @@ def _raw_or_escaped(text: str) -> str:
 def block_text(body: str) -> str:
     """The plain text of the article body: one paragraph per block, markup stripped (what an extractor should get)."""
     paras = []
-    for block in re.split(r"\n\s*\n", body.strip("\n")):
+    for block in split_blocks(body):
         if block.startswith("## "):
             block = block[3:]
         block = html.unescape(re.sub(r"<[^>]+>", " ", block.strip("`\n")))
