@@ -259,6 +259,27 @@ def _print_language_settings(console: Any, steps: dict[str, Any], args: argparse
     return 0
 
 
+def cmd_recipes(args: argparse.Namespace) -> int:
+    """``curate recipes``: the recipes shipped with curate, runnable by name (``curate run quickstart``)."""
+    import yaml
+    from rich.markup import escape
+    from rich.table import Table
+
+    from curate.recipe import shipped_recipes
+
+    table = Table(title="shipped recipes: curate run NAME", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("what it does")
+    for name, path in shipped_recipes().items():
+        try:
+            description = (yaml.safe_load(path.read_text()) or {}).get("description", "")
+        except yaml.YAMLError:
+            description = ""
+        table.add_row(name, escape(str(description)))
+    _console().print(table)
+    return 0
+
+
 def _default(field: Any) -> str:
     if field.is_required():
         return "(required)"
@@ -294,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a recipe (resumes whatever an earlier run of it left)")
-    run.add_argument("recipe", help="recipe YAML file")
+    run.add_argument("recipe", help="recipe YAML file, or the name of a shipped recipe (`curate recipes`)")
     run.add_argument("--output", "-o", help="output folder or s3:// prefix (overrides the recipe's `output`)")
     run.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray instance)")
     run.add_argument("--executor", choices=["ray", "local"], help="ray (default) or local (in-process, no Ray)")
@@ -333,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="exit status 4 when an input file read badly (the snapshot is still built)")
     nightly.add_argument("--quiet", "-q", action="store_true", help="no progress output (the summary line stays)")
     nightly.set_defaults(func=cmd_nightly)
+
+    recipes = sub.add_parser("recipes", help="list the recipes shipped with curate (run one by name)")
+    recipes.set_defaults(func=cmd_recipes)
 
     validate = sub.add_parser("validate", help="check a recipe and its inputs without running it")
     validate.add_argument("recipe")

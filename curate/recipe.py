@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -208,17 +209,49 @@ def _expanded_size(node: yaml.Node | None, memo: dict[int, int]) -> int:
     return memo[key]
 
 
+def shipped_recipes() -> dict[str, Path]:
+    """The recipes installed with curate (``curate.recipes``), by name."""
+    import curate.recipes
+
+    folder = Path(curate.recipes.__file__).parent
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
 def load_recipe(path: str, overrides: list[str] | None = None) -> Recipe:
-    """Read, override and validate a recipe file."""
+    """Read, override and validate a recipe file, or a shipped recipe by name (``quickstart``): then relative paths
+    in it that exist beside the installed package (its sample data) are made absolute, so it runs from any folder."""
+    shipped = shipped_recipes().get(path) if not os.path.exists(path) else None
+    source = str(shipped) if shipped is not None else path
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(source, encoding="utf-8") as f:
             text = f.read()
     except OSError as exc:
-        raise RecipeError(f"cannot read recipe {path}: {exc.strerror or exc}") from exc
+        names = ", ".join(shipped_recipes())
+        raise RecipeError(f"cannot read recipe {path}: {exc.strerror or exc} (shipped recipes, runnable by name: "
+                          f"{names})") from exc
+    if shipped is not None:
+        return parse_recipe(text, source, overrides, base=PACKAGE_ROOT)
     return parse_recipe(text, path, overrides)
 
 
-def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | None = None) -> Recipe:
+#: the folder holding the installed ``curate`` package: shipped recipes name their data relative to it
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rebase(value: Any, base: Path) -> Any:
+    """Relative paths in ``value`` that exist under ``base`` (and not in the current folder), made absolute."""
+    if isinstance(value, dict):
+        return {k: _rebase(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebase(v, base) for v in value]
+    if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value) \
+            and not os.path.exists(value) and (base / value).exists():
+        return str(base / value)
+    return value
+
+
+def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | None = None,
+                 base: Path | None = None) -> Recipe:
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
@@ -235,6 +268,8 @@ def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | Non
     if isinstance(raw.get("input"), str | list):
         paths = raw["input"]
         raw["input"] = {"paths": paths if isinstance(paths, list) else [paths]}
+    if base is not None:
+        raw = {k: (_rebase(v, base) if k in ("input", "steps") else v) for k, v in raw.items()}
     for assignment in overrides or []:
         apply_override(raw, assignment)
     return validate_recipe(raw, source, positions)
