@@ -164,7 +164,6 @@ class ParagraphDedup(Stage):
             index = (np.arange(len(keys), dtype=np.int64) - np.repeat(offsets[:-1], counts)).astype(np.uint32)
             parts.append(pa.table({"key": keys[eligible], "handle": handles[eligible], "span": index[eligible]}))
             row += batch.num_rows
-        ctx.count("paragraph_dedup_spans", sum(t.num_rows for t in parts))
         return _write_partitioned(ctx, parts, "spans", f"{si:06d}.parquet", p.partitions, _top32)
 
     # -- counts ------------------------------------------------------------------------------------------------
@@ -189,7 +188,6 @@ class ParagraphDedup(Stage):
                 ctx.write_table(_shard_path("removed", s, f"{part:05d}.parquet"),
                                 pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi]}))
         distinct = int(np.count_nonzero(np.diff(keys)) + 1) if len(keys) else 0
-        ctx.count("paragraph_dedup_duplicate_spans", int(removed.sum()))
         return {"keys": distinct, "removed": int(removed.sum())}
 
     # -- per-domain report -------------------------------------------------------------------------------------
@@ -247,7 +245,14 @@ class ParagraphDedup(Stage):
     # -- emit --------------------------------------------------------------------------------------------------
     def _emit(self, ctx, shard: str) -> dict:
         removed = _removed_spans(ctx, ctx.shards.index(shard))
-        return _emit_with_decisions(ctx, shard, lambda batch, row, _d: self.apply(batch, row, removed))
+
+        def annotate(batch: pa.Table, row: int, _decisions) -> tuple[pa.Table, pa.Array]:
+            out, reasons = self.apply(batch, row, removed)
+            ctx.count("paragraph_dedup_duplicate_spans", pc.sum(out.column("duplicate_spans")).as_py() or 0)
+            ctx.count("paragraph_dedup_duplicate_chars", pc.sum(out.column("duplicate_chars")).as_py() or 0)
+            return out, reasons
+
+        return _emit_with_decisions(ctx, shard, annotate)
 
     def apply(self, batch: pa.Table, row: int, removed: tuple[np.ndarray, np.ndarray] | None
               ) -> tuple[pa.Table, pa.Array]:

@@ -8,7 +8,7 @@ farthest``) and remove every document whose cosine similarity to an earlier docu
 ``1 - eps`` (SemDeDup's rule: the max over the upper triangle of the cluster's similarity matrix). k-means is fitted on
 a deterministic sample of the embeddings (``kmeans_sample``) with faiss when it is installed (``pip install faiss-cpu``;
 single-threaded, so the centroids do not depend on the worker's thread count) or else with the numpy Lloyd iteration
-below (spherical k-means: centroids are normalised means, random distinct sample points as the start, as faiss does).
+below (spherical k-means: centroids are normalised means, k-means++ seeds as the start).
 
 Phases::
 
@@ -66,14 +66,17 @@ class SemanticDedup(Stage):
     documents carry ``semantic_cluster`` (k-means cluster), ``semantic_similarity`` (highest cosine similarity to an
     earlier document of the cluster in keep order; null for a cluster's first) and ``semantic_duplicate_of`` (the id
     of the kept document a removed one leads to; null when kept). Documents without visible text are never
-    duplicates (cluster -1). The encoder loads once per worker (an actor on Ray, ``gpus: 1`` for a GPU).
+    duplicates (cluster -1). The encoder loads once per worker process, on its first embed unit (``gpus: 1`` for a
+    GPU: an actor pool on Ray).
     """
 
     name = "semantic_dedup"
     kind = "global"
     requires = ("id", "text")
     adds = ("semantic_cluster", "semantic_similarity", "semantic_duplicate_of")
-    resources = Resources(cpus=1, stateful=True)
+    #: CPU phases run as tasks (a worker process keeps its step, so the encoder loads once per process); with
+    #: ``gpus`` the engine runs every phase on an actor pool
+    resources = Resources(cpus=1)
 
     class Params(Params):
         model: str = Field("all-MiniLM-L6-v2", min_length=1, description="sentence encoder: a local folder, a hub "
@@ -331,8 +334,7 @@ def numpy_kmeans(points: np.ndarray, k: int, iterations: int, seed: int) -> tupl
     points, assign each point to its most similar centroid, replace each centroid by the normalised mean of its
     points; an emptied cluster restarts at the point least similar to its own centroid. Deterministic for a seed.
     Returns (centroids, iterations run)."""
-    rng = np.random.default_rng(seed)
-    centroids = points[np.sort(rng.choice(len(points), size=k, replace=False))].copy()
+    centroids = kmeans_plus_plus(points, k, seed)
     assign = np.full(len(points), -1, dtype=np.int64)
     done = 0
     while done < iterations:
@@ -350,6 +352,20 @@ def numpy_kmeans(points: np.ndarray, k: int, iterations: int, seed: int) -> tupl
             sims[worst] = np.inf
         centroids = _normalise(sums.astype(np.float32))
     return centroids, done
+
+
+def kmeans_plus_plus(points: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """k-means++ start (Arthur & Vassilvitskii 2007): each next centre drawn with probability proportional to the
+    squared distance (2 - 2 cos for unit vectors) to the nearest centre chosen so far. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    chosen = [int(rng.integers(len(points)))]
+    nearest = np.maximum(2 - 2 * (points @ points[chosen[0]]), 0).astype(np.float64)
+    for _ in range(1, k):
+        total = nearest.sum()
+        pick = int(rng.choice(len(points), p=nearest / total)) if total > 0 else int(rng.integers(len(points)))
+        chosen.append(pick)
+        nearest = np.minimum(nearest, np.maximum(2 - 2 * (points @ points[pick]), 0))
+    return points[chosen].copy()
 
 
 def resolve_encoder(model: str) -> str:
