@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Literal
+
+from curate.cache import cache_dir, download
 
 #: metadata file that ``curate train-classifier`` writes into every model folder it produces
 MODEL_CARD = "curate_model.json"
@@ -24,33 +21,14 @@ Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "float32", "bfloat16", "float16"]
 
 
-def cache_dir() -> Path:
-    """The download cache: ``$CURATE_CACHE`` or ``~/.cache/curate``."""
-    return Path(os.environ.get("CURATE_CACHE") or Path.home() / ".cache" / "curate")
-
-
 def is_url(reference: str) -> bool:
     return reference.startswith(("http://", "https://"))
 
 
-def fetch(url: str, timeout_s: float = 60.0) -> Path:
-    """A local copy of ``url``, downloaded once into ``cache_dir()/models`` (atomic rename, so a killed download
-    never looks complete)."""
+def fetch(url: str) -> Path:
+    """A local copy of ``url``, downloaded once into ``cache_dir("models")``."""
     name = Path(url.split("?", 1)[0]).name or "model"
-    target = cache_dir() / "models" / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-{name}"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout_s) as response:
-            shutil.copyfileobj(response, out, length=1 << 20)
-        os.replace(tmp, target)
-    except (urllib.error.URLError, OSError) as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RuntimeError(f"could not download model {url}: {exc}. If this machine is offline, download the file "
-                           f"elsewhere and pass its local path instead (or place it at {target}).") from exc
-    return target
+    return download(url, cache_dir("models", f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-{name}"), "model")
 
 
 def resolve_file(reference: str, what: str = "model") -> Path:

@@ -28,6 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from curate.cache import cache_dir
 from curate.errors import CurateError, RecipeError
 from curate.io import InputFile, shard_name
 from curate.storage import Location, location
@@ -226,9 +227,8 @@ def read_paths_file(uri: str) -> list[str]:
 def _cache_path(uri: str) -> str | None:
     if "://" not in uri or uri.startswith("file://"):
         return None
-    root = os.environ.get("CURATE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "curate")
     scheme, _, rest = uri.partition("://")
-    return os.path.join(root, "commoncrawl", scheme, *[p for p in rest.split("/") if p not in ("", ".", "..")])
+    return str(cache_dir("commoncrawl", scheme, *[p for p in rest.split("/") if p not in ("", ".", "..")]))
 
 
 def select_segments(paths: list[str], segments: int | str, files_per_segment: int | None) -> list[str]:

@@ -31,9 +31,6 @@ import importlib.util
 import itertools
 import math
 import os
-import shutil
-import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, field_validator
 
+from curate.cache import cache_dir, download
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 from curate.stages.languages import Language, dominant_script, parse, same_language, to_iso639_1
@@ -50,10 +48,6 @@ LID176_URLS = {
     "lid176-ftz": "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.ftz",
 }
 GLOTLID_URL = "https://huggingface.co/cis-lmu/glotlid/resolve/main/model.bin"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CURATE_CACHE") or Path.home() / ".cache" / "curate")
 
 
 def packaged_ftz() -> Path | None:
@@ -69,22 +63,6 @@ def packaged_ftz() -> Path | None:
     return None
 
 
-def download(url: str, dest: Path) -> Path:
-    """Download ``url`` to ``dest`` once (atomic rename); a clear error when offline."""
-    if dest.is_file():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response, \
-                tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
-            shutil.copyfileobj(response, tmp)
-        os.replace(tmp.name, dest)
-    except OSError as exc:
-        raise RuntimeError(f"language_id: could not download {url} to {dest} ({exc}). Offline? Download the file "
-                           f"by hand and set `model:` to its local path, or use model: lid176-ftz") from exc
-    return dest
-
-
 def resolve_model(model: str) -> Path:
     """Local file for a ``model`` parameter value (see the module docstring)."""
     if model == "lid176-ftz":
@@ -93,12 +71,14 @@ def resolve_model(model: str) -> Path:
             return packaged
     if model in LID176_URLS:
         url = LID176_URLS[model]
-        return download(url, cache_dir() / url.rsplit("/", 1)[1])
+        return download(url, cache_dir(url.rsplit("/", 1)[1]), "the language ID model",
+                        "download the file by hand and set `model:` to its local path, or use model: lid176-ftz")
     if model == "glotlid":
         local = os.environ.get("CURATE_GLOTLID")
         if local:
             return resolve_model(local)
-        return download(GLOTLID_URL, cache_dir() / "glotlid" / "model.bin")
+        return download(GLOTLID_URL, cache_dir("glotlid", "model.bin"), "the GlotLID model",
+                        "download it by hand and set `model:` (or $CURATE_GLOTLID) to its local path")
     path = Path(model).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"language_id: model file {path} not found; use model: lid176 (downloaded once), "

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
+
+from curate.cache import cache_dir
 
 from .rephrase_backends import Generation
 
@@ -29,7 +30,7 @@ CACHE_FILE = "replies.sqlite"
 
 def default_cache_dir() -> Path:
     """``$CURATE_CACHE/rephrase``, else ``~/.cache/curate/rephrase``."""
-    return Path(os.environ.get("CURATE_CACHE") or Path.home() / ".cache" / "curate") / "rephrase"
+    return cache_dir("rephrase")
 
 
 def model_identity(model: str) -> Any:

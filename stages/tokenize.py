@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from curate.cache import cache_dir
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 
@@ -28,7 +29,7 @@ TOKEN_COUNT_COLUMN = "token_count"
 TOKEN_TYPE = pa.list_(pa.uint32())
 #: documents of the first batch encoded by both engines before the tiktoken engine is trusted
 ENGINE_CHECK_DOCS = 256
-CACHE_DIR = Path(os.environ.get("CURATE_CACHE", Path.home() / ".cache" / "curate")) / "tokenizers"
+CACHE_DIR = cache_dir("tokenizers")
 
 #: special tokens tried, in order, when the recipe does not name the BOS / EOS token (Llama 3, GPT-2/NeoX/Qwen,
 #: Llama 2/Mistral/T5, Gemma, BERT)
