@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage, StepOutput
@@ -46,8 +46,7 @@ from curate.stages.dedup.index import DedupIndex, contributor_label, doc_hashes,
 from curate.stages.dedup.minhash import band_keys, optimal_bands, signatures
 from curate.stages.dedup.text import (
     HASH_VERSION,
-    ExactNormalisation,
-    canonical_normalisation,
+    NormalisationOptions,
     exact_normalize,
     normalize_urls,
     splitmix64,
@@ -450,25 +449,12 @@ class ExactDedup(_GroupedDedup):
     version = 2  # 2: raw text by default (was FineWeb's), longest by visible length, ties in input order
 
     class Params(_DedupParams):
-        normalize: tuple[ExactNormalisation, ...] = Field(
+        normalize: NormalisationOptions = Field(
             (), description="how text is normalised before hashing; none (the default) compares exact text. "
             "Options combine: whitespace (runs of Unicode whitespace to one space, ends stripped), case (lowercase), "
             "unicode (NFKC, format characters such as soft hyphens and zero-width spaces removed), fineweb "
             "(FineWeb/datatrove: lowercase, digits to 0, punctuation and accents dropped; the behaviour before "
             "version 2)")
-
-        @field_validator("normalize", mode="before")
-        @classmethod
-        def _one_or_none(cls, value):
-            """``normalize: whitespace`` and ``normalize: none`` as well as a list."""
-            if isinstance(value, str):
-                return [] if value == "none" else [value]
-            return value
-
-        @field_validator("normalize")
-        @classmethod
-        def _canonical(cls, value: tuple[ExactNormalisation, ...]) -> tuple[ExactNormalisation, ...]:
-            return canonical_normalisation(value)
 
     def key_columns(self) -> list[str]:
         return ["text"]

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import AfterValidator, BeforeValidator
 
 #: bump when the normalisation or the hashing changes (stored in persistent indexes, which then refuse to mix)
 HASH_VERSION = 1
@@ -116,6 +117,18 @@ def canonical_normalisation(flags: Iterable[ExactNormalisation]) -> tuple[ExactN
     if "fineweb" in chosen:
         chosen -= {"case", "whitespace"}
     return tuple(f for f in _EXACT_ORDER if f in chosen)
+
+
+def _as_options(value: object) -> object:
+    """``normalize: whitespace`` and ``normalize: none`` as well as a list."""
+    if isinstance(value, str):
+        return [] if value == "none" else [value]
+    return value
+
+
+#: a step parameter choosing normalisations: one name, ``none`` or a list, stored in application order
+NormalisationOptions = Annotated[tuple[ExactNormalisation, ...], BeforeValidator(_as_options),
+                                 AfterValidator(canonical_normalisation)]
 
 
 def exact_normalize(texts: pa.Array | pa.ChunkedArray, flags: Iterable[ExactNormalisation]) -> pa.Array:
