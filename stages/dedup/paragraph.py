@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage
@@ -44,8 +44,7 @@ from curate.stages.dedup.steps import (
     _write_partitioned,
 )
 from curate.stages.dedup.text import (
-    ExactNormalisation,
-    canonical_normalisation,
+    NormalisationOptions,
     exact_normalize,
     normalize_urls,
     splitmix64,
@@ -88,7 +87,7 @@ class ParagraphDedup(Stage):
     class Params(Params):
         separator: str = Field("\n", min_length=1, description="spans are the text between separators: \\n "
                                "(lines; Dolma's paragraphs, CCNet's lines) or \\n\\n (blank-line paragraphs)")
-        normalize: tuple[ExactNormalisation, ...] = Field(
+        normalize: NormalisationOptions = Field(
             ("fineweb",), description="normalisation before hashing (exact_dedup's options): fineweb (CCNet/FineWeb:"
             " lowercase, digits to 0, punctuation and accents dropped; the default), unicode, case, whitespace; "
             "none compares raw spans (Dolma)")
@@ -110,18 +109,6 @@ class ParagraphDedup(Stage):
                                    "removed")
         partitions: int = Field(16, ge=1, le=1 << 20, description="key-range partitions: memory per worker is "
                                 "about 20 B x (spans in the corpus) / partitions")
-
-        @field_validator("normalize", mode="before")
-        @classmethod
-        def _one_or_none(cls, value):
-            if isinstance(value, str):
-                return [] if value == "none" else [value]
-            return value
-
-        @field_validator("normalize")
-        @classmethod
-        def _canonical(cls, value: tuple[ExactNormalisation, ...]) -> tuple[ExactNormalisation, ...]:
-            return canonical_normalisation(value)
 
     def input_columns(self) -> set[str]:
         return {"id", "text", *([self.params.within] if self.params.within else [])}
