@@ -179,9 +179,8 @@ def _run(inputs: Path, out: Path, marker: Path) -> int:
 def test_kill_during_assign_then_resume_is_byte_identical(tmp_path):
     _needs_minilm()
     _write_corpus(tmp_path / "in")
-    never = tmp_path / "never-die"
-    never.touch()
-    assert _run(tmp_path / "in", tmp_path / "clean", never) == 0
+    spec = StepSpec("semantic_dedup", 0, SemanticDedup, PARAMS, {"keep_rejected": True})  # uninterrupted, in-process
+    run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "clean"), LocalExecutor())
     marker = tmp_path / "died"
     assert _run(tmp_path / "in", tmp_path / "killed", marker) == 9 and marker.exists()
     work = next((tmp_path / "killed" / "semantic_dedup" / "_work").iterdir())
