@@ -71,7 +71,7 @@ class SemanticDedup(Stage):
     """
 
     name = "semantic_dedup"
-    help = "Remove documents that say the same thing in other words: SemDeDup (embeddings, k-means, cosine in clusters)."
+    help = "Remove documents that say the same thing in other words: SemDeDup (embeddings, k-means, cosine per cluster)"
     kind = "global"
     requires = ("id", "text")
     adds = ("semantic_cluster", "semantic_similarity", "semantic_duplicate_of")
