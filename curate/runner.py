@@ -148,6 +148,7 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
         progress.finish_step(spec.key)
         return len(shards)
     resumed = 0
+    counters: dict[str, int] = {}  # what earlier phases counted (the last phase's counts are in shard markers)
     for phase_index, phase in enumerate(phases):
         is_last = phase_index == len(phases) - 1
         units: list[Any] = (shards if phase.over == "shards" else list(range(phase.partitions))
@@ -160,6 +161,8 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
             if marker is not None and marker.get("fingerprint") == whole and step_marker_ok:
                 summaries[unit] = marker.get("summary")
                 resumed += int(is_last)
+                if not is_last:
+                    StepStats.add_counts(counters, marker.get("counters") or {})
                 continue
             ctx = PhaseContext(**{**context.__dict__, "summaries": dict(context.summaries)})
             tasks.append(Task(PhaseTask(ctx, spec, phase_index, unit, whole, is_last,
@@ -170,10 +173,17 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
             summaries[task.payload.unit] = result["summary"]
             if is_last:
                 progress.shard_done(spec.key, result["stats"])
+            else:
+                StepStats.add_counts(counters, result.get("counters") or {})
         context.summaries[phase.name] = summaries
+        if phase_index == len(phases) - 2:
+            layout.work(spec.key, whole, PHASE_COUNTERS).write_json(counters)
     progress.finish_step(spec.key)
     return resumed
 
+
+#: a global step's earlier phases' counters, summed (``_work/<run id>/``)
+PHASE_COUNTERS = "_phase_counters.json"
 
 #: failed units named in the error message (the rest are counted)
 FAILURES_SHOWN = 10
@@ -228,9 +238,13 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
                 per_shard.append(StepStats.from_dict(marker["stats"]))
                 node = marker.get("node") or "unknown"
                 nodes[node] = nodes.get(node, 0) + 1
+        merged = merge_all(per_shard)
+        if spec.key in runs:  # a global step: what its earlier phases counted, once for the whole step
+            earlier = layout.read_marker(layout.work(spec.key, runs[spec.key], PHASE_COUNTERS)) or {}
+            StepStats.add_counts(merged.counters, earlier)
         entry = {"key": spec.key, "step": spec.stage_class.name,
                  "fingerprint": fps[spec.index].get(shards[0]) if shards else None,
-                 "config": redact(spec.config()), "stats": merge_all(per_shard).to_dict(), "nodes": nodes}
+                 "config": redact(spec.config()), "stats": merged.to_dict(), "nodes": nodes}
         if spec.stage_class.kind == "global":
             entry["phases"] = _once_phase_summaries(spec, layout, runs[spec.key])
         steps.append(entry)

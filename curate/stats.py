@@ -51,7 +51,8 @@ class StepStats:
         return cls(**known)
 
     # -- accumulation ------------------------------------------------------------------------------------------
-    def add_counts(self, target: dict[str, int], counts: dict[str, int]) -> None:
+    @staticmethod
+    def add_counts(target: dict[str, int], counts: dict[str, int]) -> None:
         for key, n in counts.items():
             target[key] = target.get(key, 0) + int(n)
 

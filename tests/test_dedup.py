@@ -276,3 +276,13 @@ def test_kill_during_bucket_phase_then_resume_is_byte_identical(tmp_path):
     assert all(clean[k] == resumed[k] for k in clean)
     kept = sum(pq.read_metadata(p).num_rows for p in (tmp_path / "clean" / "dying_minhash_dedup").glob("*.parquet"))
     assert table.num_rows - 60 <= kept < table.num_rows
+
+
+def test_counts_of_earlier_phases_reach_the_step_stats():
+    """``minhash_clusters`` is counted in the components phase (not the last): it must still be in the stats."""
+    shared_data("quality_labels", "hplt_v2_inspection")
+    docs = real_docs(40)
+    rng = random.Random(1)
+    table = table_of(docs + [near_duplicate(docs[i], rng, 0.01) for i in range(8)], [str(i) for i in range(48)])
+    out = MinhashDedup().run_table(table)
+    assert out.counters["minhash_clusters"] == 8 and out.rejected.num_rows == 8
