@@ -4,7 +4,8 @@ The parser reads the record headers (WARC named fields, or the one-line ARC head
 caller wants — the HTTP status line and headers, then at most ``max_body`` bytes of the payload; the rest of the
 block is skipped without being kept, so a record that claims 431 MB costs time to inflate but no memory. A record
 whose bytes end early (truncated file) or overlap a damaged gzip member is reported with ``problem`` set; after
-any problem the parser resynchronises on the next ``WARC/`` (or ARC header) line.
+any problem the parser resynchronises on the next ``WARC/`` (or ARC header) line. A declared length proven wrong
+(see :func:`iter_records`) loses only its record, whatever the compression layout.
 
 Quirks handled: CRLF or bare LF header lines (ClueWeb09 WARC/0.18 HTTP headers use LF), missing or malformed
 ``Content-Length``, header continuation lines, blank lines between records, ARC ``filedesc://`` version blocks.
@@ -21,6 +22,13 @@ from curate.stages.warc_http import MAX_LEADING_BLANK_LINES, add_field, is_proto
 from curate.stages.warc_stream import ArchiveStream
 
 MAX_HEADER_BYTES = 1 << 16
+#: a declared block length beyond this is damage, never a record: WARC 1.0/1.1 recommend files of about 1 GB (a
+#: larger block is split into ``continuation`` records), so no archive holds a 64 GiB block (the largest record of
+#: the shared WARCs is 431 MB); reading resumes at the next record header instead of skipping 10^15 bytes
+MAX_BLOCK_BYTES = 1 << 36
+_VERSION_LINE = re.compile(rb"WARC/\d+\.\d+\r?\n")
+_TYPE_FIELD = re.compile(rb"(?im)^warc-type:")
+_ID_FIELD = re.compile(rb"(?im)^warc-record-id:")
 _ARC_LINE = re.compile(rb"^(\S+) (\S+) (\d{14}|\d{12}|\d{8}|-) (\S*)(?: .*)? (\d+)\s*$")
 
 
@@ -54,23 +62,27 @@ def iter_records(stream: ArchiveStream, want_block: WantBlock, want_payload: Wan
 
     ``max_body`` bounds the payload bytes kept per record; with ``read_oversize`` an oversize payload keeps its
     first ``max_body`` bytes (else none). ``Record.problem`` marks truncated or corrupt records, and
-    ``bad_length`` when the declared Content-Length runs past the end of a plain file or into the next record's
-    gzip member: reading resumes at the next record header, so only that record is lost. Runs of bytes between
-    records that are no record header are counted in ``counters["garbage_between_records"]``.
+    ``bad_length`` when the declared Content-Length is proven wrong: beyond :data:`MAX_BLOCK_BYTES`, past the end
+    of a plain file, into the next record's gzip member, or past the end of a stream of unknown size (one gzip
+    member for the whole file, a pipe) with a record header after the damaged record's headers. Reading resumes at
+    that next record header (a ``WARC/`` line followed by a header block with WARC-Type and WARC-Record-ID), so
+    only that record is lost. A length that fits is never second-guessed, even when the block holds ``WARC/``
+    lines (an archived WARC file). Runs of bytes between records that are no record header are counted in
+    ``counters["garbage_between_records"]``.
     """
     in_garbage = False
-    held: Record | None = None  # a record whose length runs past the end of the file: truncated or bad_length?
+    held: Record | None = None  # a record whose length is wrong or runs past the end: yielded at the next header
     while True:
         line = stream.readline()
         if not line:
             if held is not None:  # no record header followed: the file was cut inside this record
-                held.problem = "truncated"
+                held.problem = held.problem or "truncated"
                 yield held
             return
         if not line.strip():
             continue
         damage_before = stream.damage
-        if line.startswith(b"WARC/"):
+        if line.startswith(b"WARC/") and (held is None or _is_header(line + stream.peek(MAX_HEADER_BYTES))):
             record = _warc_headers(stream, line)
         else:
             match = _ARC_LINE.match(line)
@@ -82,30 +94,66 @@ def iter_records(stream: ArchiveStream, want_block: WantBlock, want_payload: Wan
             record = _arc_record(stream, match)
         in_garbage = False
         if held is not None:  # another record followed: the held one declared a length it did not have
+            held.problem = "bad_length"
             yield held
             held = None
         if record.length < 0:
             record.problem = "corrupt"
             yield record
             continue
-        left = stream.size_left()
-        if left is not None and record.length > left:  # resync on the next record header (decided above)
+        if record.length > MAX_BLOCK_BYTES:  # resync on the next record header (decided above)
             record.problem = "bad_length"
             held = record
             continue
+        left = stream.size_left()
+        if left is not None and record.length > left:  # truncated, or bad_length if a record header follows
+            held = record
+            continue
+        watch = left is None and not stream.multi_member  # nothing but the end of the stream bounds this block
+        if watch:
+            stream.watch()
         stream.fence, stream.fenced = True, False
         remaining = record.length
         if want_block(record):
             remaining = _read_block(stream, record, remaining, want_payload, max_body, read_oversize)
         skipped = stream.skip(remaining)
         stream.fence = False
+        kept, cut = stream.unwatch() if watch else (bytearray(), False)
         if stream.fenced:
             record.problem = "bad_length"  # the block ran into the next record's gzip member
         elif skipped < remaining:
-            record.problem = "truncated"
+            at = _first_header(kept)
+            if at is None:
+                record.problem = "truncated"
+            else:  # the stream ended inside the block, after a record header: resume there
+                stream.unread(kept[at:])
+                record.problem = "bad_length"
+                if cut and counters is not None:  # records past WATCH_CAP after the damaged one are lost
+                    counters["bad_length_lookahead_cut"] = counters.get("bad_length_lookahead_cut", 0) + 1
         elif stream.damage != damage_before:
             record.problem = "corrupt"
         yield record
+
+
+def _is_header(data: bytes | bytearray) -> bool:
+    """Whether ``data`` starts with a WARC record header: a version line (``WARC/1.0``, ``WARC/1.1``, ``WARC/0.18``)
+    and a header block (up to the first blank line) with WARC-Type and WARC-Record-ID fields."""
+    if _VERSION_LINE.match(data) is None:
+        return False
+    ends = [at for at in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if at >= 0]
+    block = data[: min(ends, default=len(data))]
+    return _TYPE_FIELD.search(block) is not None and _ID_FIELD.search(block) is not None
+
+
+def _first_header(data: bytes | bytearray) -> int | None:
+    """Offset of the first line of ``data`` that starts a WARC record header (:func:`_is_header`), if any."""
+    at = 0
+    while 0 <= at < len(data):
+        if _is_header(data[at: at + MAX_HEADER_BYTES]):
+            return at
+        at = data.find(b"\nWARC/", at)
+        at = at + 1 if at >= 0 else -1
+    return None
 
 
 def _warc_headers(stream: ArchiveStream, version_line: bytes) -> Record:

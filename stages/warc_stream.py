@@ -5,6 +5,11 @@ mismatch) or a truncated file must not end the whole file: :class:`ArchiveStream
 at the next gzip member header (``1f 8b 08``), so the record parser above it loses only the records that overlap
 the damage. Decompression is bounded (``max_length``) so a member that inflates to hundreds of MB never sits in
 memory; callers read lines, bounded reads, or skip bytes without keeping them.
+
+Where nothing marks where a record ends (one gzip member for the whole file, a plain stream of unknown size) a
+declared length is only proven wrong when the stream ends inside the block: :meth:`ArchiveStream.watch` keeps the
+block's first bytes (at most :data:`WATCH_CAP`), so the parser can put them back with
+:meth:`ArchiveStream.unread` and resume at the record header that followed the damaged record's headers.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from typing import IO
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 20
+#: the most bytes :meth:`ArchiveStream.watch` keeps while a block of unproven length is read: when the length is
+#: proven wrong, the records within 32 MiB after the damaged record's headers are recovered, later ones are lost
+#: (the parser counts that)
+WATCH_CAP = 1 << 25
 
 
 class ArchiveStream:
@@ -36,6 +45,10 @@ class ArchiveStream:
         self.damage = 0
         self.truncated = False
         self.offset = 0  # decompressed bytes consumed by the reader so far
+        #: a second gzip member was found: each block is bounded by the fence below (one gzip member for the whole
+        #: file, or a plain stream of unknown size, bounds a block only by the end of the stream)
+        self.multi_member = False
+        self._member_ended = False  # a gzip member was read to its end
         #: while True, the stream stops (as at the end of the file) before a gzip member that starts a new record
         #: (``WARC/``): a record's bytes end with its member in record-at-a-time compression (WARC 1.1 annex D.2),
         #: so a block that claims more (an absurd Content-Length) loses only itself
@@ -43,6 +56,8 @@ class ArchiveStream:
         self.fenced = False  # the last fill stopped at such a member
         self._at_member_start = False
         self._end: int | bool | None = None  # size of a plain file (None: not asked yet, False: unknown)
+        self._kept: bytearray | None = None  # while watching: the bytes consumed since watch()
+        self._kept_full = False  # the kept bytes reached WATCH_CAP and stopped growing
 
     # -- filling the buffer ------------------------------------------------------------------------------------
     def _read_raw(self) -> bytes:
@@ -82,12 +97,14 @@ class ArchiveStream:
             except zlib.error:
                 self._resync(skip_first=True)
                 continue
+            self.multi_member = self.multi_member or self._member_ended
             self._member_started = True
             if self._dec.eof:  # the rest of the input (next members) is in unused_data, not unconsumed_tail
                 self._pending = self._dec.unused_data
                 self._dec = zlib.decompressobj(31)
                 self._member_started = False
                 self._at_member_start = True
+                self._member_ended = True
                 self._skip_padding()
             else:
                 self._pending = self._dec.unconsumed_tail
@@ -155,6 +172,37 @@ class ArchiveStream:
             self._pending = tail + more
             start = 0
 
+    # -- looking ahead over a block of unproven length ---------------------------------------------------------
+    def watch(self) -> None:
+        """Start keeping the bytes consumed from here on, at most :data:`WATCH_CAP` of them."""
+        self._kept, self._kept_full = bytearray(), False
+
+    def unwatch(self) -> tuple[bytearray, bool]:
+        """Stop watching; the kept bytes and whether they were cut at :data:`WATCH_CAP`."""
+        kept, full = self._kept or bytearray(), self._kept_full
+        self._kept, self._kept_full = None, False
+        return kept, full
+
+    def unread(self, data: bytes | bytearray) -> None:
+        """Put ``data`` back in front of the unread bytes: the next reads return it first."""
+        self._buf[: self._pos] = data
+        self._pos = 0
+        self.offset -= len(data)
+
+    def peek(self, n: int) -> bytes:
+        """The next ``n`` bytes (fewer at the end of the file) without consuming them."""
+        while len(self._buf) - self._pos < n and self._fill():
+            pass
+        return bytes(self._buf[self._pos: self._pos + n])
+
+    def _consumed(self, start: int, end: int) -> None:
+        """While watching, keep ``_buf[start:end]`` (being consumed) up to :data:`WATCH_CAP`."""
+        room = WATCH_CAP - len(self._kept)
+        if end - start > room:
+            self._kept_full = True
+            end = start + room
+        self._kept += self._buf[start:end]
+
     # -- reading -----------------------------------------------------------------------------------------------
     def readline(self, limit: int = 1 << 16) -> bytes:
         """One line including its ``\\n`` (at most ``limit`` bytes); ``b""`` at the end of the file."""
@@ -182,6 +230,8 @@ class ArchiveStream:
                     break
                 continue
             step = min(avail, n - skipped)
+            if self._kept is not None:
+                self._consumed(self._pos, self._pos + step)
             self._pos += step
             skipped += step
             if self._pos == len(self._buf):
@@ -191,6 +241,8 @@ class ArchiveStream:
         return skipped
 
     def _take(self, n: int) -> bytes:
+        if self._kept is not None:
+            self._consumed(self._pos, self._pos + n)
         out = bytes(self._buf[self._pos: self._pos + n])
         self._pos += n
         self.offset += n

@@ -4,6 +4,7 @@ give the same document as the original; what cannot be read is counted under its
 from __future__ import annotations
 
 import gzip
+import io
 import re
 from pathlib import Path
 
@@ -148,6 +149,101 @@ def test_absurd_content_length_loses_only_its_record_plain(responses, tmp_path):
     outs = list(step.read(SourceFile(str(path), lambda: open(path, "rb"))))
     urls = [u for o in outs for u in o.kept.column("url").to_pylist()]
     assert len(urls) == 3 and sum(o.counters.get("skipped_bad_length", 0) for o in outs) == 1
+
+
+class Pipe(io.RawIOBase):
+    """A non-seekable byte stream (a pipe, a download read as it arrives): no size, no going back."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(min(len(buffer), 1 << 16))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def read_layout(data: bytes, layout: str) -> tuple[pa.Table, dict[str, int]]:
+    """Read uncompressed WARC ``data`` as a plain seekable file, a plain pipe, or one single gzip member."""
+    if layout == "single-member gzip":
+        return read(gzip.compress(data), "x.warc.gz")
+    if layout == "plain pipe":
+        step = WarcExtract(extract=False)
+        tables, counters = [], {}
+        for out in step.read(SourceFile("x.warc", lambda: Pipe(data))):
+            tables.append(out.kept)
+            for k, v in out.counters.items():
+                counters[k] = counters.get(k, 0) + v
+        return pa.concat_tables(tables), counters
+    return read(data)
+
+
+LAYOUTS = ["single-member gzip", "plain pipe", "plain file"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("length", [10**15, 50_000_000])
+def test_wrong_content_length_loses_only_its_record_in_any_layout(responses, layout, length):
+    """Nothing but the end of the stream bounds a block here: an absurd length (beyond MAX_BLOCK_BYTES) resyncs at
+    once, a plausible one is proven wrong when the stream ends inside it; either way reading resumes at the next
+    record header, past a ``WARC/`` line of the damaged body that starts no header block."""
+    records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:5]]
+    bad = re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: %d" % length, records[1])
+    bad = bad.replace(b"\r\n\r\n", b"\r\n\r\nWARC/1.0 is the format of this archive\r\n", 1)
+    table, counters = read_layout(records[0] + bad + b"".join(records[2:]), layout)
+    texts = original(responses, 5)[0].column("text").to_pylist()
+    assert table.column("text").to_pylist() == [texts[0]] + texts[2:], counters
+    assert counters["skipped_bad_length"] == 1 and counters["records"] == 5, counters
+    assert "skipped_truncated" not in counters and "bad_length_lookahead_cut" not in counters
+
+
+@pytest.mark.parametrize("layout", LAYOUTS + ["gzip per record"])
+def test_warc_lines_inside_a_block_that_fits_are_no_resync(responses, layout):
+    """A real record whose body holds a whole WARC record header at a line start (a WARC about WARCs) is read
+    intact: its Content-Length fits, so it is never second-guessed."""
+    warc_head, http_head, body = responses[0]
+    inner = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:inner>\r\n"
+             b"Content-Length: 4\r\n\r\nabcd\r\n\r\n")
+    cut = body.index(b"\n") + 1
+    records = [build(warc_head, http_head + b"\r\n\r\n" + body[:cut] + inner + body[cut:])]
+    records += [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[1:3]]
+    if layout == "gzip per record":
+        table, counters = read(b"".join(gzip.compress(r) for r in records), "x.warc.gz")
+    else:
+        table, counters = read_layout(b"".join(records), layout)
+    texts = table.column("text").to_pylist()
+    assert counters["records"] == 3 and len(texts) == 3, counters
+    assert "WARC-Record-ID: <urn:uuid:inner>" in texts[0]
+    assert texts[1:] == original(responses, 3)[0].column("text").to_pylist()[1:]
+
+
+def test_stream_cut_inside_a_record_is_truncated_not_bad_length(responses):
+    """No record header after the last record's headers: the stream was cut, the length is not proven wrong."""
+    records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:3]]
+    data = b"".join(records)[:-500]
+    for layout in LAYOUTS:
+        table, counters = read_layout(data, layout)
+        assert table.num_rows == 2 and counters["skipped_truncated"] == 1, (layout, counters)
+        assert "skipped_bad_length" not in counters
+
+
+def test_lookahead_keeps_at_most_its_cap(responses, monkeypatch):
+    """Memory stays bounded: the look-ahead keeps WATCH_CAP bytes after the damaged record's headers; records past
+    them are lost when the length is proven wrong only at the end of the stream, and that is counted
+    (``bad_length_lookahead_cut``), never silent."""
+    from curate.stages import warc_stream
+
+    records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:6]]
+    bad = re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: 50000000", records[0])
+    block = len(bad) - bad.index(b"\r\n\r\n") - 4  # what follows the damaged record's headers: its block, then
+    monkeypatch.setattr(warc_stream, "WATCH_CAP", block + sum(map(len, records[1:3])))  # records 1 and 2 fit
+    table, counters = read_layout(bad + b"".join(records[1:]), "plain pipe")
+    texts = original(responses, 6)[0].column("text").to_pylist()
+    assert table.column("text").to_pylist() == texts[1:3], counters
+    assert counters["skipped_bad_length"] == 1 and counters["bad_length_lookahead_cut"] == 1
 
 
 def test_garbage_between_records_is_counted(responses):
