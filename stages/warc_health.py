@@ -34,6 +34,9 @@ def file_warning(counters: dict[str, int], max_share: float = MAX_DAMAGE_SHARE) 
     records = counters.get("records", 0)
     if counters.get("files_without_records") or records == 0:
         return "no record could be read (empty, or not a WARC/WET/ARC file)"
+    if counters.get("bad_length_lookahead_cut"):  # records lost whose number cannot be known: always worth a word
+        return ("records after a record with a wrong Content-Length were lost beyond the reader's look-ahead "
+                "(bad_length_lookahead_cut): the file's framing is damaged")
     candidates = records - sum(n for k, n in counters.items() if k in _EXPECTED_SKIPS)
     for reason in DAMAGE_REASONS:
         n = counters.get(reason, 0)
