@@ -141,8 +141,15 @@ def objects(client, prefix: str) -> dict[str, bytes]:
     keys = []
     for page in client.get_paginator("list_objects_v2").paginate(Bucket="multinode", Prefix=prefix):
         keys += [o["Key"] for o in page.get("Contents", [])]
-    return {k[len(prefix):]: client.get_object(Bucket="multinode", Key=k)["Body"].read() for k in sorted(keys)
-            if not k.endswith("/") and "/_work/" not in k and "/_done/" not in k and not k.endswith(".json")}
+    found = {}
+    for key in sorted(keys):
+        if key.endswith("/") or "/_work/" in key or "/_done/" in key or key.endswith(".json") or ".curate-tmp-" in key:
+            continue
+        try:
+            found[key[len(prefix):]] = client.get_object(Bucket="multinode", Key=key)["Body"].read()
+        except client.exceptions.NoSuchKey:  # a run in progress replaced it between the listing and the read
+            continue
+    return found
 
 
 def test_three_nodes_give_the_local_bytes_and_the_gpu_step_runs_on_the_gpu_node(cluster, inputs, tmp_path):
