@@ -43,6 +43,7 @@ from curate.stages.dedup.steps import (
     _set_column,
     _shard_path,
     _split_handles,
+    _write_decisions,
     _write_partitioned,
 )
 from curate.stages.dedup.text import splitmix64, visible_length
@@ -227,12 +228,7 @@ class SemanticDedup(Stage):
                         "rep_id": pc.if_else(pa.array(removed), ids.take(pa.array(rep)),
                                              pa.scalar(None, pa.string())),
                         "reason": pa.array(np.where(removed, REASON, None), pa.string())})
-        out = out.sort_by([("shard", "ascending"), ("row", "ascending")])
-        shard_col = out.column("shard").to_numpy()
-        for s in np.unique(shard_col):
-            lo, hi = np.searchsorted(shard_col, [s, s + 1])
-            ctx.write_table(_shard_path("decisions", int(s), f"{part:05d}.parquet"),
-                            out.slice(int(lo), int(hi - lo)).drop_columns(["shard"]))
+        _write_decisions(ctx, out, part)
         ctx.count("semantic_duplicates", int(removed.sum()))
         return {"clusters": int(len(starts)), "removed": int(removed.sum()),
                 "largest_cluster": int((ends - starts).max())}

@@ -364,15 +364,21 @@ def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: 
                     "reason": pa.array(reasons[sel]).cast(pa.string())})
     out = out.set_column(4, "reason", pc.if_else(pc.equal(out.column("reason"), ""),
                                                  pa.scalar(None, pa.string()), out.column("reason")))
-    out = out.sort_by([("shard", "ascending"), ("row", "ascending")])
-    shard_col = out.column("shard").to_numpy()
-    for s in np.unique(shard_col):
-        lo, hi = np.searchsorted(shard_col, [s, s + 1])
-        ctx.write_table(_shard_path("decisions", int(s), f"{part:05d}.parquet"),
-                        out.slice(int(lo), int(hi - lo)).drop_columns(["shard"]))
+    _write_decisions(ctx, out, part)
     removed = int(np.count_nonzero(~first | indexed))
     kept = table.filter(pa.array(first & ~indexed))
     return {"groups": int(np.count_nonzero(new_group & (members > 1))), "removed": removed}, kept
+
+
+def _write_decisions(ctx, decisions: pa.Table, part: int) -> None:
+    """A partition's decisions (``shard``, ``row``, …) split by shard: ``decisions/<shard>/<part>.parquet``, rows
+    sorted, so each shard's emit reads only its own."""
+    decisions = decisions.sort_by([("shard", "ascending"), ("row", "ascending")])
+    shard_col = decisions.column("shard").to_numpy()
+    for s in np.unique(shard_col):
+        lo, hi = np.searchsorted(shard_col, [s, s + 1])
+        ctx.write_table(_shard_path("decisions", int(s), f"{part:05d}.parquet"),
+                        decisions.slice(int(lo), int(hi - lo)).drop_columns(["shard"]))
 
 
 def _shard_decisions(ctx, si: int) -> pa.Table | None:
