@@ -1,10 +1,13 @@
-"""Real-text corpora with planted duplicates for the dedup tests, and a MinhashDedup that dies mid-phase."""
+"""Real-text corpora with planted duplicates for the dedup tests, a MinhashDedup that dies mid-phase, and running
+such a dying global step in a subprocess (the kill-then-resume tests of every dedup step)."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -73,3 +76,33 @@ class DyingMinhashDedup(MinhashDedup):
                 open(marker, "w").close()
                 os._exit(9)
         return result
+
+
+TESTS = Path(__file__).resolve().parent
+_RUN_DYING = """
+import json, sys
+from curate.executors.local import LocalExecutor
+from curate.io import discover_inputs
+from curate.plan import StepSpec
+from curate.registry import resolve
+inputs, out, marker, plugin, key, params = sys.argv[1:7]
+spec = StepSpec(key, 0, resolve(plugin), {**json.loads(params), "die_marker": marker}, {"keep_rejected": True})
+from curate.runner import run_steps
+run_steps([spec], discover_inputs([inputs]), out, LocalExecutor())
+"""
+
+
+def run_dying(plugin: str, key: str, params: dict, inputs: Path, out: Path, marker: Path, timeout: float = 120
+              ) -> int:
+    """Run the global step ``plugin`` (``module:Class``, a subclass that dies once unless ``marker`` exists) over
+    ``inputs`` into ``out`` in a subprocess; its exit code (9 when it died)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    args = [str(inputs), str(out), str(marker), plugin, key, json.dumps(params)]
+    return subprocess.run([sys.executable, "-c", _RUN_DYING, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout).returncode
+
+
+def parquet_outputs(out: Path) -> dict[str, bytes]:
+    """Every Parquet file of a run outside scratch, by relative path (to compare runs byte for byte)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))
+            if "_work" not in p.parts}

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import shared_data
-from dedup_fixtures import near_duplicate, real_docs, table_of
+from dedup_fixtures import near_duplicate, parquet_outputs, real_docs, run_dying, table_of
 
 from curate.stages import ExactDedup, MinhashDedup, UrlDedup
 from curate.stages.dedup.components import connected_components
@@ -28,8 +25,6 @@ from curate.stages.dedup.minhash import (
     text_shingles,
 )
 from curate.stages.dedup.text import normalize_urls, normalized_text
-
-TESTS = Path(__file__).resolve().parent
 
 
 # -- core ------------------------------------------------------------------------------------------------------------
@@ -229,29 +224,9 @@ def test_persistent_index_across_two_runs(tmp_path):
 
 
 # -- resume ------------------------------------------------------------------------------------------------------------
-_RUN = """
-import sys
-from curate.executors.local import LocalExecutor
-from curate.io import discover_inputs
-from curate.plan import StepSpec
-from curate.runner import run_steps
-from dedup_fixtures import DyingMinhashDedup
-inputs, out, marker = sys.argv[1], sys.argv[2], sys.argv[3]
-spec = StepSpec("dying_minhash_dedup", 0, DyingMinhashDedup, {"die_marker": marker, "partitions": 4},
-                {"keep_rejected": True})
-run_steps([spec], discover_inputs([inputs]), out, LocalExecutor())
-"""
-
-
-def _run(inputs: Path, out: Path, marker: Path) -> int:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-c", _RUN, str(inputs), str(out), str(marker)], env=env,
-                          capture_output=True, text=True, timeout=120).returncode
-
-
-def _outputs(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))
-            if "_work" not in p.parts}
+def _run_dying(inputs: Path, out: Path, marker: Path) -> int:
+    return run_dying("dedup_fixtures:DyingMinhashDedup", "dying_minhash_dedup", {"partitions": 4}, inputs, out,
+                     marker)
 
 
 def test_kill_during_bucket_phase_then_resume_is_byte_identical(tmp_path):
@@ -265,13 +240,13 @@ def test_kill_during_bucket_phase_then_resume_is_byte_identical(tmp_path):
         pq.write_table(table.take(order[s::5]), inputs / f"part-{s}.parquet")
     existing = tmp_path / "never-die"
     existing.touch()
-    assert _run(inputs, tmp_path / "clean", existing) == 0
+    assert _run_dying(inputs, tmp_path / "clean", existing) == 0
     marker = tmp_path / "died"
-    assert _run(inputs, tmp_path / "killed", marker) == 9 and marker.exists()  # died mid-phase
+    assert _run_dying(inputs, tmp_path / "killed", marker) == 9 and marker.exists()  # died mid-phase
     runs = list((tmp_path / "killed" / "dying_minhash_dedup" / "_work").iterdir())
     assert len(runs) == 1 and (runs[0] / "buckets").exists() and not (runs[0] / "edges").exists()
-    assert _run(inputs, tmp_path / "killed", marker) == 0
-    clean, resumed = _outputs(tmp_path / "clean"), _outputs(tmp_path / "killed")
+    assert _run_dying(inputs, tmp_path / "killed", marker) == 0
+    clean, resumed = parquet_outputs(tmp_path / "clean"), parquet_outputs(tmp_path / "killed")
     assert clean and clean.keys() == resumed.keys()
     assert all(clean[k] == resumed[k] for k in clean)
     kept = sum(pq.read_metadata(p).num_rows for p in (tmp_path / "clean" / "dying_minhash_dedup").glob("*.parquet"))

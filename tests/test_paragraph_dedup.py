@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import shared_data
-from dedup_fixtures import real_docs
+from dedup_fixtures import parquet_outputs, real_docs, run_dying
 
 from curate.executors.local import LocalExecutor
 from curate.io import discover_inputs
@@ -24,7 +22,6 @@ from curate.runner import run_steps
 from curate.stages import ParagraphDedup
 from curate.stages.dedup.paragraph import repeated_occurrences
 
-TESTS = Path(__file__).resolve().parent
 DOLMA = ("dedup", "dolma_dedup_fixtures", "tests", "data")
 
 
@@ -158,20 +155,6 @@ def _write_corpus(folder: Path, shards: int = 4) -> None:
                        folder / f"part-{s}.parquet")
 
 
-_RUN = """
-import os, sys
-from curate.executors.local import LocalExecutor
-from curate.io import discover_inputs
-from curate.plan import StepSpec
-from curate.runner import run_steps
-from test_paragraph_dedup import DyingParagraphDedup
-inputs, out, marker = sys.argv[1], sys.argv[2], sys.argv[3]
-spec = StepSpec("paragraph_dedup", 0, DyingParagraphDedup, {"die_marker": marker, "partitions": 4},
-                {"keep_rejected": True})
-run_steps([spec], discover_inputs([inputs]), out, LocalExecutor())
-"""
-
-
 class DyingParagraphDedup(ParagraphDedup):
     """Dies (os._exit) once, in the counts phase, after two partitions were written."""
 
@@ -186,14 +169,9 @@ class DyingParagraphDedup(ParagraphDedup):
         return result
 
 
-def _outputs(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet")) if "_work" not in p.parts}
-
-
 def _run(inputs: Path, out: Path, marker: Path) -> int:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-c", _RUN, str(inputs), str(out), str(marker)], env=env,
-                          capture_output=True, text=True, timeout=120).returncode
+    return run_dying("test_paragraph_dedup:DyingParagraphDedup", "paragraph_dedup", {"partitions": 4}, inputs, out,
+                     marker)
 
 
 def test_kill_during_counts_then_resume_is_byte_identical_and_plan_lists_domains(tmp_path):
@@ -204,7 +182,7 @@ def test_kill_during_counts_then_resume_is_byte_identical_and_plan_lists_domains
     marker = tmp_path / "died"
     assert _run(tmp_path / "in", tmp_path / "killed", marker) == 9 and marker.exists()
     assert _run(tmp_path / "in", tmp_path / "killed", marker) == 0
-    clean, resumed = _outputs(tmp_path / "clean"), _outputs(tmp_path / "killed")
+    clean, resumed = parquet_outputs(tmp_path / "clean"), parquet_outputs(tmp_path / "killed")
     assert clean and clean == resumed
     stats = json.loads((tmp_path / "clean" / "_stats.json").read_text())
     plan = stats["steps"][0]["phases"]["domains"]
@@ -225,5 +203,5 @@ def test_local_and_ray_give_identical_output(tmp_path, ray_instance):
     spec = StepSpec("paragraph_dedup", 0, ParagraphDedup, {"partitions": 3}, {"keep_rejected": True})
     run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "local"), LocalExecutor())
     run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "ray"), RayExecutor())
-    local, on_ray = _outputs(tmp_path / "local"), _outputs(tmp_path / "ray")
+    local, on_ray = parquet_outputs(tmp_path / "local"), parquet_outputs(tmp_path / "ray")
     assert local and local == on_ray

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import shared_data
-from dedup_fixtures import near_duplicate, real_docs
+from dedup_fixtures import near_duplicate, parquet_outputs, real_docs, run_dying
 
 from curate.executors.local import LocalExecutor
 from curate.io import discover_inputs
@@ -26,8 +24,6 @@ from curate.plan import StepSpec
 from curate.runner import run_steps
 from curate.stages import MinhashDedup, SemanticDedup
 from curate.stages.dedup.semantic import earlier_max_similarity, numpy_kmeans, representatives
-
-TESTS = Path(__file__).resolve().parent
 
 
 def _needs_minilm() -> None:
@@ -139,19 +135,6 @@ def _write_corpus(folder: Path, shards: int = 3) -> None:
 
 PARAMS = {"max_length": 32, "clusters": 4, "partitions": 3, "device": "cpu"}
 
-_RUN = """
-import sys
-from curate.executors.local import LocalExecutor
-from curate.io import discover_inputs
-from curate.plan import StepSpec
-from curate.runner import run_steps
-from test_semantic_dedup import PARAMS, DyingSemanticDedup
-inputs, out, marker = sys.argv[1], sys.argv[2], sys.argv[3]
-spec = StepSpec("semantic_dedup", 0, DyingSemanticDedup, {**PARAMS, "die_marker": marker}, {"keep_rejected": True})
-run_steps([spec], discover_inputs([inputs]), out, LocalExecutor())
-"""
-
-
 class DyingSemanticDedup(SemanticDedup):
     """Dies (os._exit) once, in the assign phase, after the first shard's members were written."""
 
@@ -166,14 +149,9 @@ class DyingSemanticDedup(SemanticDedup):
         return result
 
 
-def _outputs(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet")) if "_work" not in p.parts}
-
-
 def _run(inputs: Path, out: Path, marker: Path) -> int:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-c", _RUN, str(inputs), str(out), str(marker)], env=env,
-                          capture_output=True, text=True, timeout=300).returncode
+    return run_dying("test_semantic_dedup:DyingSemanticDedup", "semantic_dedup", PARAMS, inputs, out, marker,
+                     timeout=300)
 
 
 def test_kill_during_assign_then_resume_is_byte_identical(tmp_path):
@@ -186,7 +164,7 @@ def test_kill_during_assign_then_resume_is_byte_identical(tmp_path):
     work = next((tmp_path / "killed" / "semantic_dedup" / "_work").iterdir())
     assert (work / "centroids.parquet").exists() and not (work / "decisions").exists()
     assert _run(tmp_path / "in", tmp_path / "killed", marker) == 0
-    clean, resumed = _outputs(tmp_path / "clean"), _outputs(tmp_path / "killed")
+    clean, resumed = parquet_outputs(tmp_path / "clean"), parquet_outputs(tmp_path / "killed")
     assert clean and clean == resumed
     removed = pq.read_table(tmp_path / "clean" / "semantic_dedup" / "rejected", columns=["id"]).num_rows
     assert 10 <= removed <= 20  # the 15 near-copies (5% of words edited), give or take a same-topic pair
@@ -201,5 +179,5 @@ def test_local_and_ray_give_identical_output(tmp_path, ray_instance):
     spec = StepSpec("semantic_dedup", 0, SemanticDedup, PARAMS, {"keep_rejected": True})
     run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "local"), LocalExecutor())
     run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "ray"), RayExecutor())
-    local, on_ray = _outputs(tmp_path / "local"), _outputs(tmp_path / "ray")
+    local, on_ray = parquet_outputs(tmp_path / "local"), parquet_outputs(tmp_path / "ray")
     assert local and local == on_ray
