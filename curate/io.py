@@ -182,26 +182,17 @@ def folder_shards(loc: Location) -> list[Location]:
 
 
 def _vouched(done: Location, rejected: bool) -> set[str]:
-    """The files a step folder's markers list (kept: the marker's ``files``; rejected: ``<shard>.parquet``)."""
-    from concurrent.futures import ThreadPoolExecutor
+    """The files a step folder's markers list (kept: :func:`curate.layout.marker_files`; rejected:
+    ``<shard>.parquet``)."""
+    from curate.layout import Layout, marker_files
 
-    paths = [i.path for i in done.list_files() if i.path.endswith(".json")]
-    shards = [posixpath.basename(p)[: -len(".json")] for p in paths]
+    markers = [i.path for i in done.list_files() if i.path.endswith(".json")]
+    shards = [posixpath.basename(p)[: -len(".json")] for p in markers]
     if rejected:
         return {f"{shard}.parquet" for shard in shards}
-
-    def files(path_and_shard: tuple[str, str]) -> list[str]:
-        path, shard = path_and_shard
-        try:
-            marker = Location(done.fs, path, path).read_json()
-        except (OSError, ValueError):
-            return []
-        if "files" in marker:
-            return list(marker["files"])
-        return [f"{shard}.parquet"] if marker.get("has_output", True) else []
-
-    with ThreadPoolExecutor(32) as pool:
-        return {f for listed in pool.map(files, zip(paths, shards)) for f in listed}
+    read = Layout(done.uri).read_markers([Location(done.fs, p, p) for p in markers])
+    return {f for shard, marker in zip(shards, read, strict=True) if marker is not None
+            for f in marker_files(marker, shard)}
 
 
 def read_documents(path: str, columns: list[str] | None = None) -> pa.Table:

@@ -44,9 +44,7 @@ class Layout:
         (nothing when the step kept no document of the shard)."""
         if marker is None:
             return [self.shard(key, shard)]
-        if "files" in marker:
-            return [self.root().child(key, rel) for rel in marker["files"]]
-        return [self.shard(key, shard)] if marker.get("has_output", True) else []
+        return [self.root().child(key, rel) for rel in marker_files(marker, shard)]
 
     def rejected(self, key: str, shard: str) -> Location:
         return self.root().child(key, "rejected", f"{shard}.parquet")
@@ -80,6 +78,14 @@ class Layout:
 
 #: markers the driver reads at once (resume checks, stats)
 MARKER_READERS = 32
+
+
+def marker_files(marker: dict, shard: str) -> list[str]:
+    """The output files a shard's marker vouches for, relative to the step's folder: those it lists (``files``:
+    partitioned output), else ``<shard>.parquet`` (nothing when the step kept no document of the shard)."""
+    if "files" in marker:
+        return list(marker["files"])
+    return [f"{shard}.parquet"] if marker.get("has_output", True) else []
 
 
 #: Hive's folder name for a null partition value

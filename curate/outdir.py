@@ -31,7 +31,7 @@ import pyarrow.fs as pafs
 
 from curate.errors import CurateError, RecipeError
 from curate.io import InputFile
-from curate.layout import PHASE_MARKERS, WORK, Layout
+from curate.layout import PHASE_MARKERS, WORK, Layout, marker_files
 from curate.storage import Location, is_temporary, location
 
 if TYPE_CHECKING:
@@ -287,8 +287,7 @@ def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set
     if marker is None or marker.get("fingerprint") != fingerprint:
         return set()
     rejected_file = f"rejected/{shard}.parquet"
-    outputs = set(marker["files"]) if "files" in marker else (
-        {f"{shard}.parquet"} if marker.get("has_output", True) else set())
+    outputs = set(marker_files(marker, shard))
     wants_rejected = keep_rejected and sum(((marker.get("stats") or {}).get("removed") or {}).values()) > 0
     if not outputs <= files or (wants_rejected and rejected_file not in files):
         return set()  # a file the marker names was deleted: the shard is redone
