@@ -262,12 +262,16 @@ def _children(loc: Location) -> list[pafs.FileInfo]:
 
 
 def tidy_output(layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
-                shards: list[str]) -> list[str]:
+                shards: list[str]) -> dict[str, list[dict | None]]:
     """Remove from the output folder everything the plan does not vouch for (see :mod:`curate.outdir`): a
-    marker vouches for its shard's files when its fingerprint is the plan's and the files it names are there."""
+    marker vouches for its shard's files when its fingerprint is the plan's and the files it names are there.
+    Returns, per step, the markers that remain (``None`` for a shard without one), in ``shards`` order, so the
+    driver decides what to resume without reading them again."""
     vouched: dict[str, set[str]] = {}
     listed: dict[str, set[str]] = {}
+    remaining: dict[str, list[dict | None]] = {}
     for spec in specs:
+        remaining[spec.key] = [None] * len(shards)
         folder = layout.root().child(spec.key)
         base = folder.path.rstrip("/") + "/"
         files = {info.path[len(base):] for info in folder.list_files(recursive=True)}
@@ -277,9 +281,12 @@ def tidy_output(layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]]
         keep_rejected = bool(spec.options.get("keep_rejected"))
         vouched[spec.key] = set().union(*(_vouched_files(m, shard, fps[spec.index][shard], files, keep_rejected)
                                           for shard, m in zip(shards, markers, strict=True)))
+        remaining[spec.key] = [m if f"_done/{shard}.json" in vouched[spec.key] else None
+                               for shard, m in zip(shards, markers, strict=True)]
         if spec.key in runs and any(_is_extra_file(f) for f in files):
             listed[spec.key] = _listed_files(layout, spec.key, runs[spec.key], files)
-    return prune(layout.out, [s.key for s in specs], vouched, runs, listed)
+    prune(layout.out, [s.key for s in specs], vouched, runs, listed)
+    return remaining
 
 
 def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set[str], keep_rejected: bool

@@ -69,14 +69,14 @@ def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor
     resumed = 0
     with OutputLock(out):
         layout.root().child("_stats.json").delete()  # describes an earlier run until this one finishes
-        tidy_output(layout, specs, fps, runs, shards)
+        markers = tidy_output(layout, specs, fps, runs, shards)  # what survived: read once, for every segment
         for segment in segments(specs):
             if segment.kind == "local":
                 resumed += _run_local_segment(segment, specs, fps, input_files, layout, executor, progress,
-                                              batch_size)
+                                              batch_size, markers)
             else:
                 resumed += _run_global_step(segment.steps[0], specs, fps, runs, input_files, shards, layout,
-                                            executor, progress, batch_size)
+                                            executor, progress, batch_size, markers[segment.steps[0].key])
         tidy_output(layout, specs, fps, runs, shards)
         steps = collect_stats(specs, shards, fps, layout, runs)
         result = RunResult(out, steps, resumed, time.perf_counter() - wall0)
@@ -89,14 +89,16 @@ def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor
 
 def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[str, str]],
                        input_files: dict[str, InputFile], layout: Layout, executor: Executor, progress: Progress,
-                       batch_size: int) -> int:
+                       batch_size: int, known: dict[str, list[dict | None]]) -> int:
+    """Run the shards of a segment of document-local steps that ``known`` (the markers after tidying, in input
+    order) does not show finished with the plan's fingerprints."""
     first = segment.steps[0].index
     previous_key = specs[first - 1].key if first > 0 else None
     tasks: list[SegmentTask] = []
     skipped = 0
     reports = executor.running_reports(progress) if progress.enabled else None
-    pairs = [(spec.key, shard) for shard in input_files for spec in segment.steps]
-    markers = dict(zip(pairs, layout.read_markers([layout.marker(k, s) for k, s in pairs]), strict=True))
+    markers = {(spec.key, shard): marker for spec in segment.steps
+               for shard, marker in zip(input_files, known[spec.key], strict=True)}
     for shard, input_file in input_files.items():
         seg_fps = [fps[s.index][shard] for s in segment.steps]
         start = _first_unfinished(markers, segment.steps, shard, seg_fps)
@@ -131,7 +133,9 @@ def _first_unfinished(markers: dict[tuple[str, str], dict | None], steps: list[S
 
 def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
                      input_files: dict[str, InputFile], shards: list[str], layout: Layout, executor: Executor,
-                     progress: Progress, batch_size: int) -> int:
+                     progress: Progress, batch_size: int, known: list[dict | None]) -> int:
+    """Run a global step's phases, skipping units whose phase markers match (``known``: its shard markers after
+    tidying, in input order)."""
     whole = runs[spec.key]
     stage = spec.build()
     phases = stage.phases()
@@ -141,7 +145,7 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
     context = PhaseContext(layout.out, spec.key, whole, previous_key, input_files, shards, {},
                            stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds,
                            stage.options.partition_by)
-    step_markers = dict(zip(shards, layout.read_markers([layout.marker(spec.key, s) for s in shards]), strict=True))
+    step_markers = dict(zip(shards, known, strict=True))
     all_done = all((step_markers[s] or {}).get("fingerprint") == fps[spec.index][s] for s in shards)
     progress.start_step(spec.key, total=len(shards), skipped=len(shards) if all_done else 0)
     if all_done:
