@@ -43,8 +43,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from curate.stage import SourceFile
-from curate.stages import warc_decode
-from curate.stages.warc import WarcExtract, read_warc
+from curate.stages.warc import decode as warc_decode
+from curate.stages.warc.extract import WarcExtract, read_warc
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DEV = SHARED / "warc" / "pages_with_gold" / "dev_pages.warc.gz"

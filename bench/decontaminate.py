@@ -37,10 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from curate.stages.decontam_benchmarks import BenchmarkSource, Item, load_all
-from curate.stages.decontam_index import NgramIndex
-from curate.stages.decontam_text import words
-from curate.stages.decontaminate import found_items
+from curate.stages.decontam.benchmarks import BenchmarkSource, Item, load_all
+from curate.stages.decontam.index import NgramIndex
+from curate.stages.decontam.stage import found_items
+from curate.stages.decontam.text import words
 
 WHOLE, PARTIAL = ("verbatim", "reformatted"), ("partial", "partial_reformatted")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"

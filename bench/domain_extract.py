@@ -4,7 +4,7 @@ Input: ``../shared/data/domains/dev/`` — 176 real pages (``dev_pages.warc.gz``
 derived from their HTML (``index.jsonl``; see that folder's README). Each page's HTML is read with
 ``warc_extract(extract=False)`` and given to three extractors:
 
-1. ours: ``warc_extract(domain: true)``'s extractor (:mod:`curate.stages.domain_extract`, trafilatura inside with
+1. ours: ``warc_extract(domain: true)``'s extractor (:mod:`curate.stages.domain.extract`, trafilatura inside with
    the step's default options);
 2. plain trafilatura with FineWeb's settings (``warc_extract``'s default);
 3. resiliparse ``extract_plain_text(main_content=True)`` (``warc_extract(extractor: resiliparse)``).
@@ -18,7 +18,7 @@ Figures (micro-averaged over all gold items of all pages; the same scoring for e
 * ``qa_recall``: share of gold question–answer pairs recovered: the question body and the answer each have ≥ 90 %
   of their words (``\\w+``, lower-cased) aligned, in order, to the output's words (difflib matching blocks); a
   question without answers is one pair;
-* ``detect_f1_<kind>``: F1 of page labels (code / math / qa) by :func:`curate.stages.domain_detect.detect` — ours
+* ``detect_f1_<kind>``: F1 of page labels (code / math / qa) by :func:`curate.stages.domain.detect.detect` — ours
   from the signals the extractor reads off the HTML, the baselines from their text alone (``text_signals``).
 
 Usage: .venv/bin/python bench/domain_extract.py [--pages DIR] [--show-misses KIND]
@@ -34,10 +34,10 @@ import sys
 import time
 from pathlib import Path
 
-from curate.stages.domain_detect import detect
-from curate.stages.domain_signals import text_signals
-from curate.stages.warc import read_warc
-from curate.stages.warc_extractors import make_extractor
+from curate.stages.domain.detect import detect
+from curate.stages.domain.signals import text_signals
+from curate.stages.warc.extract import read_warc
+from curate.stages.warc.extractors import make_extractor
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 _SPANS = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
@@ -164,7 +164,7 @@ def main() -> None:
     if not (args.pages / "index.jsonl").exists():
         sys.exit(f"no domain pages at {args.pages} (see ../shared/data/README.md)")
     pages, gold = load(args.pages)
-    from curate.stages.domain_extract import make_domain_extractor
+    from curate.stages.domain.extract import make_domain_extractor
 
     ours = run_extractor("ours", make_domain_extractor({}), pages, structured=True)
     fineweb = {"favor_precision": True, "include_comments": False, "deduplicate": True, "fast": False,

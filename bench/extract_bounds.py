@@ -3,7 +3,7 @@ the measurement behind ``warc_extract``'s ``max_elements``/``max_depth``/``max_t
 
 Every HTML response of every ``../shared/data/warc/**`` file (1,120 pages of ``dev_pages.warc.gz`` plus the real
 crawls and edge cases) is decoded as ``warc_extract`` decodes it, measured (characters, elements, depth upper
-bound: ``warc_bounds.shape``) and extracted once per extractor (trafilatura with FineWeb's settings and compiled
+bound: ``warc.bounds.shape``) and extracted once per extractor (trafilatura with FineWeb's settings and compiled
 XPaths, as ``warc_extract`` runs it; resiliparse ``main_content``), timed in CPU seconds of this process
 (``time.process_time``). trafilatura's dedup cache is reset per file, as ``warc_extract`` does. Then pages built
 at the bounds (as many elements as ``max_elements`` allows, under chains as deep as ``max_depth`` allows
@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from curate.stage import SourceFile
-from curate.stages.warc import WarcExtract
-from curate.stages.warc_bounds import over_bounds, shape
-from curate.stages.warc_extractors import make_extractor
+from curate.stages.warc.bounds import over_bounds, shape
+from curate.stages.warc.extract import WarcExtract
+from curate.stages.warc.extractors import make_extractor
 
 WARC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "warc"
 SUFFIXES = (".warc", ".warc.gz", ".arc.gz")

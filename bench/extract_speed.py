@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from curate.stage import SourceFile
-from curate.stages.warc import WarcExtract
+from curate.stages.warc.extract import WarcExtract
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DEV = SHARED / "warc" / "pages_with_gold" / "dev_pages.warc.gz"
@@ -44,7 +44,7 @@ GOLD = SHARED / "warc" / "pages_with_gold" / "dev_pages.gold.jsonl.gz"
 
 def sample_records(path: Path, n: int, out_dir: str) -> Path:
     """A WARC of ``n`` evenly spaced gzip members (one record each) of ``path`` (both gold sources represented)."""
-    from curate.stages.warc_stream import gzip_members
+    from curate.stages.warc.stream import gzip_members
 
     members = gzip_members(path.read_bytes())
     step = max(1, len(members) // n)

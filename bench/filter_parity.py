@@ -48,7 +48,7 @@ def load_texts(cache: Path, workers: int = 2) -> pa.Table:
     if cache.exists():
         return pq.read_table(cache)
     try:
-        from curate.stages.warc import read_warc  # the project's own reader, once it exists
+        from curate.stages.warc.extract import read_warc  # the project's own reader, once it exists
 
         tables = [read_warc(str(p)).select(["id", "url", "text"]) for p in WARCS]
         table = pa.concat_tables(tables)

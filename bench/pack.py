@@ -32,7 +32,7 @@ def main() -> None:
     from tokenize_speed import cl100k_tokenizer_json
 
     from curate.stages import Tokenize
-    from curate.stages.pack import plan_best_fit, plan_concat
+    from curate.stages.packing.pack import plan_best_fit, plan_concat
 
     docs = lingua_documents(args.docs, seed=args.seed)
     tokens = Tokenize(tokenizer=str(cl100k_tokenizer_json()), engine="tiktoken", threads=2).run_table(docs).kept

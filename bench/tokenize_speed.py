@@ -76,7 +76,7 @@ def run_curate(tokenizer: str, texts: list[str], batch: int, engine: str) -> tup
 
 def same_ids(tokenizer: str, texts: list[str]) -> int:
     """Documents on which the tiktoken engine and tokenizers disagree (must be 0 for the comparison to hold)."""
-    from curate.stages.tokenize import TiktokenEngine, load_tokenizer
+    from curate.stages.packing.tokenize import TiktokenEngine, load_tokenizer
 
     tok = load_tokenizer(tokenizer)
     engine = TiktokenEngine.from_tokenizer(tok)

@@ -27,7 +27,7 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
 def read_warc(path: str, **params: Any) -> pa.Table:
     """Read a WARC/WET/ARC file (local or ``s3://``) and extract its documents, as ``warc_extract`` does in a
     recipe; ``params`` are that step's parameters."""
-    from curate.stages.warc import read_warc as _read_warc
+    from curate.stages.warc.extract import read_warc as _read_warc
 
     return _read_warc(path, **params)
 

@@ -72,11 +72,11 @@ EXIT_INPUT_WARNINGS = 4
 
 def input_file_warnings(result: Any, recipe: Any, strict: bool) -> int:
     """Print a warning per input file that read as nothing or lost most records to one damage reason
-    (:mod:`curate.stages.warc_health`); with ``strict`` they fail the run (exit status 4)."""
+    (:mod:`curate.stages.warc.health`); with ``strict`` they fail the run (exit status 4)."""
     from rich.markup import escape
 
     from curate.pipeline import check_inputs
-    from curate.stages.warc_health import run_warnings
+    from curate.stages.warc.health import run_warnings
 
     shards = {f.shard: f.uri for f in check_inputs(recipe)}
     warnings = run_warnings(result.out, result.steps, shards)
@@ -305,7 +305,7 @@ DELEGATED = {
     "report": ("curate.report", "main", "write OUT/_report/index.html for a run's output folder"),
     "inspect": ("curate.inspect", "main", "print documents of OUT/STEP (or its rejected/) with their columns"),
     "train-classifier": ("curate.classifiers.train", "main", "train a fastText or embedding-head classifier"),
-    "contamination": ("curate.stages.decontam_audit", "main",
+    "contamination": ("curate.stages.decontam.audit", "main",
                       "read-only audit: benchmark items found in a corpus (per benchmark: items, docs, domains)"),
 }
 

@@ -226,7 +226,7 @@ def _build(recipe_path: str, overrides: list[str], recipe: Recipe, state: State,
            ) -> dict[str, Any]:
     """Build one snapshot into ``root/<snapshot>``; returns its summary entry (and records it in the state)."""
     from curate.pipeline import check_inputs, run_recipe
-    from curate.stages.warc_health import run_warnings
+    from curate.stages.warc.health import run_warnings
 
     out = f"{root}/{snapshot}"
     snap_recipe = load_recipe(recipe_path, overrides + snapshot_overrides(recipe, state, snapshot))

@@ -80,9 +80,9 @@ def build_report(out: str, compare_with: str | None = None) -> str:
 
 
 def _input_warnings(out: str, data: dict[str, Any]) -> list[str]:
-    """Per-input-file reading warnings (:func:`curate.stages.warc_health.run_warnings`) from the run's markers."""
+    """Per-input-file reading warnings (:func:`curate.stages.warc.health.run_warnings`) from the run's markers."""
     try:
-        from curate.stages.warc_health import run_warnings
+        from curate.stages.warc.health import run_warnings
     except ImportError:
         return []
     steps = data.get("steps")
@@ -873,7 +873,7 @@ def _warnings_section(warnings: list[str]) -> str:
 def render_report(data: dict[str, Any], out: str = "", input_warnings: list[str] | None = None,
                   comparison: dict[str, Any] | None = None) -> str:
     """The report page for a run's ``_stats.json`` content (a pure function: no IO); ``input_warnings`` are the
-    per-input-file reading warnings (:mod:`curate.stages.warc_health`), shown above the funnel; ``comparison``
+    per-input-file reading warnings (:mod:`curate.stages.warc.health`), shown above the funnel; ``comparison``
     (:func:`curate.snapshot_compare.compare`: the previous snapshot's run) adds a section after the summary."""
     steps = _steps(data)
     if not steps:

@@ -1,20 +1,21 @@
-"""Built-in steps, one module per capability. Importing this package registers them all.
+"""Built-in steps, one module or subpackage per capability (warc, domain, rephrase, decontam, packing, dedup,
+filters, langid, mix). Importing this package registers them all.
 
 Import paths read ``from curate.stages import GopherQuality`` (the ``stages/`` folder is installed as the
 ``curate.stages`` subpackage).
 """
 
-from curate.stages.decontaminate import Decontaminate
+from curate.stages.decontam.stage import Decontaminate
 from curate.stages.dedup import ExactDedup, MinhashDedup, ParagraphDedup, SemanticDedup, UrlDedup
-from curate.stages.domain_detect import DomainDetect
-from curate.stages.domain_filters import CodeQuality, MathQuality
+from curate.stages.domain.detect import DomainDetect
+from curate.stages.domain.filters import CodeQuality, MathQuality
 from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
 from curate.stages.langid import LanguageId
 from curate.stages.mix import Mix
-from curate.stages.pack import Pack
-from curate.stages.rephrase import Rephrase
-from curate.stages.tokenize import Tokenize
-from curate.stages.warc import WarcExtract, read_warc
+from curate.stages.packing.pack import Pack
+from curate.stages.packing.tokenize import Tokenize
+from curate.stages.rephrase.stage import Rephrase
+from curate.stages.warc.extract import WarcExtract, read_warc
 
 __all__ = ["C4Quality", "CodeQuality", "Decontaminate", "DomainDetect", "ExactDedup", "FineWebQuality",
            "GopherQuality", "GopherRepetition", "MathQuality",

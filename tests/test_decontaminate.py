@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate.stages.decontam_benchmarks import BenchmarkError, BenchmarkSource, Item, as_source, load_all, load_items
-from curate.stages.decontam_index import IndexConfig, NgramIndex
-from curate.stages.decontam_text import chunk_words, words
-from curate.stages.decontaminate import Decontaminate, cut_text
+from curate.stages.decontam.benchmarks import BenchmarkError, BenchmarkSource, Item, as_source, load_all, load_items
+from curate.stages.decontam.index import IndexConfig, NgramIndex
+from curate.stages.decontam.stage import Decontaminate, cut_text
+from curate.stages.decontam.text import chunk_words, words
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
 needs_data = pytest.mark.skipif(not (DATA / "corpus" / "docs.jsonl").exists(),
@@ -259,7 +259,7 @@ def test_step_cut_leaves_no_match(sample):
 def test_recipe_run_reports_the_contamination_table_and_audit_agrees(tmp_path, sample, capsys):
     import curate
     from curate.pipeline import run_recipe
-    from curate.stages.decontam_audit import main
+    from curate.stages.decontam.audit import main
 
     table, truth = sample
     pq.write_table(table, tmp_path / "docs.parquet")

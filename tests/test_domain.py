@@ -13,7 +13,7 @@ from curate import read_parquet
 from curate.pipeline import run_recipe
 from curate.recipe import load_recipe
 from curate.stages import CodeQuality, DomainDetect, MathQuality, read_warc
-from curate.stages.domain_extract import make_domain_extractor
+from curate.stages.domain.extract import make_domain_extractor
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "domains" / "dev"

@@ -19,9 +19,9 @@ from curate.io import discover_inputs
 from curate.plan import StepSpec
 from curate.runner import run_steps
 from curate.stages import Pack, Tokenize
-from curate.stages.megatron import MegatronReader, read_index
-from curate.stages.pack import PackPlan, plan_best_fit, plan_concat
-from curate.stages.tokenize import load_tokenizer
+from curate.stages.packing.megatron import MegatronReader, read_index
+from curate.stages.packing.pack import PackPlan, plan_best_fit, plan_concat
+from curate.stages.packing.tokenize import load_tokenizer
 
 SEQ_LEN = 1024
 

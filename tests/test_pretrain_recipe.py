@@ -15,7 +15,7 @@ def test_warc_to_packed_megatron_shards(tmp_path):
     from curate import load_recipe
     from curate.data import PackedDataset
     from curate.pipeline import run_recipe
-    from curate.stages.megatron import MegatronReader
+    from curate.stages.packing.megatron import MegatronReader
 
     tokenizer = train_bpe(tmp_path / "bpe" / "tokenizer.json")
     recipe = load_recipe(str(RECIPE), [f"input.paths={warc}", f"output={tmp_path / 'out'}",

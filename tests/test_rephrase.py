@@ -24,9 +24,9 @@ import curate
 from curate.pipeline import check_inputs, plan_steps
 from curate.recipe import load_recipe
 from curate.stages import Rephrase
-from curate.stages.rephrase import RephraseFailed, pack_segments, split_paragraphs
-from curate.stages.rephrase_backends import load_token_counter, render_chat
-from curate.stages.rephrase_prompts import PROMPTS
+from curate.stages.rephrase.backends import load_token_counter, render_chat
+from curate.stages.rephrase.prompts import PROMPTS
+from curate.stages.rephrase.stage import RephraseFailed, pack_segments, split_paragraphs
 
 REPO = Path(__file__).resolve().parents[1]
 TOKENIZER = REPO / "curate" / "data" / "tokenizer.json"

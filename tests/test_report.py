@@ -352,7 +352,7 @@ def test_real_data_dedup_tokenize_pack_report(tmp_path: Path, monkeypatch: pytes
 
 def test_report_shows_input_files_that_read_badly(tmp_path: Path) -> None:
     """A real WARC beside a ``warc.paths.gz`` passed as a WARC: the report names the unreadable file and why (the
-    warning `curate run` prints, stages/warc_health.py), above the funnel, and not the good file."""
+    warning `curate run` prints, stages/warc/health.py), above the funnel, and not the good file."""
     import gzip
 
     import lxml.html

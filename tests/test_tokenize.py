@@ -8,7 +8,7 @@ import pytest
 from tokenize_fixtures import lingua_documents, train_bpe
 
 from curate.stages import Tokenize
-from curate.stages.tokenize import TokenizerNotFound, encode_to_arrow, load_tokenizer
+from curate.stages.packing.tokenize import TokenizerNotFound, encode_to_arrow, load_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_loading_from_a_folder_and_clear_errors(tokenizer_path, tmp_path, monkey
     with pytest.raises(TokenizerNotFound, match="no such file or folder"):
         load_tokenizer(str(tmp_path / "missing" / "tokenizer.json"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr("curate.stages.tokenize.CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr("curate.stages.packing.tokenize.CACHE_DIR", tmp_path / "cache")
     with pytest.raises(TokenizerNotFound, match="local tokenizer.json"):
         load_tokenizer("some-org/some-tokenizer")
 
@@ -114,11 +114,11 @@ def test_tiktoken_engine_gives_the_same_ids_or_falls_back(tokenizer_path, docs):
     exact = Tokenize(tokenizer=str(tokenizer_path)).run_table(docs)
     fast = Tokenize(tokenizer=str(tokenizer_path), engine="tiktoken").run_table(docs)
     assert fast.kept["tokens"].to_pylist() == exact.kept["tokens"].to_pylist()
-    from curate.stages.tokenize import TiktokenEngine
+    from curate.stages.packing.tokenize import TiktokenEngine
 
     engine = TiktokenEngine.from_tokenizer(load_tokenizer(str(tokenizer_path)))
     assert engine is not None  # a byte-level BPE converts
     # Oniguruma's `X{1,3}+` means `(?:X{1,3})+`: the translated pattern must keep that reading
-    from curate.stages.tokenize import _ONIG_INTERVAL_PLUS
+    from curate.stages.packing.tokenize import _ONIG_INTERVAL_PLUS
 
     assert _ONIG_INTERVAL_PLUS.sub(r"(?:\1{\2\3})+", r"\p{N}{1,3}+|a") == r"(?:\p{N}{1,3})+|a"

@@ -22,7 +22,7 @@ from trafilatura.utils import HTML_PARSER, load_html
 
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
-from curate.stages.trafilatura_xpath import CompiledXPath, _trafilatura_swaps, compile_xpath, compiled_xpaths
+from curate.stages.warc.trafilatura_xpath import CompiledXPath, _trafilatura_swaps, compile_xpath, compiled_xpaths
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_pages.warc.gz"

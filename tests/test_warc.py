@@ -14,9 +14,9 @@ import pytest
 from curate.registry import resolve
 from curate.stage import SourceFile
 from curate.stages import WarcExtract, read_warc
-from curate.stages.warc_decode import dechunk, decode_html, normalise_charset, sniff_html
-from curate.stages.warc_extractors import ExtractTimeout, TimeLimitedExtractor, _with_alarm
-from curate.stages.warc_stream import gzip_members
+from curate.stages.warc.decode import dechunk, decode_html, normalise_charset, sniff_html
+from curate.stages.warc.extractors import ExtractTimeout, TimeLimitedExtractor, _with_alarm
+from curate.stages.warc.stream import gzip_members
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WARC = DATA / "warc"

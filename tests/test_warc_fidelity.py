@@ -13,7 +13,7 @@ import pytest
 
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
-from curate.stages.warc_stream import gzip_members
+from curate.stages.warc.stream import gzip_members
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DOLMA = DATA / "warc" / "real_crawls" / "dolma__sample-0000.warc.gz"
@@ -234,7 +234,7 @@ def test_lookahead_keeps_at_most_its_cap(responses, monkeypatch):
     """Memory stays bounded: the look-ahead keeps WATCH_CAP bytes after the damaged record's headers; records past
     them are lost when the length is proven wrong only at the end of the stream, and that is counted
     (``bad_length_lookahead_cut``), never silent."""
-    from curate.stages import warc_stream
+    from curate.stages.warc import stream as warc_stream
 
     records = [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[:6]]
     bad = re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: 50000000", records[0])
@@ -285,7 +285,7 @@ def test_run_warns_about_a_file_read_as_nothing_and_strict_fails(tmp_path, respo
 
 
 def test_file_warning_for_one_dominant_damage_reason():
-    from curate.stages.warc_health import file_warning
+    from curate.stages.warc.health import file_warning
 
     # the issue's archive: 1,020 responses (plus their requests) whose HTTP heads could not be parsed
     assert "skipped_bad_http_headers" in file_warning(
@@ -322,7 +322,7 @@ def test_pathologically_nested_page_is_skipped_by_its_shape_not_by_the_clock(res
 def test_shape_skips_comments_and_raw_text_and_sums_depths():
     """Tags inside comments and ``<script>`` are no elements (a page's JS templates made its depth look like 1,534);
     self-closing and void tags never stay open; total depth is the sum of every element's ancestors."""
-    from curate.stages.warc_bounds import over_bounds, shape
+    from curate.stages.warc.bounds import over_bounds, shape
 
     page = ("<html><body><!-- <div><div> --><script>var t = '<span><span><span>';</script>"
             "<div><p>a<br>b</p><svg><path d='x'/></svg><div><p>c</p></div></div></body></html>")
@@ -336,7 +336,7 @@ def test_shape_skips_comments_and_raw_text_and_sums_depths():
 
 def test_resiliparse_time_limit_is_enforced_in_a_child_process():
     pytest.importorskip("resiliparse")
-    from curate.stages.warc_extractors import TimeLimitedExtractor
+    from curate.stages.warc.extractors import TimeLimitedExtractor
 
     assert TimeLimitedExtractor("resiliparse", {}, 1.0).mode == "process"  # a signal cannot stop its C++ code
     assert TimeLimitedExtractor("trafilatura", {}, 1.0).mode == "signal"

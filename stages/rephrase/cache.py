@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.cache import cache_dir
-
-from .rephrase_backends import Generation
+from curate.stages.rephrase.backends import Generation
 
 #: bump when the stored format or the meaning of a key changes
 CACHE_FORMAT = 1

@@ -8,7 +8,7 @@ XPaths evaluated by compiled Python (``trafilatura_xpath.py``: the same elements
 
 Time limit, two mechanisms (``timeout_mode``), both counting CPU seconds, so that a loaded machine does not
 time out more pages (the same input gives the same output); the limit is a safety net far above what any page
-within ``warc_bounds`` needs (see ``warc_extract``'s ``timeout_s``):
+within ``bounds`` needs (see ``warc_extract``'s ``timeout_s``):
 
 * ``signal`` — ``setitimer(ITIMER_PROF)`` raises :class:`ExtractTimeout` (a ``BaseException``, so trafilatura's
   ``except Exception`` blocks cannot swallow it; the timer re-fires every 50 ms until disarmed). Costs nothing per
@@ -24,7 +24,7 @@ within ``warc_bounds`` needs (see ``warc_extract``'s ``timeout_s``):
 ``auto`` (default) uses ``signal`` in a main thread (local runs and Ray tasks, which run on the worker's main
 thread) and ``process`` elsewhere (threaded actors, notebooks running steps in threads). Resiliparse always runs
 in ``process`` mode under ``auto``: it is C++ code a signal handler never interrupts, so only the kernel's
-``SIGPROF`` stops it. Before any of this, ``warc_bounds`` skips pages whose size in elements, depth or total depth
+``SIGPROF`` stops it. Before any of this, ``bounds`` skips pages whose size in elements, depth or total depth
 is out of bounds, which does not depend on machine speed.
 """
 
@@ -56,15 +56,15 @@ class ExtractCrash(Exception):
 
 def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
     """Build ``html -> text`` for ``name`` ("trafilatura" | "resiliparse") with its options; ``"domain"`` builds
-    ``html -> {"texts", "signals"}`` (structure-keeping extraction, :mod:`curate.stages.domain_extract`)."""
+    ``html -> {"texts", "signals"}`` (structure-keeping extraction, :mod:`curate.stages.domain.extract`)."""
     if name == "domain":
-        from .domain_extract import make_domain_extractor
+        from curate.stages.domain.extract import make_domain_extractor
 
         return make_domain_extractor(options)
     if name == "trafilatura":
         from trafilatura import extract
 
-        from .trafilatura_xpath import compiled_xpaths
+        from curate.stages.warc.trafilatura_xpath import compiled_xpaths
 
         opts = dict(options)
         if not opts.pop("compiled_xpaths", True):
@@ -203,7 +203,7 @@ def _child_main(name: str, options_json: str) -> None:
         _send(out, result)
 
 
-_CHILD_CODE = "import sys; from curate.stages.warc_extractors import _child_main; _child_main(sys.argv[1], sys.argv[2])"
+_CHILD_CODE = "import sys; from curate.stages.warc.extractors import _child_main; _child_main(sys.argv[1], sys.argv[2])"
 
 
 class _Sandbox:

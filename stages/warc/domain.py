@@ -1,9 +1,9 @@
 """``warc_extract(domain: true)``: one page's structured extraction as documents with its page-signal columns.
 
-The structured extractor (:mod:`curate.stages.domain_extract`) returns the page's text(s) — one, or one per
+The structured extractor (:mod:`curate.stages.domain.extract`) returns the page's text(s) — one, or one per
 answer with ``qa_format: pairs`` — and the structural signals it read off the HTML. They become documents here:
 the record's metadata, the text, and the signals as flat typed columns (RedStone's "tag" move:
-:mod:`curate.stages.domain_detect` turns them into code / math / QA tags).
+:mod:`curate.stages.domain.detect` turns them into code / math / QA tags).
 """
 
 from __future__ import annotations

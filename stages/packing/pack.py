@@ -30,8 +30,8 @@ from pydantic import Field
 
 from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage
-from curate.stages.megatron import bin_bytes, index_bytes, token_dtype
-from curate.stages.tokenize import TOKEN_COUNT_COLUMN, TOKENS_COLUMN, token_group_column
+from curate.stages.packing.megatron import bin_bytes, index_bytes, token_dtype
+from curate.stages.packing.tokenize import TOKEN_COUNT_COLUMN, TOKENS_COLUMN, token_group_column
 
 SPLITS = ("train", "valid")
 

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .rephrase_prompts import PromptTemplate
+from curate.stages.rephrase.prompts import PromptTemplate
 
 #: HTTP statuses worth retrying: rate limited, server overloaded or restarting
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})

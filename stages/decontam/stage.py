@@ -1,6 +1,6 @@
 """``decontaminate``: keep benchmark test sets out of the corpus (a global step).
 
-The benchmark items (``stages/decontam_benchmarks.py``) become an n-gram index once (``stages/decontam_index.py``:
+The benchmark items (``stages/decontam/benchmarks.py``) become an n-gram index once (``stages/decontam/index.py``:
 13-grams as GPT-3 and lm-eval-harness, shorter for short items, whole short items, query/gold pairs); every shard is
 looked up against it. A document holding an item is either dropped (``action: drop``, reason ``contaminated``,
 datatrove's ``NGramsDecontFilter`` behaviour) or has the matched text cut out with ``margin_chars`` on each side
@@ -29,9 +29,9 @@ from pydantic import Field, field_validator, model_validator
 
 from curate.registry import register
 from curate.stage import REASON_COLUMN, Params, Phase, Resources, Stage, StepOutput
-from curate.stages.decontam_benchmarks import BenchmarkSource, as_source, items_digest, load_all
-from curate.stages.decontam_index import IndexConfig, Matches, NgramIndex
-from curate.stages.decontam_text import chunk_words, words
+from curate.stages.decontam.benchmarks import BenchmarkSource, as_source, items_digest, load_all
+from curate.stages.decontam.index import IndexConfig, Matches, NgramIndex
+from curate.stages.decontam.text import chunk_words, words
 
 REASON = "contaminated"
 #: item ids listed per document (a page quoting a whole benchmark lists the first ones and the count)

@@ -2,9 +2,9 @@
 
 RedStone (Chang et al. 2024) extracts domain pages so that code stays code and formulas stay LaTeX. Here:
 
-1. the page is parsed once (lxml); a question–answer thread is looked for first (:mod:`~curate.stages.domain_qa`);
-2. every formula element becomes ``$…$``/``$$…$$`` text in the tree (:mod:`~curate.stages.domain_math`);
-3. every code block is taken out byte-exact (:mod:`~curate.stages.domain_code`) and replaced by a placeholder
+1. the page is parsed once (lxml); a question–answer thread is looked for first (:mod:`~curate.stages.domain.qa`);
+2. every formula element becomes ``$…$``/``$$…$$`` text in the tree (:mod:`~curate.stages.domain.formulas`);
+3. every code block is taken out byte-exact (:mod:`~curate.stages.domain.code`) and replaced by a placeholder
    paragraph; inline ``<code>`` becomes ```` `text` ```` so it stays inline;
 4. a QA thread is written in the thread format below from its own elements; any other page goes through trafilatura
    (the same options as plain extraction: it decides what is main content), and placeholders that survive are
@@ -35,10 +35,10 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from curate.stages.domain_code import CodeBlock, fence, find_code_blocks
-from curate.stages.domain_math import dollar_formulas, normalise_delimiters, replace_math, replace_with_text
-from curate.stages.domain_qa import Thread, find_thread, is_qa_page
-from curate.stages.domain_signals import code_likeness
+from curate.stages.domain.code import CodeBlock, fence, find_code_blocks
+from curate.stages.domain.formulas import dollar_formulas, normalise_delimiters, replace_math, replace_with_text
+from curate.stages.domain.qa import Thread, find_thread, is_qa_page
+from curate.stages.domain.signals import code_likeness
 
 _BLOCK = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table",
                     "section", "article", "pre", "hr", "dl", "dt", "dd", "figure", "figcaption", "header", "footer",
@@ -238,7 +238,7 @@ def extract_structured(html: str, main_text: Callable[[str], str | None], qa: bo
 def make_domain_extractor(options: dict[str, Any]) -> Callable[[str], dict[str, Any] | None]:
     """``html -> {"texts", "signals"}`` with trafilatura (its options in ``options``, as ``warc_extract`` passes
     them) deciding main content; ``qa``, ``qa_format`` and ``forums`` as in :func:`extract_structured`."""
-    from curate.stages.warc_extractors import make_extractor
+    from curate.stages.warc.extractors import make_extractor
 
     opts = dict(options)
     qa, qa_format, forums = opts.pop("qa", True), opts.pop("qa_format", "thread"), opts.pop("forums", False)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from curate.stages.domain_code import classes
+from curate.stages.domain.code import classes
 
 
 @dataclass

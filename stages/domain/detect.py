@@ -4,7 +4,7 @@ RedStone (Chang et al. 2024) recalls domain pages in two moves: cheap tags first
 trained on seed pages (``fasttext_classifier`` with a model from ``curate train-classifier``). This is the first
 move. The rules are the markup's: a page is *code* when it has a code block that is not a citation (BibTeX) nor
 hinted as non-program output (``text``, ``output``) — tagging is for recall; the classifier and the code filters
-judge, and ``code_program_blocks`` (:func:`~curate.stages.domain_signals.code_likeness` ≥ 0.5) says how
+judge, and ``code_program_blocks`` (:func:`~curate.stages.domain.signals.code_likeness` ≥ 0.5) says how
 program-like the blocks are; *math* when it has formula markup (MathJax input, KaTeX, MathML, formula images) or TeX
 delimiters in its text on a
 page that loads a TeX renderer (MathJax / KaTeX: without one, ``$`` is a dollar sign); *QA* when it declares
@@ -22,8 +22,8 @@ from pydantic import Field
 
 from curate.registry import register
 from curate.stage import Params, Stage, StepOutput
-from curate.stages.domain_signals import text_signals
-from curate.stages.warc_domain import SIGNAL_COLUMNS
+from curate.stages.domain.signals import text_signals
+from curate.stages.warc.domain import SIGNAL_COLUMNS
 
 QA_SOURCES = frozenset({"json-ld", "microdata", "stackexchange", "declared"})
 
@@ -50,7 +50,7 @@ class DomainDetect(Stage):
     only documents with some tags.
 
     Reads the page-signal columns ``warc_extract(domain: true)`` writes (structure seen in the HTML); documents
-    without them are judged from their text (:func:`~curate.stages.domain_signals.text_signals`). Adds boolean
+    without them are judged from their text (:func:`~curate.stages.domain.signals.text_signals`). Adds boolean
     columns ``is_code``, ``is_math``, ``is_qa``, ``is_forum`` and one ``domain`` per document for ``mix`` (``qa``,
     else ``math``, else ``code``, else ``web``: the rarer, more specific corpus wins). With ``keep``, a document
     with none of the listed tags is removed under ``domain_not_<kinds>``.

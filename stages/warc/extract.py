@@ -1,10 +1,10 @@
 """``warc_extract``: WARC / WET / ARC files to documents (main text of every HTML response, with its metadata).
 
-Reading is our own streaming parser (:mod:`curate.stages.warc_stream`, :mod:`curate.stages.warc_records`):
+Reading is our own streaming parser (:mod:`curate.stages.warc.stream`, :mod:`curate.stages.warc.records`):
 it survives damaged gzip members, truncated files, WARC/0.18 and ARC quirks, and never holds more than
 ``max_html_bytes`` of a payload in memory. Decoding (chunked transfer coding, gzip/br content coding, HTML
-sniffing, charsets) is :mod:`curate.stages.warc_decode`; extraction and its time limit are
-:mod:`curate.stages.warc_extractors`.
+sniffing, charsets) is :mod:`curate.stages.warc.decode`; extraction and its time limit are
+:mod:`curate.stages.warc.extractors`.
 
 Why not fastwarc: it is ~5x faster at raw record parsing (0.9 s vs ~1.5 s for the 1,120 records of
 dev_pages.warc.gz), but it has no ARC support, and reading is 2-3 % of a trafilatura pipeline's time (extraction
@@ -31,8 +31,8 @@ from pydantic import Field
 
 from curate.registry import register
 from curate.stage import Params, SourceFile, Stage, StepOutput
-from curate.stages.warc_bounds import over_bounds
-from curate.stages.warc_decode import (
+from curate.stages.warc.bounds import over_bounds
+from curate.stages.warc.decode import (
     HTML_TYPES,
     UNKNOWN_TYPES,
     dechunk,
@@ -41,10 +41,10 @@ from curate.stages.warc_decode import (
     media_type,
     sniff_html,
 )
-from curate.stages.warc_domain import SIGNAL_COLUMNS, SIGNAL_SCHEMA, domain_documents
-from curate.stages.warc_extractors import ExtractCrash, ExtractTimeout, TimeLimitedExtractor
-from curate.stages.warc_records import Record, iter_records
-from curate.stages.warc_stream import ArchiveStream
+from curate.stages.warc.domain import SIGNAL_COLUMNS, SIGNAL_SCHEMA, domain_documents
+from curate.stages.warc.extractors import ExtractCrash, ExtractTimeout, TimeLimitedExtractor
+from curate.stages.warc.records import Record, iter_records
+from curate.stages.warc.stream import ArchiveStream
 
 #: record types that can carry a document: HTTP responses, archived resources, WET text conversions
 _DOCUMENT_TYPES = frozenset({"response", "resource", "conversion"})
@@ -68,7 +68,7 @@ class WarcExtract(Stage):
     Defaults follow FineWeb's extraction (datatrove ``Trafilatura``: ``favour_precision=True``, no comments,
     ``deduplicate=True``) except for the time limit: what a page may cost is decided by bounds that do not depend
     on machine speed (``max_html_bytes``, 5 MB: Common Crawl itself truncates payloads at 1 MiB; ``max_elements``,
-    ``max_depth``, ``max_total_depth``: :mod:`curate.stages.warc_bounds`), each skipping under its own reason, and
+    ``max_depth``, ``max_total_depth``: :mod:`curate.stages.warc.bounds`), each skipping under its own reason, and
     the time limit (60 CPU-s, not datatrove's 1 wall-s) is a safety net far above what any page within them
     needs, so the same input gives the same output on any machine. WET ``conversion`` records
     become documents as they are (their text is already extracted).
@@ -94,13 +94,13 @@ class WarcExtract(Stage):
         max_html_bytes: int = Field(5_000_000, gt=0, description="payload bytes kept per record (after decoding)")
         max_elements: int = Field(50_000, gt=0, description="pages with more HTML elements are not extracted "
                                                           "(skipped_too_many_elements); the most in the shared WARCs: "
-                                                          "35,271 (warc_bounds.py, bench/extract_bounds.py)")
+                                                          "35,271 (stages/warc/bounds.py, bench/extract_bounds.py)")
         max_depth: int = Field(1_000, gt=0, description="pages nested deeper are not extracted (skipped_too_deep); "
-                                                      "the deepest in the shared WARCs: 229 (warc_bounds.py)")
+                                                      "the deepest in the shared WARCs: 229 (stages/warc/bounds.py)")
         max_total_depth: int = Field(
             2_500_000, gt=0, description="pages whose elements' depths sum to more are not extracted "
                                          "(skipped_too_nested): extraction time grows with it; the most in the "
-                                         "shared WARCs: 289,062 (warc_bounds.py)")
+                                         "shared WARCs: 289,062 (stages/warc/bounds.py)")
         oversize: Literal["skip", "truncate"] = Field(
             "skip", description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
                                 "first max_html_bytes (counted as truncated_too_large)")

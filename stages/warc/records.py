@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from curate.stages.warc_http import MAX_LEADING_BLANK_LINES, add_field, is_protocol_only, status_code
-from curate.stages.warc_stream import ArchiveStream
+from curate.stages.warc.http import MAX_LEADING_BLANK_LINES, add_field, is_protocol_only, status_code
+from curate.stages.warc.stream import ArchiveStream
 
 MAX_HEADER_BYTES = 1 << 16
 #: a declared block length beyond this is damage, never a record: WARC 1.0/1.1 recommend files of about 1 GB (a
@@ -201,7 +201,7 @@ def _read_block(stream: ArchiveStream, record: Record, remaining: int, want_payl
     """Parse HTTP status + headers (when the block is an HTTP message) and read the payload; returns bytes left.
 
     A WARC ``application/http`` block whose first line is no status line at all is marked ``bad_http_headers``
-    (:mod:`curate.stages.warc_http`); an ARC block of a non-HTTP URL (``dns:``, ``filedesc:``) is the payload."""
+    (:mod:`curate.stages.warc.http`); an ARC block of a non-HTTP URL (``dns:``, ``filedesc:``) is the payload."""
     body_start = b""
     if _is_http_block(record) and remaining > 0:
         first = stream.readline(min(remaining, MAX_HEADER_BYTES))

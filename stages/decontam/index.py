@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from curate.stages.decontam_benchmarks import Item
-from curate.stages.decontam_text import distinct_letter_words, letter_words, ngrams, words
+from curate.stages.decontam.benchmarks import Item
+from curate.stages.decontam.text import distinct_letter_words, letter_words, ngrams, words
 from curate.stages.dedup.text import Words
 
 _U64 = np.uint64

@@ -62,8 +62,8 @@ def _batches(files: list[str], batch_size: int) -> Iterator[tuple[str, pa.Table]
 def audit(path: str, benchmarks: list[str], step: str | None = None, batch_size: int = 4096,
           **params: object) -> dict:
     """The contamination table of the corpus at ``path`` (see the module docstring) plus ``docs`` read."""
-    from curate.stages.decontam_text import words
-    from curate.stages.decontaminate import Decontaminate, add_hits, contamination_table, found_items, host_of
+    from curate.stages.decontam.stage import Decontaminate, add_hits, contamination_table, found_items, host_of
+    from curate.stages.decontam.text import words
 
     stage = Decontaminate(benchmarks=benchmarks, **params)
     index = stage.build_index()

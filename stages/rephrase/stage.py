@@ -23,8 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
-
-from .rephrase_backends import (
+from curate.stages.rephrase.backends import (
     CANCELLED,
     FATAL_KINDS,
     Backend,
@@ -34,8 +33,8 @@ from .rephrase_backends import (
     TransformersBackend,
     VllmBackend,
 )
-from .rephrase_cache import ReplyCache, default_cache_dir, model_identity
-from .rephrase_prompts import PROMPTS, prompt_template
+from curate.stages.rephrase.cache import ReplyCache, default_cache_dir, model_identity
+from curate.stages.rephrase.prompts import PROMPTS, prompt_template
 
 log = logging.getLogger(__name__)
 

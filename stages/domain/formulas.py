@@ -7,7 +7,7 @@ Sources, each read by the rules of the markup that writes it:
   …) are dropped; rendered MathJax v3 ``<mjx-container>`` (``display="true"``) through its assistive MathML.
 * KaTeX's ``.katex`` span (``.katex-display`` for display) through its ``<annotation encoding="application/x-tex">``.
 * MathML ``<math>`` (``display="block"``): an x-tex annotation, else ``alttext``, else converted
-  (:mod:`curate.stages.domain_mathml`); Wikipedia's ``.mwe-math-element`` with its fallback image's ``alt``.
+  (:mod:`curate.stages.domain.mathml`); Wikipedia's ``.mwe-math-element`` with its fallback image's ``alt``.
 * Formula images: ``img.tex`` (old MediaWiki), ``img.latex`` and ``latex.php?latex=`` (WordPress), CodeCogs,
   mimeTeX / mathTeX (``mimetex.cgi?…``: the query is the formula), Google Chart ``cht=tx``; ``data-tex`` /
   ``data-latex`` attributes (Zhihu and others).
@@ -24,8 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from lxml import etree
 
-from curate.stages.domain_code import classes
-from curate.stages.domain_mathml import local, mathml_to_latex, tex_annotation
+from curate.stages.domain.code import classes
+from curate.stages.domain.mathml import local, mathml_to_latex, tex_annotation
 
 _MATHJAX_RENDERED = frozenset({"MathJax", "MathJax_Display", "MathJax_Preview", "MathJax_CHTML", "MathJax_SVG",
                                "MathJax_SVG_Display", "MathJax_MathML", "MathJax_PHTML", "MJX_Assistive_MathML"})
