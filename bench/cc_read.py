@@ -86,11 +86,15 @@ def main() -> None:
     local, remote, theirs = n / t_local, n / t_remote, n / t_dt
     print(f"{n} HTML response records in {args.warc.name} ({args.warc.stat().st_size / 1e6:.1f} MB)")
     print(f"curate, local disk:    {t_local:.2f} s, {local:,.0f} records/s")
-    print(f"curate, loopback HTTP: {t_remote:.2f} s, {remote:,.0f} records/s "
-          f"({requests // args.repeat} ranged GETs per read, retries {counters.get('remote_retries', 0)})")
+    print(
+        f"curate, loopback HTTP: {t_remote:.2f} s, {remote:,.0f} records/s "
+        f"({requests // args.repeat} ranged GETs per read, retries {counters.get('remote_retries', 0)})"
+    )
     print(f"datatrove, local disk: {t_dt:.2f} s, {theirs:,.0f} records/s ({n_dt} documents)")
-    print(f"RESULT cc_read speedup_vs_datatrove={local / theirs:.2f} remote_vs_local={remote / local:.2f} "
-          f"records_per_s_local={local:.0f} records_per_s_remote={remote:.0f} records_per_s_datatrove={theirs:.0f}")
+    print(
+        f"RESULT cc_read speedup_vs_datatrove={local / theirs:.2f} remote_vs_local={remote / local:.2f} "
+        f"records_per_s_local={local:.0f} records_per_s_remote={remote:.0f} records_per_s_datatrove={theirs:.0f}"
+    )
 
 
 if __name__ == "__main__":

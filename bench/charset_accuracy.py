@@ -108,9 +108,11 @@ def sentence_pages(lang: str, codec: str, n: int) -> list[str]:
     good = [s.strip() for s in lines if s.strip() and encodable(s, codec)]
     pages = []
     for i in range(0, len(good) - 19, 20):
-        body = "".join(f"<p>{s}</p>\n" for s in good[i: i + 20])
-        pages.append(f"<!DOCTYPE html>\n<html><head><title>{good[i][:60]}</title></head>\n<body><article>\n"
-                     f"{body}</article></body></html>\n")
+        body = "".join(f"<p>{s}</p>\n" for s in good[i : i + 20])
+        pages.append(
+            f"<!DOCTYPE html>\n<html><head><title>{good[i][:60]}</title></head>\n<body><article>\n"
+            f"{body}</article></body></html>\n"
+        )
         if len(pages) == n:
             break
     return pages
@@ -129,8 +131,9 @@ def build_corpus(pages_per_charset: int) -> list[tuple[str, str, str]]:
         corpus += [(label, "dev_pages", html) for html in by_script[script] if encodable(html, codec)]
         per_lang = max(1, pages_per_charset // len(langs))
         for lang in langs:
-            corpus += [(label, f"lingua:{lang}", html) for html in sentence_pages(lang, codec, per_lang)
-                       if not html.isascii()]
+            corpus += [
+                (label, f"lingua:{lang}", html) for html in sentence_pages(lang, codec, per_lang) if not html.isascii()
+            ]
     return corpus
 
 
@@ -141,7 +144,7 @@ def declared(html: str, label: str, i: int) -> tuple[str, str]:
     if i % 2 == 0:
         meta = f'<meta charset="{label}">'
         at = re.search(r"<head[^>]*>", html, re.IGNORECASE)
-        html = html[: at.end()] + meta + html[at.end():] if at else meta + html
+        html = html[: at.end()] + meta + html[at.end() :] if at else meta + html
         return html, "text/html"
     return html, f"text/html; charset={label}"
 
@@ -151,10 +154,12 @@ def warc_of(pages: list[tuple[str, bytes, str]]) -> bytes:
     out = io.BytesIO()
     for i, (_, payload, content_type) in enumerate(pages):
         block = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n\r\n".encode() + payload
-        head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-{i:012d}>\r\n"
-                f"WARC-Target-URI: http://corpus.example/{i}\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
-                f"WARC-Identified-Payload-Type: text/html\r\nX-Corpus-Id: {i}\r\n"
-                f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n")
+        head = (
+            f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-{i:012d}>\r\n"
+            f"WARC-Target-URI: http://corpus.example/{i}\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+            f"WARC-Identified-Payload-Type: text/html\r\nX-Corpus-Id: {i}\r\n"
+            f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n"
+        )
         out.write(head.encode() + block + b"\r\n\r\n")
     return out.getvalue()
 
@@ -182,7 +187,8 @@ def read_datatrove(data: bytes) -> dict[int, str]:
 
 DETECTORS = {
     "charset_normalizer": lambda b: (lambda r: r.encoding if r else None)(
-        __import__("charset_normalizer").from_bytes(b, steps=4, chunk_size=2048).best()),
+        __import__("charset_normalizer").from_bytes(b, steps=4, chunk_size=2048).best()
+    ),
     "chardet": lambda b: __import__("chardet").detect(b)["encoding"],
     "cchardet": lambda b: __import__("cchardet").detect(b)["encoding"],
     "chardetng": lambda b: __import__("chardetng_py").detect(b),
@@ -229,8 +235,10 @@ def main() -> None:
     for label in CHARSETS:
         u, d = right[("ours", "undeclared", label)], right[("ours", "declared", label)]
         tu, td = right[("datatrove", "undeclared", label)], right[("datatrove", "declared", label)]
-        print(f"{label:14} {sources[(label, 'dev_pages')]:4} {sources[(label, 'lingua')]:6} | "
-              f"{u[0] / u[1]:10.3f} {d[0] / d[1]:8.3f} | {tu[0] / tu[1]:.3f} / {td[0] / td[1]:.3f}")
+        print(
+            f"{label:14} {sources[(label, 'dev_pages')]:4} {sources[(label, 'lingua')]:6} | "
+            f"{u[0] / u[1]:10.3f} {d[0] / d[1]:8.3f} | {tu[0] / tu[1]:.3f} / {td[0] / td[1]:.3f}"
+        )
 
     def share(who: str, variant: str | None) -> float:
         cells = [v for (w, var, _), v in right.items() if w == who and variant in (None, var)]

@@ -35,8 +35,10 @@ def length_baseline(texts: list[str], y: np.ndarray, test: np.ndarray) -> tuple[
     """Best single length rule on the training split, evaluated on the held-out split."""
     from curate.classifiers.train import prf
 
-    features = {"chars": np.array([len(t) for t in texts], float),
-                "words": np.array([len(t.split()) for t in texts], float)}
+    features = {
+        "chars": np.array([len(t) for t in texts], float),
+        "words": np.array([len(t.split()) for t in texts], float),
+    }
     best = (-1.0, "", 0.0, 1)
     for name, x in features.items():
         for cut in np.unique(np.quantile(x[~test], np.linspace(0, 1, 201))):
@@ -65,14 +67,32 @@ def main(argv: list[str] | None = None) -> int:
     from curate.classifiers.train import build_parser, load_labelled
     from curate.classifiers.train import main as train
 
-    common = [str(DATA), "--label-column", args.label, "--positive", "1", "--negative", "", "0", "--id-column",
-              "id", "--positive-name", args.label, "--negative-name", "other", "--seed", str(args.seed)]
+    common = [
+        str(DATA),
+        "--label-column",
+        args.label,
+        "--positive",
+        "1",
+        "--negative",
+        "",
+        "0",
+        "--id-column",
+        "id",
+        "--positive-name",
+        args.label,
+        "--negative-name",
+        "other",
+        "--seed",
+        str(args.seed),
+    ]
     if args.limit:
         common += ["--limit", str(args.limit)]
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="curate-bench-"))
     results = {}
-    for kind, extra in (("fasttext", []), ("head", ["--max-length", str(args.max_length), "--head", args.head,
-                                                    "--no-copy-backbone"])):
+    for kind, extra in (
+        ("fasttext", []),
+        ("head", ["--max-length", str(args.max_length), "--head", args.head, "--no-copy-backbone"]),
+    ):
         t0 = time.perf_counter()
         out = workdir / kind
         assert train([*common, "-o", str(out), "--kind", kind, *extra]) == 0
@@ -82,22 +102,29 @@ def main(argv: list[str] | None = None) -> int:
     results["length"], rule = length_baseline(data.texts, data.y > 0.5, data.test)
 
     n_test, n_pos = int(data.test.sum()), int((data.y[data.test] > 0.5).sum())
-    print(f"\nHPLT v2 inspection, label {args.label!r}: {len(data.texts)} labelled documents, {n_test} held out "
-          f"({n_pos} positive)")
+    print(
+        f"\nHPLT v2 inspection, label {args.label!r}: {len(data.texts)} labelled documents, {n_test} held out "
+        f"({n_pos} positive)"
+    )
     print(f"{'model':<42}{'precision':>10}{'recall':>8}{'F1':>8}{'seconds':>9}")
-    names = {"fasttext": "fastText bigrams (DCLM way)", "head": f"MiniLM + {args.head} head (FineWeb-Edu way)",
-             "length": f"length only ({rule})"}
+    names = {
+        "fasttext": "fastText bigrams (DCLM way)",
+        "head": f"MiniLM + {args.head} head (FineWeb-Edu way)",
+        "length": f"length only ({rule})",
+    }
     for key, name in names.items():
         m = results[key]
         print(f"{name:<42}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m.get('seconds', 0):>9}")
     rate = n_pos / max(n_test, 1)
     print(f"{'(flag everything)':<42}{rate:>10.3f}{1.0:>8.3f}{2 * rate / (1 + rate):>8.3f}")
     f1 = {k: results[k]["f1"] for k in names}
-    print(f"RESULT classifier_quality f1_fasttext={f1['fasttext']:.3f} f1_head={f1['head']:.3f} "
-          f"f1_length_baseline={f1['length']:.3f} p_fasttext={results['fasttext']['precision']:.3f} "
-          f"r_fasttext={results['fasttext']['recall']:.3f} p_head={results['head']['precision']:.3f} "
-          f"r_head={results['head']['recall']:.3f} p_length={results['length']['precision']:.3f} "
-          f"r_length={results['length']['recall']:.3f} label={args.label}")
+    print(
+        f"RESULT classifier_quality f1_fasttext={f1['fasttext']:.3f} f1_head={f1['head']:.3f} "
+        f"f1_length_baseline={f1['length']:.3f} p_fasttext={results['fasttext']['precision']:.3f} "
+        f"r_fasttext={results['fasttext']['recall']:.3f} p_head={results['head']['precision']:.3f} "
+        f"r_head={results['head']['recall']:.3f} p_length={results['length']['precision']:.3f} "
+        f"r_length={results['length']['recall']:.3f} label={args.label}"
+    )
     return 0
 
 

@@ -61,8 +61,9 @@ def load_documents(corpus: str, n: int, cache: Path | None, seed: int = 0) -> pa
             paths = [WARC]
         else:
             paths = sorted((DATA / "warc" / "real_crawls").glob("*.warc.gz"))
-            paths += sorted(p for p in (DATA / "warc" / "common_crawl_format").iterdir()
-                            if ".wat" not in p.name and p.is_file())
+            paths += sorted(
+                p for p in (DATA / "warc" / "common_crawl_format").iterdir() if ".wat" not in p.name and p.is_file()
+            )
         table = extract(paths)
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=512, help="token limit (FineWeb-Edu: 512)")
     parser.add_argument("--repeats", type=int, default=2, help="runs per mode (best is reported)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
-    parser.add_argument("--model", default=None, help="a sequence-classification folder or hub id "
-                                                      "(default: MiniLM-based regressor built here)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="a sequence-classification folder or hub id (default: MiniLM-based regressor built here)",
+    )
     parser.add_argument("--cache", default=None, help="folder to cache the extracted documents in (Parquet)")
     args = parser.parse_args(argv)
     if not WARC.exists():
@@ -108,9 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or str(build_model(Path(tmp) / "model"))
-        steps = {mode: HfClassifier(model=model, column="score", device=args.device, max_length=args.max_length,
-                                    model_batch_size=args.batch_size, sort_by_length=(mode == "sorted"))
-                 for mode in ("unsorted", "sorted")}
+        steps = {
+            mode: HfClassifier(
+                model=model,
+                column="score",
+                device=args.device,
+                max_length=args.max_length,
+                model_batch_size=args.batch_size,
+                sort_by_length=(mode == "sorted"),
+            )
+            for mode in ("unsorted", "sorted")
+        }
         for step in steps.values():
             step.ensure_setup()
         scorer = steps["sorted"].scorer
@@ -119,18 +131,22 @@ def main(argv: list[str] | None = None) -> int:
             figures[corpus] = run_corpus(corpus, docs, steps, args, tokenize)
     head = figures.get("crawls") or next(iter(figures.values()))
     extra = " ".join(f"{c}_speedup={f['speedup']:.2f}" for c, f in figures.items() if c != "crawls")
-    print(f"RESULT classifier_speed sorted_speedup={head['speedup']:.2f} sorted_docs_per_s={head['sorted']:.1f} "
-          f"unsorted_docs_per_s={head['unsorted']:.1f} {extra} device={scorer.device} docs={head['docs']}")
+    print(
+        f"RESULT classifier_speed sorted_speedup={head['speedup']:.2f} sorted_docs_per_s={head['sorted']:.1f} "
+        f"unsorted_docs_per_s={head['unsorted']:.1f} {extra} device={scorer.device} docs={head['docs']}"
+    )
     return 0
 
 
 def run_corpus(corpus: str, docs: pa.Table, steps: dict, args: argparse.Namespace, tokenize) -> dict:
     scorer = steps["sorted"].scorer
     lengths = np.array([len(x) for x in tokenize(scorer.tokenizer, docs["text"].to_pylist(), scorer.max_length)])
-    print(f"[{corpus}] {docs.num_rows} documents; tokens per document (cap {scorer.max_length}): median "
-          f"{int(np.median(lengths))}, p10 {int(np.percentile(lengths, 10))}, p90 "
-          f"{int(np.percentile(lengths, 90))}, at cap {np.mean(lengths >= scorer.max_length):.0%}; "
-          f"device {scorer.device}, dtype {str(scorer.dtype).removeprefix('torch.')}, batch {args.batch_size}")
+    print(
+        f"[{corpus}] {docs.num_rows} documents; tokens per document (cap {scorer.max_length}): median "
+        f"{int(np.median(lengths))}, p10 {int(np.percentile(lengths, 10))}, p90 "
+        f"{int(np.percentile(lengths, 90))}, at cap {np.mean(lengths >= scorer.max_length):.0%}; "
+        f"device {scorer.device}, dtype {str(scorer.dtype).removeprefix('torch.')}, batch {args.batch_size}"
+    )
     steps["sorted"](docs.slice(0, args.batch_size))  # warm-up (allocator, kernels)
     best = {mode: float("inf") for mode in steps}
     results = {}

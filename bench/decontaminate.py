@@ -63,12 +63,15 @@ def score(flags: list[set[str]], docs: list[dict], truth: dict[str, dict]) -> di
         if g["label"] == 0:
             fp[g["role"]].append(bool(got))
     rate = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
-    return {"recall": rate([x for v in WHOLE for x in by_variant[v]]),
-            "recall_partial": rate([x for v in PARTIAL for x in by_variant[v]]),
-            "recall_question": rate(by_variant["question_only"]),
-            "precision": true_flagged / flagged if flagged else 1.0,
-            "fp_hard_negative": rate(fp["hard_negative"]), "fp_clean": rate(fp["clean"]),
-            **{f"recall_{v}": rate(x) for v, x in sorted(by_variant.items())}}
+    return {
+        "recall": rate([x for v in WHOLE for x in by_variant[v]]),
+        "recall_partial": rate([x for v in PARTIAL for x in by_variant[v]]),
+        "recall_question": rate(by_variant["question_only"]),
+        "precision": true_flagged / flagged if flagged else 1.0,
+        "fp_hard_negative": rate(fp["hard_negative"]),
+        "fp_clean": rate(fp["clean"]),
+        **{f"recall_{v}": rate(x) for v, x in sorted(by_variant.items())},
+    }
 
 
 def run_curate(items: list[Item], docs: list[dict], repeat: int) -> tuple[list[set[str]], float, float]:
@@ -96,7 +99,7 @@ def run_plain(items: list[Item], docs: list[dict], repeat: int, n: int = 13) -> 
     for it in items:
         toks = _plain_tokens(it.text)
         for k in range(len(toks) - n + 1):
-            grams.setdefault(tuple(toks[k:k + n]), it.id)
+            grams.setdefault(tuple(toks[k : k + n]), it.id)
     build = time.perf_counter() - t0
     best, flags = float("inf"), []
     for _ in range(repeat):
@@ -104,7 +107,7 @@ def run_plain(items: list[Item], docs: list[dict], repeat: int, n: int = 13) -> 
         flags = []
         for d in docs:
             toks = _plain_tokens(d["text"])
-            flags.append({grams[g] for k in range(len(toks) - n + 1) if (g := tuple(toks[k:k + n])) in grams})
+            flags.append({grams[g] for k in range(len(toks) - n + 1) if (g := tuple(toks[k : k + n])) in grams})
         best = min(best, time.perf_counter() - t0)
     return flags, build, best
 
@@ -145,14 +148,24 @@ def run_datatrove(items: list[Item], docs: list[dict], repeat: int) -> tuple[lis
 
 def doc_level(flags: list[set[str]], docs: list[dict], truth: dict[str, dict]) -> dict[str, float]:
     """Document-level figures for a peer that names no item (datatrove names the task only)."""
-    whole = [bool(f) for f, d in zip(flags, docs, strict=True)
-             if any(i["variant"] in WHOLE for i in truth[d["id"]]["items"])]
-    part = [bool(f) for f, d in zip(flags, docs, strict=True)
-            if any(i["variant"] in PARTIAL for i in truth[d["id"]]["items"])]
-    hard = [bool(f) for f, d in zip(flags, docs, strict=True)
-            if truth[d["id"]]["role"] == "hard_negative" and not truth[d["id"]]["ambiguous"]]
-    return {"doc_recall": float(np.mean(whole)), "doc_recall_partial": float(np.mean(part)),
-            "fp_hard_negative": float(np.mean(hard))}
+    whole = [
+        bool(f) for f, d in zip(flags, docs, strict=True) if any(i["variant"] in WHOLE for i in truth[d["id"]]["items"])
+    ]
+    part = [
+        bool(f)
+        for f, d in zip(flags, docs, strict=True)
+        if any(i["variant"] in PARTIAL for i in truth[d["id"]]["items"])
+    ]
+    hard = [
+        bool(f)
+        for f, d in zip(flags, docs, strict=True)
+        if truth[d["id"]]["role"] == "hard_negative" and not truth[d["id"]]["ambiguous"]
+    ]
+    return {
+        "doc_recall": float(np.mean(whole)),
+        "doc_recall_partial": float(np.mean(part)),
+        "fp_hard_negative": float(np.mean(hard)),
+    }
 
 
 def main() -> None:
@@ -166,29 +179,42 @@ def main() -> None:
     docs = [json.loads(line) for line in open(args.data / "corpus" / "docs.jsonl")]
     truth = {g["id"]: g for g in map(json.loads, open(args.data / "corpus" / "ground_truth.jsonl"))}
     mb = sum(len(d["text"].encode()) for d in docs) / 1e6
-    print(f"{len(items):,} benchmark items; {len(docs):,} documents ({mb:.1f} MB); "
-          f"planted: {dict(Counter(i['variant'] for g in truth.values() for i in g['items']))}")
+    print(
+        f"{len(items):,} benchmark items; {len(docs):,} documents ({mb:.1f} MB); "
+        f"planted: {dict(Counter(i['variant'] for g in truth.values() for i in g['items']))}"
+    )
 
     flags, build, secs = run_curate(items, docs, args.repeat)
     ours = score(flags, docs, truth)
-    print(f"curate      index {build:.2f} s, lookup {secs:.3f} s = {len(docs) / secs:,.0f} docs/s  "
-          + "  ".join(f"{k}={v:.4f}" for k, v in ours.items()))
+    print(
+        f"curate      index {build:.2f} s, lookup {secs:.3f} s = {len(docs) / secs:,.0f} docs/s  "
+        + "  ".join(f"{k}={v:.4f}" for k, v in ours.items())
+    )
     print("            document level: " + "  ".join(f"{k}={v:.4f}" for k, v in doc_level(flags, docs, truth).items()))
     plain = run_plain(items, docs, args.repeat)
-    print(f"plain 13-gram set  index {plain[1]:.2f} s, lookup {plain[2]:.3f} s = {len(docs) / plain[2]:,.0f} docs/s  "
-          + "  ".join(f"{k}={v:.4f}" for k, v in score(plain[0], docs, truth).items() if not k.startswith("recall_")
-                      or k == "recall_question"))
+    print(
+        f"plain 13-gram set  index {plain[1]:.2f} s, lookup {plain[2]:.3f} s = {len(docs) / plain[2]:,.0f} docs/s  "
+        + "  ".join(
+            f"{k}={v:.4f}"
+            for k, v in score(plain[0], docs, truth).items()
+            if not k.startswith("recall_") or k == "recall_question"
+        )
+    )
     peer = run_datatrove(items, docs, args.repeat)
     ratio = ""
     if peer is not None:
-        print(f"datatrove NGramsDecontFilter (12-grams)  index {peer[1]:.2f} s, lookup {peer[2]:.3f} s = "
-              f"{len(docs) / peer[2]:,.0f} docs/s  "
-              + "  ".join(f"{k}={v:.4f}" for k, v in doc_level(peer[0], docs, truth).items()))
+        print(
+            f"datatrove NGramsDecontFilter (12-grams)  index {peer[1]:.2f} s, lookup {peer[2]:.3f} s = "
+            f"{len(docs) / peer[2]:,.0f} docs/s  "
+            + "  ".join(f"{k}={v:.4f}" for k, v in doc_level(peer[0], docs, truth).items())
+        )
         ratio = f" vs_datatrove={peer[2] / secs:.2f}"
-    print(f"RESULT decontaminate recall={ours['recall']:.4f} precision={ours['precision']:.4f} "
-          f"recall_partial={ours['recall_partial']:.4f} docs_per_s={len(docs) / secs:.0f} "
-          f"fp_hard_negative={ours['fp_hard_negative']:.4f} recall_question={ours['recall_question']:.4f} "
-          f"vs_plain13={plain[2] / secs:.2f}{ratio}")
+    print(
+        f"RESULT decontaminate recall={ours['recall']:.4f} precision={ours['precision']:.4f} "
+        f"recall_partial={ours['recall_partial']:.4f} docs_per_s={len(docs) / secs:.0f} "
+        f"fp_hard_negative={ours['fp_hard_negative']:.4f} recall_question={ours['recall_question']:.4f} "
+        f"vs_plain13={plain[2] / secs:.2f}{ratio}"
+    )
 
 
 if __name__ == "__main__":

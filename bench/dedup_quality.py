@@ -46,9 +46,11 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup_scale import write_corpus  # noqa: E402
 
-BOILERPLATE = ("Cookie policy: we use cookies to improve your experience. Accept all. Privacy settings. "
-               "Subscribe to our newsletter for the latest updates. Copyright all rights reserved. Home About "
-               "Contact Terms of use Sitemap Follow us on social media Share this page")
+BOILERPLATE = (
+    "Cookie policy: we use cookies to improve your experience. Accept all. Privacy settings. "
+    "Subscribe to our newsletter for the latest updates. Copyright all rights reserved. Home About "
+    "Contact Terms of use Sitemap Follow us on social media Share this page"
+)
 
 
 def hplt_docs(min_words: int = 60) -> list[str]:
@@ -70,7 +72,7 @@ def variant(text: str, rng: random.Random) -> tuple[str, str]:
         lines = [ln for ln in text.split("\n") if ln.strip()]
         if len(lines) < 3:  # no paragraphs: reorder sentence-sized chunks
             size = max(5, len(words) // 8)
-            lines = [" ".join(words[i:i + size]) for i in range(0, len(words), size)]
+            lines = [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
         k = max(1, int(len(lines) * strength * 4))
         idx = rng.sample(range(len(lines)), min(k, len(lines)))
         moved = [lines[i] for i in idx]
@@ -99,7 +101,7 @@ def variant(text: str, rng: random.Random) -> tuple[str, str]:
 
 def shingle_sets(texts: list[str]) -> list[set[int]]:
     sh, off = text_shingles(pa.array(texts), 5)
-    return [set(sh[off[i]:off[i + 1]].tolist()) for i in range(len(texts))]
+    return [set(sh[off[i] : off[i + 1]].tolist()) for i in range(len(texts))]
 
 
 def jaccard(a: set, b: set) -> float:
@@ -120,10 +122,13 @@ def planted(args, jaccard_threshold: float | None) -> dict:
     rng = random.Random(0)
     sources = docs[: args.pairs]
     variants, kinds = zip(*(variant(d, rng) for d in sources), strict=True)
-    distractors = docs[args.pairs:]
+    distractors = docs[args.pairs :]
     texts = list(sources) + list(variants) + distractors
-    ids = [f"s{i:05d}" for i in range(len(sources))] + [f"v{i:05d}" for i in range(len(sources))] + \
-          [f"x{i:05d}" for i in range(len(distractors))]
+    ids = (
+        [f"s{i:05d}" for i in range(len(sources))]
+        + [f"v{i:05d}" for i in range(len(sources))]
+        + [f"x{i:05d}" for i in range(len(distractors))]
+    )
     sets = shingle_sets(texts)
     n = len(sources)
     true_j = np.array([jaccard(sets[i], sets[n + i]) for i in range(n)])
@@ -139,21 +144,27 @@ def planted(args, jaccard_threshold: float | None) -> dict:
     index = {d: i for i, d in enumerate(ids)}
     for d, c in cl.items():
         members.setdefault(c, []).append(index[d])
-    merged = [(a, b) for m in members.values() if len(m) > 1 for x, a in enumerate(m) for b in m[x + 1:]]
+    merged = [(a, b) for m in members.values() if len(m) > 1 for x, a in enumerate(m) for b in m[x + 1 :]]
     merged_j = np.array([jaccard(sets[a], sets[b]) for a, b in merged])
     precision = float((merged_j >= 0.7).mean()) if len(merged_j) else 1.0
     mae = float(np.abs(est_j - true_j).mean())
-    print(f"planted pairs: {n} (true Jaccard >= 0.85: {high.sum()}, 0.7-0.85: {((true_j >= .7) & ~high).sum()}, "
-          f"< 0.7: {(true_j < .7).sum()}), distractors {len(distractors)}")
-    for lo, hi in [(0, .5), (.5, .7), (.7, .8), (.8, .85), (.85, .9), (.9, .95), (.95, 1.01)]:
+    print(
+        f"planted pairs: {n} (true Jaccard >= 0.85: {high.sum()}, 0.7-0.85: {((true_j >= 0.7) & ~high).sum()}, "
+        f"< 0.7: {(true_j < 0.7).sum()}), distractors {len(distractors)}"
+    )
+    for lo, hi in [(0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01)]:
         sel = (true_j >= lo) & (true_j < hi)
         if sel.any():
-            print(f"  true J in [{lo:.2f}, {min(hi, 1):.2f}): {sel.sum():4d} pairs, merged {same[sel].mean():.3f}, "
-                  f"MAE {np.abs(est_j - true_j)[sel].mean():.3f}")
+            print(
+                f"  true J in [{lo:.2f}, {min(hi, 1):.2f}): {sel.sum():4d} pairs, merged {same[sel].mean():.3f}, "
+                f"MAE {np.abs(est_j - true_j)[sel].mean():.3f}"
+            )
     by_kind = Counter(kinds)
     print("  by edit kind: " + ", ".join(f"{k} {by_kind[k]}" for k in sorted(by_kind)))
-    print(f"[jaccard_threshold={jaccard_threshold}] recall(J>=0.85)={recall:.4f} "
-          f"precision(merged pairs J>=0.7)={precision:.4f} over {len(merged)} merged pairs, jaccard MAE={mae:.4f}")
+    print(
+        f"[jaccard_threshold={jaccard_threshold}] recall(J>=0.85)={recall:.4f} "
+        f"precision(merged pairs J>=0.7)={precision:.4f} over {len(merged)} merged pairs, jaccard MAE={mae:.4f}"
+    )
     return {"recall": recall, "precision": precision, "mae": mae}
 
 
@@ -175,7 +186,7 @@ def agreement(args) -> float:
     normed = normalized_text(table.column("text")).to_pylist()
     for doc_id, text in zip(ids, normed, strict=True):
         w = text.split()
-        grams = [" ".join(w[i:i + 5]).encode() for i in range(max(1, len(w) - 4))] if w else []
+        grams = [" ".join(w[i : i + 5]).encode() for i in range(max(1, len(w) - 4))] if w else []
         m = MinHash(num_perm=112)
         m.update_batch(grams)
         if grams:
@@ -193,8 +204,10 @@ def agreement(args) -> float:
     t_ref = time.perf_counter() - t
     differ = ours_removed ^ ref_removed
     agree = 1 - len(differ) / len(ids)
-    print(f"agreement on {len(ids)} docs: curate removed {len(ours_removed)} ({t_ours:.1f} s), datasketch reference "
-          f"removed {len(ref_removed)} ({t_ref:.1f} s), decisions differ on {len(differ)} -> agreement {agree:.4f}")
+    print(
+        f"agreement on {len(ids)} docs: curate removed {len(ours_removed)} ({t_ours:.1f} s), datasketch reference "
+        f"removed {len(ref_removed)} ({t_ref:.1f} s), decisions differ on {len(differ)} -> agreement {agree:.4f}"
+    )
     return agree
 
 
@@ -220,16 +233,24 @@ def clough_stevenson() -> None:
     for cat in ["cut", "light", "heavy", "non"]:
         v = by_cat.get(cat, [])
         hits = [x for x in v if x[0]]
-        print(f"  {cat:>5}: {len(hits):2d}/{len(v)} clustered with source; mean true Jaccard "
-              f"{np.mean([x[1] for x in v]):.2f}; clustered: {', '.join(x[2] for x in hits) or '-'}")
+        print(
+            f"  {cat:>5}: {len(hits):2d}/{len(v)} clustered with source; mean true Jaccard "
+            f"{np.mean([x[1] for x in v]):.2f}; clustered: {', '.join(x[2] for x in hits) or '-'}"
+        )
 
 
 #: characters of category Cf put inside words: soft hyphen, zero-width space / non-joiner / joiner, word joiner, BOM
 FORMAT_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 #: Unicode spaces that NFKC maps to U+0020: NBSP, en space, thin space, narrow NBSP, medium math space, ideographic
 UNICODE_SPACES = "\u00a0\u2002\u2009\u202f\u205f\u3000"
-LIGATURES = [("ffi", "\ufb03"), ("ffl", "\ufb04"), ("ff", "\ufb00"), ("fi", "\ufb01"), ("fl", "\ufb02"),
-             ("st", "\ufb06")]
+LIGATURES = [
+    ("ffi", "\ufb03"),
+    ("ffl", "\ufb04"),
+    ("ff", "\ufb00"),
+    ("fi", "\ufb01"),
+    ("fl", "\ufb02"),
+    ("st", "\ufb06"),
+]
 SUPERSCRIPT = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
 UNICODE_KINDS = ["fullwidth", "ligature", "format", "spaces", "digits", "decomposed"]
 
@@ -281,8 +302,11 @@ def unicode_pairs(args) -> dict:
     ids = [f"s{i:05d}" for i in range(n)] + [f"v{i:05d}" for i in range(n)]
     table = pa.table({"id": ids, "text": list(docs) + list(variants)})
     recall, kinds_arr = {}, np.array(kinds)
-    for label, step in [("fineweb", MinhashDedup()), ("unicode", MinhashDedup(normalize_unicode=True)),
-                        ("exact_unicode", ExactDedup(normalize="unicode"))]:
+    for label, step in [
+        ("fineweb", MinhashDedup()),
+        ("unicode", MinhashDedup(normalize_unicode=True)),
+        ("exact_unicode", ExactDedup(normalize="unicode")),
+    ]:
         out = step.run_table(table)
         if label == "exact_unicode":  # exact dedup has no cluster ids: a pair is together when one was removed
             removed = set(out.rejected.column("id").to_pylist()) if out.rejected is not None else set()
@@ -291,12 +315,17 @@ def unicode_pairs(args) -> dict:
             cl = clusters_of(out)
             same = np.array([cl[ids[i]] == cl[ids[n + i]] for i in range(n)])
         recall[label] = float(same[changed].mean())
-        per_kind = ", ".join(f"{k} {same[changed & (kinds_arr == k)].mean():.3f}"
-                             for k in UNICODE_KINDS + ["mixed"] if (changed & (kinds_arr == k)).any())
+        per_kind = ", ".join(
+            f"{k} {same[changed & (kinds_arr == k)].mean():.3f}"
+            for k in UNICODE_KINDS + ["mixed"]
+            if (changed & (kinds_arr == k)).any()
+        )
         print(f"  {label:>13}: recall {recall[label]:.4f} ({per_kind})")
-    print(f"Unicode variants: {changed.sum()} changed pairs of {n} real documents, each the same text under NFKC + "
-          f"Cf removal; recall with normalize_unicode {recall['unicode']:.4f}, FineWeb's normalisation "
-          f"{recall['fineweb']:.4f}, exact_dedup normalize: unicode {recall['exact_unicode']:.4f}")
+    print(
+        f"Unicode variants: {changed.sum()} changed pairs of {n} real documents, each the same text under NFKC + "
+        f"Cf removal; recall with normalize_unicode {recall['unicode']:.4f}, FineWeb's normalisation "
+        f"{recall['fineweb']:.4f}, exact_dedup normalize: unicode {recall['exact_unicode']:.4f}"
+    )
     return recall
 
 
@@ -304,9 +333,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=1500, help="planted pairs (from real HPLT documents)")
     ap.add_argument("--agreement-docs", type=int, default=50000)
-    ap.add_argument("--jaccard-threshold", type=float, default=0.75,
-                    help="minhash_dedup's jaccard_threshold for the planted-pair RESULT (the run without a check, "
-                         "FineWeb's setting, is printed too)")
+    ap.add_argument(
+        "--jaccard-threshold",
+        type=float,
+        default=0.75,
+        help="minhash_dedup's jaccard_threshold for the planted-pair RESULT (the run without a check, "
+        "FineWeb's setting, is printed too)",
+    )
     ap.add_argument("--workdir", default="/tmp/curate-dedup-quality")
     args = ap.parse_args()
     q0 = planted(args, None)
@@ -314,10 +347,12 @@ def main() -> None:
     clough_stevenson()
     uni = unicode_pairs(args)
     agree = agreement(args)
-    print(f"RESULT dedup_quality recall={q['recall']:.4f} precision={q['precision']:.4f} "
-          f"jaccard_mae={q['mae']:.4f} agreement_datasketch={agree:.4f} jaccard_threshold={args.jaccard_threshold} "
-          f"recall_nocheck={q0['recall']:.4f} precision_nocheck={q0['precision']:.4f} "
-          f"unicode_recall={uni['unicode']:.4f} unicode_recall_fineweb={uni['fineweb']:.4f}")
+    print(
+        f"RESULT dedup_quality recall={q['recall']:.4f} precision={q['precision']:.4f} "
+        f"jaccard_mae={q['mae']:.4f} agreement_datasketch={agree:.4f} jaccard_threshold={args.jaccard_threshold} "
+        f"recall_nocheck={q0['recall']:.4f} precision_nocheck={q0['precision']:.4f} "
+        f"unicode_recall={uni['unicode']:.4f} unicode_recall_fineweb={uni['fineweb']:.4f}"
+    )
 
 
 if __name__ == "__main__":

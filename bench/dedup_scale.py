@@ -26,8 +26,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "langid" / "lingua_testdata" / "sentences"
-LANGS = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "sv", "cs", "tr", "fi", "da", "hu", "ro", "id", "vi",
-         "uk", "el"]
+LANGS = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "ru",
+    "sv",
+    "cs",
+    "tr",
+    "fi",
+    "da",
+    "hu",
+    "ro",
+    "id",
+    "vi",
+    "uk",
+    "el",
+]
 
 
 def write_corpus(folder: Path, n: int, shard_docs: int, seed: int = 0) -> None:
@@ -57,8 +77,15 @@ def write_corpus(folder: Path, n: int, shard_docs: int, seed: int = 0) -> None:
                 made.append(text)
             texts.append(text)
             ids.append(f"doc{i:08d}")
-        table = pa.table({"id": ids, "text": texts, "url": [f"https://example.org/{i}" for i in ids],
-                          "date": ["2024-01-01"] * len(ids), "source": ["bench"] * len(ids)})
+        table = pa.table(
+            {
+                "id": ids,
+                "text": texts,
+                "url": [f"https://example.org/{i}" for i in ids],
+                "date": ["2024-01-01"] * len(ids),
+                "source": ["bench"] * len(ids),
+            }
+        )
         pq.write_table(table, folder / f"part-{s // shard_docs:05d}.parquet")
     (folder / "_complete").touch()
 
@@ -113,14 +140,21 @@ def main() -> None:
         write_corpus(corpus, n, args.shard_docs)
         print(f"{n:>8} docs: corpus ready in {time.perf_counter() - t:.0f} s", flush=True)
         out = work / f"out-{n}"
-        proc = subprocess.run([sys.executable, __file__, "--partitions", str(args.partitions), "--run-one",
-                               str(corpus), str(out)], capture_output=True, text=True, env=os.environ)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--partitions", str(args.partitions), "--run-one", str(corpus), str(out)],
+            capture_output=True,
+            text=True,
+            env=os.environ,
+        )
         if proc.returncode != 0:
             raise SystemExit(proc.stderr[-3000:])
         rows[n] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = rows[n]
-        print(f"{n:>8} docs: {r['secs']:8.1f} s  {n / r['secs']:8.0f} docs/s  peak {r['peak_gb']:.2f} GiB  "
-              f"kept {r['docs_out']}  removed {r['removed']}", flush=True)
+        print(
+            f"{n:>8} docs: {r['secs']:8.1f} s  {n / r['secs']:8.0f} docs/s  peak {r['peak_gb']:.2f} GiB  "
+            f"kept {r['docs_out']}  removed {r['removed']}",
+            flush=True,
+        )
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
     first, last = sizes[0], sizes[-1]

@@ -131,10 +131,17 @@ def score(name: str, outputs: dict[str, tuple[str, dict]], gold: dict[str, dict]
             labels[kind].append(bool(record["labels"][kind]))
             if show == "detect" and tags[kind] != bool(record["labels"][kind]):
                 print(f"  detect {kind} {page_id}: said {tags[kind]}, signals {signals}")
-    figures = {"code_exact": code[0] / code[1], "math_recall": math[0] / math[1], "qa_recall": qa[0] / qa[1],
-               **{f"detect_f1_{k}": f1(preds[k], labels[k]) for k in preds}}
-    print(f"{name:>12}: " + " ".join(f"{k}={v:.4f}" for k, v in figures.items())
-          + f"  (code {code[0]}/{code[1]}, formulas {math[0]}/{math[1]}, qa pairs {qa[0]}/{qa[1]})")
+    figures = {
+        "code_exact": code[0] / code[1],
+        "math_recall": math[0] / math[1],
+        "qa_recall": qa[0] / qa[1],
+        **{f"detect_f1_{k}": f1(preds[k], labels[k]) for k in preds},
+    }
+    print(
+        f"{name:>12}: "
+        + " ".join(f"{k}={v:.4f}" for k, v in figures.items())
+        + f"  (code {code[0]}/{code[1]}, formulas {math[0]}/{math[1]}, qa pairs {qa[0]}/{qa[1]})"
+    )
     return figures
 
 
@@ -167,19 +174,34 @@ def main() -> None:
     from curate.stages.domain.extract import make_domain_extractor
 
     ours = run_extractor("ours", make_domain_extractor({}), pages, structured=True)
-    fineweb = {"favor_precision": True, "include_comments": False, "deduplicate": True, "fast": False,
-               "include_tables": True, "compiled_xpaths": True}
+    fineweb = {
+        "favor_precision": True,
+        "include_comments": False,
+        "deduplicate": True,
+        "fast": False,
+        "include_tables": True,
+        "compiled_xpaths": True,
+    }
     plain = run_extractor("trafilatura", make_extractor("trafilatura", fineweb), pages, structured=False)
-    resil = run_extractor("resiliparse", make_extractor("resiliparse", {"main_content": True, "alt_texts": False,
-                                                                        "comments": False}), pages, structured=False)
+    resil = run_extractor(
+        "resiliparse",
+        make_extractor("resiliparse", {"main_content": True, "alt_texts": False, "comments": False}),
+        pages,
+        structured=False,
+    )
     figures = score("ours", ours, gold, args.show_misses)
     base_t = score("trafilatura", plain, gold)
     base_r = score("resiliparse", resil, gold)
     for key in figures:
         print(f"  {key}: ours {figures[key]:.4f}  trafilatura {base_t[key]:.4f}  resiliparse {base_r[key]:.4f}")
-    print("RESULT domain_extract " + " ".join(f"{k}={v:.4f}" for k, v in figures.items())
-          + " " + " ".join(f"trafilatura_{k}={v:.4f}" for k, v in base_t.items())
-          + " " + " ".join(f"resiliparse_{k}={v:.4f}" for k, v in base_r.items()))
+    print(
+        "RESULT domain_extract "
+        + " ".join(f"{k}={v:.4f}" for k, v in figures.items())
+        + " "
+        + " ".join(f"trafilatura_{k}={v:.4f}" for k, v in base_t.items())
+        + " "
+        + " ".join(f"resiliparse_{k}={v:.4f}" for k, v in base_r.items())
+    )
 
 
 if __name__ == "__main__":

@@ -63,14 +63,27 @@ def main() -> None:
     LATENCY_S = args.latency_ms / 1000
     server = ThreadingHTTPServer(("127.0.0.1", 0), S3StandIn)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}", "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
     from curate.runner import MARKER_READERS, Layout
 
     layout = Layout("s3://bench/run")
-    marker = {"fingerprint": "0123456789abcdef", "rows": 2000,
-              "stats": {"docs_in": 2000, "docs_out": 1500, "removed": {"gopher_short_doc": 500},
-                        "samples": {"kept": [{"id": "x", "text": "y" * 300}] * 3}}}
+    marker = {
+        "fingerprint": "0123456789abcdef",
+        "rows": 2000,
+        "stats": {
+            "docs_in": 2000,
+            "docs_out": 1500,
+            "removed": {"gopher_short_doc": 500},
+            "samples": {"kept": [{"id": "x", "text": "y" * 300}] * 3},
+        },
+    }
     locs = [layout.marker("gopher_quality", f"shard-{i:06d}") for i in range(args.shards)]
     for loc in locs:
         OBJECTS["/" + loc.path] = json.dumps(marker).encode()
@@ -82,10 +95,14 @@ def main() -> None:
     t_par = time.perf_counter() - t0
     assert sequential == parallel and all(m == marker for m in parallel), "markers read back differently"
     server.shutdown()
-    print(f"{args.shards} markers, {args.latency_ms:g} ms per request (HEAD + GET each): one by one {t_seq:.2f} s, "
-          f"read_markers ({MARKER_READERS} at a time) {t_par:.2f} s")
-    print(f"RESULT driver_markers shards={args.shards} sequential_s={t_seq:.2f} parallel_s={t_par:.2f} "
-          f"speedup={t_seq / t_par:.1f}")
+    print(
+        f"{args.shards} markers, {args.latency_ms:g} ms per request (HEAD + GET each): one by one {t_seq:.2f} s, "
+        f"read_markers ({MARKER_READERS} at a time) {t_par:.2f} s"
+    )
+    print(
+        f"RESULT driver_markers shards={args.shards} sequential_s={t_seq:.2f} parallel_s={t_par:.2f} "
+        f"speedup={t_seq / t_par:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,13 @@ def run_ours(warc: Path, out: Path) -> tuple[int, int]:
     from curate.stages import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, LanguageId, WarcExtract
 
     source = WarcExtract(extractor="trafilatura", favour_precision=True)
-    steps = [LanguageId(model="lid176-ftz", keep=["en"], min_score=0.65), GopherRepetition(), GopherQuality(),
-             C4Quality(filter_no_terminal_punct=False), FineWebQuality()]
+    steps = [
+        LanguageId(model="lid176-ftz", keep=["en"], min_score=0.65),
+        GopherRepetition(),
+        GopherQuality(),
+        C4Quality(filter_no_terminal_punct=False),
+        FineWebQuality(),
+    ]
     writer = None
     kept = html_records = 0
     for output in source.read(SourceFile(str(warc), lambda: open(warc, "rb"))):

@@ -33,9 +33,12 @@ from curate.runner import run_steps  # noqa: E402
 def make_inputs(folder: Path, shards: int, docs: int) -> None:
     folder.mkdir(parents=True)
     for s in range(shards):
-        pq.write_table(pa.table({"id": [f"{s}-{i}" for i in range(docs)],
-                                 "text": [f"document {i} of shard {s}" for i in range(docs)]}),
-                       folder / f"shard-{s:04d}.parquet")
+        pq.write_table(
+            pa.table(
+                {"id": [f"{s}-{i}" for i in range(docs)], "text": [f"document {i} of shard {s}" for i in range(docs)]}
+            ),
+            folder / f"shard-{s:04d}.parquet",
+        )
 
 
 def time_run(executor_name: str, inputs: list, out: Path) -> float:
@@ -60,8 +63,11 @@ def main() -> None:
         local = time_run("local", inputs, Path(tmp) / "local")
         import ray
 
-        ray.init(include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if os.path.isdir(p))}})
+        ray.init(
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if os.path.isdir(p))}},
+        )
         try:
             time_run("ray", inputs[:4], Path(tmp) / "warmup")  # worker processes start once per run
             on_ray = time_run("ray", inputs, Path(tmp) / "ray")

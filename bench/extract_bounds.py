@@ -32,8 +32,14 @@ from curate.stages.warc.extractors import make_extractor
 
 WARC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "warc"
 SUFFIXES = (".warc", ".warc.gz", ".arc.gz")
-TRAFILATURA = {"favor_precision": True, "include_comments": False, "deduplicate": True, "fast": False,
-               "include_tables": True, "compiled_xpaths": True}
+TRAFILATURA = {
+    "favor_precision": True,
+    "include_comments": False,
+    "deduplicate": True,
+    "fast": False,
+    "include_tables": True,
+    "compiled_xpaths": True,
+}
 RESILIPARSE = {"main_content": True, "alt_texts": False, "comments": False}
 
 
@@ -67,12 +73,15 @@ def synthetic(max_elements: int, max_depth: int, max_total_depth: int, max_chars
 
     pages = {
         f"{n:,} flat <p>": "<html><body><div>" + p * n + "</div></body></html>",
-        f"{n // 2:,} table rows": "<html><body><table>" + f"<tr><td>{word}</td></tr>" * (n // 2)
-                                  + "</table></body></html>",
-        f"{n // 2:,} links in <li>": "<html><body><ul>" + f"<li><a href='/x'>{word}</a></li>" * (n // 2)
-                                     + "</ul></body></html>",
-        f"{max_chars // 1_000_000} M chars in 1,000 <p>": "<html><body>" + (
-            "<p>" + word * (max_chars // 1000 // len(word) - 1) + "</p>") * 1000 + "</body></html>",
+        f"{n // 2:,} table rows": "<html><body><table>"
+        + f"<tr><td>{word}</td></tr>" * (n // 2)
+        + "</table></body></html>",
+        f"{n // 2:,} links in <li>": "<html><body><ul>"
+        + f"<li><a href='/x'>{word}</a></li>" * (n // 2)
+        + "</ul></body></html>",
+        f"{max_chars // 1_000_000} M chars in 1,000 <p>": "<html><body>"
+        + ("<p>" + word * (max_chars // 1000 // len(word) - 1) + "</p>") * 1000
+        + "</body></html>",
     }
     for depth in (20, 50, 200, max_depth - 3):
         label, html = under_chain(depth)
@@ -90,8 +99,10 @@ def main() -> None:
     params = WarcExtract.Params()
     from trafilatura.deduplication import LRU_TEST
 
-    extractors = {"trafilatura": make_extractor("trafilatura", TRAFILATURA),
-                  "resiliparse": make_extractor("resiliparse", RESILIPARSE)}
+    extractors = {
+        "trafilatura": make_extractor("trafilatura", TRAFILATURA),
+        "resiliparse": make_extractor("resiliparse", RESILIPARSE),
+    }
     rows = []
     for path in sorted(p for p in WARC_DIR.rglob("*") if p.name.endswith(SUFFIXES)):
         LRU_TEST.clear()
@@ -99,8 +110,17 @@ def main() -> None:
         for url, html in found:
             elements, depth, total_depth = shape(html)
             times = {name: cpu_time(fn, html) for name, fn in extractors.items()}
-            rows.append({"file": path.name, "url": url, "chars": len(html), "elements": elements, "depth": depth,
-                         "total_depth": total_depth, **times})
+            rows.append(
+                {
+                    "file": path.name,
+                    "url": url,
+                    "chars": len(html),
+                    "elements": elements,
+                    "depth": depth,
+                    "total_depth": total_depth,
+                    **times,
+                }
+            )
         print(f"{path.relative_to(WARC_DIR)}: {len(found)} pages", flush=True)
     print(f"\n{len(rows)} pages")
     for key in ("chars", "elements", "depth", "total_depth", "trafilatura", "resiliparse"):
@@ -108,17 +128,22 @@ def main() -> None:
         p99 = values[int(0.99 * (len(values) - 1))]
         print(f"{key:12s} median {statistics.median(values):>12,.3f}  p99 {p99:>12,.3f}  max {values[-1]:>12,.3f}")
     slowest = sorted(rows, key=lambda r: -r["trafilatura"])[: args.top]
-    print(f"\nslowest {args.top} (trafilatura CPU s, resiliparse CPU s, chars, elements, depth, total depth, file, "
-          f"url):")
+    print(
+        f"\nslowest {args.top} (trafilatura CPU s, resiliparse CPU s, chars, elements, depth, total depth, file, url):"
+    )
     for r in slowest:
-        print(f"  {r['trafilatura']:6.3f} {r['resiliparse']:6.3f} {r['chars']:>9,} {r['elements']:>7,} "
-              f"{r['depth']:>5,} {r['total_depth']:>9,}  {r['file']}  {r['url']}")
+        print(
+            f"  {r['trafilatura']:6.3f} {r['resiliparse']:6.3f} {r['chars']:>9,} {r['elements']:>7,} "
+            f"{r['depth']:>5,} {r['total_depth']:>9,}  {r['file']}  {r['url']}"
+        )
     real_tr = max(r["trafilatura"] for r in rows)
     real_rp = max(r["resiliparse"] for r in rows)
     worst = 0.0
     if not args.skip_synthetic:
-        print(f"\npages at the bounds (max_elements {params.max_elements:,}, max_depth {params.max_depth:,}, "
-              f"max_total_depth {params.max_total_depth:,}, max_html_bytes {params.max_html_bytes:,}): CPU s")
+        print(
+            f"\npages at the bounds (max_elements {params.max_elements:,}, max_depth {params.max_depth:,}, "
+            f"max_total_depth {params.max_total_depth:,}, max_html_bytes {params.max_html_bytes:,}): CPU s"
+        )
         LRU_TEST.clear()
         bounds = params.max_elements, params.max_depth, params.max_total_depth
         for label, html in synthetic(*bounds, params.max_html_bytes).items():
@@ -126,12 +151,16 @@ def main() -> None:
             times = {name: cpu_time(fn, html) for name, fn in extractors.items()}
             worst = max(worst, *times.values())
             print(f"  {label:40s} " + "  ".join(f"{k} {v:6.2f}" for k, v in times.items()), flush=True)
-    print(f"\ntimeout_s default {params.timeout_s}: {params.timeout_s / max(real_tr, real_rp):.0f}x the slowest real "
-          f"page" + (f", {params.timeout_s / worst:.1f}x the slowest page at the bounds" if worst else ""))
-    print(f"RESULT extract_bounds slowest_real_trafilatura_cpu_s={real_tr:.2f} slowest_real_resiliparse_cpu_s="
-          f"{real_rp:.3f} slowest_in_bounds_cpu_s={worst:.2f} timeout_s={params.timeout_s:g} "
-          f"margin_real={params.timeout_s / max(real_tr, real_rp):.0f} "
-          f"margin_in_bounds={params.timeout_s / worst if worst else float('nan'):.1f}")
+    print(
+        f"\ntimeout_s default {params.timeout_s}: {params.timeout_s / max(real_tr, real_rp):.0f}x the slowest real "
+        f"page" + (f", {params.timeout_s / worst:.1f}x the slowest page at the bounds" if worst else "")
+    )
+    print(
+        f"RESULT extract_bounds slowest_real_trafilatura_cpu_s={real_tr:.2f} slowest_real_resiliparse_cpu_s="
+        f"{real_rp:.3f} slowest_in_bounds_cpu_s={worst:.2f} timeout_s={params.timeout_s:g} "
+        f"margin_real={params.timeout_s / max(real_tr, real_rp):.0f} "
+        f"margin_in_bounds={params.timeout_s / worst if worst else float('nan'):.1f}"
+    )
 
 
 if __name__ == "__main__":

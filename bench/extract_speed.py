@@ -87,8 +87,11 @@ def score(texts: dict[str, str], gold: dict[str, dict], ids: set[str]) -> tuple[
 
 def gold_ids(path: Path) -> list[str]:
     step = WarcExtract(extract=False, keep_headers=["WARC-Gold-Id"])
-    return [gid for out in step.read(SourceFile(str(path), lambda: open(path, "rb")))
-            for gid in out.kept.column("warc_gold_id").to_pylist()]
+    return [
+        gid
+        for out in step.read(SourceFile(str(path), lambda: open(path, "rb")))
+        for gid in out.kept.column("warc_gold_id").to_pylist()
+    ]
 
 
 def run_ours(path: Path, **params) -> tuple[float, float, dict[str, int], dict[str, str]]:
@@ -174,28 +177,38 @@ def main() -> None:
     tr_rate, tr_cpu_rate = html / tr_s, html / tr_cpu
     rp_rate, rp_cpu_rate = rp_c.get("html_records", 0) / rp_s, rp_c.get("html_records", 0) / rp_cpu
     print(f"input: {path.name}, {html} HTML records, {len(ids)} gold pages scored")
-    print(f"ours trafilatura : {tr_s:7.1f} s wall {tr_rate:6.1f} records/s | {tr_cpu:7.1f} s CPU "
-          f"{tr_cpu_rate:6.1f} records/CPU-s | {len(tr_texts)} docs out  counters={tr_c}")
-    print(f"ours resiliparse : {rp_s:7.1f} s wall {rp_rate:6.1f} records/s | {rp_cpu:7.1f} s CPU "
-          f"{rp_cpu_rate:6.1f} records/CPU-s | {len(rp_texts)} docs out")
+    print(
+        f"ours trafilatura : {tr_s:7.1f} s wall {tr_rate:6.1f} records/s | {tr_cpu:7.1f} s CPU "
+        f"{tr_cpu_rate:6.1f} records/CPU-s | {len(tr_texts)} docs out  counters={tr_c}"
+    )
+    print(
+        f"ours resiliparse : {rp_s:7.1f} s wall {rp_rate:6.1f} records/s | {rp_cpu:7.1f} s CPU "
+        f"{rp_cpu_rate:6.1f} records/CPU-s | {len(rp_texts)} docs out"
+    )
     speedup = wall_speedup = float("nan")
     if not args.skip_datatrove:
         dt_rate, dt_cpu_rate = dt_read / dt_s, dt_read / dt_cpu
         speedup, wall_speedup = tr_cpu_rate / dt_cpu_rate, tr_rate / dt_rate
         dt_score, dt_detail = score(dt_texts, gold, ids)
-        print(f"datatrove        : {dt_s:7.1f} s wall {dt_rate:6.1f} records/s | {dt_cpu:7.1f} s CPU "
-              f"{dt_cpu_rate:6.1f} records/CPU-s | {len(dt_texts)} docs out "
-              f"(WarcReader handed {dt_read} of {html} HTML records to extraction)")
-        print(f"speedup ours/datatrove: {speedup:.2f} per CPU-second (reported), {wall_speedup:.2f} wall "
-              f"(wall is noisy on a shared machine)")
+        print(
+            f"datatrove        : {dt_s:7.1f} s wall {dt_rate:6.1f} records/s | {dt_cpu:7.1f} s CPU "
+            f"{dt_cpu_rate:6.1f} records/CPU-s | {len(dt_texts)} docs out "
+            f"(WarcReader handed {dt_read} of {html} HTML records to extraction)"
+        )
+        print(
+            f"speedup ours/datatrove: {speedup:.2f} per CPU-second (reported), {wall_speedup:.2f} wall "
+            f"(wall is noisy on a shared machine)"
+        )
         print(f"records read: ours {html} vs datatrove {dt_read} (lost {html - dt_read})")
         print(f"score datatrove+trafilatura {dt_score:.4f} {dt_detail}")
     print(f"score ours trafilatura {tr_score:.4f} {tr_detail}")
     print(f"score ours resiliparse {rp_score:.4f} {rp_detail}")
     rp_speedup = rp_cpu_rate / tr_cpu_rate
     print(f"resiliparse/trafilatura: {rp_speedup:.2f} per CPU-second, {rp_rate / tr_rate:.2f} wall")
-    print(f"RESULT extract_speed speedup={speedup:.2f} trafilatura_score={tr_score:.4f} "
-          f"resiliparse_score={rp_score:.4f} resiliparse_speedup={rp_speedup:.2f}")
+    print(
+        f"RESULT extract_speed speedup={speedup:.2f} trafilatura_score={tr_score:.4f} "
+        f"resiliparse_score={rp_score:.4f} resiliparse_speedup={rp_speedup:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,10 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-WARCS = [DATA / "warc" / "pages_with_gold" / "dev_pages.warc.gz", *sorted(
-    Path(p) for p in glob.glob(str(DATA / "warc" / "real_crawls" / "*.warc.gz")))]
+WARCS = [
+    DATA / "warc" / "pages_with_gold" / "dev_pages.warc.gz",
+    *sorted(Path(p) for p in glob.glob(str(DATA / "warc" / "real_crawls" / "*.warc.gz"))),
+]
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "curate_bench_filter_texts.parquet"
 
 
@@ -36,8 +38,9 @@ def _extract_one(item: tuple[str, str, bytes]) -> tuple[str, str, str | None]:
 
     rid, url, body = item
     try:
-        text = trafilatura.extract(body.decode("utf-8", errors="replace"), favor_precision=True,
-                                   include_comments=False, deduplicate=True)
+        text = trafilatura.extract(
+            body.decode("utf-8", errors="replace"), favor_precision=True, include_comments=False, deduplicate=True
+        )
     except Exception:  # noqa: BLE001 - a page that breaks the extractor is just skipped here
         text = None
     return rid, url, text
@@ -65,8 +68,13 @@ def load_texts(cache: Path, workers: int = 2) -> pa.Table:
                         continue
                     if "html" not in (r.http_headers.get_header("Content-Type") or "").lower():
                         continue
-                    items.append((r.rec_headers.get_header("WARC-Record-ID"),
-                                  r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read()))
+                    items.append(
+                        (
+                            r.rec_headers.get_header("WARC-Record-ID"),
+                            r.rec_headers.get_header("WARC-Target-URI"),
+                            r.content_stream().read(),
+                        )
+                    )
         with ProcessPoolExecutor(workers) as ex:
             rows = [r for r in ex.map(_extract_one, items, chunksize=8) if r[2]]
         table = pa.table({"id": [r[0] for r in rows], "url": [r[1] for r in rows], "text": [r[2] for r in rows]})
@@ -78,8 +86,12 @@ def load_texts(cache: Path, workers: int = 2) -> pa.Table:
 def ours_steps():
     from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 
-    return {"gopher_repetition": GopherRepetition(), "gopher_quality": GopherQuality(),
-            "c4_quality": C4Quality(filter_no_terminal_punct=False), "fineweb_quality": FineWebQuality()}
+    return {
+        "gopher_repetition": GopherRepetition(),
+        "gopher_quality": GopherQuality(),
+        "c4_quality": C4Quality(filter_no_terminal_punct=False),
+        "fineweb_quality": FineWebQuality(),
+    }
 
 
 def datatrove_steps():
@@ -90,8 +102,12 @@ def datatrove_steps():
         GopherRepetitionFilter,
     )
 
-    return {"gopher_repetition": GopherRepetitionFilter(), "gopher_quality": GopherQualityFilter(),
-            "c4_quality": C4QualityFilter(filter_no_terminal_punct=False), "fineweb_quality": FineWebQualityFilter()}
+    return {
+        "gopher_repetition": GopherRepetitionFilter(),
+        "gopher_quality": GopherQualityFilter(),
+        "c4_quality": C4QualityFilter(filter_no_terminal_punct=False),
+        "fineweb_quality": FineWebQualityFilter(),
+    }
 
 
 def datatrove_decide(step, text: str) -> tuple[str | None, str]:
@@ -109,8 +125,9 @@ def ours_decide(step, table: pa.Table) -> tuple[list[str | None], list[str]]:
     reasons: dict[str, str | None] = dict.fromkeys(out.kept.column("id").to_pylist())
     texts = dict(zip(out.kept.column("id").to_pylist(), out.kept.column("text").to_pylist(), strict=True))
     if out.rejected is not None:
-        reasons.update(zip(out.rejected.column("id").to_pylist(), out.rejected.column("reason").to_pylist(),
-                           strict=True))
+        reasons.update(
+            zip(out.rejected.column("id").to_pylist(), out.rejected.column("reason").to_pylist(), strict=True)
+        )
     ids = table.column("id").to_pylist()
     return [reasons[i] for i in ids], [texts.get(i, "") for i in ids]
 
@@ -178,12 +195,16 @@ def main() -> None:
         kept_ours = run_ours_chain(table, args.batch_size, ours_chain)
         ours_times.append(time.process_time() - t0)
     ours_dps, theirs_dps = len(texts) / ours_times[0], len(texts) / theirs_times[0]
-    print(f"chained, first run (CPU s): ours {ours_dps:.0f} docs/s ({kept_ours} kept), datatrove {theirs_dps:.0f} "
-          f"docs/s ({kept_theirs} kept): {ours_dps / theirs_dps:.1f}x")
+    print(
+        f"chained, first run (CPU s): ours {ours_dps:.0f} docs/s ({kept_ours} kept), datatrove {theirs_dps:.0f} "
+        f"docs/s ({kept_theirs} kept): {ours_dps / theirs_dps:.1f}x"
+    )
     if args.repeat > 1:
-        print(f"chained, best of {args.repeat} (word memo warm): ours {len(texts) / min(ours_times):.0f} docs/s, "
-              f"datatrove {len(texts) / min(theirs_times):.0f} docs/s: "
-              f"{min(theirs_times) / min(ours_times):.1f}x")
+        print(
+            f"chained, best of {args.repeat} (word memo warm): ours {len(texts) / min(ours_times):.0f} docs/s, "
+            f"datatrove {len(texts) / min(theirs_times):.0f} docs/s: "
+            f"{min(theirs_times) / min(ours_times):.1f}x"
+        )
 
     # -- must-show 1: each filter alone on all texts ---------------------------------------------------------
     ours, theirs = ours_steps(), datatrove_steps()
@@ -200,9 +221,12 @@ def main() -> None:
                 text_diffs += 1
         agreement = 1 - len(disagree) / len(texts)
         agreements[name] = agreement
-        print(f"{name}: agreement {agreement:.4f} ({len(disagree)} of {len(texts)} differ"
-              + (f", {text_diffs} kept texts rewritten differently" if name == "c4_quality" else "") + ")")
-        for d in disagree[:args.show]:
+        print(
+            f"{name}: agreement {agreement:.4f} ({len(disagree)} of {len(texts)} differ"
+            + (f", {text_diffs} kept texts rewritten differently" if name == "c4_quality" else "")
+            + ")"
+        )
+        for d in disagree[: args.show]:
             print(f"    id={d[0]} url={d[1]} ours={d[2]} datatrove={d[3]}")
     min_agreement = min(agreements.values())
     print(f"RESULT filter_parity min_agreement={min_agreement:.4f} speedup={ours_dps / theirs_dps:.1f}")

@@ -77,10 +77,14 @@ def main() -> None:
         print(f"{lang:6s} {n:5d} {a_raw:7.3f} {a_ours:7.3f} {a_ours - a_raw:+7.3f}{mark}")
     mean = sum(accs) / len(accs)
     raw_mean = sum(a + d for a, d in zip(accs, drops)) / len(accs)
-    print(f"model {args.model}: {len(texts)} sentences, {len(per_lang)} languages; mean accuracy ours {mean:.4f}, "
-          f"raw labels {raw_mean:.4f}")
-    print(f"speed: language_id step (batched predict + columns + keep rule) {len(texts) / ours_s:,.0f} docs/s; bare "
-          f"per-document predict (datatrove's loop, no columns) {len(texts) / raw_s:,.0f} docs/s")
+    print(
+        f"model {args.model}: {len(texts)} sentences, {len(per_lang)} languages; mean accuracy ours {mean:.4f}, "
+        f"raw labels {raw_mean:.4f}"
+    )
+    print(
+        f"speed: language_id step (batched predict + columns + keep rule) {len(texts) / ours_s:,.0f} docs/s; bare "
+        f"per-document predict (datatrove's loop, no columns) {len(texts) / raw_s:,.0f} docs/s"
+    )
     print(f"RESULT langid_accuracy mean={mean:.4f} worst_drop={max(drops):.4f}")
 
 

@@ -91,7 +91,7 @@ def main() -> None:
     shingles = []
     for text in normed:
         w = text.split()
-        grams = [" ".join(w[i:i + 5]) for i in range(max(1, len(w) - 4))]
+        grams = [" ".join(w[i : i + 5]) for i in range(max(1, len(w) - 4))]
         shingles.append([g.encode() for g in grams])
 
     def run_datasketch() -> None:

@@ -49,16 +49,26 @@ def load() -> pa.Table:
     good = [r["lang_correct"] == "1" and r["unnatural"] in ("", "0") for r in rows]
     bad = [r["unnatural"] == "1" for r in rows]
     texts = [r["text"].replace(SEPARATOR, "\n") for r in rows]
-    return pa.table({"id": [f"{i}:{r['id']}" for i, r in enumerate(rows)], "text": texts,
-                     "language": [r["lang"] for r in rows], "good": good, "bad": bad})
+    return pa.table(
+        {
+            "id": [f"{i}:{r['id']}" for i, r in enumerate(rows)],
+            "text": texts,
+            "language": [r["lang"] for r in rows],
+            "good": good,
+            "bad": bad,
+        }
+    )
 
 
 def ours_chain(fw2: bool) -> list:
     from curate.stages.filters import FineWebQuality, GopherQuality, GopherRepetition
     from curate.stages.filters.settings import FINEWEB2_FIXED
 
-    classes = {"gopher_repetition": GopherRepetition, "fineweb_quality": FineWebQuality,
-               "gopher_quality": GopherQuality}
+    classes = {
+        "gopher_repetition": GopherRepetition,
+        "fineweb_quality": FineWebQuality,
+        "gopher_quality": GopherQuality,
+    }
     if not fw2:
         return [classes[n]() for n in CHAIN]
     return [classes[n](settings="fineweb2", **FINEWEB2_FIXED[n]) for n in CHAIN]
@@ -80,21 +90,29 @@ def datatrove_filters(key: str | None, language: str) -> dict:
     lang = key or language
     rep = {k: entry[k] for k in ("dup_line_frac", "top_n_grams", "dup_n_grams") if k in entry}
     fwq = {k: entry[k] for k in ("line_punct_thr", "new_line_ratio") if k in entry}
-    gq = {k: entry[k] for k in ("min_avg_word_length", "max_avg_word_length", "max_non_alpha_words_ratio")
-          if k in entry}
+    gq = {
+        k: entry[k] for k in ("min_avg_word_length", "max_avg_word_length", "max_non_alpha_words_ratio") if k in entry
+    }
     if "stopwords" in entry:
         gq["stop_words"] = entry["stopwords"]
-    return {"gopher_repetition": GopherRepetitionFilter(language=lang, **FINEWEB2_FIXED["gopher_repetition"], **rep),
-            "fineweb_quality": FineWebQualityFilter(language=lang, **FINEWEB2_FIXED["fineweb_quality"], **fwq),
-            "gopher_quality": GopherQualityFilter(language=lang, **FINEWEB2_FIXED["gopher_quality"], **gq)}
+    return {
+        "gopher_repetition": GopherRepetitionFilter(language=lang, **FINEWEB2_FIXED["gopher_repetition"], **rep),
+        "fineweb_quality": FineWebQualityFilter(language=lang, **FINEWEB2_FIXED["fineweb_quality"], **fwq),
+        "gopher_quality": GopherQualityFilter(language=lang, **FINEWEB2_FIXED["gopher_quality"], **gq),
+    }
 
 
 def quality(table: pa.Table) -> tuple[dict, dict]:
     kept_fw2 = run_chain(ours_chain(True), table)
     kept_en = run_chain(ours_chain(False), table)
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for i, lang, good, bad in zip(table.column("id").to_pylist(), table.column("language").to_pylist(),
-                                  table.column("good").to_pylist(), table.column("bad").to_pylist(), strict=True):
+    for i, lang, good, bad in zip(
+        table.column("id").to_pylist(),
+        table.column("language").to_pylist(),
+        table.column("good").to_pylist(),
+        table.column("bad").to_pylist(),
+        strict=True,
+    ):
         p = per[lang]
         if good:
             p["good"] += 1
@@ -104,17 +122,21 @@ def quality(table: pa.Table) -> tuple[dict, dict]:
             p["bad"] += 1
             p["bad_removed_fw2"] += i not in kept_fw2
             p["bad_removed_en"] += i not in kept_en
-    print(f"{'language':10} {'key':9} {'good':>5} {'kept fw2':>9} {'kept en':>8} {'bad':>4} {'removed fw2':>12} "
-          f"{'removed en':>11}")
+    print(
+        f"{'language':10} {'key':9} {'good':>5} {'kept fw2':>9} {'kept en':>8} {'bad':>4} {'removed fw2':>12} "
+        f"{'removed en':>11}"
+    )
     from curate.stages.filters.settings import load_settings
 
     table_fw2 = load_settings("fineweb2")
     for lang in sorted(per):
         p = per[lang]
         g, b = p["good"] or 1, p["bad"]
-        rb = (f"{p['bad_removed_fw2'] / b:12.3f} {p['bad_removed_en'] / b:11.3f}" if b else f"{'-':>12} {'-':>11}")
-        print(f"{lang:10} {table_fw2.resolve(lang) or '(none)':9} {p['good']:5d} {p['good_fw2'] / g:9.3f} "
-              f"{p['good_en'] / g:8.3f} {b:4d} {rb}")
+        rb = f"{p['bad_removed_fw2'] / b:12.3f} {p['bad_removed_en'] / b:11.3f}" if b else f"{'-':>12} {'-':>11}"
+        print(
+            f"{lang:10} {table_fw2.resolve(lang) or '(none)':9} {p['good']:5d} {p['good_fw2'] / g:9.3f} "
+            f"{p['good_en'] / g:8.3f} {b:4d} {rb}"
+        )
     alone(table)
     return per, {}
 
@@ -176,8 +198,10 @@ def parity(table: pa.Table, skip_slow: bool) -> tuple[dict[str, float], float | 
             if bool(keep) != ok:
                 differ[lang] += 1
         agreements[name] = 1 - sum(differ.values()) / len(texts)
-        print(f"parity {name}: agreement {agreements[name]:.4f} over {len(texts)} texts"
-              + (f" (differ: {dict(differ)})" if differ else ""))
+        print(
+            f"parity {name}: agreement {agreements[name]:.4f} over {len(texts)} texts"
+            + (f" (differ: {dict(differ)})" if differ else "")
+        )
     if skip_slow:
         return agreements, None
     # chained speed, one core, CPU time; tokenizers/dictionaries loaded before the clock starts on both sides
@@ -196,8 +220,10 @@ def parity(table: pa.Table, skip_slow: bool) -> tuple[dict[str, float], float | 
     kept_ours = len(run_chain(ours_chain(True), table))
     t_ours = time.process_time() - t0
     speedup = t_theirs / t_ours
-    print(f"chained, one core: ours {len(texts) / t_ours:.0f} docs/s ({kept_ours} kept), datatrove "
-          f"{len(texts) / t_theirs:.0f} docs/s ({kept_theirs} kept): {speedup:.1f}x")
+    print(
+        f"chained, one core: ours {len(texts) / t_ours:.0f} docs/s ({kept_ours} kept), datatrove "
+        f"{len(texts) / t_theirs:.0f} docs/s ({kept_theirs} kept): {speedup:.1f}x"
+    )
     return agreements, speedup
 
 
@@ -223,14 +249,18 @@ def main() -> None:
     removed_en = sum(p["bad_removed_en"] for p in non_en.values()) / bad
     worst = min(per, key=lambda k: per[k]["good_fw2"] / max(per[k]["good"], 1))
     worst_share = per[worst]["good_fw2"] / max(per[worst]["good"], 1)
-    print(f"non-English, pooled: kept good fw2 {kept_fw2:.3f} vs en_defaults {kept_en:.3f} ({good} docs); removed bad "
-          f"fw2 {removed_fw2:.3f} vs en_defaults {removed_en:.3f} ({bad} docs)")
+    print(
+        f"non-English, pooled: kept good fw2 {kept_fw2:.3f} vs en_defaults {kept_en:.3f} ({good} docs); removed bad "
+        f"fw2 {removed_fw2:.3f} vs en_defaults {removed_en:.3f} ({bad} docs)"
+    )
     extra = ""
     if not args.skip_datatrove:
         agreements, speedup = parity(table, args.skip_speed)
         extra = f" min_agreement={min(agreements.values()):.4f}" + (f" speedup={speedup:.1f}" if speedup else "")
-    print(f"RESULT multilingual_filters kept_good_fw2={kept_fw2:.3f} kept_good_en_defaults={kept_en:.3f} "
-          f"removed_bad_fw2={removed_fw2:.3f} worst_language_kept_good={worst}:{worst_share:.3f}{extra}")
+    print(
+        f"RESULT multilingual_filters kept_good_fw2={kept_fw2:.3f} kept_good_en_defaults={kept_en:.3f} "
+        f"removed_bad_fw2={removed_fw2:.3f} worst_language_kept_good={worst}:{worst_share:.3f}{extra}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,20 +37,26 @@ def main() -> None:
     docs = lingua_documents(args.docs, seed=args.seed)
     tokens = Tokenize(tokenizer=str(cl100k_tokenizer_json()), engine="tiktoken", threads=2).run_table(docs).kept
     lengths = np.asarray(tokens["token_count"].to_numpy(), dtype=np.int64)
-    print(f"{len(lengths)} documents, {lengths.sum():,} tokens, median {int(np.median(lengths))}, "
-          f"p99 {int(np.percentile(lengths, 99))}, longer than seq_len {int((lengths > args.seq_len).sum())}")
+    print(
+        f"{len(lengths)} documents, {lengths.sum():,} tokens, median {int(np.median(lengths))}, "
+        f"p99 {int(np.percentile(lengths, 99))}, longer than seq_len {int((lengths > args.seq_len).sum())}"
+    )
     results = {}
     for name, plan_fn in (("bestfit", plan_best_fit), ("chunk", plan_concat)):
         t0 = time.perf_counter()
         plan = plan_fn(lengths, args.seq_len, np.random.default_rng(args.seed))
         elapsed = time.perf_counter() - t0
         results[name] = plan
-        print(f"{name:8s} sequences {plan.n_sequences:,}  padding {plan.padding_fraction:.4%}  "
-              f"split documents {plan.split_documents():,}  plan {elapsed:.2f} s")
+        print(
+            f"{name:8s} sequences {plan.n_sequences:,}  padding {plan.padding_fraction:.4%}  "
+            f"split documents {plan.split_documents():,}  plan {elapsed:.2f} s"
+        )
     best, chunk = results["bestfit"], results["chunk"]
-    print(f"RESULT pack padding_bestfit={best.padding_fraction:.4f} split_docs_bestfit={best.split_documents()} "
-          f"split_docs_chunk={chunk.split_documents()} padding_chunk={chunk.padding_fraction:.4f} "
-          f"docs={len(lengths)} seq_len={args.seq_len}")
+    print(
+        f"RESULT pack padding_bestfit={best.padding_fraction:.4f} split_docs_bestfit={best.split_documents()} "
+        f"split_docs_chunk={chunk.split_documents()} padding_chunk={chunk.padding_fraction:.4f} "
+        f"docs={len(lengths)} seq_len={args.seq_len}"
+    )
 
 
 if __name__ == "__main__":

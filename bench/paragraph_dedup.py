@@ -35,8 +35,28 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 DOLMA = ROOT.parent / "shared" / "data" / "dedup" / "dolma_dedup_fixtures" / "tests" / "data"
 SENTENCES = ROOT.parent / "shared" / "data" / "langid" / "lingua_testdata" / "sentences"
-LANGS = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "sv", "cs", "tr", "fi", "da", "hu", "ro", "id", "vi",
-         "uk", "el"]
+LANGS = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "ru",
+    "sv",
+    "cs",
+    "tr",
+    "fi",
+    "da",
+    "hu",
+    "ro",
+    "id",
+    "vi",
+    "uk",
+    "el",
+]
 
 
 def dolma() -> tuple[pa.Table, set[tuple[str, int, int]]]:
@@ -46,8 +66,9 @@ def dolma() -> tuple[pa.Table, set[tuple[str, int, int]]]:
         expected = {e["id"]: e["attributes"]["bff_duplicate_paragraph_spans"] for e in map(json.loads, f)}
     length = {d["id"]: len(d["text"]) for d in docs}
     spans = {(i, s, min(e, length[i])) for i, v in expected.items() for s, e, _ in v}
-    table = pa.table({"id": [d["id"] for d in docs], "text": [d["text"] for d in docs],
-                      "url": [d["metadata"]["url"] for d in docs]})
+    table = pa.table(
+        {"id": [d["id"] for d in docs], "text": [d["text"] for d in docs], "url": [d["metadata"]["url"] for d in docs]}
+    )
     return table, spans
 
 
@@ -119,8 +140,10 @@ def main() -> None:
     table, want = dolma()
     precision, recall = precision_recall(marked(table, normalize="none"), want)
     p_default, r_default = precision_recall(marked(table), want)
-    print(f"Dolma paragraph spans: {len(want)} expected; normalize none: precision {precision:.3f} recall "
-          f"{recall:.3f}; default (CCNet normalisation): precision {p_default:.3f} recall {r_default:.3f}")
+    print(
+        f"Dolma paragraph spans: {len(want)} expected; normalize none: precision {precision:.3f} recall "
+        f"{recall:.3f}; default (CCNet normalisation): precision {p_default:.3f} recall {r_default:.3f}"
+    )
 
     from curate.executors.local import LocalExecutor
     from curate.io import discover_inputs
@@ -140,8 +163,13 @@ def main() -> None:
 
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
-    spec = StepSpec("paragraph_dedup", 0, ParagraphDedup,
-                    {"normalize": ["whitespace"], "min_doc_chars": 0, "partitions": args.partitions}, {})
+    spec = StepSpec(
+        "paragraph_dedup",
+        0,
+        ParagraphDedup,
+        {"normalize": ["whitespace"], "min_doc_chars": 0, "partitions": args.partitions},
+        {},
+    )
     t = time.perf_counter()
     result = run_steps([spec], discover_inputs([str(corpus / "*.parquet")]), str(out), LocalExecutor())
     secs = time.perf_counter() - t
@@ -152,9 +180,11 @@ def main() -> None:
     ids = inputs.column("id").to_pylist()
     agreement = sum(got.get(i) == r for i, r in zip(ids, ref, strict=True)) / len(ids)
     stats = result.step_stats(spec.key)
-    print(f"speed: {args.docs} docs, {lines} lines; curate {secs:.2f} s ({args.docs / secs:,.0f} docs/s, whole step "
-          f"with Parquet IO), plain-Python reference {ref_secs:.2f} s (in memory); agreement {agreement:.5f}; "
-          f"duplicate spans {stats.counters.get('paragraph_dedup_duplicate_spans')}")
+    print(
+        f"speed: {args.docs} docs, {lines} lines; curate {secs:.2f} s ({args.docs / secs:,.0f} docs/s, whole step "
+        f"with Parquet IO), plain-Python reference {ref_secs:.2f} s (in memory); agreement {agreement:.5f}; "
+        f"duplicate spans {stats.counters.get('paragraph_dedup_duplicate_spans')}"
+    )
     print(f"RESULT paragraph_dedup precision={precision:.3f} recall={recall:.3f} speedup={ref_secs / secs:.2f}")
 
 

@@ -53,12 +53,16 @@ def main() -> None:
             warm.append(time.perf_counter() - t0)
         size = page.stat().st_size
     best = min(warm) if warm else cold
-    print(f"run: {args.docs:,} documents, {len(stats['steps'])} steps x {args.shards:,} shards; "
-          f"_stats.json {len(stats_bytes) / 1e6:.1f} MB; page {size / 1e6:.2f} MB")
+    print(
+        f"run: {args.docs:,} documents, {len(stats['steps'])} steps x {args.shards:,} shards; "
+        f"_stats.json {len(stats_bytes) / 1e6:.1f} MB; page {size / 1e6:.2f} MB"
+    )
     print(f"build_report: cold {cold:.2f} s (incl. matplotlib import), warm best {best:.2f} s over {len(warm)}")
     print(f"budget {BUDGET_SECONDS:.0f} s: {BUDGET_SECONDS / cold:.1f}x headroom (cold)")
-    print(f"RESULT report_speed secs_1m={cold:.3f} warm_secs={best:.3f} steps={len(stats['steps'])} "
-          f"docs={args.docs} budget_ratio={BUDGET_SECONDS / cold:.2f}")
+    print(
+        f"RESULT report_speed secs_1m={cold:.3f} warm_secs={best:.3f} steps={len(stats['steps'])} "
+        f"docs={args.docs} budget_ratio={BUDGET_SECONDS / cold:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ CLOUGH = ROOT.parent / "shared" / "data" / "dedup" / "clough_stevenson_plagiaris
 
 
 def clough() -> tuple[pa.Table, dict[str, tuple[str, str]]]:
-    rows = [r for r in csv.DictReader(open(CLOUGH / "file_information.csv", encoding="utf-8"))
-            if r["Category"] != "orig"]
+    rows = [
+        r for r in csv.DictReader(open(CLOUGH / "file_information.csv", encoding="utf-8")) if r["Category"] != "orig"
+    ]
     ids = [f"orig_task{t}" for t in "abcde"] + [r["File"][:-4] for r in rows]
     texts = [(CLOUGH / f"{i}.txt").read_text(encoding="latin-1") for i in ids]
     return pa.table({"id": ids, "text": texts}), {r["File"][:-4]: (r["Task"], r["Category"]) for r in rows}
@@ -68,8 +69,9 @@ def minhash_groups(table: pa.Table) -> dict[str, str]:
     return {r["id"]: r["cluster_id"] for r in rows}
 
 
-def pairwise_shares(table: pa.Table, answers: dict[str, tuple[str, str]], eps: float,
-                    max_length: int | None) -> dict[str, float]:
+def pairwise_shares(
+    table: pa.Table, answers: dict[str, tuple[str, str]], eps: float, max_length: int | None
+) -> dict[str, float]:
     from curate.stages.dedup import SemanticDedup
 
     step = SemanticDedup(max_length=max_length)
@@ -100,8 +102,9 @@ def throughput(docs: int, max_length: int | None, workdir: Path) -> tuple[float,
     secs = time.perf_counter() - t
     phases: dict[str, float] = {}
     for marker in (out / "semantic_dedup" / "_work").glob("*/_phases/*/*.json"):
-        phases[marker.parent.name] = phases.get(marker.parent.name, 0.0) + json.loads(marker.read_text())[
-            "wall_seconds"]
+        phases[marker.parent.name] = (
+            phases.get(marker.parent.name, 0.0) + json.loads(marker.read_text())["wall_seconds"]
+        )
     stats = result.step_stats(spec.key)
     return secs, {"phases": phases, "docs_out": stats.docs_out, "removed": stats.removed}
 
@@ -112,8 +115,12 @@ def main() -> None:
     ap.add_argument("--sweep", default="0.05,0.1,0.15,0.2")
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--max-length", type=int, default=128, help="tokens per document in the throughput run")
-    ap.add_argument("--quality-max-length", type=int, default=None, help="tokens per document on Clough–Stevenson "
-                    "(default: the model's 256)")
+    ap.add_argument(
+        "--quality-max-length",
+        type=int,
+        default=None,
+        help="tokens per document on Clough–Stevenson (default: the model's 256)",
+    )
     ap.add_argument("--workdir", default="/tmp/curate-semantic-bench")
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
@@ -121,27 +128,39 @@ def main() -> None:
         raise SystemExit(f"{CLOUGH} not found: this benchmark reads ../shared/data")
     table, answers = clough()
     mh = grouped_shares(minhash_groups(table), answers)
-    print("minhash_dedup (FineWeb 14x8): grouped with source  " + "  ".join(f"{c} {v:.3f}" for c, v in sorted(
-        mh.items())))
+    print(
+        "minhash_dedup (FineWeb 14x8): grouped with source  " + "  ".join(f"{c} {v:.3f}" for c, v in sorted(mh.items()))
+    )
     results = {}
     for eps in sorted({float(e) for e in args.sweep.split(",")} | {args.eps}):
         t = time.perf_counter()
         shares = grouped_shares(semantic_groups(table, eps, args.quality_max_length), answers)
         pairs = pairwise_shares(table, answers, eps, args.quality_max_length)
         results[eps] = shares
-        print(f"semantic_dedup eps={eps:<5} grouped: " + "  ".join(f"{c} {v:.3f}" for c, v in sorted(shares.items()))
-              + "   pairwise cos>1-eps: " + "  ".join(f"{c} {v:.3f}" for c, v in sorted(pairs.items()))
-              + f"   ({time.perf_counter() - t:.1f} s)", flush=True)
+        print(
+            f"semantic_dedup eps={eps:<5} grouped: "
+            + "  ".join(f"{c} {v:.3f}" for c, v in sorted(shares.items()))
+            + "   pairwise cos>1-eps: "
+            + "  ".join(f"{c} {v:.3f}" for c, v in sorted(pairs.items()))
+            + f"   ({time.perf_counter() - t:.1f} s)",
+            flush=True,
+        )
     chosen = results[args.eps]
     rate = float("nan")
     if not args.skip_throughput:
         secs, info = throughput(args.docs, args.max_length, Path(args.workdir))
         rate = args.docs / secs
-        print(f"throughput: {args.docs} docs in {secs:.1f} s = {rate:.1f} docs/s (CPU, max_length "
-              f"{args.max_length}); phases (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in info["phases"].items())
-              + f"; kept {info['docs_out']}, removed {info['removed']}", flush=True)
-    print(f"RESULT semantic_dedup heavy_recall={chosen['heavy']:.3f} light_recall={chosen['light']:.3f} "
-          f"noncopy_fp={chosen['non']:.3f} docs_per_s_cpu={rate:.1f}")
+        print(
+            f"throughput: {args.docs} docs in {secs:.1f} s = {rate:.1f} docs/s (CPU, max_length "
+            f"{args.max_length}); phases (wall s): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in info["phases"].items())
+            + f"; kept {info['docs_out']}, removed {info['removed']}",
+            flush=True,
+        )
+    print(
+        f"RESULT semantic_dedup heavy_recall={chosen['heavy']:.3f} light_recall={chosen['light']:.3f} "
+        f"noncopy_fp={chosen['non']:.3f} docs_per_s_cpu={rate:.1f}"
+    )
 
 
 if __name__ == "__main__":

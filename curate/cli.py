@@ -27,8 +27,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.set)
     progress = Progress(enabled=not args.quiet)
     try:
-        result = run_recipe(recipe, output=args.output, executor=args.executor, address=args.address,
-                            progress=progress)
+        result = run_recipe(recipe, output=args.output, executor=args.executor, address=args.address, progress=progress)
     finally:
         progress.close()
     if not args.quiet:
@@ -50,8 +49,10 @@ def empty_output_check(result: Any, allow_empty: bool) -> int:
     if stats["docs_out"] or not stats.get("shards"):
         return 0
     console = _console(stderr=True)
-    message = (f"0 documents from {stats['shards']} input file(s) ({stats.get('bytes_in', 0):,} bytes): check the "
-               "input (a list of paths is read as one with input.paths: [x.paths.gz] or input.commoncrawl)")
+    message = (
+        f"0 documents from {stats['shards']} input file(s) ({stats.get('bytes_in', 0):,} bytes): check the "
+        "input (a list of paths is read as one with input.paths: [x.paths.gz] or input.commoncrawl)"
+    )
     if allow_empty:
         console.print(f"[yellow]warning[/yellow] {message}", markup=True, soft_wrap=True)
         return 0
@@ -93,24 +94,40 @@ def print_summary(result: Any) -> None:
     from rich.table import Table
 
     table = Table(title=f"curate: {result.out}", title_justify="left")
-    for column, justify in (("step", "left"), ("docs in", "right"), ("docs out", "right"), ("kept", "right"),
-                            ("top removal reasons", "left"), ("CPU s", "right"), ("docs/s", "right")):
+    for column, justify in (
+        ("step", "left"),
+        ("docs in", "right"),
+        ("docs out", "right"),
+        ("kept", "right"),
+        ("top removal reasons", "left"),
+        ("CPU s", "right"),
+        ("docs/s", "right"),
+    ):
         table.add_column(column, justify=justify)
     for step in result.steps:
         s = step["stats"]
         reasons = sorted(s["removed"].items(), key=lambda kv: -kv[1])[:3]
         kept = f"{s['docs_out'] / s['docs_in']:.1%}" if s["docs_in"] else "-"
         rate = f"{s['docs_in'] / s['wall_seconds']:,.0f}" if s["wall_seconds"] else "-"
-        table.add_row(step["key"], f"{s['docs_in']:,}", f"{s['docs_out']:,}", kept,
-                      ", ".join(f"{r} {n:,}" for r, n in reasons), f"{s['cpu_seconds']:.1f}", rate)
+        table.add_row(
+            step["key"],
+            f"{s['docs_in']:,}",
+            f"{s['docs_out']:,}",
+            kept,
+            ", ".join(f"{r} {n:,}" for r, n in reasons),
+            f"{s['cpu_seconds']:.1f}",
+            rate,
+        )
     console = _console()
     console.print(table)
     for step in result.steps:  # global steps' plans may carry warnings (a mix group capped at max_repeat …)
         for phase, summary in (step.get("phases") or {}).items():
             for warning in summary.get("warnings", []) if isinstance(summary, dict) else []:
                 console.print(f"[yellow]warning[/yellow] {step['key']} ({phase}): {warning}", markup=True)
-    console.print(f"{result.wall_seconds:.1f} s wall, {result.resumed_shards} shard-steps resumed from an earlier run; "
-                  f"stats: {result.out}/_stats.json")
+    console.print(
+        f"{result.wall_seconds:.1f} s wall, {result.resumed_shards} shard-steps resumed from an earlier run; "
+        f"stats: {result.out}/_stats.json"
+    )
 
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
@@ -163,12 +180,26 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
     progress = Progress(enabled=not args.quiet)
     try:
-        result = run_nightly(args.recipe, args.state, args.set, output=args.output, executor=args.executor,
-                             address=args.address, max_snapshots=args.max_snapshots, allow_empty=args.allow_empty,
-                             strict=args.strict, init=args.init, progress=progress)
+        result = run_nightly(
+            args.recipe,
+            args.state,
+            args.set,
+            output=args.output,
+            executor=args.executor,
+            address=args.address,
+            max_snapshots=args.max_snapshots,
+            allow_empty=args.allow_empty,
+            strict=args.strict,
+            init=args.init,
+            progress=progress,
+        )
     except CurateError as exc:
-        print(json.dumps({"nightly": "error", "exit": exc.exit_code, "message": str(exc).splitlines()[0],
-                          "state": args.state}), flush=True)
+        print(
+            json.dumps(
+                {"nightly": "error", "exit": exc.exit_code, "message": str(exc).splitlines()[0], "state": args.state}
+            ),
+            flush=True,
+        )
         raise
     finally:
         progress.close()
@@ -227,11 +258,15 @@ def cmd_steps(args: argparse.Namespace) -> int:
         for column in ("parameter", "type", "default", "help"):
             table.add_column(column)
         for key, field in cls.Params.model_fields.items():
-            table.add_row(key, *(escape(cell) for cell in (_type_name(field.annotation), _default(field),
-                                                             field.description or "")))
+            table.add_row(
+                key,
+                *(escape(cell) for cell in (_type_name(field.annotation), _default(field), field.description or "")),
+            )
         for key, field in StepOptions.model_fields.items():
-            table.add_row(f"[dim]{key}[/dim]", *(escape(cell) for cell in (_type_name(field.annotation),
-                                                                          _default(field), field.description or "")))
+            table.add_row(
+                f"[dim]{key}[/dim]",
+                *(escape(cell) for cell in (_type_name(field.annotation), _default(field), field.description or "")),
+            )
         console.print(table)
     return 0
 
@@ -245,15 +280,20 @@ def _print_language_settings(console: Any, steps: dict[str, Any], args: argparse
     from curate.stages.filters.settings import provenance
 
     if not args.name or not hasattr(steps[args.name], "params_for"):
-        raise CurateError("--language shows per-language settings of a filter step, e.g. "
-                          "`curate steps gopher_quality --language ar --settings fineweb2`")
+        raise CurateError(
+            "--language shows per-language settings of a filter step, e.g. "
+            "`curate steps gopher_quality --language ar --settings fineweb2`"
+        )
     params = {"settings": args.settings} if args.settings else {}
     table = Table(title=f"{args.name} for language {args.language!r}", title_justify="left")
     for column in ("parameter", "value", "from"):
         table.add_column(column)
     for name, value, source in provenance(steps[args.name], args.language, params):
-        shown = repr(value) if not isinstance(value, list | tuple | set) or len(value) <= 8 else \
-            f"{len(value)} values: {', '.join(map(str, sorted(value)[:8]))}, …"
+        shown = (
+            repr(value)
+            if not isinstance(value, list | tuple | set) or len(value) <= 8
+            else f"{len(value)} values: {', '.join(map(str, sorted(value)[:8]))}, …"
+        )
         table.add_row(name, escape(shown), escape(source))
     console.print(table)
     return 0
@@ -305,8 +345,11 @@ DELEGATED = {
     "report": ("curate.report", "main", "write OUT/_report/index.html for a run's output folder"),
     "inspect": ("curate.inspect", "main", "print documents of OUT/STEP (or its rejected/) with their columns"),
     "train-classifier": ("curate.classifiers.train", "main", "train a fastText or embedding-head classifier"),
-    "contamination": ("curate.stages.decontam.audit", "main",
-                      "read-only audit: benchmark items found in a corpus (per benchmark: items, docs, domains)"),
+    "contamination": (
+        "curate.stages.decontam.audit",
+        "main",
+        "read-only audit: benchmark items found in a corpus (per benchmark: items, docs, domains)",
+    ),
 }
 
 
@@ -319,15 +362,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", "-o", help="output folder or s3:// prefix (overrides the recipe's `output`)")
     run.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray instance)")
     run.add_argument("--executor", choices=["ray", "local"], help="ray (default) or local (in-process, no Ray)")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a recipe field, e.g. --set input.paths=/data/x.warc.gz "
-                          "--set steps.language_id.min_score=0.7")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe field, e.g. --set input.paths=/data/x.warc.gz --set steps.language_id.min_score=0.7",
+    )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress or summary output")
-    run.add_argument("--strict", action="store_true",
-                     help="fail (exit status 4) when an input file reads as nothing or loses most of its records "
-                          "to one damage reason (nightly jobs); without it these are warnings")
-    run.add_argument("--allow-empty", action="store_true",
-                     help="accept zero documents from a non-empty input (otherwise exit status 6)")
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit status 4) when an input file reads as nothing or loses most of its records "
+        "to one damage reason (nightly jobs); without it these are warnings",
+    )
+    run.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept zero documents from a non-empty input (otherwise exit status 6)",
+    )
     run.set_defaults(func=cmd_run)
 
     snaps = sub.add_parser("snapshots", help="Common Crawl snapshots: available, built (with --state), new")
@@ -342,16 +395,24 @@ def build_parser() -> argparse.ArgumentParser:
     nightly.add_argument("recipe", help="recipe YAML file with input: {commoncrawl: {...}}")
     nightly.add_argument("--state", required=True, help="state folder (local or s3://): snapshots built, indexes")
     nightly.add_argument("--init", action="store_true", help="create the state folder (the first night)")
-    nightly.add_argument("--output", "-o", help="root of the snapshots' output folders (default: the recipe's "
-                                                "output); each snapshot goes to ROOT/<snapshot id>")
+    nightly.add_argument(
+        "--output",
+        "-o",
+        help="root of the snapshots' output folders (default: the recipe's "
+        "output); each snapshot goes to ROOT/<snapshot id>",
+    )
     nightly.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray instance)")
     nightly.add_argument("--executor", choices=["ray", "local"], help="ray (default) or local (in-process)")
     nightly.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe field")
     nightly.add_argument("--max-snapshots", type=int, metavar="N", help="build at most N new snapshots tonight")
-    nightly.add_argument("--allow-empty", action="store_true",
-                         help="accept a snapshot with zero documents (otherwise exit status 6)")
-    nightly.add_argument("--strict", action="store_true",
-                         help="exit status 4 when an input file read badly (the snapshot is still built)")
+    nightly.add_argument(
+        "--allow-empty", action="store_true", help="accept a snapshot with zero documents (otherwise exit status 6)"
+    )
+    nightly.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit status 4 when an input file read badly (the snapshot is still built)",
+    )
     nightly.add_argument("--quiet", "-q", action="store_true", help="no progress output (the summary line stays)")
     nightly.set_defaults(func=cmd_nightly)
 
@@ -365,8 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     steps = sub.add_parser("steps", help="list every step with its parameters and defaults")
     steps.add_argument("name", nargs="?", help="show one step in detail")
-    steps.add_argument("--language", help="with NAME (a filter): the parameters a document in this language gets, "
-                                          "and where each comes from")
+    steps.add_argument(
+        "--language",
+        help="with NAME (a filter): the parameters a document in this language gets, and where each comes from",
+    )
     steps.add_argument("--settings", help="with --language: a per-language settings table (fineweb2 or a file)")
     steps.set_defaults(func=cmd_steps)
 

@@ -60,13 +60,20 @@ class CommonCrawlSpec(BaseModel):
 
     snapshot: str = Field("latest", description="a crawl id such as CC-MAIN-2024-10, or `latest`")
     kind: Literal["warc", "wet"] = Field("warc", description="warc (HTML responses) or wet (Common Crawl's text)")
-    segments: int | Literal["all"] = Field("all", description="`all`, or N segments spread evenly over the crawl "
-                                                               "(trial runs)")
+    segments: int | Literal["all"] = Field(
+        "all", description="`all`, or N segments spread evenly over the crawl (trial runs)"
+    )
     files_per_segment: int | None = Field(None, gt=0, description="at most this many files of each segment chosen")
-    base: str = Field("https://data.commoncrawl.org", description="s3://commoncrawl, https://data.commoncrawl.org, "
-                                                                  "or a mirror laid out the same way (local or remote)")
-    collinfo: str | None = Field(None, description="where the list of crawls is (default: index.commoncrawl.org "
-                                                   "for the official bases, BASE/crawl-info/collinfo.json for mirrors)")
+    base: str = Field(
+        "https://data.commoncrawl.org",
+        description="s3://commoncrawl, https://data.commoncrawl.org, "
+        "or a mirror laid out the same way (local or remote)",
+    )
+    collinfo: str | None = Field(
+        None,
+        description="where the list of crawls is (default: index.commoncrawl.org "
+        "for the official bases, BASE/crawl-info/collinfo.json for mirrors)",
+    )
 
     @field_validator("snapshot")
     @classmethod
@@ -118,18 +125,24 @@ def read_remote(uri: str, what: str) -> bytes:
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{what} not found at {uri}") from exc
     except PermissionError as exc:
-        raise AccessDenied(f"{what}: access denied at {uri} ({_short(exc)}); for s3:// unset bad AWS credentials "
-                           "(the commoncrawl bucket is read anonymously) or fix them, or use "
-                           "base: https://data.commoncrawl.org") from None
+        raise AccessDenied(
+            f"{what}: access denied at {uri} ({_short(exc)}); for s3:// unset bad AWS credentials "
+            "(the commoncrawl bucket is read anonymously) or fix them, or use "
+            "base: https://data.commoncrawl.org"
+        ) from None
     except OSError as exc:
         if _denied(exc):
-            raise AccessDenied(f"{what}: access denied at {uri} ({_short(exc)}); for s3:// unset bad AWS "
-                               "credentials (the commoncrawl bucket is read anonymously) or fix them, or use "
-                               "base: https://data.commoncrawl.org") from None
+            raise AccessDenied(
+                f"{what}: access denied at {uri} ({_short(exc)}); for s3:// unset bad AWS "
+                "credentials (the commoncrawl bucket is read anonymously) or fix them, or use "
+                "base: https://data.commoncrawl.org"
+            ) from None
         if _missing(exc):
             raise FileNotFoundError(f"{what} not found at {uri}") from exc
-        raise RemoteUnavailable(f"cannot reach {uri} for {what} ({_short(exc)}): check the network (a nightly job "
-                                "can simply retry later), or use a local mirror as base") from None
+        raise RemoteUnavailable(
+            f"cannot reach {uri} for {what} ({_short(exc)}): check the network (a nightly job "
+            "can simply retry later), or use a local mirror as base"
+        ) from None
 
 
 def _short(exc: BaseException) -> str:
@@ -139,8 +152,18 @@ def _short(exc: BaseException) -> str:
 
 def _denied(exc: OSError) -> bool:
     text = str(exc)
-    return any(m in text for m in ("ACCESS_DENIED", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-                                   "HTTP 403", "HTTP 401", "403 Forbidden"))
+    return any(
+        m in text
+        for m in (
+            "ACCESS_DENIED",
+            "AccessDenied",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "HTTP 403",
+            "HTTP 401",
+            "403 Forbidden",
+        )
+    )
 
 
 def _missing(exc: OSError) -> bool:
@@ -158,14 +181,18 @@ def list_snapshots(spec: CommonCrawlSpec) -> list[Snapshot]:
     try:
         data = json.loads(read_remote(uri, "the list of Common Crawl snapshots (collinfo.json)"))
     except FileNotFoundError as exc:
-        raise RecipeError(f"{exc}: a mirror keeps it at BASE/{MIRROR_COLLINFO}, or name it with "
-                          "input.commoncrawl.collinfo") from None
+        raise RecipeError(
+            f"{exc}: a mirror keeps it at BASE/{MIRROR_COLLINFO}, or name it with input.commoncrawl.collinfo"
+        ) from None
     except ValueError as exc:
         raise RecipeError(f"{uri} is not a collinfo.json (a JSON list of crawls): {exc}") from None
     if not isinstance(data, list) or not all(isinstance(c, dict) and "id" in c for c in data):
-        raise RecipeError(f"{uri} is not a collinfo.json: expected a JSON list of {{\"id\": \"CC-MAIN-...\"}}")
-    snapshots = [Snapshot(c["id"], c.get("name", ""), c.get("from"), c.get("to")) for c in data
-                 if SNAPSHOT_ID.match(str(c["id"]))]
+        raise RecipeError(f'{uri} is not a collinfo.json: expected a JSON list of {{"id": "CC-MAIN-..."}}')
+    snapshots = [
+        Snapshot(c["id"], c.get("name", ""), c.get("from"), c.get("to"))
+        for c in data
+        if SNAPSHOT_ID.match(str(c["id"]))
+    ]
     return sorted(snapshots, key=_order)
 
 
@@ -187,8 +214,7 @@ def resolve_snapshot(spec: CommonCrawlSpec, snapshots: list[Snapshot] | None = N
 
         close = difflib.get_close_matches(spec.snapshot, ids, n=3, cutoff=0.8)
         hint = f" (closest: {', '.join(close)})" if close else f" (newest: {', '.join(ids[-3:])})"
-        raise RecipeError(f"no snapshot {spec.snapshot} in {spec.collinfo_uri()}{hint}; `curate snapshots` lists "
-                          "them")
+        raise RecipeError(f"no snapshot {spec.snapshot} in {spec.collinfo_uri()}{hint}; `curate snapshots` lists them")
     return spec.snapshot
 
 
@@ -218,8 +244,9 @@ def read_paths_file(uri: str) -> list[str]:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
-            raise RecipeError(f"{uri}: a damaged gzip file ({exc}); delete the cached copy {cached} if there is "
-                              "one and retry") from None
+            raise RecipeError(
+                f"{uri}: a damaged gzip file ({exc}); delete the cached copy {cached} if there is one and retry"
+            ) from None
     lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
     return [line for line in lines if line and not line.startswith("#")]
 
@@ -260,8 +287,10 @@ def input_files(spec: CommonCrawlSpec, snapshot: str) -> list[InputFile]:
     try:
         lines = read_paths_file(uri)
     except FileNotFoundError:
-        raise RecipeError(f"{snapshot} has no {spec.kind}.paths.gz at {uri}: the crawl may still be being published, "
-                          "or the base is not laid out like Common Crawl's (crawl-data/<id>/<kind>.paths.gz)") from None
+        raise RecipeError(
+            f"{snapshot} has no {spec.kind}.paths.gz at {uri}: the crawl may still be being published, "
+            "or the base is not laid out like Common Crawl's (crawl-data/<id>/<kind>.paths.gz)"
+        ) from None
     if not lines:
         raise RecipeError(f"{uri} lists no files")
     return files_from_paths(base, select_segments(lines, spec.segments, spec.files_per_segment))
@@ -279,8 +308,9 @@ def files_from_paths(base: str, paths: list[str]) -> list[InputFile]:
             try:
                 st = os.stat(uri)
             except FileNotFoundError:
-                raise RecipeError(f"{uri} is listed in the snapshot's paths file but missing from the mirror "
-                                  f"{base}") from None
+                raise RecipeError(
+                    f"{uri} is listed in the snapshot's paths file but missing from the mirror {base}"
+                ) from None
             size, mtime = st.st_size, st.st_mtime
         files.append(InputFile(uri, shard_name(_relative_name(path)), size, mtime))
     names = [f.shard for f in files]
@@ -293,7 +323,7 @@ def files_from_paths(base: str, paths: list[str]) -> list[InputFile]:
 def _relative_name(path: str) -> str:
     """``crawl-data/CC-MAIN-2024-10/segments/S/warc/F.warc.gz`` → ``S/warc/F.warc.gz`` (the same on every base)."""
     parts = path.split("/")
-    return "/".join(parts[parts.index("segments") + 1:]) if "segments" in parts[:-1] else path
+    return "/".join(parts[parts.index("segments") + 1 :]) if "segments" in parts[:-1] else path
 
 
 def expand_paths_file(uri: str) -> list[InputFile]:

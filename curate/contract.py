@@ -52,9 +52,11 @@ def column_errors(specs: list[StepSpec], available: set[str] | None, source: str
         for column in sorted(stage.input_columns() - have):
             makers = makers_of(column)
             hint = f"; steps that make it: {', '.join(makers)}" if makers else ""
-            errors.append(f"{source}: steps[{spec.index}].{spec.key}: needs column {column!r}, which neither the "
-                          f"input nor an earlier step makes (columns at that point: {', '.join(sorted(have))})"
-                          f"{hint}")
+            errors.append(
+                f"{source}: steps[{spec.index}].{spec.key}: needs column {column!r}, which neither the "
+                f"input nor an earlier step makes (columns at that point: {', '.join(sorted(have))})"
+                f"{hint}"
+            )
         have |= stage.output_columns()
     return errors
 

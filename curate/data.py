@@ -55,7 +55,7 @@ class PackedPart:
 
     def segments(self, i: int) -> np.ndarray:
         """Lengths of the document segments of sequence ``i``, in order (padding follows the last)."""
-        return self.seg_lens[self.seg_ptr[i]: self.seg_ptr[i + 1]]
+        return self.seg_lens[self.seg_ptr[i] : self.seg_ptr[i + 1]]
 
 
 class PackedDataset(_Base):
@@ -69,8 +69,9 @@ class PackedDataset(_Base):
     def __init__(self, path: str, split: str = "train", as_numpy: bool = False):
         meta_path = os.path.join(path, "pack.json")
         if not os.path.exists(meta_path):
-            raise FileNotFoundError(f"{path} is not a pack output: it has no pack.json (point PackedDataset at "
-                                    f"OUT/<pack step>/)")
+            raise FileNotFoundError(
+                f"{path} is not a pack output: it has no pack.json (point PackedDataset at OUT/<pack step>/)"
+            )
         with open(meta_path) as f:
             self.meta: dict[str, Any] = json.load(f)
         self.seq_len = int(self.meta["seq_len"])

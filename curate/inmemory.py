@@ -20,8 +20,9 @@ def run_global_in_memory(stage: Stage, table: pa.Table) -> StepOutput:
     with tempfile.TemporaryDirectory(prefix="curate-") as tmp:
         pq.write_table(table, f"{tmp}/input.parquet")
         options = stage.options.model_copy(update={"keep_rejected": True})
-        spec = StepSpec(stage.name or "step", 0, type(stage), stage.params.model_dump(mode="json"),
-                        options.model_dump(mode="json"))
+        spec = StepSpec(
+            stage.name or "step", 0, type(stage), stage.params.model_dump(mode="json"), options.model_dump(mode="json")
+        )
         result = run_steps([spec], discover_inputs([f"{tmp}/input.parquet"]), f"{tmp}/out", LocalExecutor())
         layout = Layout(f"{tmp}/out")
         parts = list(read_step_shard(f"{tmp}/out", spec.key, "input", batch_size=1 << 20))

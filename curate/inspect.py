@@ -42,27 +42,35 @@ def _not_found(loc: Location) -> InspectError:
     hint = ""
     try:
         infos = loc.fs.get_file_info(pafs.FileSelector(loc.path, allow_not_found=True))
-        subdirs = sorted(posixpath.basename(i.path) for i in infos
-                         if i.type == pafs.FileType.Directory and not posixpath.basename(i.path).startswith("_"))
+        subdirs = sorted(
+            posixpath.basename(i.path)
+            for i in infos
+            if i.type == pafs.FileType.Directory and not posixpath.basename(i.path).startswith("_")
+        )
         if subdirs:
             hint = f"; folders there: {', '.join(subdirs[:20])} (pass OUT/<step>)"
     except OSError:
         pass
-    return InspectError(f"no Parquet shards in {loc.uri}: expected a step's output folder OUT/<step> or its "
-                        f"OUT/<step>/rejected{hint}")
+    return InspectError(
+        f"no Parquet shards in {loc.uri}: expected a step's output folder OUT/<step> or its OUT/<step>/rejected{hint}"
+    )
 
 
 def _open(loc: Location) -> pq.ParquetFile:
     return pq.ParquetFile(loc.fs.open_input_file(loc.path))
 
 
-def find_documents(path: str, reason: str | None = None, n: int = 5, columns: list[str] | None = None
-                   ) -> tuple[pa.Table, dict[str, Any]]:
+def find_documents(
+    path: str, reason: str | None = None, n: int = 5, columns: list[str] | None = None
+) -> tuple[pa.Table, dict[str, Any]]:
     """The first ``n`` documents under ``path`` (matching ``reason`` when given) and facts about where they came
     from: ``{"uri", "shards", "documents", "reasons" (seen while scanning, when filtering)}``."""
     loc = location(path)
-    if reason is not None and posixpath.basename(loc.path.rstrip("/")) != "rejected" \
-            and not loc.path.endswith(".parquet"):
+    if (
+        reason is not None
+        and posixpath.basename(loc.path.rstrip("/")) != "rejected"
+        and not loc.path.endswith(".parquet")
+    ):
         rejected = loc.child("rejected")
         if rejected.exists():
             loc = rejected
@@ -70,8 +78,12 @@ def find_documents(path: str, reason: str | None = None, n: int = 5, columns: li
     if not shards:
         raise _not_found(loc)
     files = [_open(s) for s in shards]
-    facts: dict[str, Any] = {"uri": loc.uri, "shards": len(shards),
-                             "documents": sum(f.metadata.num_rows for f in files), "reasons": {}}
+    facts: dict[str, Any] = {
+        "uri": loc.uri,
+        "shards": len(shards),
+        "documents": sum(f.metadata.num_rows for f in files),
+        "reasons": {},
+    }
     found: list[pa.Table] = []
     have = 0
     for pf in files:
@@ -86,9 +98,11 @@ def find_documents(path: str, reason: str | None = None, n: int = 5, columns: li
                 part = pf.read_row_group(rg, columns=wanted).slice(0, n - have)
             else:
                 if REASON_COLUMN not in names:
-                    raise InspectError(f"{loc.uri} has no '{REASON_COLUMN}' column: --reason filters removed "
-                                       f"documents; point it at OUT/<step>/rejected (steps write it with "
-                                       f"keep_rejected: true)")
+                    raise InspectError(
+                        f"{loc.uri} has no '{REASON_COLUMN}' column: --reason filters removed "
+                        f"documents; point it at OUT/<step>/rejected (steps write it with "
+                        f"keep_rejected: true)"
+                    )
                 reasons = pf.read_row_group(rg, columns=[REASON_COLUMN]).column(REASON_COLUMN)
                 for item in pc.value_counts(reasons).to_pylist():
                     facts["reasons"][item["values"]] = facts["reasons"].get(item["values"], 0) + item["counts"]
@@ -103,8 +117,9 @@ def find_documents(path: str, reason: str | None = None, n: int = 5, columns: li
             break
     if reason is not None and not found:
         seen = ", ".join(f"{r} ({c:,})" for r, c in sorted(facts["reasons"].items(), key=lambda kv: -kv[1]))
-        raise InspectError(f"no document in {loc.uri} was removed for reason {reason!r}; reasons there: "
-                           f"{seen or 'none'}")
+        raise InspectError(
+            f"no document in {loc.uri} was removed for reason {reason!r}; reasons there: {seen or 'none'}"
+        )
     table = pa.concat_tables(found, promote_options="permissive") if found else pa.table({})
     return table, facts
 
@@ -146,8 +161,14 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def inspect(path: str, reason: str | None = None, n: int = 5, columns: list[str] | None = None,
-            chars: int = 800, console: Any = None) -> None:
+def inspect(
+    path: str,
+    reason: str | None = None,
+    n: int = 5,
+    columns: list[str] | None = None,
+    chars: int = 800,
+    console: Any = None,
+) -> None:
     """Print ``n`` documents of ``path`` (``OUT/STEP``, ``OUT/STEP/rejected`` or one shard file) with their columns;
     ``reason`` keeps only documents removed for that reason; ``columns`` limits the columns shown; each text is cut
     to ``chars`` characters."""
@@ -158,12 +179,15 @@ def inspect(path: str, reason: str | None = None, n: int = 5, columns: list[str]
 
     console = console or Console(highlight=False)
     table, facts = find_documents(path, reason, n, columns)
-    head = Text.assemble((facts["uri"], "bold"), f" — {facts['documents']:,} documents in {facts['shards']:,} "
-                         f"shard{'s' if facts['shards'] != 1 else ''}")
+    head = Text.assemble(
+        (facts["uri"], "bold"),
+        f" — {facts['documents']:,} documents in {facts['shards']:,} shard{'s' if facts['shards'] != 1 else ''}",
+    )
     if reason is not None:
         total = _removed_in_stats(facts["uri"], reason)
-        head.append(f" · reason {reason}" + (f" ({total:,} removed in the run)" if total is not None else ""),
-                    style="cyan")
+        head.append(
+            f" · reason {reason}" + (f" ({total:,} removed in the run)" if total is not None else ""), style="cyan"
+        )
     head.append(f" · showing {table.num_rows}", style="dim")
     console.print(head)
     names = table.column_names
@@ -182,14 +206,23 @@ def inspect(path: str, reason: str | None = None, n: int = 5, columns: list[str]
             if len(text) > chars:
                 body.append(f" … ({len(text) - chars:,} more characters)", style="dim italic")
             parts += [Text(""), body]
-        console.print(Panel(Group(*parts), title=Text(f"{i + 1}", style="bold"), title_align="left",
-                            border_style="red" if REASON_COLUMN in names else "green"))
+        console.print(
+            Panel(
+                Group(*parts),
+                title=Text(f"{i + 1}", style="bold"),
+                title_align="left",
+                border_style="red" if REASON_COLUMN in names else "green",
+            )
+        )
 
 
 def main_inspect(argv: list[str] | None = None) -> int:
     """``curate inspect OUT/STEP [--reason R] [-n 5] [--columns a,b] [--chars 800]``."""
-    parser = argparse.ArgumentParser(prog="curate inspect", description="Print documents of a step's output "
-                                     "(OUT/STEP) or of what it removed (OUT/STEP/rejected) with their columns.")
+    parser = argparse.ArgumentParser(
+        prog="curate inspect",
+        description="Print documents of a step's output "
+        "(OUT/STEP) or of what it removed (OUT/STEP/rejected) with their columns.",
+    )
     parser.add_argument("path", help="OUT/<step>, OUT/<step>/rejected or one shard .parquet (local or s3://)")
     parser.add_argument("--reason", "-r", help="only documents removed for this reason (looks in rejected/)")
     parser.add_argument("-n", type=int, default=5, help="how many documents (default 5)")

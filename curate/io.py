@@ -78,7 +78,7 @@ def shard_names(uris: list[str]) -> list[str]:
     names = []
     for uri in uris:
         path = _path_of(uri)
-        rel = path[len(common):].lstrip("/") if common and path.startswith(common) else posixpath.basename(path)
+        rel = path[len(common) :].lstrip("/") if common and path.startswith(common) else posixpath.basename(path)
         names.append(shard_name(rel))
     return names
 
@@ -90,8 +90,14 @@ def _path_of(uri: str) -> str:
 
 
 #: suffixes whose record kind is kept in the shard name, so the WARC, WET and WAT files of one segment differ
-_KIND_SUFFIXES = {".warc.wet.gz": "wet", ".wet.gz": "wet", ".wet": "wet", ".warc.wat.gz": "wat", ".arc.gz": "arc",
-                  ".arc": "arc"}
+_KIND_SUFFIXES = {
+    ".warc.wet.gz": "wet",
+    ".wet.gz": "wet",
+    ".wet": "wet",
+    ".warc.wat.gz": "wat",
+    ".arc.gz": "arc",
+    ".arc": "arc",
+}
 
 
 def shard_name(relative_path: str) -> str:
@@ -119,8 +125,10 @@ def iter_table_file(uri: str, batch_size: int, columns: list[str] | None = None)
     elif fmt == "jsonl":
         yield from _iter_jsonl(loc, batch_size, columns)
     else:
-        raise ValueError(f"{uri}: cannot read documents from this file type; expected .parquet or .jsonl "
-                         "(WARC files need a source step such as warc_extract as the first step)")
+        raise ValueError(
+            f"{uri}: cannot read documents from this file type; expected .parquet or .jsonl "
+            "(WARC files need a source step such as warc_extract as the first step)"
+        )
 
 
 def _iter_jsonl(loc: Location, batch_size: int, columns: list[str] | None) -> Iterator[pa.Table]:
@@ -169,10 +177,13 @@ def folder_shards(loc: Location) -> list[Location]:
     shards whose ``_done`` marker exists: a shard without one is not vouched for (a run writing it was cut off)."""
     base = loc.path.rstrip("/") + "/"
     rejected = posixpath.basename(loc.path.rstrip("/")) == "rejected"
-    step = loc if not rejected else \
-        Location(loc.fs, posixpath.dirname(loc.path.rstrip("/")), posixpath.dirname(loc.uri.rstrip("/")))
+    step = (
+        loc
+        if not rejected
+        else Location(loc.fs, posixpath.dirname(loc.path.rstrip("/")), posixpath.dirname(loc.uri.rstrip("/")))
+    )
     done = step.child("_done")
-    relative = [i.path[len(base):] for i in loc.list_files(recursive=not rejected) if i.path.endswith(".parquet")]
+    relative = [i.path[len(base) :] for i in loc.list_files(recursive=not rejected) if i.path.endswith(".parquet")]
     if done.exists():  # a step folder: exactly the files its markers vouch for, partitions (column=value/) included
         vouched = _vouched(done, rejected)
         relative = [r for r in relative if r in vouched]
@@ -191,8 +202,9 @@ def _vouched(done: Location, rejected: bool) -> set[str]:
     if rejected:
         return {f"{shard}.parquet" for shard in shards}
     read = Layout(done.uri).read_markers([Location(done.fs, p, p) for p in markers])
-    return {f for shard, marker in zip(shards, read, strict=True) if marker is not None
-            for f in marker_files(marker, shard)}
+    return {
+        f for shard, marker in zip(shards, read, strict=True) if marker is not None for f in marker_files(marker, shard)
+    }
 
 
 def read_documents(path: str, columns: list[str] | None = None) -> pa.Table:
@@ -275,10 +287,14 @@ def _conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
     if set(table.column_names) != set(schema.names):
         missing = set(schema.names) - set(table.column_names)
         extra = set(table.column_names) - set(schema.names)
-        raise ValueError(f"{where}: a batch has different columns than the first one (missing {sorted(missing)}, "
-                         f"extra {sorted(extra)}); a step must add the same columns to every batch")
+        raise ValueError(
+            f"{where}: a batch has different columns than the first one (missing {sorted(missing)}, "
+            f"extra {sorted(extra)}); a step must add the same columns to every batch"
+        )
     try:
         return table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise ValueError(f"{where}: a batch's column types differ from the first batch's ({exc}); "
-                         "give added columns an explicit Arrow type") from exc
+        raise ValueError(
+            f"{where}: a batch's column types differ from the first batch's ({exc}); "
+            "give added columns an explicit Arrow type"
+        ) from exc

@@ -57,9 +57,20 @@ class NightlyResult:
     def line(self) -> str:
         import json
 
-        return json.dumps({"nightly": self.status, "exit": self.exit_code, "message": self.message, "new": self.new,
-                           "built": self.built, "snapshots": self.snapshots, "state": self.state},
-                          sort_keys=False, separators=(",", ":"), default=str)
+        return json.dumps(
+            {
+                "nightly": self.status,
+                "exit": self.exit_code,
+                "message": self.message,
+                "new": self.new,
+                "built": self.built,
+                "snapshots": self.snapshots,
+                "state": self.state,
+            },
+            sort_keys=False,
+            separators=(",", ":"),
+            default=str,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -83,19 +94,25 @@ class State:
             try:
                 data = file.read_json()
             except ValueError as exc:
-                raise StateError(f"{file.uri} is not valid JSON ({exc}): restore it from a backup; the outputs and "
-                                 "indexes are untouched") from None
+                raise StateError(
+                    f"{file.uri} is not valid JSON ({exc}): restore it from a backup; the outputs and "
+                    "indexes are untouched"
+                ) from None
             if data.get("version") != STATE_VERSION:
-                raise StateError(f"{file.uri}: state version {data.get('version')!r}, this curate reads "
-                                 f"{STATE_VERSION}")
+                raise StateError(
+                    f"{file.uri}: state version {data.get('version')!r}, this curate reads {STATE_VERSION}"
+                )
             return cls(root.uri, data)
         if not init:
-            raise StateError(f"no nightly state at {root.uri} (no {STATE_FILE}): for the first night add --init "
-                             "to create it; otherwise check the path or the mount (a job that lost its state would "
-                             "rebuild and re-deduplicate everything)")
+            raise StateError(
+                f"no nightly state at {root.uri} (no {STATE_FILE}): for the first night add --init "
+                "to create it; otherwise check the path or the mount (a job that lost its state would "
+                "rebuild and re-deduplicate everything)"
+            )
         root.makedirs()
-        return cls(root.uri, {"version": STATE_VERSION, "recipe": None, "commoncrawl": None, "start": None,
-                              "snapshots": {}})
+        return cls(
+            root.uri, {"version": STATE_VERSION, "recipe": None, "commoncrawl": None, "start": None, "snapshots": {}}
+        )
 
     @classmethod
     def read(cls, uri: str) -> State:
@@ -117,8 +134,10 @@ class State:
         if self.data.get("recipe") is None:
             self.data["recipe"] = recipe.name
         elif self.data["recipe"] != recipe.name:
-            raise StateError(f"the state at {self.uri} belongs to recipe {self.data['recipe']!r}, not "
-                             f"{recipe.name!r}: give each nightly recipe its own --state folder")
+            raise StateError(
+                f"the state at {self.uri} belongs to recipe {self.data['recipe']!r}, not "
+                f"{recipe.name!r}: give each nightly recipe its own --state folder"
+            )
         spec = recipe.commoncrawl
         assert spec is not None
         self.data["commoncrawl"] = spec.model_dump(mode="json")
@@ -142,26 +161,39 @@ def pending(spec: commoncrawl.CommonCrawlSpec, state: State, snapshots: list[com
     ids = [s.id for s in snapshots]
     start = state.data.get("start") or commoncrawl.resolve_snapshot(spec, snapshots)
     if start not in ids:
-        raise StateError(f"the state's first snapshot {start} is no longer listed in {spec.collinfo_uri()}: check "
-                         "input.commoncrawl.base / collinfo")
+        raise StateError(
+            f"the state's first snapshot {start} is no longer listed in {spec.collinfo_uri()}: check "
+            "input.commoncrawl.base / collinfo"
+        )
     state.data["start"] = start
-    return [s for s in ids[ids.index(start):] if state.snapshots.get(s, {}).get("status") != "done"]
+    return [s for s in ids[ids.index(start) :] if state.snapshots.get(s, {}).get("status") != "done"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The night
 
 
-def run_nightly(recipe_path: str, state_uri: str, overrides: list[str] | None = None, output: str | None = None,
-                executor: str | None = None, address: str | None = None, max_snapshots: int | None = None,
-                allow_empty: bool = False, strict: bool = False, init: bool = False, progress: Any = None
-                ) -> NightlyResult:
+def run_nightly(
+    recipe_path: str,
+    state_uri: str,
+    overrides: list[str] | None = None,
+    output: str | None = None,
+    executor: str | None = None,
+    address: str | None = None,
+    max_snapshots: int | None = None,
+    allow_empty: bool = False,
+    strict: bool = False,
+    init: bool = False,
+    progress: Any = None,
+) -> NightlyResult:
     """One night (see the module docstring). User errors raise :class:`CurateError`s with their exit codes."""
     overrides = list(overrides or [])
     recipe = load_recipe(recipe_path, overrides)
     if recipe.commoncrawl is None:
-        raise RecipeError(f"{recipe.source}: `curate nightly` builds Common Crawl snapshots; give the recipe "
-                          "input: {commoncrawl: {snapshot: latest}} (or use `curate run` for fixed input paths)")
+        raise RecipeError(
+            f"{recipe.source}: `curate nightly` builds Common Crawl snapshots; give the recipe "
+            "input: {commoncrawl: {snapshot: latest}} (or use `curate run` for fixed input paths)"
+        )
     spec = recipe.commoncrawl
     state = State.open(state_uri, init=init)
     with OutputLock(state.root.uri):
@@ -171,14 +203,30 @@ def run_nightly(recipe_path: str, state_uri: str, overrides: list[str] | None = 
         state.save()
         if not new:
             done = sorted(k for k, v in state.snapshots.items() if v.get("status") == "done")
-            return NightlyResult("nothing_new", 0, state.uri, message=f"nothing new: the newest snapshot "
-                                 f"{snapshots[-1].id} is already built" + (f" ({len(done)} built)" if done else ""))
+            return NightlyResult(
+                "nothing_new",
+                0,
+                state.uri,
+                message=f"nothing new: the newest snapshot "
+                f"{snapshots[-1].id} is already built" + (f" ({len(done)} built)" if done else ""),
+            )
         todo = new[:max_snapshots] if max_snapshots else new
         result = NightlyResult("done", 0, state.uri, new=new)
         root = (output or recipe.output).rstrip("/")
         for snapshot in todo:
-            entry = _build(recipe_path, overrides, recipe, state, snapshot, [s.id for s in snapshots], root,
-                           executor, address, progress, allow_empty)
+            entry = _build(
+                recipe_path,
+                overrides,
+                recipe,
+                state,
+                snapshot,
+                [s.id for s in snapshots],
+                root,
+                executor,
+                address,
+                progress,
+                allow_empty,
+            )
             result.snapshots.append(entry)
             if entry["status"] == "failed":
                 result.status = "partial" if result.built else "failed"
@@ -203,8 +251,10 @@ def _message(result: NightlyResult, planned: int) -> str:
     if result.status in ("failed", "partial"):
         return f"built {built}; {last.get('snapshot')} failed: {last.get('error')} (the next night resumes it)"
     if result.status == "empty":
-        return (f"built {built}; {last.get('snapshot')} produced 0 documents from {last.get('input_files')} input "
-                "files: check the input (--allow-empty accepts it)")
+        return (
+            f"built {built}; {last.get('snapshot')} produced 0 documents from {last.get('input_files')} input "
+            "files: check the input (--allow-empty accepts it)"
+        )
     return f"built {built}; input files read badly (--strict)"
 
 
@@ -221,9 +271,19 @@ def snapshot_overrides(recipe: Recipe, state: State, snapshot: str) -> list[str]
     return sets
 
 
-def _build(recipe_path: str, overrides: list[str], recipe: Recipe, state: State, snapshot: str, order: list[str],
-           root: str, executor: str | None, address: str | None, progress: Any, allow_empty: bool
-           ) -> dict[str, Any]:
+def _build(
+    recipe_path: str,
+    overrides: list[str],
+    recipe: Recipe,
+    state: State,
+    snapshot: str,
+    order: list[str],
+    root: str,
+    executor: str | None,
+    address: str | None,
+    progress: Any,
+    allow_empty: bool,
+) -> dict[str, Any]:
     """Build one snapshot into ``root/<snapshot>``; returns its summary entry (and records it in the state)."""
     from curate.pipeline import check_inputs, run_recipe
     from curate.stages.warc.health import run_warnings
@@ -256,16 +316,18 @@ def _build(recipe_path: str, overrides: list[str], recipe: Recipe, state: State,
             if snap_recipe.execution.report:
                 _report_with_comparison(out, state.snapshots[previous]["output"])
     status = "empty" if empty and not allow_empty else "done"
-    state.mark(snapshot, status=status, finished=_now(), **{k: v for k, v in entry.items() if k not in
-                                                           ("snapshot", "output")})
+    state.mark(
+        snapshot, status=status, finished=_now(), **{k: v for k, v in entry.items() if k not in ("snapshot", "output")}
+    )
     return {**entry, "status": status}
 
 
 def _previous_done(state: State, snapshot: str, order: list[str]) -> str | None:
     """The latest snapshot before ``snapshot`` (in collinfo's chronological ``order``) that was built."""
-    earlier = order[:order.index(snapshot)] if snapshot in order else []
-    done = [k for k in earlier if state.snapshots.get(k, {}).get("status") == "done"
-            and state.snapshots[k].get("output")]
+    earlier = order[: order.index(snapshot)] if snapshot in order else []
+    done = [
+        k for k in earlier if state.snapshots.get(k, {}).get("status") == "done" and state.snapshots[k].get("output")
+    ]
     return done[-1] if done else None
 
 
@@ -293,13 +355,23 @@ def snapshot_table(spec: commoncrawl.CommonCrawlSpec, state: State | None) -> li
     recorded), new (from the state's first snapshot on, not built yet), or "-" (before it, or no state)."""
     snapshots = commoncrawl.list_snapshots(spec)
     ids = [s.id for s in snapshots]
-    start = (state.data.get("start") if state is not None else None)
+    start = state.data.get("start") if state is not None else None
     rows = []
     for s in snapshots:
         record = state.snapshots.get(s.id, {}) if state is not None else {}
-        status = record.get("status") or ("new" if start and s.id in ids and ids.index(s.id) >= ids.index(start)
-                                          else "-")
-        rows.append({"id": s.id, "name": s.name, "from": s.start, "to": s.end, "status": status,
-                     "output": record.get("output"), "documents": record.get("documents"),
-                     "finished": record.get("finished")})
+        status = record.get("status") or (
+            "new" if start and s.id in ids and ids.index(s.id) >= ids.index(start) else "-"
+        )
+        rows.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "from": s.start,
+                "to": s.end,
+                "status": status,
+                "output": record.get("output"),
+                "documents": record.get("documents"),
+                "finished": record.get("finished"),
+            }
+        )
     return rows

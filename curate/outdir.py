@@ -67,8 +67,13 @@ class OutputLock:
         self._thread: threading.Thread | None = None
 
     def _content(self, started: str) -> dict[str, Any]:
-        return {"host": socket.gethostname(), "pid": os.getpid(), "started": started, "token": self.token,
-                "heartbeat": time.time()}
+        return {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": started,
+            "token": self.token,
+            "heartbeat": time.time(),
+        }
 
     def acquire(self) -> None:
         started = _now()
@@ -79,7 +84,8 @@ class OutputLock:
                     f"output folder {self.loc.uri.rsplit('/', 1)[0]} is in use by another curate run (pid "
                     f"{holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}): wait for it "
                     f"to finish, or use another --output. A lock whose run died is taken over automatically "
-                    f"(same host: at once; another host: {STALE_AFTER_S:.0f} s after its last heartbeat).")
+                    f"(same host: at once; another host: {STALE_AFTER_S:.0f} s after its last heartbeat)."
+                )
             if holder is not None:
                 self.loc.delete()
             if self._create(self._content(started)):
@@ -170,15 +176,19 @@ def check_placement(out: str, patterns: list[str], inputs: list[InputFile], sour
     out_dir = out_loc.uri.rstrip("/") + "/"
     inside = [f.uri for f in inputs if f.uri.startswith(out_dir)]
     if inside:
-        raise RecipeError(f"{source}: input files such as {inside[:2]} are inside the output folder {out_loc.uri}: "
-                          "a run would read its own output back as input; write the output somewhere else")
+        raise RecipeError(
+            f"{source}: input files such as {inside[:2]} are inside the output folder {out_loc.uri}: "
+            "a run would read its own output back as input; write the output somewhere else"
+        )
     for pattern in patterns:
         base = _reading_root(pattern)
         if base is not None and (out_loc.uri + "/").startswith(base.rstrip("/") + "/"):
-            raise RecipeError(f"{source}: the output folder {out_loc.uri} is inside the input {pattern!r}, which "
-                              "reads every file below it: each rerun would take the previous output as new input. "
-                              "Write the output outside the input folder, or make the input pattern narrower "
-                              "(e.g. data/*.warc.gz)")
+            raise RecipeError(
+                f"{source}: the output folder {out_loc.uri} is inside the input {pattern!r}, which "
+                "reads every file below it: each rerun would take the previous output as new input. "
+                "Write the output outside the input folder, or make the input pattern narrower "
+                "(e.g. data/*.warc.gz)"
+            )
 
 
 def _reading_root(pattern: str) -> str | None:
@@ -200,8 +210,13 @@ def _reading_root(pattern: str) -> str | None:
 # Pruning
 
 
-def prune(out: str, keys: list[str], vouched: dict[str, set[str]], scratch: dict[str, str | None],
-          listed_files: dict[str, set[str]]) -> list[str]:
+def prune(
+    out: str,
+    keys: list[str],
+    vouched: dict[str, set[str]],
+    scratch: dict[str, str | None],
+    listed_files: dict[str, set[str]],
+) -> list[str]:
     """Delete what the current plan does not vouch for; returns the removed paths (relative to ``out``).
 
     ``vouched[key]``: files of step ``key`` (relative to its folder) that valid markers vouch for;
@@ -211,16 +226,24 @@ def prune(out: str, keys: list[str], vouched: dict[str, set[str]], scratch: dict
     removed: list[str] = []
     for info in _children(root):
         name = posixpath.basename(info.path)
-        if info.type == pafs.FileType.Directory and name not in keys and not name.startswith("_") \
-                and root.child(name, "_done").exists():
+        if (
+            info.type == pafs.FileType.Directory
+            and name not in keys
+            and not name.startswith("_")
+            and root.child(name, "_done").exists()
+        ):
             root.child(name).delete()  # a step the recipe no longer has
             removed.append(name + "/")
         elif info.type == pafs.FileType.File and is_temporary(name):
             root.child(name).delete()
             removed.append(name)
     for key in keys:
-        removed += [f"{key}/{rel}" for rel in _prune_step(root.child(key), vouched.get(key, set()),
-                                                          scratch.get(key), listed_files.get(key, set()))]
+        removed += [
+            f"{key}/{rel}"
+            for rel in _prune_step(
+                root.child(key), vouched.get(key, set()), scratch.get(key), listed_files.get(key, set())
+            )
+        ]
     return removed
 
 
@@ -235,7 +258,7 @@ def _prune_step(folder: Location, vouched: set[str], run: str | None, listed: se
     base = folder.path.rstrip("/") + "/"
     keep_prefix = f"_work/{run}/" if run else None
     for info in folder.list_files(recursive=True):
-        rel = info.path[len(base):]
+        rel = info.path[len(base) :]
         if rel in vouched or rel in listed:
             continue
         if keep_prefix and rel.startswith(keep_prefix) and not is_temporary(rel):
@@ -261,8 +284,9 @@ def _children(loc: Location) -> list[pafs.FileInfo]:
         return []
 
 
-def tidy_output(layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
-                shards: list[str]) -> dict[str, list[dict | None]]:
+def tidy_output(
+    layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str], shards: list[str]
+) -> dict[str, list[dict | None]]:
     """Remove from the output folder everything the plan does not vouch for (see :mod:`curate.outdir`): a
     marker vouches for its shard's files when its fingerprint is the plan's and the files it names are there.
     Returns, per step, the markers that remain (``None`` for a shard without one), in ``shards`` order, so the
@@ -274,23 +298,27 @@ def tidy_output(layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]]
         remaining[spec.key] = [None] * len(shards)
         folder = layout.root().child(spec.key)
         base = folder.path.rstrip("/") + "/"
-        files = {info.path[len(base):] for info in folder.list_files(recursive=True)}
+        files = {info.path[len(base) :] for info in folder.list_files(recursive=True)}
         if not files:
             continue
         markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
         keep_rejected = bool(spec.options.get("keep_rejected"))
-        vouched[spec.key] = set().union(*(_vouched_files(m, shard, fps[spec.index][shard], files, keep_rejected)
-                                          for shard, m in zip(shards, markers, strict=True)))
-        remaining[spec.key] = [m if f"_done/{shard}.json" in vouched[spec.key] else None
-                               for shard, m in zip(shards, markers, strict=True)]
+        vouched[spec.key] = set().union(
+            *(
+                _vouched_files(m, shard, fps[spec.index][shard], files, keep_rejected)
+                for shard, m in zip(shards, markers, strict=True)
+            )
+        )
+        remaining[spec.key] = [
+            m if f"_done/{shard}.json" in vouched[spec.key] else None for shard, m in zip(shards, markers, strict=True)
+        ]
         if spec.key in runs and any(_is_extra_file(f) for f in files):
             listed[spec.key] = _listed_files(layout, spec.key, runs[spec.key], files)
     prune(layout.out, [s.key for s in specs], vouched, runs, listed)
     return remaining
 
 
-def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set[str], keep_rejected: bool
-                   ) -> set[str]:
+def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set[str], keep_rejected: bool) -> set[str]:
     if marker is None or marker.get("fingerprint") != fingerprint:
         return set()
     rejected_file = f"rejected/{shard}.parquet"

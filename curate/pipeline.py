@@ -35,23 +35,29 @@ def resolve_inputs(recipe: Recipe) -> list[InputFile]:
         names = [f.shard for f in inputs]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})[:3]
-            raise RecipeError(f"{recipe.source}: input files map to the same shard name {dupes}: list each file "
-                              "once, or narrow input.paths")
+            raise RecipeError(
+                f"{recipe.source}: input files map to the same shard name {dupes}: list each file "
+                "once, or narrow input.paths"
+            )
     return inputs
 
 
 def check_inputs(recipe: Recipe) -> list:
     inputs = resolve_inputs(recipe)
     if not inputs:
-        raise RecipeError(f"{recipe.source}: input.paths matched no files: {recipe.input_paths} "
-                          "(relative paths are taken from the current directory)")
+        raise RecipeError(
+            f"{recipe.source}: input.paths matched no files: {recipe.input_paths} "
+            "(relative paths are taken from the current directory)"
+        )
     first = recipe.steps[0].stage
     formats = {f.format for f in inputs}
     if first.kind != "source" and formats - {"parquet", "jsonl"}:
         odd = [f.uri for f in inputs if f.format not in ("parquet", "jsonl")][:3]
-        raise RecipeError(f"{recipe.source}: input files such as {odd} are not Parquet/JSONL, and the first step "
-                          f"{recipe.steps[0].name!r} does not read them; start the recipe with a reader such as "
-                          "`warc_extract` for WARC/WET/ARC files")
+        raise RecipeError(
+            f"{recipe.source}: input files such as {odd} are not Parquet/JSONL, and the first step "
+            f"{recipe.steps[0].name!r} does not read them; start the recipe with a reader such as "
+            "`warc_extract` for WARC/WET/ARC files"
+        )
     return inputs
 
 
@@ -64,8 +70,9 @@ def check_plan(recipe: Recipe, inputs: list[InputFile]) -> list[StepSpec]:
     return specs
 
 
-def check_shared_paths(out: str, inputs: list[InputFile], specs: list[StepSpec], nodes: int, shared: bool,
-                       source: str) -> None:
+def check_shared_paths(
+    out: str, inputs: list[InputFile], specs: list[StepSpec], nodes: int, shared: bool, source: str
+) -> None:
     """On a cluster of several nodes, refuse local paths (output, inputs, files named in step parameters) unless
     the recipe says they are on a shared filesystem: other nodes would not see them."""
     if nodes < 2 or shared:
@@ -74,28 +81,48 @@ def check_shared_paths(out: str, inputs: list[InputFile], specs: list[StepSpec],
     local += [path for spec in specs for path in local_paths(spec.params)]
     if local:
         shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
-        raise RecipeError(f"{source}: this Ray cluster has {nodes} nodes, but {shown} are on this machine's disk, "
-                          "which the other nodes cannot see: put them on s3:// (or another store every node "
-                          "reaches), or set execution.shared_filesystem: true if that disk is shared (NFS, Lustre)")
+        raise RecipeError(
+            f"{source}: this Ray cluster has {nodes} nodes, but {shown} are on this machine's disk, "
+            "which the other nodes cannot see: put them on s3:// (or another store every node "
+            "reaches), or set execution.shared_filesystem: true if that disk is shared (NFS, Lustre)"
+        )
 
 
-def run_recipe(recipe: Recipe, output: str | None = None, executor: str | None = None, address: str | None = None,
-               progress: Progress | None = None) -> RunResult:
+def run_recipe(
+    recipe: Recipe,
+    output: str | None = None,
+    executor: str | None = None,
+    address: str | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
     """Run ``recipe`` to completion (resuming whatever an earlier run left) and return its stats."""
     out = resolve_output(recipe, output)
     inputs = check_inputs(recipe)
     specs = check_plan(recipe, inputs)
     check_placement(out, recipe.input_paths, inputs, recipe.source)
     execution = recipe.execution
-    runner = make_executor(executor or execution.executor, address=address or execution.address,
-                           **({"num_cpus": execution.num_cpus, "max_retries": execution.max_retries}
-                              if (executor or execution.executor) == "ray" else {}))
+    runner = make_executor(
+        executor or execution.executor,
+        address=address or execution.address,
+        **(
+            {"num_cpus": execution.num_cpus, "max_retries": execution.max_retries}
+            if (executor or execution.executor) == "ray"
+            else {}
+        ),
+    )
     try:
         check_shared_paths(out, inputs, specs, runner.nodes(), execution.shared_filesystem, recipe.source)
         if getattr(runner, "dashboard_url", None) and progress is not None:
             progress.note(f"Ray dashboard: {runner.dashboard_url}")
-        result = run_steps(specs, inputs, out, runner, progress, execution.batch_size,
-                           recipe={"name": recipe.name, "source": recipe.source, "content": recipe.raw})
+        result = run_steps(
+            specs,
+            inputs,
+            out,
+            runner,
+            progress,
+            execution.batch_size,
+            recipe={"name": recipe.name, "source": recipe.source, "content": recipe.raw},
+        )
     finally:
         runner.close()
     if execution.report:

@@ -56,8 +56,13 @@ class StepSpec:
 
     @classmethod
     def from_stage(cls, stage: Stage, key: str, index: int) -> StepSpec:
-        return cls(key, index, type(stage), absolute_paths(stage.params.model_dump(mode="json")),
-                   stage.options.model_dump(mode="json"))
+        return cls(
+            key,
+            index,
+            type(stage),
+            absolute_paths(stage.params.model_dump(mode="json")),
+            stage.options.model_dump(mode="json"),
+        )
 
 
 def teardown_stages() -> None:
@@ -79,8 +84,26 @@ class Segment:
 
 
 #: file suffixes that mark a parameter value as a path (besides a path separator or a leading dot)
-_PATH_SUFFIXES = (".json", ".yaml", ".yml", ".txt", ".bin", ".ftz", ".model", ".parquet", ".jsonl", ".gz", ".xz",
-                  ".tsv", ".csv", ".vocab", ".safetensors", ".pt", ".onnx", ".zst")
+_PATH_SUFFIXES = (
+    ".json",
+    ".yaml",
+    ".yml",
+    ".txt",
+    ".bin",
+    ".ftz",
+    ".model",
+    ".parquet",
+    ".jsonl",
+    ".gz",
+    ".xz",
+    ".tsv",
+    ".csv",
+    ".vocab",
+    ".safetensors",
+    ".pt",
+    ".onnx",
+    ".zst",
+)
 
 
 def absolute_paths(value: Any) -> Any:
@@ -91,9 +114,14 @@ def absolute_paths(value: Any) -> Any:
         return {k: absolute_paths(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(absolute_paths(v) for v in value)
-    if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value) \
-            and ("/" in value or value.startswith(".") or value.lower().endswith(_PATH_SUFFIXES)) \
-            and os.path.exists(value):
+    if (
+        isinstance(value, str)
+        and value
+        and "://" not in value
+        and not os.path.isabs(value)
+        and ("/" in value or value.startswith(".") or value.lower().endswith(_PATH_SUFFIXES))
+        and os.path.exists(value)
+    ):
         return os.path.abspath(value)
     return value
 
@@ -149,8 +177,11 @@ def run_ids(steps: list[StepSpec], fps: list[dict[str, str]], inputs: list[Input
     """A global step's run id: its fingerprint over all of its input. Its scratch files and phase markers live
     under this id (``OUT/<step>/_work/<run id>/``), so they belong to exactly one configuration of the run."""
     start = input_fingerprints(inputs)
-    return {spec.key: global_fingerprint(spec, fps[spec.index - 1] if spec.index > 0 else start)
-            for spec in steps if spec.kind == "global"}
+    return {
+        spec.key: global_fingerprint(spec, fps[spec.index - 1] if spec.index > 0 else start)
+        for spec in steps
+        if spec.kind == "global"
+    }
 
 
 def input_fingerprints(inputs: list[InputFile]) -> dict[str, str]:

@@ -48,9 +48,11 @@ class _StepProgress:
     def line(self, key: str) -> str:
         eta = self.eta()
         phase = f" [{self.phase}]" if self.phase else ""
-        return (f"{key}{phase}: shards {self.done}/{self.total} (skipped {self.skipped}) "
-                f"docs {self.live_in:,} in → {self.live_out:,} out, {self.rate():,.0f} docs/s"
-                + (f", ETA {_duration(eta)}" if eta is not None else ""))
+        return (
+            f"{key}{phase}: shards {self.done}/{self.total} (skipped {self.skipped}) "
+            f"docs {self.live_in:,} in → {self.live_out:,} out, {self.rate():,.0f} docs/s"
+            + (f", ETA {_duration(eta)}" if eta is not None else "")
+        )
 
 
 def _duration(seconds: float) -> str:
@@ -63,8 +65,9 @@ def _duration(seconds: float) -> str:
 class Progress:
     """Reports step progress to a terminal (rich) or as plain periodic lines."""
 
-    def __init__(self, enabled: bool = True, stream: TextIO | None = None, interval: float = 10.0,
-                 rich: bool | None = None):
+    def __init__(
+        self, enabled: bool = True, stream: TextIO | None = None, interval: float = 10.0, rich: bool | None = None
+    ):
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.interval = interval
@@ -77,9 +80,15 @@ class Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
             from rich.progress import Progress as RichProgress
 
-            self._rich = RichProgress(TextColumn("[bold]{task.fields[key]:<22}"), BarColumn(), MofNCompleteColumn(),
-                                      TextColumn("{task.fields[docs]}"), TimeRemainingColumn(),
-                                      console=Console(file=self.stream), transient=False)
+            self._rich = RichProgress(
+                TextColumn("[bold]{task.fields[key]:<22}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[docs]}"),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+                transient=False,
+            )
             self._rich.start()
 
     def start_step(self, key: str, total: int, skipped: int = 0) -> None:
@@ -122,7 +131,8 @@ class Progress:
         step = self.steps[key]
         if self._rich is not None:
             docs = f"{step.live_in:,} → {step.live_out:,} docs, {step.rate():,.0f}/s" + (
-                f" [{step.phase}]" if step.phase else "")
+                f" [{step.phase}]" if step.phase else ""
+            )
             self._rich.update(self._task_ids[key], completed=step.done, docs=docs)
             return
         now = time.perf_counter()

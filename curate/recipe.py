@@ -46,15 +46,19 @@ from curate.stage import Stage, StepOptions
 class InputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paths: list[str] = Field(default_factory=list, description="files, folders or globs, local or s3://; "
-                                                                 "http(s):// files; a warc.paths.gz lists files")
+    paths: list[str] = Field(
+        default_factory=list,
+        description="files, folders or globs, local or s3://; http(s):// files; a warc.paths.gz lists files",
+    )
     commoncrawl: CommonCrawlSpec | None = Field(None, description="a Common Crawl snapshot (curate.commoncrawl)")
 
     @model_validator(mode="after")
     def _one_kind(self) -> InputSpec:
         if bool(self.paths) == (self.commoncrawl is not None):
-            raise ValueError("name the input either as paths (files, folders, globs) or as commoncrawl "
-                             "({snapshot: latest, kind: warc}), exactly one of them")
+            raise ValueError(
+                "name the input either as paths (files, folders, globs) or as commoncrawl "
+                "({snapshot: latest, kind: warc}), exactly one of them"
+            )
         return self
 
 
@@ -67,9 +71,12 @@ class ExecutionSpec(BaseModel):
     num_cpus: int | None = Field(None, gt=0, description="CPUs for a local Ray instance")
     max_retries: int = Field(3, ge=0, description="retries of a unit of work whose worker died")
     report: bool = Field(True, description="write OUT/_report/index.html at the end of the run")
-    shared_filesystem: bool = Field(False, description="local paths (output, inputs, model files) are on a "
-                                    "filesystem every Ray node sees (NFS, Lustre): allow them on a multi-node "
-                                    "cluster")
+    shared_filesystem: bool = Field(
+        False,
+        description="local paths (output, inputs, model files) are on a "
+        "filesystem every Ray node sees (NFS, Lustre): allow them on a multi-node "
+        "cluster",
+    )
 
 
 class _RecipeModel(BaseModel):
@@ -227,8 +234,9 @@ def load_recipe(path: str, overrides: list[str] | None = None) -> Recipe:
             text = f.read()
     except OSError as exc:
         names = ", ".join(shipped_recipes())
-        raise RecipeError(f"cannot read recipe {path}: {exc.strerror or exc} (shipped recipes, runnable by name: "
-                          f"{names})") from exc
+        raise RecipeError(
+            f"cannot read recipe {path}: {exc.strerror or exc} (shipped recipes, runnable by name: {names})"
+        ) from exc
     if shipped is not None:
         return parse_recipe(text, source, overrides, base=PACKAGE_ROOT)
     return parse_recipe(text, path, overrides)
@@ -244,14 +252,21 @@ def _rebase(value: Any, base: Path) -> Any:
         return {k: _rebase(v, base) for k, v in value.items()}
     if isinstance(value, list):
         return [_rebase(v, base) for v in value]
-    if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value) \
-            and not os.path.exists(value) and (base / value).exists():
+    if (
+        isinstance(value, str)
+        and value
+        and "://" not in value
+        and not os.path.isabs(value)
+        and not os.path.exists(value)
+        and (base / value).exists()
+    ):
         return str(base / value)
     return value
 
 
-def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | None = None,
-                 base: Path | None = None) -> Recipe:
+def parse_recipe(
+    text: str, source: str = "<recipe>", overrides: list[str] | None = None, base: Path | None = None
+) -> Recipe:
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
@@ -260,8 +275,10 @@ def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | Non
         where = f"{source}:{mark.line + 1}" if mark else source
         raise RecipeError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if _expanded_size(node, {}) > MAX_RECIPE_NODES:
-        raise RecipeError(f"{source}: the recipe expands to more than {MAX_RECIPE_NODES:,} values through YAML "
-                          "aliases (&anchor / *alias): refused (a recipe this size is an alias bomb, not a pipeline)")
+        raise RecipeError(
+            f"{source}: the recipe expands to more than {MAX_RECIPE_NODES:,} values through YAML "
+            "aliases (&anchor / *alias): refused (a recipe this size is an alias bomb, not a pipeline)"
+        )
     if not isinstance(raw, dict):
         raise RecipeError(f"{source}: a recipe is a mapping with name, input, output and steps")
     positions = _positions(node)
@@ -275,8 +292,7 @@ def parse_recipe(text: str, source: str = "<recipe>", overrides: list[str] | Non
     return validate_recipe(raw, source, positions)
 
 
-def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: dict[tuple, int] | None = None
-                    ) -> Recipe:
+def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: dict[tuple, int] | None = None) -> Recipe:
     positions = positions or {}
     errors: list[str] = []  # every problem of the recipe, reported at once
     try:
@@ -294,8 +310,17 @@ def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: di
     if model is None or errors:
         raise RecipeError("\n".join(errors))
     _check_order(steps, source)
-    return Recipe(model.name, model.description, list(model.input.paths), model.output, steps, model.execution,
-                  source, raw, model.input.commoncrawl)
+    return Recipe(
+        model.name,
+        model.description,
+        list(model.input.paths),
+        model.output,
+        steps,
+        model.execution,
+        source,
+        raw,
+        model.input.commoncrawl,
+    )
 
 
 def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, int]) -> StepEntry:
@@ -304,8 +329,10 @@ def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, in
     if isinstance(item, str):
         item = {item: {}}
     if not isinstance(item, dict) or len(item) != 1:
-        raise RecipeError(f"{source}:{line}: steps[{index}]: each step is a mapping of one step name to its "
-                          f"parameters, e.g. `- language_id: {{keep: [en]}}`; got {item!r}")
+        raise RecipeError(
+            f"{source}:{line}: steps[{index}]: each step is a mapping of one step name to its "
+            f"parameters, e.g. `- language_id: {{keep: [en]}}`; got {item!r}"
+        )
     name, params = next(iter(item.items()))
     params = params or {}
     if not isinstance(params, dict):
@@ -317,9 +344,11 @@ def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, in
             raise RecipeError(f"{source}:{line}: steps[{index}]: {exc.args[0]}") from None
         known = ", ".join(all_steps())
         hint = _closest(name, list(all_steps()))
-        raise RecipeError(f"{source}:{line}: steps[{index}]: unknown step {name!r}"
-                          + (f" (did you mean {hint!r}?)" if hint else "")
-                          + f". Known steps: {known}. Plugins: `package.module:ClassName`.") from None
+        raise RecipeError(
+            f"{source}:{line}: steps[{index}]: unknown step {name!r}"
+            + (f" (did you mean {hint!r}?)" if hint else "")
+            + f". Known steps: {known}. Plugins: `package.module:ClassName`."
+        ) from None
     option_keys = set(StepOptions.model_fields)
     options = {k: v for k, v in params.items() if k in option_keys}
     own = {k: v for k, v in params.items() if k not in option_keys}
@@ -327,25 +356,32 @@ def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, in
         stage = stage_class(own, StepOptions(**options))
     except ValidationError as exc:
         allowed = sorted(stage_class.Params.model_fields) + sorted(option_keys)
-        raise RecipeError(_format_errors(exc, source, positions, (*path, name), step=name, allowed=allowed)
-                          ) from None
+        raise RecipeError(_format_errors(exc, source, positions, (*path, name), step=name, allowed=allowed)) from None
     return StepEntry(name, stage, line)
 
 
 def _check_order(steps: list[StepEntry], source: str) -> None:
     for i, entry in enumerate(steps):
         if entry.stage.kind == "source" and i > 0:
-            raise RecipeError(f"{source}:{entry.line}: steps[{i}]: {entry.name!r} reads input files, so it must be "
-                              "the first step")
+            raise RecipeError(
+                f"{source}:{entry.line}: steps[{i}]: {entry.name!r} reads input files, so it must be the first step"
+            )
 
 
-def _format_errors(exc: ValidationError, source: str, positions: dict[tuple, int], prefix: tuple,
-                   step: str | None = None, allowed: list[str] | None = None) -> str:
+def _format_errors(
+    exc: ValidationError,
+    source: str,
+    positions: dict[tuple, int],
+    prefix: tuple,
+    step: str | None = None,
+    allowed: list[str] | None = None,
+) -> str:
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        field_path = ".".join(str(p) for p in (*prefix[:1], *(f"[{p}]" if isinstance(p, int) else p
-                                                               for p in prefix[1:]), *loc)).replace(".[", "[")
+        field_path = ".".join(
+            str(p) for p in (*prefix[:1], *(f"[{p}]" if isinstance(p, int) else p for p in prefix[1:]), *loc)
+        ).replace(".[", "[")
         line = _line_of(positions, (*prefix, *loc))
         where = f"{source}:{line}" if line else source
         message = err["msg"]
@@ -372,6 +408,7 @@ def _closest(name: str, candidates: list[str]) -> str | None:
 def resolve_output(recipe: Recipe, output: str | None) -> str:
     out = output or recipe.output
     if not str(out or "").strip():
-        raise RecipeError(f"{recipe.source}: output is empty: name an output folder (or s3:// prefix), e.g. "
-                          "out/my-corpus")
+        raise RecipeError(
+            f"{recipe.source}: output is empty: name an output folder (or s3:// prefix), e.g. out/my-corpus"
+        )
     return out if "://" in out else os.path.abspath(out)

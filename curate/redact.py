@@ -9,8 +9,10 @@ from typing import Any
 MASK = "***"
 #: names whose values are secrets (``api_key``, ``hf_token``, ``password`` …); ``*_env`` / ``*_file`` name where a
 #: secret is kept, which is not itself secret
-_SECRET_NAME = re.compile(r"(?i)(api[_-]?key|token|secret|password|passwd|credential|authorization|access[_-]?key)"
-                          r"(?!.*_(env|file|path)$)")
+_SECRET_NAME = re.compile(
+    r"(?i)(api[_-]?key|token|secret|password|passwd|credential|authorization|access[_-]?key)"
+    r"(?!.*_(env|file|path)$)"
+)
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):([^/\s@]+)@")
 _YAML_SECRET = re.compile(r"(?im)^([ \t]*-?[ \t]*[\"']?([\w.-]+)[\"']?[ \t]*:[ \t]*)(?![ \t]*$)(.+)$")
 _INLINE_SECRET = re.compile(r"(?i)([{,]\s*[\"']?([\w.-]+)[\"']?\s*:\s*)([^,}\n]+)")
@@ -19,8 +21,10 @@ _INLINE_SECRET = re.compile(r"(?i)([{,]\s*[\"']?([\w.-]+)[\"']?\s*:\s*)([^,}\n]+
 def redact(value: Any) -> Any:
     """``value`` (dicts, lists, strings) with secrets masked; the structure is kept."""
     if isinstance(value, dict):
-        return {k: MASK if isinstance(k, str) and _is_secret_name(k) and v not in (None, "") else redact(v)
-                for k, v in value.items()}
+        return {
+            k: MASK if isinstance(k, str) and _is_secret_name(k) and v not in (None, "") else redact(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return type(value)(redact(v) for v in value)
     if isinstance(value, str):

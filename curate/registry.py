@@ -16,8 +16,10 @@ def register(cls: type[Stage]) -> type[Stage]:
         raise ValueError(f"{cls.__qualname__} has no name: set the class attribute `name` (the recipe key)")
     existing = _STEPS.get(cls.name)
     if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
-        raise ValueError(f"two steps are called {cls.name!r}: {existing.__module__}.{existing.__qualname__} "
-                         f"and {cls.__module__}.{cls.__qualname__}")
+        raise ValueError(
+            f"two steps are called {cls.name!r}: {existing.__module__}.{existing.__qualname__} "
+            f"and {cls.__module__}.{cls.__qualname__}"
+        )
     _STEPS[cls.name] = cls
     return cls
 

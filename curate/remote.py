@@ -52,8 +52,14 @@ Fetch = Callable[[int, int, bytearray], tuple[int | None, str | None]]
 class BlockReader(io.RawIOBase):
     """A read-only file object over ranged reads, retried and resumed (see the module docstring)."""
 
-    def __init__(self, name: str, fetch: Fetch, size: int | None = None, block: int = BLOCK_BYTES,
-                 backoff: retry.Backoff | None = None):
+    def __init__(
+        self,
+        name: str,
+        fetch: Fetch,
+        size: int | None = None,
+        block: int = BLOCK_BYTES,
+        backoff: retry.Backoff | None = None,
+    ):
         super().__init__()
         self.name = name
         self.size = size
@@ -103,7 +109,8 @@ class BlockReader(io.RawIOBase):
                 if failures >= self._backoff.attempts:
                     raise retry.RetriesExhausted(
                         f"{self.name}: reading bytes {self._pos + len(sink)}- still failing after "
-                        f"{self._backoff.attempts} attempts ({type(exc).__name__}: {exc})") from exc
+                        f"{self._backoff.attempts} attempts ({type(exc).__name__}: {exc})"
+                    ) from exc
                 retry.count(self.counters, exc)
                 if len(sink) > start:
                     self.counters["remote_resumed_reads"] = self.counters.get("remote_resumed_reads", 0) + 1
@@ -114,13 +121,17 @@ class BlockReader(io.RawIOBase):
     def _check_version(self, size: int | None, tag: str | None) -> None:
         if size is not None:
             if self.size is not None and size != self.size:
-                raise RemoteChanged(f"{self.name}: its size changed while it was read ({self.size} -> {size} bytes); "
-                                    "rerun to read the new version from the start")
+                raise RemoteChanged(
+                    f"{self.name}: its size changed while it was read ({self.size} -> {size} bytes); "
+                    "rerun to read the new version from the start"
+                )
             self.size = size
         if tag is not None:
             if self._tag is not None and tag != self._tag:
-                raise RemoteChanged(f"{self.name}: it changed while it was read (ETag {self._tag} -> {tag}); "
-                                    "rerun to read the new version from the start")
+                raise RemoteChanged(
+                    f"{self.name}: it changed while it was read (ETag {self._tag} -> {tag}); "
+                    "rerun to read the new version from the start"
+                )
             self._tag = tag
 
 
@@ -132,7 +143,8 @@ def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=TIMEOUT_S, context=ssl.create_default_context())
+            parts.hostname, parts.port, timeout=TIMEOUT_S, context=ssl.create_default_context()
+        )
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_S)
     target = parts.path or "/"
@@ -151,8 +163,9 @@ def _status_error(url: str, response: http.client.HTTPResponse) -> OSError:
     if status == 404:
         return FileNotFoundError(f"{url}: not found ({detail})")
     if status in (401, 403):
-        return PermissionError(f"{url}: access denied ({detail}): check the URL, or the credentials given to the "
-                               "server")
+        return PermissionError(
+            f"{url}: access denied ({detail}): check the URL, or the credentials given to the server"
+        )
     return OSError(f"{url}: {detail}")
 
 
@@ -160,7 +173,7 @@ def _xml_code(body: str) -> str | None:
     """The ``<Code>`` of an S3-style XML error body (``SlowDown``, ``AccessDenied``, ``InvalidAccessKeyId``)."""
     start = body.find("<Code>")
     end = body.find("</Code>", start)
-    return body[start + 6:end] if start >= 0 and end > start else None
+    return body[start + 6 : end] if start >= 0 and end > start else None
 
 
 class HttpFetch:
@@ -174,8 +187,9 @@ class HttpFetch:
     def __call__(self, offset: int, length: int, sink: bytearray) -> tuple[int | None, str | None]:
         conn, target = self._open()
         try:
-            conn.request("GET", target, headers={"Range": f"bytes={offset}-{offset + length - 1}",
-                                                 "User-Agent": USER_AGENT})
+            conn.request(
+                "GET", target, headers={"Range": f"bytes={offset}-{offset + length - 1}", "User-Agent": USER_AGENT}
+            )
             response = conn.getresponse()
             if response.status not in (200, 206):
                 raise _status_error(self.url, response)
@@ -190,8 +204,10 @@ class HttpFetch:
                     self.close()
                     return offset + got, response.getheader("ETag")
                 if not chunk:
-                    raise retry.TransientError(f"{self.url}: connection closed {expected - got} bytes before the "
-                                               "end of the requested range", "dropped")
+                    raise retry.TransientError(
+                        f"{self.url}: connection closed {expected - got} bytes before the end of the requested range",
+                        "dropped",
+                    )
                 sink += chunk
                 got += len(chunk)
             if response.status == 200 and size is not None and offset + got < size:
@@ -304,13 +320,14 @@ class HttpHandler(pafs.FileSystemHandler):
                 infos.append(pafs.FileInfo(path, pafs.FileType.NotFound))
             else:
                 size, mtime = found
-                infos.append(pafs.FileInfo(path, pafs.FileType.File, size=size,
-                                           mtime=None if mtime is None else mtime))
+                infos.append(pafs.FileInfo(path, pafs.FileType.File, size=size, mtime=None if mtime is None else mtime))
         return infos
 
     def get_file_info_selector(self, selector: pafs.FileSelector) -> list[pafs.FileInfo]:
-        raise OSError(f"{selector.base_dir}: HTTP has no directory listing; name the files, or give a "
-                      "warc.paths.gz / input.commoncrawl to list them")
+        raise OSError(
+            f"{selector.base_dir}: HTTP has no directory listing; name the files, or give a "
+            "warc.paths.gz / input.commoncrawl to list them"
+        )
 
     def open_input_stream(self, path: str) -> pa.NativeFile:
         return pa.PythonFile(http_reader(path), mode="r")

@@ -48,8 +48,7 @@ IDENTIFIER = re.compile(r"(^|_)(id|ids|uuid|digest|hash|sha1|md5|timestamp|date)
 #: recipe keys whose values are masked in the report (secrets belong in the environment, but be safe)
 SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|passwd|credential|access[_-]?key|(^|_)token$|auth)", re.I)
 
-PALETTE = ["#4263eb", "#f76707", "#2f9e44", "#ae3ec9", "#1098ad", "#e64980", "#74b816", "#f59f00", "#495057",
-           "#d6336c"]
+PALETTE = ["#4263eb", "#f76707", "#2f9e44", "#ae3ec9", "#1098ad", "#e64980", "#74b816", "#f59f00", "#495057", "#d6336c"]
 REMOVED_COLOUR = "#e8590c"
 
 
@@ -59,6 +58,7 @@ class ReportError(CurateError, RuntimeError):
 
 # -- entry points ------------------------------------------------------------------------------------------------
 
+
 def build_report(out: str, compare_with: str | None = None) -> str:
     """Write ``OUT/_report/index.html`` for the run in ``out`` (a local path or URI) and return its path/URI.
     ``compare_with``: another run's output folder (the previous snapshot) to compare with
@@ -66,8 +66,10 @@ def build_report(out: str, compare_with: str | None = None) -> str:
     root = location(out)
     stats_loc = root.child("_stats.json")
     if not stats_loc.exists():
-        raise ReportError(f"no run statistics at {stats_loc.uri}: the report is built from the _stats.json that "
-                          f"`curate run` writes into its output folder; run the recipe first (or check the path)")
+        raise ReportError(
+            f"no run statistics at {stats_loc.uri}: the report is built from the _stats.json that "
+            f"`curate run` writes into its output folder; run the recipe first (or check the path)"
+        )
     try:
         data = stats_loc.read_json()
     except ValueError as exc:
@@ -91,12 +93,19 @@ def _input_warnings(out: str, data: dict[str, Any]) -> list[str]:
 
 def main_report(argv: list[str] | None = None) -> int:
     """``curate report OUT``: (re)build the run report of an output folder."""
-    parser = argparse.ArgumentParser(prog="curate report", description="Write OUT/_report/index.html from "
-                                     "OUT/_stats.json: the funnel, removal reasons, distributions, samples, run facts.")
+    parser = argparse.ArgumentParser(
+        prog="curate report",
+        description="Write OUT/_report/index.html from "
+        "OUT/_stats.json: the funnel, removal reasons, distributions, samples, run facts.",
+    )
     parser.add_argument("out", help="the run's output folder (local path or s3://...)")
-    parser.add_argument("--compare", metavar="PREVIOUS_OUT", help="add a comparison with another run's output "
-                        "folder (e.g. the previous snapshot's): documents, languages, removals, cross-snapshot "
-                        "duplicates")
+    parser.add_argument(
+        "--compare",
+        metavar="PREVIOUS_OUT",
+        help="add a comparison with another run's output "
+        "folder (e.g. the previous snapshot's): documents, languages, removals, cross-snapshot "
+        "duplicates",
+    )
     args = parser.parse_args(argv)
     try:
         path = build_report(args.out, compare_with=args.compare)
@@ -118,6 +127,7 @@ def _comparison(previous_out: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the model the page is rendered from -------------------------------------------------------------------------
+
 
 @dataclass
 class StepView:
@@ -156,9 +166,16 @@ def _steps(data: dict[str, Any]) -> list[StepView]:
     steps = []
     for i, entry in enumerate(data["steps"]):
         stats = entry.get("stats") or {}
-        steps.append(StepView(i + 1, str(entry.get("key") or entry.get("step") or f"step{i + 1}"),
-                              str(entry.get("step") or entry.get("key") or ""), str(entry.get("fingerprint") or ""),
-                              stats, phases=entry.get("phases") or {}))
+        steps.append(
+            StepView(
+                i + 1,
+                str(entry.get("key") or entry.get("step") or f"step{i + 1}"),
+                str(entry.get("step") or entry.get("key") or ""),
+                str(entry.get("fingerprint") or ""),
+                stats,
+                phases=entry.get("phases") or {},
+            )
+        )
     _assign_tokens(steps)
     previous = None
     for st in steps:
@@ -200,6 +217,7 @@ def _assign_tokens(steps: list[StepView]) -> None:
 
 
 # -- formatting ----------------------------------------------------------------------------------------------------
+
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
@@ -261,6 +279,7 @@ def _num_cell(field_name: str, value: float | None, text: str, title: str | None
 
 # -- plots ---------------------------------------------------------------------------------------------------------
 
+
 class Plots:
     """matplotlib figures (Agg, no pyplot state) rendered to inline SVG: text kept as text so the page's fonts
     apply, element ids prefixed per figure so many plots share one page, fixed margins for speed."""
@@ -273,12 +292,24 @@ class Plots:
 
         self.Figure = Figure
         self.count = 0
-        self.rc = {"svg.fonttype": "none", "font.size": 9, "font.family": "sans-serif",
-                   "font.sans-serif": ["Inter", "Helvetica Neue", "Arial", "DejaVu Sans"],
-                   "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#adb5bd",
-                   "axes.labelcolor": "#343a40", "xtick.color": "#495057", "ytick.color": "#495057",
-                   "axes.grid": True, "grid.color": "#e9ecef", "grid.linewidth": 0.8, "axes.axisbelow": True,
-                   "legend.frameon": False, "svg.hashsalt": "curate"}
+        self.rc = {
+            "svg.fonttype": "none",
+            "font.size": 9,
+            "font.family": "sans-serif",
+            "font.sans-serif": ["Inter", "Helvetica Neue", "Arial", "DejaVu Sans"],
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.edgecolor": "#adb5bd",
+            "axes.labelcolor": "#343a40",
+            "xtick.color": "#495057",
+            "ytick.color": "#495057",
+            "axes.grid": True,
+            "grid.color": "#e9ecef",
+            "grid.linewidth": 0.8,
+            "axes.axisbelow": True,
+            "legend.frameon": False,
+            "svg.hashsalt": "curate",
+        }
 
     def figure(self, w: float, h: float, labels: list[str] | None = None):  # noqa: ANN201
         """A figure with one axes and fixed margins (constrained layout doubles the drawing time); ``labels`` are
@@ -296,12 +327,12 @@ class Plots:
         with matplotlib.rc_context({**self.rc, "svg.hashsalt": f"curate-{self.count}", "svg.id": f"plot{self.count}"}):
             fig.savefig(buf, format="svg", transparent=True)
         text = buf.getvalue()
-        text = text[text.index("<svg"):]
+        text = text[text.index("<svg") :]
         # element ids are unique within a figure only: prefix them so figures on one page never clash
         prefix = f"f{self.count}-"
         text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
         text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', text)
-        text = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}{m.group(1)})", text)
+        text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
         return text
 
     def apply(self):  # noqa: ANN201
@@ -446,11 +477,14 @@ def _categorical_svg(plots: Plots, counts: dict[str, int], xlabel: str) -> str:
 def _summary_line(values: Any) -> str:
     a = _finite(values)
     p10, p50, p90 = np.percentile(a, [10, 50, 90])
-    return (f"{a.size:,} sampled · p10 {fmt_short(p10)} · median {fmt_short(p50)} · p90 {fmt_short(p90)} · "
-            f"mean {fmt_short(float(a.mean()))}")
+    return (
+        f"{a.size:,} sampled · p10 {fmt_short(p10)} · median {fmt_short(p50)} · p90 {fmt_short(p90)} · "
+        f"mean {fmt_short(float(a.mean()))}"
+    )
 
 
 # -- sections -------------------------------------------------------------------------------------------------------
+
 
 def _summary_cards(data: dict[str, Any], steps: list[StepView]) -> str:
     first, last = steps[0], steps[-1]
@@ -460,26 +494,51 @@ def _summary_cards(data: dict[str, Any], steps: list[StepView]) -> str:
     wall = run.get("wall_seconds")
     cards = [
         ("summary-docs-in", "documents in", fmt_int(docs_start), "read by the first step", docs_start),
-        ("summary-docs-out", "documents out", fmt_int(last.get("docs_out")),
-         f"{fmt_pct(last.get('docs_out'), docs_start)} kept", last.get("docs_out")),
-        ("summary-bytes-out", "text out", fmt_bytes(last.get("bytes_out")),
-         f"{fmt_pct(last.get('bytes_out'), first.bytes_in or first.get('bytes_out'))} of the first step's "
-         f"{'input' if first.bytes_in else 'output'}",
-         last.get("bytes_out")),
-        ("summary-tokens-out", "tokens out",
-         ("≈ " if last.tokens_source == "estimate" else "") + fmt_short(last.tokens),
-         {"counter": "counted by the tokenizer", "column": "mean token_count × documents",
-          "estimate": "estimated from bytes", "none": "no tokenize step ran"}[last.tokens_source], last.tokens),
+        (
+            "summary-docs-out",
+            "documents out",
+            fmt_int(last.get("docs_out")),
+            f"{fmt_pct(last.get('docs_out'), docs_start)} kept",
+            last.get("docs_out"),
+        ),
+        (
+            "summary-bytes-out",
+            "text out",
+            fmt_bytes(last.get("bytes_out")),
+            f"{fmt_pct(last.get('bytes_out'), first.bytes_in or first.get('bytes_out'))} of the first step's "
+            f"{'input' if first.bytes_in else 'output'}",
+            last.get("bytes_out"),
+        ),
+        (
+            "summary-tokens-out",
+            "tokens out",
+            ("≈ " if last.tokens_source == "estimate" else "") + fmt_short(last.tokens),
+            {
+                "counter": "counted by the tokenizer",
+                "column": "mean token_count × documents",
+                "estimate": "estimated from bytes",
+                "none": "no tokenize step ran",
+            }[last.tokens_source],
+            last.tokens,
+        ),
         ("summary-wall", "wall time", fmt_secs(wall), f"{fmt_secs(cpu)} CPU over all steps", wall),
-        ("summary-rate", "throughput", f"{fmt_short(docs_start / wall)} docs/s" if wall else "—",
-         f"executor: {run.get('executor', '—')}", (docs_start / wall) if wall else None),
+        (
+            "summary-rate",
+            "throughput",
+            f"{fmt_short(docs_start / wall)} docs/s" if wall else "—",
+            f"executor: {run.get('executor', '—')}",
+            (docs_start / wall) if wall else None,
+        ),
     ]
     out = ['<div class="cards">']
     for cid, label, value, sub, raw in cards:
-        raw_attr = "" if raw is None else f' data-value="{raw:.6g}"' if isinstance(raw, float) else \
-            f' data-value="{raw}"'
-        out.append(f'<div class="card" id="{cid}"{raw_attr}><div class="label">{esc(label)}</div>'
-                   f'<div class="value">{esc(value)}</div><div class="sub">{esc(sub)}</div></div>')
+        raw_attr = (
+            "" if raw is None else f' data-value="{raw:.6g}"' if isinstance(raw, float) else f' data-value="{raw}"'
+        )
+        out.append(
+            f'<div class="card" id="{cid}"{raw_attr}><div class="label">{esc(label)}</div>'
+            f'<div class="value">{esc(value)}</div><div class="sub">{esc(sub)}</div></div>'
+        )
     out.append("</div>")
     return "".join(out)
 
@@ -490,38 +549,65 @@ def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
     inferred = ' data-inferred="1" data-recorded="0"'
     for st in steps:
         docs_in, docs_out = st.docs_in, st.get("docs_out")
-        tokens_text = fmt_int(st.tokens) if st.tokens_source in ("counter",) else (
-            "≈ " + fmt_short(st.tokens) if st.tokens is not None else "—")
-        token_tip = {"counter": "counted by the step", "column": "mean token_count × documents (sampled)",
-                     "estimate": "bytes × tokens/byte measured at the tokenize step", "none": "no token count"}
+        tokens_text = (
+            fmt_int(st.tokens)
+            if st.tokens_source in ("counter",)
+            else ("≈ " + fmt_short(st.tokens) if st.tokens is not None else "—")
+        )
+        token_tip = {
+            "counter": "counted by the step",
+            "column": "mean token_count × documents (sampled)",
+            "estimate": "bytes × tokens/byte measured at the tokenize step",
+            "none": "no token count",
+        }
         removed = st.removed_total
         share = docs_out / start
         rows.append(
             f'<tr id="funnel-{st.index}" class="funnel-row" data-step-key="{esc(st.key)}" data-step="{esc(st.name)}">'
             f'<td class="idx">{st.index}</td><td><span class="step">{esc(st.name)}</span>'
             f'<span class="key">{esc(st.key)}</span></td>'
-            + _num_cell("docs_in", docs_in, fmt_int(docs_in), "the step recorded 0 documents in: shown is docs out + "
-                        "removed" if st.docs_in_inferred else None, inferred if st.docs_in_inferred else "")
+            + _num_cell(
+                "docs_in",
+                docs_in,
+                fmt_int(docs_in),
+                "the step recorded 0 documents in: shown is docs out + removed" if st.docs_in_inferred else None,
+                inferred if st.docs_in_inferred else "",
+            )
             + _num_cell("docs_out", docs_out, fmt_int(docs_out))
             + _num_cell("removed", removed, fmt_int(removed) if removed else "–", _reasons_tip(st))
             + f'<td class="num pct">{fmt_pct(docs_out, docs_in)}</td>'
             + f'<td class="bar"><div class="meter"><span style="width:{min(100, 100 * share):.1f}%"></span></div></td>'
-            + _num_cell("bytes_in", st.bytes_in, fmt_bytes(st.bytes_in),
-                        "the step recorded 0 bytes in: shown is the previous step's bytes out" if st.bytes_in_inferred
-                        else f"{st.bytes_in:,} bytes", inferred if st.bytes_in_inferred else "")
-            + _num_cell("bytes_out", st.get("bytes_out"), fmt_bytes(st.get("bytes_out")),
-                        f"{st.get('bytes_out'):,} bytes")
-            + _num_cell("tokens", st.tokens, tokens_text, token_tip[st.tokens_source],
-                        f' data-source="{st.tokens_source}"')
-            + "</tr>")
-    table = ('<table id="funnel-table" class="data"><thead><tr><th>#</th><th>step</th><th>docs in</th>'
-             '<th>docs out</th><th>removed</th><th>kept</th><th>of input</th><th>bytes in</th><th>bytes out</th>'
-             '<th>tokens out</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
-    note = ('<p class="note"><i>Italic</i> figures were not recorded by the step and are inferred (hover for how). '
-            'Tokens marked ≈ are estimates (from a sampled <code>token_count</code> column or from '
-            'bytes × the tokens-per-byte measured where tokens were counted); hover a cell for its source.</p>')
-    return (f'<section id="funnel"><h2>Funnel</h2><div class="panel">{table}{note}</div>'
-            f'<div class="panel plot">{_funnel_svg(plots, steps)}</div></section>')
+            + _num_cell(
+                "bytes_in",
+                st.bytes_in,
+                fmt_bytes(st.bytes_in),
+                "the step recorded 0 bytes in: shown is the previous step's bytes out"
+                if st.bytes_in_inferred
+                else f"{st.bytes_in:,} bytes",
+                inferred if st.bytes_in_inferred else "",
+            )
+            + _num_cell(
+                "bytes_out", st.get("bytes_out"), fmt_bytes(st.get("bytes_out")), f"{st.get('bytes_out'):,} bytes"
+            )
+            + _num_cell(
+                "tokens", st.tokens, tokens_text, token_tip[st.tokens_source], f' data-source="{st.tokens_source}"'
+            )
+            + "</tr>"
+        )
+    table = (
+        '<table id="funnel-table" class="data"><thead><tr><th>#</th><th>step</th><th>docs in</th>'
+        "<th>docs out</th><th>removed</th><th>kept</th><th>of input</th><th>bytes in</th><th>bytes out</th>"
+        "<th>tokens out</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+    note = (
+        '<p class="note"><i>Italic</i> figures were not recorded by the step and are inferred (hover for how). '
+        "Tokens marked ≈ are estimates (from a sampled <code>token_count</code> column or from "
+        "bytes × the tokens-per-byte measured where tokens were counted); hover a cell for its source.</p>"
+    )
+    return (
+        f'<section id="funnel"><h2>Funnel</h2><div class="panel">{table}{note}</div>'
+        f'<div class="panel plot">{_funnel_svg(plots, steps)}</div></section>'
+    )
 
 
 def _reasons_tip(st: StepView) -> str | None:
@@ -539,29 +625,49 @@ def _removals_section(plots: Plots, steps: list[StepView]) -> str:
         removed = st.get("removed", {})
         for j, (reason, n) in enumerate(sorted(removed.items(), key=lambda kv: -kv[1])):
             colour = PALETTE[(st.index - 1) % len(PALETTE)]
-            first = (f'<td rowspan="{len(removed)}" class="stepcell"><span class="dot" style="background:{colour}">'
-                     f'</span>{esc(st.key)}</td>') if j == 0 else ""
-            rows.append(f'<tr class="removal-row" data-step-key="{esc(st.key)}" data-reason="{esc(reason)}">{first}'
-                        f'<td><a href="#samples-{esc(_slug(st.key))}-{esc(_slug(reason))}"><code>{esc(reason)}</code>'
-                        f'</a></td>' + _num_cell("removed", n, fmt_int(n))
-                        + f'<td class="num pct">{fmt_pct(n, st.docs_in)}</td>'
-                        f'<td class="num pct">{fmt_pct(n, total)}</td></tr>')
-    table = ('<table id="removals-table" class="data"><thead><tr><th>step</th><th>reason</th><th>documents</th>'
-             '<th>of input</th><th>of removals</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
-    return (f'<section id="removals"><h2>Removals by reason</h2><div class="grid-wide"><div class="panel">{table}</div>'
-            f'<div class="panel plot">{chart}</div></div></section>')
+            first = (
+                (
+                    f'<td rowspan="{len(removed)}" class="stepcell"><span class="dot" style="background:{colour}">'
+                    f"</span>{esc(st.key)}</td>"
+                )
+                if j == 0
+                else ""
+            )
+            rows.append(
+                f'<tr class="removal-row" data-step-key="{esc(st.key)}" data-reason="{esc(reason)}">{first}'
+                f'<td><a href="#samples-{esc(_slug(st.key))}-{esc(_slug(reason))}"><code>{esc(reason)}</code>'
+                f"</a></td>"
+                + _num_cell("removed", n, fmt_int(n))
+                + f'<td class="num pct">{fmt_pct(n, st.docs_in)}</td>'
+                f'<td class="num pct">{fmt_pct(n, total)}</td></tr>'
+            )
+    table = (
+        '<table id="removals-table" class="data"><thead><tr><th>step</th><th>reason</th><th>documents</th>'
+        "<th>of input</th><th>of removals</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+    return (
+        f'<section id="removals"><h2>Removals by reason</h2><div class="grid-wide"><div class="panel">{table}</div>'
+        f'<div class="panel plot">{chart}</div></div></section>'
+    )
 
 
 def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
     cards = []
-    with_length = [st for st in steps
-                   if _finite(st.get("distributions", {}).get("length_chars", {}).get("values")).size]
+    with_length = [
+        st for st in steps if _finite(st.get("distributions", {}).get("length_chars", {}).get("values")).size
+    ]
     if with_length:
         chosen = _spread(with_length, MAX_LENGTH_SERIES)
         series = [(f"after {st.key}", _finite(st.get("distributions")["length_chars"]["values"])) for st in chosen]
-        cards.append(_card("dist-length_chars", "Document length (characters)",
-                           "kept documents after each step", _numeric_svg(plots, series, "characters"),
-                           _summary_line(series[-1][1]) + f" (after {chosen[-1].key})"))
+        cards.append(
+            _card(
+                "dist-length_chars",
+                "Document length (characters)",
+                "kept documents after each step",
+                _numeric_svg(plots, series, "characters"),
+                _summary_line(series[-1][1]) + f" (after {chosen[-1].key})",
+            )
+        )
     last = steps[-1]
     for st in steps:
         for col in st.new_columns:
@@ -572,15 +678,26 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
             sub = f"added by {st.key}"
             if dist.get("kind") == "categorical" and dist.get("counts"):
                 counts = dist["counts"]
-                cards.append(_card(f"dist-{_slug(col)}", title, sub + f" · {len(counts)} values",
-                                   _categorical_svg(plots, counts, "documents"),
-                                   f"{sum(counts.values()):,} documents"))
+                cards.append(
+                    _card(
+                        f"dist-{_slug(col)}",
+                        title,
+                        sub + f" · {len(counts)} values",
+                        _categorical_svg(plots, counts, "documents"),
+                        f"{sum(counts.values()):,} documents",
+                    )
+                )
                 final = last.get("distributions", {}).get(col, {}).get("counts") if last is not st else None
                 if final:  # e.g. the languages of the output, after every filter and dedup
-                    cards.append(_card(f"dist-{_slug(col)}-output", f"{title} of the output",
-                                       f"kept by the last step ({last.key}) · {len(final)} values",
-                                       _categorical_svg(plots, final, "documents"),
-                                       f"{sum(final.values()):,} documents"))
+                    cards.append(
+                        _card(
+                            f"dist-{_slug(col)}-output",
+                            f"{title} of the output",
+                            f"kept by the last step ({last.key}) · {len(final)} values",
+                            _categorical_svg(plots, final, "documents"),
+                            f"{sum(final.values()):,} documents",
+                        )
+                    )
             elif dist.get("kind") == "numeric" and _finite(dist.get("values")).size:
                 series = [(f"after {st.key}", _finite(dist["values"]))]
                 final = _finite(last.get("distributions", {}).get(col, {}).get("values"))
@@ -600,11 +717,15 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
                     svg = _numeric_svg(plots, series, col)
                 cards.append(_card(f"dist-{_slug(col)}", title, sub, svg, _summary_line(values)))
     if not cards:
-        return ('<section id="distributions"><h2>Distributions</h2><p class="empty">The run recorded no value '
-                'distributions.</p></section>')
-    return ('<section id="distributions"><h2>Distributions</h2><p class="note">From a bounded, evenly strided '
-            'subsample of the kept documents\' values (categorical columns are counted exactly).</p>'
-            '<div class="grid2">' + "".join(cards) + "</div></section>")
+        return (
+            '<section id="distributions"><h2>Distributions</h2><p class="empty">The run recorded no value '
+            "distributions.</p></section>"
+        )
+    return (
+        '<section id="distributions"><h2>Distributions</h2><p class="note">From a bounded, evenly strided '
+        "subsample of the kept documents' values (categorical columns are counted exactly).</p>"
+        '<div class="grid2">' + "".join(cards) + "</div></section>"
+    )
 
 
 def _uninformative(column: str, dist: dict[str, Any]) -> bool:
@@ -617,8 +738,10 @@ def _uninformative(column: str, dist: dict[str, Any]) -> bool:
 
 
 def _card(cid: str, title: str, sub: str, svg: str, foot: str) -> str:
-    return (f'<div class="panel plot" id="{esc(cid)}"><h3>{esc(title)} <span class="muted">{esc(sub)}</span></h3>'
-            f'{svg}<div class="foot">{esc(foot)}</div></div>')
+    return (
+        f'<div class="panel plot" id="{esc(cid)}"><h3>{esc(title)} <span class="muted">{esc(sub)}</span></h3>'
+        f'{svg}<div class="foot">{esc(foot)}</div></div>'
+    )
 
 
 def _spread(items: list[StepView], k: int) -> list[StepView]:
@@ -634,12 +757,17 @@ def _slug(text: str) -> str:
 
 def _doc_card(doc: dict[str, Any], kind: str) -> str:
     url = doc.get("url") or ""
-    link = (f'<a href="{esc(url)}" rel="noopener noreferrer nofollow" target="_blank">{esc(_clip(url, 90))}</a>'
-            if re.match(r"^https?://", url, re.I) else esc(_clip(url, 90)) or '<span class="muted">no url</span>')
+    link = (
+        f'<a href="{esc(url)}" rel="noopener noreferrer nofollow" target="_blank">{esc(_clip(url, 90))}</a>'
+        if re.match(r"^https?://", url, re.I)
+        else esc(_clip(url, 90)) or '<span class="muted">no url</span>'
+    )
     excerpt = doc.get("excerpt")
     body = esc(excerpt) if excerpt else '<span class="muted">(no text)</span>'
-    return (f'<div class="doc {kind}"><div class="url">{link}</div><div class="docid">{esc(doc.get("id"))}</div>'
-            f'<blockquote>{body}</blockquote></div>')
+    return (
+        f'<div class="doc {kind}"><div class="url">{link}</div><div class="docid">{esc(doc.get("id"))}</div>'
+        f"<blockquote>{body}</blockquote></div>"
+    )
 
 
 def _clip(text: str, n: int) -> str:
@@ -660,29 +788,41 @@ def _samples_section(steps: list[StepView]) -> str:
         for reason in reasons:
             docs = removed.get(reason, [])
             cards = "".join(_doc_card(d, "removed") for d in docs) or '<p class="muted">no sample recorded</p>'
-            left.append(f'<div class="reason" id="samples-{esc(_slug(st.key))}-{esc(_slug(reason))}">'
-                        f'<h4><code>{esc(reason)}</code> <span class="muted">{fmt_int(counts.get(reason, 0))} removed '
-                        f'({fmt_pct(counts.get(reason, 0), st.docs_in)})</span></h4>{cards}</div>')
+            left.append(
+                f'<div class="reason" id="samples-{esc(_slug(st.key))}-{esc(_slug(reason))}">'
+                f'<h4><code>{esc(reason)}</code> <span class="muted">{fmt_int(counts.get(reason, 0))} removed '
+                f"({fmt_pct(counts.get(reason, 0), st.docs_in)})</span></h4>{cards}</div>"
+            )
         right = "".join(_doc_card(d, "kept") for d in kept) or '<p class="muted">no kept sample</p>'
         open_attr = " open" if reasons else ""
-        summary = (f'{esc(st.key)} <span class="muted">{len(reasons)} reason{"s" if len(reasons) != 1 else ""}'
-                   f' · {fmt_int(st.removed_total)} removed</span>') if reasons else \
-            f'{esc(st.key)} <span class="muted">kept documents</span>'
+        summary = (
+            (
+                f'{esc(st.key)} <span class="muted">{len(reasons)} reason{"s" if len(reasons) != 1 else ""}'
+                f" · {fmt_int(st.removed_total)} removed</span>"
+            )
+            if reasons
+            else f'{esc(st.key)} <span class="muted">kept documents</span>'
+        )
         left_html = "".join(left) or '<p class="muted">this step removed nothing</p>'
-        blocks.append(f'<details class="samples-step" data-step-key="{esc(st.key)}"{open_attr}><summary>{summary}'
-                      f'</summary><div class="pair"><div><h3 class="removed-h">removed</h3>{left_html}</div>'
-                      f'<div><h3 class="kept-h">kept</h3>{right}</div></div></details>')
+        blocks.append(
+            f'<details class="samples-step" data-step-key="{esc(st.key)}"{open_attr}><summary>{summary}'
+            f'</summary><div class="pair"><div><h3 class="removed-h">removed</h3>{left_html}</div>'
+            f'<div><h3 class="kept-h">kept</h3>{right}</div></div></details>'
+        )
     if not blocks:
         return '<section id="samples"><h2>Samples</h2><p class="empty">The run recorded no samples.</p></section>'
-    return ('<section id="samples"><h2>Samples</h2><p class="note">A few documents per removal reason beside a few '
-            'the same step kept (excerpts). Look at more with <code>curate inspect OUT/&lt;step&gt;/rejected --reason '
-            'R</code>.</p>' + "".join(blocks) + "</section>")
+    return (
+        '<section id="samples"><h2>Samples</h2><p class="note">A few documents per removal reason beside a few '
+        "the same step kept (excerpts). Look at more with <code>curate inspect OUT/&lt;step&gt;/rejected --reason "
+        "R</code>.</p>" + "".join(blocks) + "</section>"
+    )
 
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("***" if SECRET_KEY.search(str(k)) and v not in (None, "") else _redact(v))
-                for k, v in value.items()}
+        return {
+            k: ("***" if SECRET_KEY.search(str(k)) and v not in (None, "") else _redact(v)) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_redact(v) for v in value]
     return value
@@ -701,52 +841,71 @@ def _recipe_text(recipe: Any) -> str:
 
 def _run_section(data: dict[str, Any], steps: list[StepView]) -> str:
     run = data.get("run") or {}
-    facts = [("started", fmt_time(run.get("started"))), ("finished", fmt_time(run.get("finished"))),
-             ("wall time", fmt_secs(run.get("wall_seconds"))), ("executor", run.get("executor", "—")),
-             ("resumed shards", fmt_int(run.get("resumed_shards", 0))),
-             ("CPU time", fmt_secs(sum(st.get("cpu_seconds", 0.0) for st in steps)))]
-    facts_html = "".join(f'<div class="fact"><span class="label">{esc(k)}</span><span>{esc(v)}</span></div>'
-                         for k, v in facts)
+    facts = [
+        ("started", fmt_time(run.get("started"))),
+        ("finished", fmt_time(run.get("finished"))),
+        ("wall time", fmt_secs(run.get("wall_seconds"))),
+        ("executor", run.get("executor", "—")),
+        ("resumed shards", fmt_int(run.get("resumed_shards", 0))),
+        ("CPU time", fmt_secs(sum(st.get("cpu_seconds", 0.0) for st in steps))),
+    ]
+    facts_html = "".join(
+        f'<div class="fact"><span class="label">{esc(k)}</span><span>{esc(v)}</span></div>' for k, v in facts
+    )
     total_cpu = sum(st.get("cpu_seconds", 0.0) for st in steps) or 1.0
     rows = []
     for st in steps:
         wall, cpu = st.get("wall_seconds", 0.0), st.get("cpu_seconds", 0.0)
         rate = st.docs_in / wall if wall else None
-        rows.append(f'<tr class="timing-row" data-step-key="{esc(st.key)}"><td class="idx">{st.index}</td>'
-                    f'<td>{esc(st.key)}</td><td><code>{esc(st.fingerprint)}</code></td>'
-                    + _num_cell("shards", st.get("shards"), fmt_int(st.get("shards")))
-                    + _num_cell("shards_skipped", st.get("shards_skipped"), fmt_int(st.get("shards_skipped")))
-                    + _num_cell("wall_seconds", wall, fmt_secs(wall))
-                    + _num_cell("cpu_seconds", cpu, fmt_secs(cpu))
-                    + f'<td class="bar"><div class="meter cpu"><span style="width:{100 * cpu / total_cpu:.1f}%">'
-                      f'</span></div></td>'
-                    + _num_cell("docs_per_second", rate, f"{fmt_short(rate)}/s" if rate else "—") + "</tr>")
-    timing = ('<table id="timing-table" class="data"><thead><tr><th>#</th><th>step</th><th>fingerprint</th>'
-              '<th>shards</th><th>resumed</th><th>wall</th><th>CPU</th><th>CPU share</th><th>docs in/s</th></tr>'
-              '</thead><tbody>' + "".join(rows) + "</tbody></table>")
+        rows.append(
+            f'<tr class="timing-row" data-step-key="{esc(st.key)}"><td class="idx">{st.index}</td>'
+            f"<td>{esc(st.key)}</td><td><code>{esc(st.fingerprint)}</code></td>"
+            + _num_cell("shards", st.get("shards"), fmt_int(st.get("shards")))
+            + _num_cell("shards_skipped", st.get("shards_skipped"), fmt_int(st.get("shards_skipped")))
+            + _num_cell("wall_seconds", wall, fmt_secs(wall))
+            + _num_cell("cpu_seconds", cpu, fmt_secs(cpu))
+            + f'<td class="bar"><div class="meter cpu"><span style="width:{100 * cpu / total_cpu:.1f}%">'
+            f"</span></div></td>"
+            + _num_cell("docs_per_second", rate, f"{fmt_short(rate)}/s" if rate else "—")
+            + "</tr>"
+        )
+    timing = (
+        '<table id="timing-table" class="data"><thead><tr><th>#</th><th>step</th><th>fingerprint</th>'
+        "<th>shards</th><th>resumed</th><th>wall</th><th>CPU</th><th>CPU share</th><th>docs in/s</th></tr>"
+        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
     counter_rows = []
     for st in steps:
         for name, n in sorted(st.get("counters", {}).items()):
             if name.startswith("_"):  # engine-internal bookkeeping
                 continue
             flag = ' class="warn"' if re.search(r"skip|error|fail|truncat|invalid|corrupt", name) else ""
-            counter_rows.append(f'<tr{flag} data-step-key="{esc(st.key)}" data-counter="{esc(name)}">'
-                                f'<td>{esc(st.key)}</td><td><code>{esc(name)}</code></td>'
-                                + _num_cell("count", n, fmt_int(n)) + "</tr>")
-    counters = ('<table id="counters-table" class="data"><thead><tr><th>step</th><th>counter</th><th>count</th></tr>'
-                '</thead><tbody>' + "".join(counter_rows) + "</tbody></table>") if counter_rows else \
-        '<p class="muted">No counters (skipped records, errors …) were reported.</p>'
+            counter_rows.append(
+                f'<tr{flag} data-step-key="{esc(st.key)}" data-counter="{esc(name)}">'
+                f"<td>{esc(st.key)}</td><td><code>{esc(name)}</code></td>" + _num_cell("count", n, fmt_int(n)) + "</tr>"
+            )
+    counters = (
+        (
+            '<table id="counters-table" class="data"><thead><tr><th>step</th><th>counter</th><th>count</th></tr>'
+            "</thead><tbody>" + "".join(counter_rows) + "</tbody></table>"
+        )
+        if counter_rows
+        else '<p class="muted">No counters (skipped records, errors …) were reported.</p>'
+    )
     plans = _plans_html(steps)
     recipe = data.get("recipe") or {}
     content = recipe.get("content") if isinstance(recipe, dict) and isinstance(recipe.get("content"), dict) else recipe
     source = recipe.get("source") if isinstance(recipe, dict) and content is not recipe else None
-    recipe_html = (f'<div class="muted">{esc(source)}</div>' if source else "") + \
-        f'<pre class="recipe">{esc(_recipe_text(content))}</pre>'
-    return (f'<section id="run"><h2>Run facts</h2><div class="facts">{facts_html}</div>'
-            f'<div class="panel">{timing}</div>'
-            f'<div class="grid2"><div class="panel"><h3>Counters <span class="muted">skipped records and other '
-            f'events</span></h3>{counters}</div><div class="panel"><h3>Recipe <span class="muted">as resolved'
-            f'</span></h3>{recipe_html}</div></div>{plans}</section>')
+    recipe_html = (
+        f'<div class="muted">{esc(source)}</div>' if source else ""
+    ) + f'<pre class="recipe">{esc(_recipe_text(content))}</pre>'
+    return (
+        f'<section id="run"><h2>Run facts</h2><div class="facts">{facts_html}</div>'
+        f'<div class="panel">{timing}</div>'
+        f'<div class="grid2"><div class="panel"><h3>Counters <span class="muted">skipped records and other '
+        f'events</span></h3>{counters}</div><div class="panel"><h3>Recipe <span class="muted">as resolved'
+        f"</span></h3>{recipe_html}</div></div>{plans}</section>"
+    )
 
 
 #: characters of a plan shown as JSON before it is cut (plans are small by contract; this bounds a bad one)
@@ -762,17 +921,23 @@ def _plans_html(steps: list[StepView]) -> str:
             if isinstance(groups, dict) and groups and all(isinstance(v, dict) for v in groups.values()):
                 fields = list(next(iter(groups.values())))
                 head = "".join(f"<th>{esc(f)}</th>" for f in fields)
-                rows = "".join(f'<tr><td>{esc(g)}</td>' + "".join(_plan_cell(f, v.get(f)) for f in fields) + "</tr>"
-                               for g, v in groups.items())
-                body = (f'<table class="data plan-table"><thead><tr><th>group</th>{head}</tr></thead>'
-                        f"<tbody>{rows}</tbody></table>")
+                rows = "".join(
+                    f"<tr><td>{esc(g)}</td>" + "".join(_plan_cell(f, v.get(f)) for f in fields) + "</tr>"
+                    for g, v in groups.items()
+                )
+                body = (
+                    f'<table class="data plan-table"><thead><tr><th>group</th>{head}</tr></thead>'
+                    f"<tbody>{rows}</tbody></table>"
+                )
                 extra = {k: v for k, v in summary.items() if k not in ("groups", "factors")}
                 body += f'<pre class="recipe">{esc(json.dumps(extra, indent=1)[:PLAN_CHARS])}</pre>' if extra else ""
             else:
                 body = f'<pre class="recipe">{esc(json.dumps(summary, indent=1)[:PLAN_CHARS])}</pre>'
-            panels.append(f'<div class="panel" data-step-key="{esc(st.key)}" data-phase="{esc(phase)}"><h3>'
-                          f'{esc(st.key)} <span class="muted">{esc(phase)} (plan of a global step)</span></h3>'
-                          f"{body}</div>")
+            panels.append(
+                f'<div class="panel" data-step-key="{esc(st.key)}" data-phase="{esc(phase)}"><h3>'
+                f'{esc(st.key)} <span class="muted">{esc(phase)} (plan of a global step)</span></h3>'
+                f"{body}</div>"
+            )
     return "".join(panels)
 
 
@@ -865,13 +1030,19 @@ def _warnings_section(warnings: list[str]) -> str:
     if not warnings:
         return ""
     items = "".join(f'<li class="input-warning">{esc(w)}</li>' for w in warnings)
-    return (f'<section id="input-warnings"><div class="panel warn-panel"><h3>{len(warnings)} input file'
-            f'{"s" if len(warnings) != 1 else ""} read badly <span class="muted">(<code>curate run --strict</code> '
-            f'fails on these)</span></h3><ul>{items}</ul></div></section>')
+    return (
+        f'<section id="input-warnings"><div class="panel warn-panel"><h3>{len(warnings)} input file'
+        f'{"s" if len(warnings) != 1 else ""} read badly <span class="muted">(<code>curate run --strict</code> '
+        f"fails on these)</span></h3><ul>{items}</ul></div></section>"
+    )
 
 
-def render_report(data: dict[str, Any], out: str = "", input_warnings: list[str] | None = None,
-                  comparison: dict[str, Any] | None = None) -> str:
+def render_report(
+    data: dict[str, Any],
+    out: str = "",
+    input_warnings: list[str] | None = None,
+    comparison: dict[str, Any] | None = None,
+) -> str:
     """The report page for a run's ``_stats.json`` content (a pure function: no IO); ``input_warnings`` are the
     per-input-file reading warnings (:mod:`curate.stages.warc.health`), shown above the funnel; ``comparison``
     (:func:`curate.snapshot_compare.compare`: the previous snapshot's run) adds a section after the summary."""
@@ -896,16 +1067,20 @@ def render_report(data: dict[str, Any], out: str = "", input_warnings: list[str]
 
         body.insert(1, comparison_section(comparison))
     title = f"curate report — {name}" if name else "curate report"
-    meta = (f'output <code>{esc(out or recipe.get("output", ""))}</code> · {len(steps)} steps · finished '
-            f'{esc(fmt_time(run.get("finished")))}')
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f'<header><h1>{esc(title)}</h1><div class="meta">{meta}</div></header>'
-            '<nav><a href="#funnel">Funnel</a><a href="#removals">Removals</a><a href="#distributions">Distributions'
-            '</a><a href="#run">Run facts</a><a href="#samples">Samples</a></nav>'
-            f'<main>{"".join(body)}</main><footer>generated by curate from _stats.json at '
-            f'{esc(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))}</footer></body></html>\n')
+    meta = (
+        f"output <code>{esc(out or recipe.get('output', ''))}</code> · {len(steps)} steps · finished "
+        f"{esc(fmt_time(run.get('finished')))}"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        f'<header><h1>{esc(title)}</h1><div class="meta">{meta}</div></header>'
+        '<nav><a href="#funnel">Funnel</a><a href="#removals">Removals</a><a href="#distributions">Distributions'
+        '</a><a href="#run">Run facts</a><a href="#samples">Samples</a></nav>'
+        f"<main>{''.join(body)}</main><footer>generated by curate from _stats.json at "
+        f"{esc(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}</footer></body></html>\n"
+    )
 
 
 main = main_report  # the CLI delegates `curate report ...` to curate.report:main

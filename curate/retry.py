@@ -44,7 +44,7 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        wait = self.rng.uniform(0.0, min(self.cap, self.base * (2 ** attempt)))
+        wait = self.rng.uniform(0.0, min(self.cap, self.base * (2**attempt)))
         return max(wait, min(retry_after or 0.0, self.cap))
 
 
@@ -63,8 +63,16 @@ def is_transient(exc: BaseException) -> bool:
     import http.client
     import ssl
 
-    if isinstance(exc, TransientError | ConnectionError | TimeoutError | http.client.IncompleteRead
-                  | http.client.RemoteDisconnected | http.client.BadStatusLine | ssl.SSLError):
+    if isinstance(
+        exc,
+        TransientError
+        | ConnectionError
+        | TimeoutError
+        | http.client.IncompleteRead
+        | http.client.RemoteDisconnected
+        | http.client.BadStatusLine
+        | ssl.SSLError,
+    ):
         return True
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
         text = str(exc)
@@ -73,13 +81,29 @@ def is_transient(exc: BaseException) -> bool:
 
 
 #: markers of transient failures in pyarrow's S3 error messages (AWS SDK error names and S3 codes)
-_S3_TRANSIENT = ("SlowDown", "SLOW_DOWN", "Throttl", "NETWORK_CONNECTION", "RequestTimeout", "ServiceUnavailable",
-                 "InternalError", "Connection reset", "Connection was closed", "curlCode: 18", "curlCode: 28",
-                 "curlCode: 56")
+_S3_TRANSIENT = (
+    "SlowDown",
+    "SLOW_DOWN",
+    "Throttl",
+    "NETWORK_CONNECTION",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "InternalError",
+    "Connection reset",
+    "Connection was closed",
+    "curlCode: 18",
+    "curlCode: 28",
+    "curlCode: 56",
+)
 
 
-def call(fn: Callable[[], object], what: str, counters: dict[str, int] | None = None,
-         backoff: Backoff | None = None, sleep: Callable[[float], None] = time.sleep) -> object:
+def call(
+    fn: Callable[[], object],
+    what: str,
+    counters: dict[str, int] | None = None,
+    backoff: Backoff | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> object:
     """``fn()`` with transient failures retried (counted in ``counters["remote_retries"]`` and by kind);
     :class:`RetriesExhausted` naming ``what`` when every attempt failed."""
     backoff = backoff or policy()
@@ -90,8 +114,9 @@ def call(fn: Callable[[], object], what: str, counters: dict[str, int] | None = 
             if not is_transient(exc):
                 raise
             if attempt + 1 == backoff.attempts:
-                raise RetriesExhausted(f"{what}: still failing after {backoff.attempts} attempts "
-                                       f"({type(exc).__name__}: {exc})") from exc
+                raise RetriesExhausted(
+                    f"{what}: still failing after {backoff.attempts} attempts ({type(exc).__name__}: {exc})"
+                ) from exc
             count(counters, exc)
             sleep(backoff.delay(attempt, getattr(exc, "retry_after", None)))
     raise AssertionError("unreachable")

@@ -33,8 +33,15 @@ from curate.units import (
     run_segment_shard,
 )
 
-__all__ = ["DEFAULT_BATCH_SIZE", "MARKER_READERS", "Layout", "RunResult", "collect_stats", "read_step_shard",
-           "run_steps"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "MARKER_READERS",
+    "Layout",
+    "RunResult",
+    "collect_stats",
+    "read_step_shard",
+    "run_steps",
+]
 
 
 @dataclass
@@ -51,9 +58,15 @@ class RunResult:
         raise KeyError(key)
 
 
-def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor: Executor,
-              progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-              recipe: dict | None = None) -> RunResult:
+def run_steps(
+    specs: list[StepSpec],
+    inputs: list[InputFile],
+    out: str,
+    executor: Executor,
+    progress: Progress | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    recipe: dict | None = None,
+) -> RunResult:
     """Run ``specs`` over ``inputs`` into ``out``, skipping every unit whose marker matches the plan.
 
     The output folder is locked for the run; before and after the work, whatever the plan does not vouch for is
@@ -72,24 +85,54 @@ def run_steps(specs: list[StepSpec], inputs: list[InputFile], out: str, executor
         markers = tidy_output(layout, specs, fps, runs, shards)  # what survived: read once, for every segment
         for segment in segments(specs):
             if segment.kind == "local":
-                resumed += _run_local_segment(segment, specs, fps, input_files, layout, executor, progress,
-                                              batch_size, markers)
+                resumed += _run_local_segment(
+                    segment, specs, fps, input_files, layout, executor, progress, batch_size, markers
+                )
             else:
-                resumed += _run_global_step(segment.steps[0], specs, fps, runs, input_files, shards, layout,
-                                            executor, progress, batch_size, markers[segment.steps[0].key])
+                resumed += _run_global_step(
+                    segment.steps[0],
+                    specs,
+                    fps,
+                    runs,
+                    input_files,
+                    shards,
+                    layout,
+                    executor,
+                    progress,
+                    batch_size,
+                    markers[segment.steps[0].key],
+                )
         tidy_output(layout, specs, fps, runs, shards)
         steps = collect_stats(specs, shards, fps, layout, runs)
         result = RunResult(out, steps, resumed, time.perf_counter() - wall0)
-        layout.root().child("_stats.json").write_json({
-            "recipe": redact(recipe or {}), "steps": steps,
-            "run": {"started": started, "finished": now(), "wall_seconds": result.wall_seconds,
-                    "executor": executor.name, "resumed_shards": resumed, "shards": len(shards)}})
+        layout.root().child("_stats.json").write_json(
+            {
+                "recipe": redact(recipe or {}),
+                "steps": steps,
+                "run": {
+                    "started": started,
+                    "finished": now(),
+                    "wall_seconds": result.wall_seconds,
+                    "executor": executor.name,
+                    "resumed_shards": resumed,
+                    "shards": len(shards),
+                },
+            }
+        )
     return result
 
 
-def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[str, str]],
-                       input_files: dict[str, InputFile], layout: Layout, executor: Executor, progress: Progress,
-                       batch_size: int, known: dict[str, list[dict | None]]) -> int:
+def _run_local_segment(
+    segment: Segment,
+    specs: list[StepSpec],
+    fps: list[dict[str, str]],
+    input_files: dict[str, InputFile],
+    layout: Layout,
+    executor: Executor,
+    progress: Progress,
+    batch_size: int,
+    known: dict[str, list[dict | None]],
+) -> int:
     """Run the shards of a segment of document-local steps that ``known`` (the markers after tidying, in input
     order) does not show finished with the plan's fingerprints."""
     first = segment.steps[0].index
@@ -97,8 +140,11 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
     tasks: list[SegmentTask] = []
     skipped = 0
     reports = executor.running_reports(progress) if progress.enabled else None
-    markers = {(spec.key, shard): marker for spec in segment.steps
-               for shard, marker in zip(input_files, known[spec.key], strict=True)}
+    markers = {
+        (spec.key, shard): marker
+        for spec in segment.steps
+        for shard, marker in zip(input_files, known[spec.key], strict=True)
+    }
     for shard, input_file in input_files.items():
         seg_fps = [fps[s.index][shard] for s in segment.steps]
         start = _first_unfinished(markers, segment.steps, shard, seg_fps)
@@ -106,15 +152,33 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
             skipped += 1
             continue
         prev = previous_key if start == 0 else segment.steps[start - 1].key
-        tasks.append(SegmentTask(layout.out, shard, segment.steps, start, seg_fps,
-                                 input_file if prev is None else None, prev,
-                                 segment.steps[0].options.get("batch_size") or batch_size, reports))
+        tasks.append(
+            SegmentTask(
+                layout.out,
+                shard,
+                segment.steps,
+                start,
+                seg_fps,
+                input_file if prev is None else None,
+                prev,
+                segment.steps[0].options.get("batch_size") or batch_size,
+                reports,
+            )
+        )
     for spec in segment.steps:
-        progress.start_step(spec.key, total=len(input_files), skipped=skipped + sum(
-            1 for t in tasks if t.start > segment.steps.index(spec)))
+        progress.start_step(
+            spec.key,
+            total=len(input_files),
+            skipped=skipped + sum(1 for t in tasks if t.start > segment.steps.index(spec)),
+        )
     resources = [_resources(s) for s in segment.steps]
-    for task, result in _completed(executor, run_segment_shard, [Task(t, t.describe()) for t in tasks],
-                                   _combine(resources), _concurrency(segment.steps)):
+    for task, result in _completed(
+        executor,
+        run_segment_shard,
+        [Task(t, t.describe()) for t in tasks],
+        _combine(resources),
+        _concurrency(segment.steps),
+    ):
         for key, stats in result.items():
             progress.shard_done(key, stats, task.payload.shard)
     for spec in segment.steps:
@@ -122,8 +186,9 @@ def _run_local_segment(segment: Segment, specs: list[StepSpec], fps: list[dict[s
     return skipped
 
 
-def _first_unfinished(markers: dict[tuple[str, str], dict | None], steps: list[StepSpec], shard: str,
-                      seg_fps: list[str]) -> int | None:
+def _first_unfinished(
+    markers: dict[tuple[str, str], dict | None], steps: list[StepSpec], shard: str, seg_fps: list[str]
+) -> int | None:
     for i, (spec, fp) in enumerate(zip(steps, seg_fps)):
         marker = markers[(spec.key, shard)]
         if marker is None or marker.get("fingerprint") != fp:
@@ -131,9 +196,19 @@ def _first_unfinished(markers: dict[tuple[str, str], dict | None], steps: list[S
     return None
 
 
-def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str],
-                     input_files: dict[str, InputFile], shards: list[str], layout: Layout, executor: Executor,
-                     progress: Progress, batch_size: int, known: list[dict | None]) -> int:
+def _run_global_step(
+    spec: StepSpec,
+    specs: list[StepSpec],
+    fps: list[dict[str, str]],
+    runs: dict[str, str],
+    input_files: dict[str, InputFile],
+    shards: list[str],
+    layout: Layout,
+    executor: Executor,
+    progress: Progress,
+    batch_size: int,
+    known: list[dict | None],
+) -> int:
     """Run a global step's phases, skipping units whose phase markers match (``known``: its shard markers after
     tidying, in input order)."""
     whole = runs[spec.key]
@@ -142,9 +217,19 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
     if not phases or phases[-1].over != "shards":
         raise ValueError(f"global step {spec.key!r}: its last phase must run over shards (it emits the output)")
     previous_key = specs[spec.index - 1].key if spec.index > 0 else None
-    context = PhaseContext(layout.out, spec.key, whole, previous_key, input_files, shards, {},
-                           stage.options.keep_rejected, spec.options.get("batch_size") or batch_size, stage.adds,
-                           stage.options.partition_by)
+    context = PhaseContext(
+        layout.out,
+        spec.key,
+        whole,
+        previous_key,
+        input_files,
+        shards,
+        {},
+        stage.options.keep_rejected,
+        spec.options.get("batch_size") or batch_size,
+        stage.adds,
+        stage.options.partition_by,
+    )
     step_markers = dict(zip(shards, known, strict=True))
     all_done = all((step_markers[s] or {}).get("fingerprint") == fps[spec.index][s] for s in shards)
     progress.start_step(spec.key, total=len(shards), skipped=len(shards) if all_done else 0)
@@ -155,8 +240,13 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
     counters: dict[str, int] = {}  # what earlier phases counted (the last phase's counts are in shard markers)
     for phase_index, phase in enumerate(phases):
         is_last = phase_index == len(phases) - 1
-        units: list[Any] = (shards if phase.over == "shards" else list(range(phase.partitions))
-                            if phase.over == "partitions" else [None])
+        units: list[Any] = (
+            shards
+            if phase.over == "shards"
+            else list(range(phase.partitions))
+            if phase.over == "partitions"
+            else [None]
+        )
         summaries: dict[Any, Any] = {}
         tasks = []
         phase_markers = layout.read_markers([layout.phase_marker(spec.key, whole, phase.name, u) for u in units])
@@ -169,9 +259,12 @@ def _run_global_step(spec: StepSpec, specs: list[StepSpec], fps: list[dict[str, 
                     StepStats.add_counts(counters, marker.get("counters") or {})
                 continue
             ctx = PhaseContext(**{**context.__dict__, "summaries": dict(context.summaries)})
-            tasks.append(Task(PhaseTask(ctx, spec, phase_index, unit, whole, is_last,
-                                        fps[spec.index][unit] if is_last else None),
-                              f"{spec.key}:{phase.name}:{unit_name(unit)}"))
+            tasks.append(
+                Task(
+                    PhaseTask(ctx, spec, phase_index, unit, whole, is_last, fps[spec.index][unit] if is_last else None),
+                    f"{spec.key}:{phase.name}:{unit_name(unit)}",
+                )
+            )
         progress.phase(spec.key, phase.name, len(units), len(units) - len(tasks))
         for task, result in _completed(executor, run_phase_unit, tasks, _resources(spec), _concurrency([spec])):
             summaries[task.payload.unit] = result["summary"]
@@ -193,8 +286,9 @@ PHASE_COUNTERS = "_phase_counters.json"
 FAILURES_SHOWN = 10
 
 
-def _completed(executor: Executor, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None
-               ) -> Iterator[tuple[Task, Any]]:
+def _completed(
+    executor: Executor, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None
+) -> Iterator[tuple[Task, Any]]:
     """The executor's results of the units that succeeded. Every unit runs even when some fail (their work is
     kept and a rerun skips it); then one ``StepFailed`` names the failures."""
     failures: list[str] = []
@@ -206,8 +300,10 @@ def _completed(executor: Executor, fn: Any, tasks: list[Task], resources: Resour
     if failures:
         shown = "\n".join(f"  - {f}" for f in failures[:FAILURES_SHOWN])
         more = f"\n  … and {len(failures) - FAILURES_SHOWN} more" if len(failures) > FAILURES_SHOWN else ""
-        raise StepFailed(f"{len(failures)} of {len(tasks)} units failed; the others finished and are kept, so a "
-                         f"rerun retries only these:\n{shown}{more}")
+        raise StepFailed(
+            f"{len(failures)} of {len(tasks)} units failed; the others finished and are kept, so a "
+            f"rerun retries only these:\n{shown}{more}"
+        )
 
 
 def _resources(spec: StepSpec) -> Resources:
@@ -219,9 +315,13 @@ def _combine(resources: list[Resources]) -> Resources:
     for r in resources:
         for name, amount in r.custom:
             custom[name] = max(custom.get(name, 0.0), amount)
-    return Resources(cpus=max(r.cpus for r in resources), gpus=max(r.gpus for r in resources),
-                     memory_gb=max((r.memory_gb or 0) for r in resources) or None,
-                     stateful=any(r.stateful for r in resources), custom=tuple(sorted(custom.items())))
+    return Resources(
+        cpus=max(r.cpus for r in resources),
+        gpus=max(r.gpus for r in resources),
+        memory_gb=max((r.memory_gb or 0) for r in resources) or None,
+        stateful=any(r.stateful for r in resources),
+        custom=tuple(sorted(custom.items())),
+    )
 
 
 def _concurrency(steps: list[StepSpec]) -> int | None:
@@ -229,8 +329,9 @@ def _concurrency(steps: list[StepSpec]) -> int | None:
     return min(limits) if limits else None
 
 
-def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, str]], layout: Layout,
-                  runs: dict[str, str]) -> list[dict]:
+def collect_stats(
+    specs: list[StepSpec], shards: list[str], fps: list[dict[str, str]], layout: Layout, runs: dict[str, str]
+) -> list[dict]:
     """Merge every shard's marker stats per step (markers of skipped shards included, so totals are complete)."""
     steps = []
     for spec in specs:
@@ -246,9 +347,14 @@ def collect_stats(specs: list[StepSpec], shards: list[str], fps: list[dict[str, 
         if spec.key in runs:  # a global step: what its earlier phases counted, once for the whole step
             earlier = layout.read_marker(layout.work(spec.key, runs[spec.key], PHASE_COUNTERS)) or {}
             StepStats.add_counts(merged.counters, earlier)
-        entry = {"key": spec.key, "step": spec.stage_class.name,
-                 "fingerprint": fps[spec.index].get(shards[0]) if shards else None,
-                 "config": redact(spec.config()), "stats": merged.to_dict(), "nodes": nodes}
+        entry = {
+            "key": spec.key,
+            "step": spec.stage_class.name,
+            "fingerprint": fps[spec.index].get(shards[0]) if shards else None,
+            "config": redact(spec.config()),
+            "stats": merged.to_dict(),
+            "nodes": nodes,
+        }
         if spec.stage_class.kind == "global":
             entry["phases"] = _once_phase_summaries(spec, layout, runs[spec.key])
         steps.append(entry)

@@ -65,9 +65,12 @@ def cross_snapshot_duplicates(stats: dict[str, Any]) -> tuple[int, int]:
 def summary(stats: dict[str, Any]) -> dict[str, Any]:
     """The figures of one run that a comparison and the nightly summary line use."""
     dupes, entering = cross_snapshot_duplicates(stats)
-    return {"documents": documents(stats), "source_documents": source_documents(stats),
-            "cross_snapshot_duplicates": dupes,
-            "cross_snapshot_duplicate_rate": round(dupes / entering, 4) if entering else 0.0}
+    return {
+        "documents": documents(stats),
+        "source_documents": source_documents(stats),
+        "cross_snapshot_duplicates": dupes,
+        "cross_snapshot_duplicate_rate": round(dupes / entering, 4) if entering else 0.0,
+    }
 
 
 def run_label(stats: dict[str, Any], fallback: str) -> str:
@@ -78,27 +81,34 @@ def run_label(stats: dict[str, Any], fallback: str) -> str:
     return str(snapshot) if snapshot and snapshot != "latest" else fallback
 
 
-def compare(previous: dict[str, Any], current: dict[str, Any], previous_id: str = "previous",
-            current_id: str = "current") -> dict[str, Any]:
+def compare(
+    previous: dict[str, Any], current: dict[str, Any], previous_id: str = "previous", current_id: str = "current"
+) -> dict[str, Any]:
     """The comparison of two runs' ``_stats.json`` contents (JSON-ready)."""
     before, after = summary(previous), summary(current)
     lang_before, lang_after = languages(previous), languages(current)
     reasons_before, reasons_after = removals(previous), removals(current)
     return {
-        "previous": previous_id, "current": current_id,
+        "previous": previous_id,
+        "current": current_id,
         "documents": _change(before["documents"], after["documents"]),
         "source_documents": _change(before["source_documents"], after["source_documents"]),
         "cross_snapshot_duplicates": after["cross_snapshot_duplicates"],
         "cross_snapshot_duplicate_rate": after["cross_snapshot_duplicate_rate"],
         "languages": _shares(lang_before, lang_after),
-        "removals": {r: _change(reasons_before.get(r, 0), reasons_after.get(r, 0))
-                     for r in _top(reasons_before, reasons_after)},
+        "removals": {
+            r: _change(reasons_before.get(r, 0), reasons_after.get(r, 0)) for r in _top(reasons_before, reasons_after)
+        },
     }
 
 
 def _change(before: int, after: int) -> dict[str, Any]:
-    return {"previous": before, "current": after, "change": after - before,
-            "ratio": round(after / before, 4) if before else None}
+    return {
+        "previous": before,
+        "current": after,
+        "change": after - before,
+        "ratio": round(after / before, 4) if before else None,
+    }
 
 
 def _top(a: dict[str, int], b: dict[str, int]) -> list[str]:
@@ -117,20 +127,31 @@ def comparison_section(comparison: dict[str, Any]) -> str:
 
     def row(label: str, c: dict[str, Any]) -> str:
         ratio = f"{c['ratio']:.2f}×" if c.get("ratio") is not None else "new"
-        return (f"<tr><td>{escape(label)}</td><td class=num>{c['previous']:,}</td><td class=num>{c['current']:,}</td>"
-                f"<td class=num>{c['change']:+,}</td><td class=num>{ratio}</td></tr>")
+        return (
+            f"<tr><td>{escape(label)}</td><td class=num>{c['previous']:,}</td><td class=num>{c['current']:,}</td>"
+            f"<td class=num>{c['change']:+,}</td><td class=num>{ratio}</td></tr>"
+        )
 
     head = "<tr><th></th><th>previous</th><th>this snapshot</th><th>change</th><th>ratio</th></tr>"
-    rows = [row("documents (output)", comparison["documents"]),
-            row("documents read", comparison["source_documents"])]
+    rows = [row("documents (output)", comparison["documents"]), row("documents read", comparison["source_documents"])]
     rows += [row(f"removed: {reason}", c) for reason, c in comparison["removals"].items()]
-    langs = "".join(f"<tr><td>{escape(k)}</td><td class=num>{v['previous']:.1%}</td><td class=num>"
-                    f"{v['current']:.1%}</td></tr>" for k, v in comparison["languages"].items())
-    lang_table = (f"<h3>Languages (share of documents after language ID)</h3><table><tr><th></th><th>previous</th>"
-                  f"<th>this snapshot</th></tr>{langs}</table>") if langs else ""
-    return (f'<section id="compare"><h2>Compared with {escape(str(comparison["previous"]))}</h2>'
-            f'<p>{comparison["cross_snapshot_duplicates"]:,} documents removed as copies of earlier snapshots '
-            f'(cross-snapshot duplicate rate <b data-field="cross_snapshot_duplicate_rate" '
-            f'data-value="{comparison["cross_snapshot_duplicate_rate"]}">'
-            f'{comparison["cross_snapshot_duplicate_rate"]:.1%}</b>).</p>'
-            f"<table>{head}{''.join(rows)}</table>{lang_table}</section>")
+    langs = "".join(
+        f"<tr><td>{escape(k)}</td><td class=num>{v['previous']:.1%}</td><td class=num>{v['current']:.1%}</td></tr>"
+        for k, v in comparison["languages"].items()
+    )
+    lang_table = (
+        (
+            f"<h3>Languages (share of documents after language ID)</h3><table><tr><th></th><th>previous</th>"
+            f"<th>this snapshot</th></tr>{langs}</table>"
+        )
+        if langs
+        else ""
+    )
+    return (
+        f'<section id="compare"><h2>Compared with {escape(str(comparison["previous"]))}</h2>'
+        f"<p>{comparison['cross_snapshot_duplicates']:,} documents removed as copies of earlier snapshots "
+        f'(cross-snapshot duplicate rate <b data-field="cross_snapshot_duplicate_rate" '
+        f'data-value="{comparison["cross_snapshot_duplicate_rate"]}">'
+        f"{comparison['cross_snapshot_duplicate_rate']:.1%}</b>).</p>"
+        f"<table>{head}{''.join(rows)}</table>{lang_table}</section>"
+    )

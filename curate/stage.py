@@ -50,10 +50,16 @@ class StepOptions(BaseModel):
     memory_gb: float | None = Field(None, description="memory per worker in GiB, for the scheduler")
     concurrency: int | None = Field(None, description="at most this many workers run this step at once")
     batch_size: int | None = Field(None, description="documents per record batch for this step")
-    partition_by: str | None = Field(None, description="write kept documents Hive-style by this column's value: "
-                                     "OUT/<step>/<column>=<value>/<shard>.parquet (e.g. language)")
-    resources: dict[str, float] | None = Field(None, description="custom Ray resources per worker, matching node "
-                                               "labels (`ray start --resources '{\"highmem\": 1}'`): {highmem: 1}")
+    partition_by: str | None = Field(
+        None,
+        description="write kept documents Hive-style by this column's value: "
+        "OUT/<step>/<column>=<value>/<shard>.parquet (e.g. language)",
+    )
+    resources: dict[str, float] | None = Field(
+        None,
+        description="custom Ray resources per worker, matching node "
+        "labels (`ray start --resources '{\"highmem\": 1}'`): {highmem: 1}",
+    )
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,9 @@ class StepOutput:
     counters: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def split(cls, table: pa.Table, reasons: Sequence[str | None] | pa.Array, counters: dict[str, int] | None = None
-              ) -> StepOutput:
+    def split(
+        cls, table: pa.Table, reasons: Sequence[str | None] | pa.Array, counters: dict[str, int] | None = None
+    ) -> StepOutput:
         """Split ``table`` by per-row removal reasons: ``None`` keeps the row, a string removes it for that reason."""
         reasons_array = reasons if isinstance(reasons, pa.Array | pa.ChunkedArray) else pa.array(reasons, pa.string())
         removed_mask = pc.is_valid(reasons_array)
@@ -163,8 +170,7 @@ class Stage:
             option_keys = set(StepOptions.model_fields) & set(values)
             extra_options = {k: values.pop(k) for k in option_keys}
             self.params = self.Params(**values)
-            options = {**(options.model_dump() if isinstance(options, StepOptions) else options or {}),
-                       **extra_options}
+            options = {**(options.model_dump() if isinstance(options, StepOptions) else options or {}), **extra_options}
         self.options = options if isinstance(options, StepOptions) else StepOptions(**(options or {}))
         self._is_set_up = False
 
@@ -214,9 +220,14 @@ class Stage:
     def config(self) -> dict[str, Any]:
         """What identifies this step's output (fingerprinted for resume): name, version, parameters, whether
         removed documents are kept, how the output is partitioned, and the step's code (:func:`code_fingerprint`)."""
-        return {"step": self.name, "version": self.version, "params": self.params.model_dump(mode="json"),
-                "keep_rejected": self.options.keep_rejected, "partition_by": self.options.partition_by,
-                "code": code_fingerprint(type(self))}
+        return {
+            "step": self.name,
+            "version": self.version,
+            "params": self.params.model_dump(mode="json"),
+            "keep_rejected": self.options.keep_rejected,
+            "partition_by": self.options.partition_by,
+            "code": code_fingerprint(type(self)),
+        }
 
     def input_columns(self) -> set[str]:
         """The columns this step reads, as its parameters make them (``requires`` plus e.g. a score column); the
@@ -230,10 +241,13 @@ class Stage:
     def effective_resources(self) -> Resources:
         o = self.options
         r = self.resources
-        return Resources(cpus=r.cpus if o.cpus is None else o.cpus, gpus=r.gpus if o.gpus is None else o.gpus,
-                         memory_gb=r.memory_gb if o.memory_gb is None else o.memory_gb,
-                         stateful=r.stateful or bool(o.gpus),
-                         custom=tuple(sorted({**dict(r.custom), **(o.resources or {})}.items())))
+        return Resources(
+            cpus=r.cpus if o.cpus is None else o.cpus,
+            gpus=r.gpus if o.gpus is None else o.gpus,
+            memory_gb=r.memory_gb if o.memory_gb is None else o.memory_gb,
+            stateful=r.stateful or bool(o.gpus),
+            custom=tuple(sorted({**dict(r.custom), **(o.resources or {})}.items())),
+        )
 
     @classmethod
     def one_line_help(cls) -> str:

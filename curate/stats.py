@@ -106,8 +106,10 @@ class StepStats:
         for name, dist in other.distributions.items():
             mine = self.distributions.get(name)
             if mine is None:
-                self.distributions[name] = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict)
-                                                else v) for k, v in dist.items()}
+                self.distributions[name] = {
+                    k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                    for k, v in dist.items()
+                }
             elif dist["kind"] == "numeric":
                 mine["values"] = _strided(mine["values"] + dist["values"], VALUES_PER_STEP)
             else:

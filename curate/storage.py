@@ -123,7 +123,7 @@ def location(uri: str) -> Location:
     """Resolve a local path or a URI (``s3://bucket/key``, ``file://``) to a :class:`Location`."""
     uri = str(uri)
     if uri.startswith("s3://"):
-        return Location(_s3_filesystem(), uri[len("s3://"):].rstrip("/"), uri.rstrip("/"))
+        return Location(_s3_filesystem(), uri[len("s3://") :].rstrip("/"), uri.rstrip("/"))
     if uri.startswith(("http://", "https://")):  # read-only, ranged GETs with retries (curate.remote)
         from curate.remote import http_filesystem
 
@@ -131,7 +131,7 @@ def location(uri: str) -> Location:
     if "://" in uri and not uri.startswith("file://"):
         fs, path = pafs.FileSystem.from_uri(uri)
         return Location(fs, path, uri)
-    path = os.path.abspath(os.path.expanduser(uri[len("file://"):] if uri.startswith("file://") else uri))
+    path = os.path.abspath(os.path.expanduser(uri[len("file://") :] if uri.startswith("file://") else uri))
     return Location(pafs.LocalFileSystem(), path, path)
 
 
@@ -146,16 +146,22 @@ def expand(pattern: str) -> list[tuple[Location, int | None, float | None]]:
         if info.type == pafs.FileType.File:
             return [(loc, info.size, _mtime(info))]
         if info.type == pafs.FileType.Directory:
-            return [(_sibling(loc, i.path), i.size, _mtime(i)) for i in loc.list_files(recursive=True)
-                    if not os.path.basename(i.path).startswith((".", "_"))]
+            return [
+                (_sibling(loc, i.path), i.size, _mtime(i))
+                for i in loc.list_files(recursive=True)
+                if not os.path.basename(i.path).startswith((".", "_"))
+            ]
         return []
     parts = loc.path.split("/")
     first_glob = next(i for i, p in enumerate(parts) if _GLOB_CHARS.search(p))
     base = "/".join(parts[:first_glob]) or "/"
     infos = loc.fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
     regex = _glob_to_regex(loc.path)
-    return [(_sibling(loc, i.path), i.size, _mtime(i)) for i in sorted(infos, key=lambda i: i.path)
-            if i.type == pafs.FileType.File and regex.fullmatch(i.path)]
+    return [
+        (_sibling(loc, i.path), i.size, _mtime(i))
+        for i in sorted(infos, key=lambda i: i.path)
+        if i.type == pafs.FileType.File and regex.fullmatch(i.path)
+    ]
 
 
 def _sibling(loc: Location, path: str) -> Location:
@@ -184,9 +190,9 @@ def _glob_to_regex(pattern: str) -> re.Pattern[str]:
         elif c == "?":
             out.append("[^/]")
             i += 1
-        elif c == "[" and "]" in pattern[i + 1:]:
+        elif c == "[" and "]" in pattern[i + 1 :]:
             end = pattern.index("]", i + 1)
-            body = pattern[i + 1:end].replace("\\", "\\\\")
+            body = pattern[i + 1 : end].replace("\\", "\\\\")
             out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
             i = end + 1
         else:

@@ -10,13 +10,15 @@ from typing import Any, Union
 import pyarrow as pa
 
 #: the core document columns (flat and typed); steps add their own beside them
-DOCUMENT_SCHEMA = pa.schema([
-    ("id", pa.string()),
-    ("text", pa.string()),
-    ("url", pa.string()),
-    ("date", pa.string()),
-    ("source", pa.string()),
-])
+DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("url", pa.string()),
+        ("date", pa.string()),
+        ("source", pa.string()),
+    ]
+)
 
 TableLike = Union[pa.Table, "Any"]  # pa.Table | polars.DataFrame (polars is imported lazily)
 

@@ -44,7 +44,7 @@ class SegmentTask:
     reports: RunningReports | None = None  # where running counts go (live progress), when anyone listens
 
     def describe(self) -> str:
-        return f"shard {self.shard!r}, steps {[s.key for s in self.steps[self.start:]]}"
+        return f"shard {self.shard!r}, steps {[s.key for s in self.steps[self.start :]]}"
 
 
 class ShardSink:
@@ -52,8 +52,15 @@ class ShardSink:
     that column: ``OUT/<step>/<column>=<value>/<shard>.parquet``), removed rows to ``rejected/`` (when the step keeps
     them), both counted into the shard's stats. Segments and global steps' ``emit`` write through it alike."""
 
-    def __init__(self, layout: Layout, key: str, shard: str, keep_rejected: bool, adds: tuple[str, ...],
-                 partition_by: str | None = None):
+    def __init__(
+        self,
+        layout: Layout,
+        key: str,
+        shard: str,
+        keep_rejected: bool,
+        adds: tuple[str, ...],
+        partition_by: str | None = None,
+    ):
         self.stats = StepStats(shards=1)
         self.adds = adds
         self.layout, self.key, self.shard, self.partition_by = layout, key, shard, partition_by
@@ -78,8 +85,10 @@ class ShardSink:
 
     def _write_partitioned(self, kept: pa.Table) -> None:
         if self.partition_by not in kept.column_names:
-            raise ValueError(f"partition_by: step {self.key!r} has no column {self.partition_by!r} to partition its "
-                             f"output by (columns: {kept.column_names})")
+            raise ValueError(
+                f"partition_by: step {self.key!r} has no column {self.partition_by!r} to partition its "
+                f"output by (columns: {kept.column_names})"
+            )
         column = kept.column(self.partition_by)
         for value in pc.unique(column).to_pylist():
             mask = pc.is_null(column) if value is None else pc.fill_null(pc.equal(column, value), False)
@@ -94,10 +103,10 @@ class ShardSink:
         reader reads them)."""
         folder = self.layout.root().child(self.key).uri.rstrip("/") + "/"
         if self.partition_by is None:
-            files = [self.writer.loc.uri[len(folder):]] if self.writer.commit() else []
+            files = [self.writer.loc.uri[len(folder) :]] if self.writer.commit() else []
         else:
             self.writer.commit()  # no rows: clears what an unpartitioned earlier run left at the shard's name
-            files = sorted(w.loc.uri[len(folder):] for w in self.partitions.values() if w.commit())
+            files = sorted(w.loc.uri[len(folder) :] for w in self.partitions.values() if w.commit())
         if self.rejected_writer is not None:
             self.rejected_writer.commit()
         return files
@@ -115,8 +124,9 @@ class _StepRun:
     def __init__(self, spec: StepSpec, stage: Stage, layout: Layout, shard: str):
         self.spec = spec
         self.stage = stage
-        self.sink = ShardSink(layout, spec.key, shard, stage.options.keep_rejected, stage.adds,
-                              stage.options.partition_by)
+        self.sink = ShardSink(
+            layout, spec.key, shard, stage.options.keep_rejected, stage.adds, stage.options.partition_by
+        )
         self.stats = self.sink.stats
 
     def record(self, output: StepOutput, docs_in: int, bytes_in: int, cpu: float, wall: float) -> None:
@@ -130,7 +140,7 @@ class _StepRun:
 def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
     """Run one shard through the remaining steps of a segment; returns ``{step_key: stats}`` of the steps run."""
     layout = Layout(task.out)
-    specs = task.steps[task.start:]
+    specs = task.steps[task.start :]
     runs: list[_StepRun] = []
     reporter = Reporter(task.reports, task.shard)
     try:
@@ -147,11 +157,21 @@ def run_segment_shard(task: SegmentTask) -> dict[str, dict]:
             raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
         raise
     result = {}
-    for (run, files), fp in zip(written, task.fingerprints[task.start:]):
+    for (run, files), fp in zip(written, task.fingerprints[task.start :]):
         stats = run.stats.to_dict()
-        layout.marker(run.spec.key, task.shard).write_json({
-            "fingerprint": fp, "shard": task.shard, "step": run.spec.key, "rows": run.stats.docs_out,
-            "has_output": bool(files), "files": files, "finished": now(), "node": node_id(), "stats": stats})
+        layout.marker(run.spec.key, task.shard).write_json(
+            {
+                "fingerprint": fp,
+                "shard": task.shard,
+                "step": run.spec.key,
+                "rows": run.stats.docs_out,
+                "has_output": bool(files),
+                "files": files,
+                "finished": now(),
+                "node": node_id(),
+                "stats": stats,
+            }
+        )
         result[run.spec.key] = stats
     return result
 
@@ -179,11 +199,12 @@ def _segment_input(task: SegmentTask, first: _StepRun) -> Iterator[tuple[StepOut
         yield output, batch.num_rows, text_bytes(batch), time.process_time() - cpu0, time.perf_counter() - wall0
 
 
-def _push_through(runs: list[_StepRun], i: int, output: StepOutput, docs_in: int, bytes_in: int, cpu: float,
-                  wall: float) -> None:
+def _push_through(
+    runs: list[_StepRun], i: int, output: StepOutput, docs_in: int, bytes_in: int, cpu: float, wall: float
+) -> None:
     runs[i].record(output, docs_in, bytes_in, cpu, wall)
     batch = output.kept
-    for run in runs[i + 1:]:
+    for run in runs[i + 1 :]:
         if batch.num_rows == 0:
             return
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -201,8 +222,14 @@ def _input_batches(task: SegmentTask) -> Iterator[pa.Table]:
     return iter_step_input(task.out, task.previous_key, task.input_file, task.shard, task.batch_size)
 
 
-def iter_step_input(out: str, previous_key: str | None, input_file: InputFile | None, shard: str, batch_size: int,
-                    columns: list[str] | None = None) -> Iterator[pa.Table]:
+def iter_step_input(
+    out: str,
+    previous_key: str | None,
+    input_file: InputFile | None,
+    shard: str,
+    batch_size: int,
+    columns: list[str] | None = None,
+) -> Iterator[pa.Table]:
     """What a step reads for ``shard``: the previous step's output, or (first step) the raw Parquet/JSONL input
     with an ``id`` made up where it has none."""
     if previous_key is not None:
@@ -223,8 +250,9 @@ def _with_ids(batch: pa.Table, shard: str, offset: int) -> pa.Table:
     return batch
 
 
-def read_step_shard(out: str, key: str, shard: str, batch_size: int = DEFAULT_BATCH_SIZE,
-                    columns: list[str] | None = None) -> Iterator[pa.Table]:
+def read_step_shard(
+    out: str, key: str, shard: str, batch_size: int = DEFAULT_BATCH_SIZE, columns: list[str] | None = None
+) -> Iterator[pa.Table]:
     """Stream a step's output for one shard (nothing when the step kept no documents of it)."""
     layout = Layout(out)
     for loc in layout.shard_files(key, shard, layout.read_marker(layout.marker(key, shard))):
@@ -278,8 +306,9 @@ class PhaseContext:
 
     # inputs
     def iter_input(self, shard: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
-        return iter_step_input(self.out, self.previous_key, self.input_files.get(shard), shard, self.batch_size,
-                               columns)
+        return iter_step_input(
+            self.out, self.previous_key, self.input_files.get(shard), shard, self.batch_size, columns
+        )
 
     def input_schema(self, shard: str) -> pa.Schema | None:
         """The columns of ``shard``'s input without reading its rows (``None`` when the shard is empty)."""
@@ -321,7 +350,7 @@ class PhaseContext:
         base = self.layout.work(self.key, self.run)
         loc = base.child(prefix) if prefix else base
         root = base.path.rstrip("/") + "/"
-        paths = [i.path[len(root):] for i in loc.list_files(recursive=True) if not is_temporary(i.path)]
+        paths = [i.path[len(root) :] for i in loc.list_files(recursive=True) if not is_temporary(i.path)]
         return [p for p in paths if not p.startswith(PHASE_MARKERS + "/")]
 
     def write_json(self, relpath: str, value: Any) -> None:
@@ -387,8 +416,16 @@ def run_phase_unit(task: PhaseTask) -> dict:
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     layout = ctx.layout
     layout.phase_marker(ctx.key, ctx.run, phase.name, task.unit).write_json(
-        {"fingerprint": task.fingerprint, "unit": task.unit, "summary": summary, "counters": ctx._counters,
-         "files": sorted(set(ctx._files)), "cpu_seconds": cpu, "wall_seconds": wall})
+        {
+            "fingerprint": task.fingerprint,
+            "unit": task.unit,
+            "summary": summary,
+            "counters": ctx._counters,
+            "files": sorted(set(ctx._files)),
+            "cpu_seconds": cpu,
+            "wall_seconds": wall,
+        }
+    )
     result: dict[str, Any] = {"summary": summary, "cpu_seconds": cpu, "counters": ctx._counters}
     if task.is_last:
         stats = ctx._emitted.get(task.unit) or StepStats(shards=1)
@@ -397,10 +434,19 @@ def run_phase_unit(task: PhaseTask) -> dict:
         stats.cpu_seconds += cpu
         stats.wall_seconds += wall
         stats.add_counts(stats.counters, ctx._counters)
-        layout.marker(ctx.key, task.unit).write_json({
-            "fingerprint": task.shard_fingerprint, "shard": task.unit, "step": ctx.key, "rows": stats.docs_out,
-            "has_output": bool(files), "files": files, "finished": now(), "node": node_id(),
-            "stats": stats.to_dict()})
+        layout.marker(ctx.key, task.unit).write_json(
+            {
+                "fingerprint": task.shard_fingerprint,
+                "shard": task.unit,
+                "step": ctx.key,
+                "rows": stats.docs_out,
+                "has_output": bool(files),
+                "files": files,
+                "finished": now(),
+                "node": node_id(),
+                "stats": stats.to_dict(),
+            }
+        )
         result["stats"] = stats.to_dict()
     return result
 

@@ -17,7 +17,27 @@ from curate.stages.packing.tokenize import Tokenize
 from curate.stages.rephrase.stage import Rephrase
 from curate.stages.warc.extract import WarcExtract, read_warc
 
-__all__ = ["C4Quality", "CodeQuality", "Decontaminate", "DomainDetect", "ExactDedup", "FineWebQuality",
-           "GopherQuality", "GopherRepetition", "MathQuality",
-           "LanguageId", "MinhashDedup", "Mix", "Pack", "ParagraphDedup", "PiiMasker", "Rephrase", "SemanticDedup",
-           "Tokenize", "UrlDedup", "UrlFilter", "WarcExtract", "read_warc"]
+__all__ = [
+    "C4Quality",
+    "CodeQuality",
+    "Decontaminate",
+    "DomainDetect",
+    "ExactDedup",
+    "FineWebQuality",
+    "GopherQuality",
+    "GopherRepetition",
+    "MathQuality",
+    "LanguageId",
+    "MinhashDedup",
+    "Mix",
+    "Pack",
+    "ParagraphDedup",
+    "PiiMasker",
+    "Rephrase",
+    "SemanticDedup",
+    "Tokenize",
+    "UrlDedup",
+    "UrlFilter",
+    "WarcExtract",
+    "read_warc",
+]

@@ -71,18 +71,28 @@ def resolve_model(model: str) -> Path:
             return packaged
     if model in LID176_URLS:
         url = LID176_URLS[model]
-        return download(url, cache_dir(url.rsplit("/", 1)[1]), "the language ID model",
-                        "download the file by hand and set `model:` to its local path, or use model: lid176-ftz")
+        return download(
+            url,
+            cache_dir(url.rsplit("/", 1)[1]),
+            "the language ID model",
+            "download the file by hand and set `model:` to its local path, or use model: lid176-ftz",
+        )
     if model == "glotlid":
         local = os.environ.get("CURATE_GLOTLID")
         if local:
             return resolve_model(local)
-        return download(GLOTLID_URL, cache_dir("glotlid", "model.bin"), "the GlotLID model",
-                        "download it by hand and set `model:` (or $CURATE_GLOTLID) to its local path")
+        return download(
+            GLOTLID_URL,
+            cache_dir("glotlid", "model.bin"),
+            "the GlotLID model",
+            "download it by hand and set `model:` (or $CURATE_GLOTLID) to its local path",
+        )
     path = Path(model).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"language_id: model file {path} not found; use model: lid176 (downloaded once), "
-                                f"lid176-ftz, or the path of a fastText language-ID .bin/.ftz")
+        raise FileNotFoundError(
+            f"language_id: model file {path} not found; use model: lid176 (downloaded once), "
+            f"lid176-ftz, or the path of a fastText language-ID .bin/.ftz"
+        )
     return path
 
 
@@ -106,18 +116,27 @@ class LanguageId(Stage):
     version = 1
 
     class Params(Params):
-        model: str = Field("lid176", description="lid176 (.bin, downloaded once to ~/.cache/curate) | lid176-ftz "
-                                                 "(compressed, packaged offline copy when available) | glotlid "
-                                                 "(FineWeb2's, downloaded once; $CURATE_GLOTLID: a local copy) | "
-                                                 "a local path")
-        keep: list[str] | None = Field(None, description="languages to keep, ISO 639-1 or 639-3(+script), e.g. "
-                                                         "[en] or [eng, deu]; none: keep any language")
+        model: str = Field(
+            "lid176",
+            description="lid176 (.bin, downloaded once to ~/.cache/curate) | lid176-ftz "
+            "(compressed, packaged offline copy when available) | glotlid "
+            "(FineWeb2's, downloaded once; $CURATE_GLOTLID: a local copy) | "
+            "a local path",
+        )
+        keep: list[str] | None = Field(
+            None,
+            description="languages to keep, ISO 639-1 or 639-3(+script), e.g. "
+            "[en] or [eng, deu]; none: keep any language",
+        )
         min_score: float = Field(0.65, ge=0, le=1, description="keep only above this score (FineWeb: 0.65)")
         min_score_per_language: dict[str, float] = Field(
-            default_factory=dict, description="thresholds for some languages, e.g. {nb: 0.5}; others use min_score")
+            default_factory=dict, description="thresholds for some languages, e.g. {nb: 0.5}; others use min_score"
+        )
         settings: str | list[str] | None = Field(
-            None, description="per-language thresholds from a settings table's language_score: fineweb2 (FineWeb2's "
-                              "GlotLID thresholds, shipped) or a table path; min_score_per_language still wins")
+            None,
+            description="per-language thresholds from a settings table's language_score: fineweb2 (FineWeb2's "
+            "GlotLID thresholds, shipped) or a table path; min_score_per_language still wins",
+        )
         top_k: int = Field(3, ge=1, le=200, description="labels and scores kept in language_top(_scores)")
         codes: Literal["iso639-3", "iso639-1"] = Field("iso639-3", description="code style of the output columns")
         label_only: bool = Field(False, description="annotate only, remove nothing")
@@ -149,8 +168,9 @@ class LanguageId(Stage):
         self._label_min = np.array([self._base_threshold(lang, table) for lang in self._labels], dtype=np.float64)
         if self._keep is not None:
             # for each model label: the threshold it must beat to keep a document, or NaN when it is not wanted
-            self._label_threshold = np.array([self._threshold_for(i, lang) for i, lang in enumerate(self._labels)],
-                                             dtype=np.float64)
+            self._label_threshold = np.array(
+                [self._threshold_for(i, lang) for i, lang in enumerate(self._labels)], dtype=np.float64
+            )
         lowest = float(self._label_min.min()) if len(self._label_min) else p.min_score
         # every label that can beat the lowest threshold is among the top ceil(1/t) (probabilities sum to 1)
         self._k = min(len(labels), max(p.top_k, math.ceil(1 / lowest) + 1 if lowest > 0 else len(labels)))
@@ -218,8 +238,10 @@ class LanguageId(Stage):
                 out = out.drop_columns([name])
         out = out.append_column("language", pa.array(top.tolist(), pa.string()))
         scripts = [lang.script for lang in self._labels]
-        script_col = [scripts[i] or (dominant_script(t) if t else None)
-                      for i, t in zip(index[:, 0].tolist() if n else [], texts, strict=True)]
+        script_col = [
+            scripts[i] or (dominant_script(t) if t else None)
+            for i, t in zip(index[:, 0].tolist() if n else [], texts, strict=True)
+        ]
         out = out.append_column("language_script", pa.array(script_col, pa.string()))
         out = out.append_column("language_score", pa.array(top_score, pa.float32()))
         out = out.append_column("language_top", pa.array(top_labels, pa.list_(pa.string())))

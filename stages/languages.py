@@ -20,7 +20,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 #: ISO 639-1 → ISO 639-3 (every 639-1 code, plus deprecated ones still in use)
-ISO639_1_TO_3: dict[str, str] = dict(pair.split(":") for pair in """
+ISO639_1_TO_3: dict[str, str] = dict(
+    pair.split(":")
+    for pair in """
 aa:aar ab:abk ae:ave af:afr ak:aka am:amh an:arg ar:ara as:asm av:ava ay:aym az:aze ba:bak be:bel bg:bul bh:bih
 bi:bis bm:bam bn:ben bo:bod br:bre bs:bos ca:cat ce:che ch:cha co:cos cr:cre cs:ces cu:chu cv:chv cy:cym da:dan
 de:deu dv:div dz:dzo ee:ewe el:ell en:eng eo:epo es:spa et:est eu:eus fa:fas ff:ful fi:fin fj:fij fo:fao fr:fra
@@ -34,16 +36,36 @@ sl:slv sm:smo sn:sna so:som sq:sqi sr:srp ss:ssw st:sot su:sun sv:swe sw:swa ta:
 tk:tuk tl:tgl tn:tsn to:ton tr:tur ts:tso tt:tat tw:twi ty:tah ug:uig uk:ukr ur:urd uz:uzb ve:ven vi:vie vo:vol
 wa:wln wo:wol xh:xho yi:yid yo:yor za:zha zh:zho zu:zul
 iw:heb in:ind ji:yid jw:jav mo:ron sh:hbs
-""".split())
+""".split()
+)
 
 _DEPRECATED_1 = ("iw", "in", "ji", "jw", "mo", "sh")
 ISO639_3_TO_1: dict[str, str] = {v: k for k, v in ISO639_1_TO_3.items() if k not in _DEPRECATED_1}
 ISO639_3_TO_1["hbs"] = "sh"
 
 #: ISO 639-2/B (bibliographic) codes that differ from 639-3
-_BIBLIOGRAPHIC = {"alb": "sqi", "arm": "hye", "baq": "eus", "bur": "mya", "chi": "zho", "cze": "ces", "dut": "nld",
-                  "fre": "fra", "geo": "kat", "ger": "deu", "gre": "ell", "ice": "isl", "mac": "mkd", "mao": "mri",
-                  "may": "msa", "per": "fas", "rum": "ron", "slo": "slk", "tib": "bod", "wel": "cym"}
+_BIBLIOGRAPHIC = {
+    "alb": "sqi",
+    "arm": "hye",
+    "baq": "eus",
+    "bur": "mya",
+    "chi": "zho",
+    "cze": "ces",
+    "dut": "nld",
+    "fre": "fra",
+    "geo": "kat",
+    "ger": "deu",
+    "gre": "ell",
+    "ice": "isl",
+    "mac": "mkd",
+    "mao": "mri",
+    "may": "msa",
+    "per": "fas",
+    "rum": "ron",
+    "slo": "slk",
+    "tib": "bod",
+    "wel": "cym",
+}
 
 #: fastText lid.176 labels (Wikipedia language codes) whose meaning differs from ISO 639. lid.176 was trained on
 #: Wikipedia/Tatoeba/SETimes, where ``no`` is the Bokmål Wikipedia (Nynorsk is ``nn``): its ``no`` is Bokmål, so a
@@ -52,41 +74,44 @@ LID176_LABELS = {"als": "gsw", "sh": "hbs", "bh": "bih", "no": "nob"}
 
 #: ISO 639-3 macrolanguages (and the collective ``bih``) → member individual languages (those that occur in
 #: language-ID label sets; ``ind`` deliberately not under ``msa``)
-MACROLANGUAGES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
-    "nor": "nob nno",
-    "hbs": "srp hrv bos cnr",
-    "zho": "cmn yue wuu nan hak gan hsn cjy cdo cpx czh czo lzh mnp",
-    "msa": "zsm min bjn meo zlm kxd jax mui",
-    "ara": "arb arz ary arq apc ajp acm apd aeb afb ayl ars acq abv shu ssh aec ayp acw ayh acx abh adf aao auz "
-           "avl ayn acy pga",
-    "fas": "pes prs",
-    "sqi": "als aln aae aat",
-    "aze": "azj azb",
-    "kur": "kmr ckb sdh lki",
-    "est": "ekk vro",
-    "lav": "lvs ltg",
-    "swa": "swh swc",
-    "uzb": "uzn uzs",
-    "mon": "khk mvf",
-    "nep": "npi dty",
-    "ori": "ory spv",
-    "pus": "pbu pst pbt",
-    "grn": "gug gui gun nhd",
-    "que": "quz quy qug qup qus qxa qvi qwh quh qul",
-    "srd": "sro src sdc sdn",
-    "kom": "kpv koi",
-    "chm": "mhr mrj",
-    "lah": "pnb skr hnd jat phr xhe hno",
-    "kok": "gom knn",
-    "zza": "diq kiu",
-    "yid": "ydd yih",
-    "bua": "bxr bxm bxu",
-    "mlg": "plt msh bhr bmm skg tkg txy xmv xmw bzc tdx",
-    "aka": "twi fat",
-    "orm": "gaz hae orc gax",
-    "iku": "ike ikt",
-    "bih": "mai bho mag",
-}.items()}
+MACROLANGUAGES: dict[str, frozenset[str]] = {
+    k: frozenset(v.split())
+    for k, v in {
+        "nor": "nob nno",
+        "hbs": "srp hrv bos cnr",
+        "zho": "cmn yue wuu nan hak gan hsn cjy cdo cpx czh czo lzh mnp",
+        "msa": "zsm min bjn meo zlm kxd jax mui",
+        "ara": "arb arz ary arq apc ajp acm apd aeb afb ayl ars acq abv shu ssh aec ayp acw ayh acx abh adf aao auz "
+        "avl ayn acy pga",
+        "fas": "pes prs",
+        "sqi": "als aln aae aat",
+        "aze": "azj azb",
+        "kur": "kmr ckb sdh lki",
+        "est": "ekk vro",
+        "lav": "lvs ltg",
+        "swa": "swh swc",
+        "uzb": "uzn uzs",
+        "mon": "khk mvf",
+        "nep": "npi dty",
+        "ori": "ory spv",
+        "pus": "pbu pst pbt",
+        "grn": "gug gui gun nhd",
+        "que": "quz quy qug qup qus qxa qvi qwh quh qul",
+        "srd": "sro src sdc sdn",
+        "kom": "kpv koi",
+        "chm": "mhr mrj",
+        "lah": "pnb skr hnd jat phr xhe hno",
+        "kok": "gom knn",
+        "zza": "diq kiu",
+        "yid": "ydd yih",
+        "bua": "bxr bxm bxu",
+        "mlg": "plt msh bhr bmm skg tkg txy xmv xmw bzc tdx",
+        "aka": "twi fat",
+        "orm": "gaz hae orc gax",
+        "iku": "ike ikt",
+        "bih": "mai bho mag",
+    }.items()
+}
 _MACRO_OF: dict[str, str] = {member: macro for macro, members in MACROLANGUAGES.items() for member in members}
 
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_].*)?$")
@@ -115,11 +140,12 @@ def parse(code: str, model_label: bool = False) -> Language:
     """
     raw = code.strip()
     if raw.startswith("__label__"):
-        raw, model_label = raw[len("__label__"):], True
+        raw, model_label = raw[len("__label__") :], True
     match = _TAG.match(raw)
     if match is None:
-        raise ValueError(f"{code!r} is not a language code: use ISO 639-1 ('en'), 639-3 ('eng') or "
-                         f"639-3 with a script ('srp_Cyrl')")
+        raise ValueError(
+            f"{code!r} is not a language code: use ISO 639-1 ('en'), 639-3 ('eng') or 639-3 with a script ('srp_Cyrl')"
+        )
     lang, script = match.group(1).lower(), match.group(2)
     if model_label and lang in LID176_LABELS:
         lang = LID176_LABELS[lang]
@@ -154,13 +180,43 @@ def same_language(a: str | Language, b: str | Language) -> bool:
 
 
 #: first word of a Unicode character name -> ISO 15924 script (the scripts FineWeb2's language keys use most)
-_SCRIPTS = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "GREEK": "Grek", "HEBREW": "Hebr",
-            "DEVANAGARI": "Deva", "BENGALI": "Beng", "GURMUKHI": "Guru", "GUJARATI": "Gujr", "ORIYA": "Orya",
-            "TAMIL": "Taml", "TELUGU": "Telu", "KANNADA": "Knda", "MALAYALAM": "Mlym", "SINHALA": "Sinh",
-            "THAI": "Thai", "LAO": "Laoo", "TIBETAN": "Tibt", "MYANMAR": "Mymr", "GEORGIAN": "Geor",
-            "HANGUL": "Hang", "ETHIOPIC": "Ethi", "KHMER": "Khmr", "ARMENIAN": "Armn", "THAANA": "Thaa",
-            "SYRIAC": "Syrc", "MONGOLIAN": "Mong", "CHEROKEE": "Cher", "CJK": "Hani", "HIRAGANA": "Jpan",
-            "KATAKANA": "Jpan", "TIFINAGH": "Tfng", "NKO": "Nkoo", "CANADIAN": "Cans", "OL": "Olck"}
+_SCRIPTS = {
+    "LATIN": "Latn",
+    "CYRILLIC": "Cyrl",
+    "ARABIC": "Arab",
+    "GREEK": "Grek",
+    "HEBREW": "Hebr",
+    "DEVANAGARI": "Deva",
+    "BENGALI": "Beng",
+    "GURMUKHI": "Guru",
+    "GUJARATI": "Gujr",
+    "ORIYA": "Orya",
+    "TAMIL": "Taml",
+    "TELUGU": "Telu",
+    "KANNADA": "Knda",
+    "MALAYALAM": "Mlym",
+    "SINHALA": "Sinh",
+    "THAI": "Thai",
+    "LAO": "Laoo",
+    "TIBETAN": "Tibt",
+    "MYANMAR": "Mymr",
+    "GEORGIAN": "Geor",
+    "HANGUL": "Hang",
+    "ETHIOPIC": "Ethi",
+    "KHMER": "Khmr",
+    "ARMENIAN": "Armn",
+    "THAANA": "Thaa",
+    "SYRIAC": "Syrc",
+    "MONGOLIAN": "Mong",
+    "CHEROKEE": "Cher",
+    "CJK": "Hani",
+    "HIRAGANA": "Jpan",
+    "KATAKANA": "Jpan",
+    "TIFINAGH": "Tfng",
+    "NKO": "Nkoo",
+    "CANADIAN": "Cans",
+    "OL": "Olck",
+}
 
 
 def dominant_script(text: str, sample: int = 2000) -> str | None:

@@ -68,20 +68,33 @@ class Mix(Stage):
     version = 1
 
     class Params(Params):
-        by: list[str] = Field(default_factory=list, description="group column(s); several make a joint key "
-                                                                "'a/b' (e.g. [language, quality_bucket])")
-        bins: list[float] | None = Field(None, description="cut a single numeric `by` column into ranges at these "
-                                                           "edges: [1, 2, 5, 100] -> '<1', '1', '2-4', '5-99', '100+'")
-        weights: dict[str, float] | None = Field(None, description="target share of the output size per group "
-                                                                   "('*': every group not listed)")
-        repeat: dict[str, float] | None = Field(None, description="fixed copies per group, fractions sample "
-                                                                  "(0 drops; '*': every group not listed, else 1)")
-        total: float | None = Field(None, gt=0, description="output size to reach with `weights` (same unit as "
-                                                            "`size`); default: the largest within max_repeat")
+        by: list[str] = Field(
+            default_factory=list,
+            description="group column(s); several make a joint key 'a/b' (e.g. [language, quality_bucket])",
+        )
+        bins: list[float] | None = Field(
+            None,
+            description="cut a single numeric `by` column into ranges at these "
+            "edges: [1, 2, 5, 100] -> '<1', '1', '2-4', '5-99', '100+'",
+        )
+        weights: dict[str, float] | None = Field(
+            None, description="target share of the output size per group ('*': every group not listed)"
+        )
+        repeat: dict[str, float] | None = Field(
+            None, description="fixed copies per group, fractions sample (0 drops; '*': every group not listed, else 1)"
+        )
+        total: float | None = Field(
+            None,
+            gt=0,
+            description="output size to reach with `weights` (same unit as "
+            "`size`); default: the largest within max_repeat",
+        )
         max_repeat: float = Field(4.0, gt=0, description="most copies of any group's data (weights mode)")
         size: Literal["auto", "tokens", "chars", "docs"] = Field(
-            "auto", description="what shares measure: tokens (token_count column), chars (text length), docs; "
-                                "auto: tokens when token_count exists, else chars")
+            "auto",
+            description="what shares measure: tokens (token_count column), chars (text length), docs; "
+            "auto: tokens when token_count exists, else chars",
+        )
         seed: int = Field(0, description="seed of the per-document draws")
 
         @field_validator("by", mode="before")
@@ -113,8 +126,11 @@ class Mix(Stage):
             return self
 
     def phases(self) -> list[Phase]:
-        return [Phase("sizes", "shards", self._sizes), Phase("plan", "once", self._plan),
-                Phase("apply", "shards", self._apply)]
+        return [
+            Phase("sizes", "shards", self._sizes),
+            Phase("plan", "once", self._plan),
+            Phase("apply", "shards", self._apply),
+        ]
 
     # -- groups and sizes ------------------------------------------------------------------------------------
     def input_columns(self) -> set[str]:
@@ -132,8 +148,10 @@ class Mix(Stage):
     def _check_columns(self, columns: list[str]) -> None:
         missing = [c for c in self.params.by if c not in columns]
         if missing:
-            raise KeyError(f"mix: group column(s) {missing} are not in the input (columns: {columns}); add the step "
-                           f"that writes them before `mix`, or fix `by`")
+            raise KeyError(
+                f"mix: group column(s) {missing} are not in the input (columns: {columns}); add the step "
+                f"that writes them before `mix`, or fix `by`"
+            )
 
     def sizes(self, table: pa.Table) -> np.ndarray:
         """Each row's size in the unit shares are measured in."""
@@ -182,8 +200,10 @@ class Mix(Stage):
             if summary["docs"]:
                 units.add(summary["unit"])
         if len(units) > 1:
-            raise MixPlanError(f"mix: shards measure size in different units {sorted(units)} (some have a "
-                               f"token_count column, some not); set `size` explicitly or tokenize every shard")
+            raise MixPlanError(
+                f"mix: shards measure size in different units {sorted(units)} (some have a "
+                f"token_count column, some not); set `size` explicitly or tokenize every shard"
+            )
         return plan_mix(self.params, dict(docs), dict(size), units.pop() if units else "docs")
 
     # -- phase 3: per shard, copies ---------------------------------------------------------------------------
@@ -241,8 +261,10 @@ def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: 
         weights = {g: p.weights.get(g, p.weights.get(OTHERS, 0.0)) for g in groups}
         empty = sorted(g for g, w in p.weights.items() if g != OTHERS and w > 0 and size.get(g, 0) <= 0)
         if empty:
-            raise MixPlanError(f"mix: weighted group(s) {empty} have no data in the input (groups found: "
-                               f"{groups[:20]}); remove them from `weights` or check `by`/`bins`")
+            raise MixPlanError(
+                f"mix: weighted group(s) {empty} have no data in the input (groups found: "
+                f"{groups[:20]}); remove them from `weights` or check `by`/`bins`"
+            )
         live = {g: w for g, w in weights.items() if w > 0}
         total_weight = sum(live.values())
         shares = {g: w / total_weight for g, w in live.items()}
@@ -256,15 +278,24 @@ def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: 
     warnings = []
     if capped:
         shares = ", ".join(f"{g} {out_size[g] / out_total:.1%} (target {target[g]:.1%})" for g in capped)
-        warnings.append(f"group(s) {capped} would need more than max_repeat={p.max_repeat:g} copies to reach their "
-                        f"share of total={p.total:g}; capped, so they get {shares} of the output: lower `total`, "
-                        f"raise `max_repeat`, or give them less weight")
+        warnings.append(
+            f"group(s) {capped} would need more than max_repeat={p.max_repeat:g} copies to reach their "
+            f"share of total={p.total:g}; capped, so they get {shares} of the output: lower `total`, "
+            f"raise `max_repeat`, or give them less weight"
+        )
     return {
         "unit": unit,
         "factors": factors,
-        "groups": {g: {"docs": docs[g], "size": size[g], "factor": round(factors[g], 6),
-                       "expected_size": round(out_size[g], 1), "share": round(out_size[g] / out_total, 6)}
-                   for g in groups},
+        "groups": {
+            g: {
+                "docs": docs[g],
+                "size": size[g],
+                "factor": round(factors[g], 6),
+                "expected_size": round(out_size[g], 1),
+                "share": round(out_size[g] / out_total, 6),
+            }
+            for g in groups
+        },
         "expected_total": round(sum(out_size.values()), 1),
         "capped_at_max_repeat": capped,
         "warnings": warnings,

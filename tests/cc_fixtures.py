@@ -38,10 +38,18 @@ EXACT = 3
 NEAR = 3
 ADDED_SENTENCE = b" This page was updated after the crawl and now carries one more sentence."
 COLLINFO = {
-    SNAPSHOT_A: {"id": SNAPSHOT_A, "name": "February/March 2024 Index", "from": "2024-02-20T00:00:00",
-                 "to": "2024-03-05T00:00:00"},
-    SNAPSHOT_B: {"id": SNAPSHOT_B, "name": "April 2024 Index", "from": "2024-04-12T00:00:00",
-                 "to": "2024-04-25T00:00:00"},
+    SNAPSHOT_A: {
+        "id": SNAPSHOT_A,
+        "name": "February/March 2024 Index",
+        "from": "2024-02-20T00:00:00",
+        "to": "2024-03-05T00:00:00",
+    },
+    SNAPSHOT_B: {
+        "id": SNAPSHOT_B,
+        "name": "April 2024 Index",
+        "from": "2024-04-12T00:00:00",
+        "to": "2024-04-25T00:00:00",
+    },
 }
 SEGMENTS = {SNAPSHOT_A: ["1707947473347.0", "1707947473518.8"], SNAPSHOT_B: ["1712296815211.1", "1712296817129.2"]}
 #: crawl start and end stamps in Common Crawl's file names (CC-MAIN-<start>-<end>-<serial>.warc.gz)
@@ -81,7 +89,7 @@ def read_records(path: Path) -> list[Record]:
         end = data.find(b"\r\n\r\n", start)
         head = data[start:end]
         length = int(re.search(rb"(?im)^Content-Length:\s*(\d+)", head).group(1))
-        body = data[end + 4:end + 4 + length]
+        body = data[end + 4 : end + 4 + length]
         records.append(Record(head, body))
         pos = end + 4 + length
 
@@ -109,11 +117,17 @@ def near_copy(record: Record) -> Record:
     from curate.stage import SourceFile
     from curate.stages import WarcExtract
 
-    text = "".join(t for out in WarcExtract().read(SourceFile.from_bytes("page.warc", record.to_bytes()))
-                   for t in out.kept.column("text").to_pylist())
+    text = "".join(
+        t
+        for out in WarcExtract().read(SourceFile.from_bytes("page.warc", record.to_bytes()))
+        for t in out.kept.column("text").to_pylist()
+    )
     http_head, _, html = record.body.partition(b"\r\n\r\n")
-    windows = (line[i:i + 30].encode() for line in sorted(text.splitlines(), key=len, reverse=True)
-               for i in range(0, max(len(line) - 30, 0), 10))
+    windows = (
+        line[i : i + 30].encode()
+        for line in sorted(text.splitlines(), key=len, reverse=True)
+        for i in range(0, max(len(line) - 30, 0), 10)
+    )
     for snippet in windows:
         at = html.find(snippet)
         if at >= 0 and html.count(snippet) == 1:
@@ -144,10 +158,12 @@ def wet_record(record: Record, date: str) -> Record | None:
     target = record.header("WARC-Target-URI") or ""
     refers = record.header("WARC-Record-ID") or ""
     new_id = uuid.uuid5(uuid.NAMESPACE_URL, f"wet/{refers}")
-    head = (f"WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: {target}\r\nWARC-Date: {date}\r\n"
-            f"WARC-Record-ID: <urn:uuid:{new_id}>\r\nWARC-Refers-To: {refers}\r\n"
-            f"WARC-Block-Digest: sha1:{hashlib.sha1(text).hexdigest()}\r\nContent-Type: text/plain\r\n"
-            f"Content-Length: {len(text)}").encode()
+    head = (
+        f"WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: {target}\r\nWARC-Date: {date}\r\n"
+        f"WARC-Record-ID: <urn:uuid:{new_id}>\r\nWARC-Refers-To: {refers}\r\n"
+        f"WARC-Block-Digest: sha1:{hashlib.sha1(text).hexdigest()}\r\nContent-Type: text/plain\r\n"
+        f"Content-Length: {len(text)}"
+    ).encode()
     return Record(head, text)
 
 
@@ -175,8 +191,10 @@ class Mirror:
 
 def build_mirror(root: Path) -> Mirror:
     """Build the two-snapshot mirror under ``root`` from ../shared/data (skips the test when it is absent)."""
-    a_sources = [shared_data("warc", "real_crawls", "dolma__sample-0000.warc.gz"),
-                 shared_data("warc", "common_crawl_format", "resiliparse__CC-MAIN-2020-34_excerpt.warc.gz")]
+    a_sources = [
+        shared_data("warc", "real_crawls", "dolma__sample-0000.warc.gz"),
+        shared_data("warc", "common_crawl_format", "resiliparse__CC-MAIN-2020-34_excerpt.warc.gz"),
+    ]
     b_source = shared_data("warc", "real_crawls", "dolma__sample-0001.warc.gz")
     a_records = [r for path in a_sources for r in read_records(path)]
     b_records = read_records(b_source)
@@ -207,7 +225,7 @@ def _write_snapshot(root: Path, snapshot: str, records: list[Record]) -> list[st
     and WET files and both paths lists; returns the WARC paths."""
     crawl = root / "crawl-data" / snapshot
     n_files = 4
-    chunks = [records[(i * len(records)) // n_files:((i + 1) * len(records)) // n_files] for i in range(n_files)]
+    chunks = [records[(i * len(records)) // n_files : ((i + 1) * len(records)) // n_files] for i in range(n_files)]
     warc_paths, wet_paths = [], []
     for i, chunk in enumerate(chunks):
         segment = SEGMENTS[snapshot][i // 2]
@@ -283,7 +301,7 @@ class StandIn:
         self.server.server_close()
 
     def _error(self, handler: BaseHTTPRequestHandler, status: int, code: str, head: bool) -> None:
-        body = f"<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{code}</Message></Error>".encode()
+        body = f'<?xml version="1.0"?><Error><Code>{code}</Code><Message>{code}</Message></Error>'.encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/xml")
         handler.send_header("Content-Length", str(len(body)))
@@ -303,7 +321,7 @@ class StandIn:
         if throttle:
             return self._error(handler, 503, "SlowDown", head)
         if path.startswith(f"/{self.bucket}/"):
-            path = path[len(self.bucket) + 1:]
+            path = path[len(self.bucket) + 1 :]
         file = (self.root / path.lstrip("/")).resolve()
         if not file.is_relative_to(self.root.resolve()) or not file.is_file():
             return self._error(handler, 404, "NoSuchKey", head)
@@ -312,10 +330,10 @@ class StandIn:
         m = re.match(r"bytes=(\d+)-(\d*)", handler.headers.get("Range") or "")
         if m:
             start, end, status = int(m.group(1)), min(int(m.group(2) or len(data) - 1), len(data) - 1), 206
-        body = data[start:end + 1]
+        body = data[start : end + 1]
         handler.send_response(status)
         handler.send_header("Content-Length", str(len(body)))
-        handler.send_header("ETag", f"\"{hashlib.md5(data).hexdigest()}\"")
+        handler.send_header("ETag", f'"{hashlib.md5(data).hexdigest()}"')
         handler.send_header("Last-Modified", "Sat, 20 Apr 2024 10:00:00 GMT")
         handler.send_header("Accept-Ranges", "bytes")
         if status == 206:

@@ -35,8 +35,12 @@ def ray_instance():
 
     if not ray.is_initialized():
         path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}})
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}},
+        )
     yield ray
     ray.shutdown()
 
@@ -47,8 +51,13 @@ def write_shards(folder: Path, shards: int = 4, docs: int = 50, seed: int = 0) -
     paths = []
     for s in range(shards):
         texts = [" ".join(f"w{(seed + s * 7 + i * 3 + j) % 97}" for j in range((i * 5 + s) % 23)) for i in range(docs)]
-        table = pa.table({"id": [f"s{s}-{i}" for i in range(docs)], "text": texts,
-                          "url": [f"https://example.org/{s}/{i}" for i in range(docs)]})
+        table = pa.table(
+            {
+                "id": [f"s{s}-{i}" for i in range(docs)],
+                "text": texts,
+                "url": [f"https://example.org/{s}/{i}" for i in range(docs)],
+            }
+        )
         path = folder / f"part-{s:03d}.parquet"
         pq.write_table(table, path)
         paths.append(path)
@@ -73,11 +82,17 @@ def s3_server():
     server = Path(sys.executable).with_name("moto_server")
     if not server.exists():
         pytest.skip("moto_server not installed (pip install 'moto[server]')")
-    proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     endpoint = f"http://127.0.0.1:{port}"
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     import boto3

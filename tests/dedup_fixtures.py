@@ -51,8 +51,13 @@ def near_duplicate(text: str, rng: random.Random, edits: float) -> str:
 
 def table_of(texts: list[str], ids: list[str], **extra: list) -> pa.Table:
     n = len(texts)
-    cols = {"id": ids, "text": texts, "url": [f"https://site{i % 97}.example/{i}" for i in range(n)],
-            "date": ["2024-01-01"] * n, "source": ["test"] * n}
+    cols = {
+        "id": ids,
+        "text": texts,
+        "url": [f"https://site{i % 97}.example/{i}" for i in range(n)],
+        "date": ["2024-01-01"] * n,
+        "source": ["test"] * n,
+    }
     cols.update(extra)
     return pa.table(cols)
 
@@ -92,17 +97,16 @@ run_steps([spec], discover_inputs([inputs]), out, LocalExecutor())
 """
 
 
-def run_dying(plugin: str, key: str, params: dict, inputs: Path, out: Path, marker: Path, timeout: float = 120
-              ) -> int:
+def run_dying(plugin: str, key: str, params: dict, inputs: Path, out: Path, marker: Path, timeout: float = 120) -> int:
     """Run the global step ``plugin`` (``module:Class``, a subclass that dies once unless ``marker`` exists) over
     ``inputs`` into ``out`` in a subprocess; its exit code (9 when it died)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     args = [str(inputs), str(out), str(marker), plugin, key, json.dumps(params)]
-    return subprocess.run([sys.executable, "-c", _RUN_DYING, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout).returncode
+    return subprocess.run(
+        [sys.executable, "-c", _RUN_DYING, *args], env=env, capture_output=True, text=True, timeout=timeout
+    ).returncode
 
 
 def parquet_outputs(out: Path) -> dict[str, bytes]:
     """Every Parquet file of a run outside scratch, by relative path (to compare runs byte for byte)."""
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))
-            if "_work" not in p.parts}
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet")) if "_work" not in p.parts}

@@ -38,8 +38,10 @@ class Upper(Stage):
     name = "upper"
 
     class Params(Params):
-        wait_to_be_killed: str | None = Field(None, description="a folder: until it holds `killed`, write this "
-                                                                 "worker's pid there and wait (to be SIGKILLed)")
+        wait_to_be_killed: str | None = Field(
+            None,
+            description="a folder: until it holds `killed`, write this worker's pid there and wait (to be SIGKILLed)",
+        )
         suffix: str = Field("", description="appended to every text")
 
     def process(self, table: pa.Table) -> pa.Table:
@@ -66,8 +68,11 @@ class CountWords(Stage):
         partitions: int = 2
 
     def phases(self) -> list[Phase]:
-        return [Phase("count", "shards", self._count), Phase("total", "once", self._total),
-                Phase("tag", "shards", self._tag)]
+        return [
+            Phase("count", "shards", self._count),
+            Phase("total", "once", self._total),
+            Phase("tag", "shards", self._tag),
+        ]
 
     def _count(self, ctx, shard):
         table = ctx.read_input(shard, ["text"])

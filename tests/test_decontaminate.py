@@ -20,14 +20,20 @@ from curate.stages.decontam.stage import Decontaminate, cut_text
 from curate.stages.decontam.text import chunk_words, words
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
-needs_data = pytest.mark.skipif(not (DATA / "corpus" / "docs.jsonl").exists(),
-                                reason=f"real benchmark data not found at {DATA} (see ../shared/data/README.md)")
+needs_data = pytest.mark.skipif(
+    not (DATA / "corpus" / "docs.jsonl").exists(),
+    reason=f"real benchmark data not found at {DATA} (see ../shared/data/README.md)",
+)
 
-LONG_Q = ("A farmer has 17 cows and buys 4 more each week. After six weeks he sells a third of the herd to his "
-          "neighbour. How many cows does the farmer have left?")
+LONG_Q = (
+    "A farmer has 17 cows and buys 4 more each week. After six weeks he sells a third of the herd to his "
+    "neighbour. How many cows does the farmer have left?"
+)
 LONG_A = "He buys 4 * 6 = <<4*6=24>>24 cows.\nHe has 17 + 24 = <<17+24=41>>41 cows.\n#### 27"
-PAGE = ("Our village newsletter covers the spring fair, the new bakery on Mill Street and the parish council's plans "
-        "for the footpath along the river, which walkers have asked about for years. ")
+PAGE = (
+    "Our village newsletter covers the spring fair, the new bakery on Mill Street and the parish council's plans "
+    "for the footpath along the river, which walkers have asked about for years. "
+)
 
 
 def found(index: NgramIndex, texts: list[str]) -> list[set[str]]:
@@ -40,41 +46,76 @@ def found(index: NgramIndex, texts: list[str]) -> list[set[str]]:
 
 # -- rules on generated items -------------------------------------------------------------------------------------
 
+
 def test_reformatted_long_item_is_found_and_13_words_are_needed():
     index = NgramIndex.build([Item.of("math", "math/1", LONG_Q, LONG_A)])
     assert index.item_n.tolist() == [13]
-    copy = ("Q:\u00a0" + LONG_Q.upper().replace("'", "\u2019") + "\nA: " + LONG_A.replace("<<4*6=24>>", "")
-            .replace("<<17+24=41>>", ""))
+    copy = (
+        "Q:\u00a0"
+        + LONG_Q.upper().replace("'", "\u2019")
+        + "\nA: "
+        + LONG_A.replace("<<4*6=24>>", "").replace("<<17+24=41>>", "")
+    )
     fullwidth = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() and c.isascii() else c for c in LONG_Q[:90])
     twelve = " ".join(LONG_Q.split()[5:17])  # 12 contiguous words of a 40-word item: under its 13-gram
     thirteen = " ".join(LONG_Q.split()[5:18])
     assert found(index, [PAGE + copy + PAGE, PAGE + fullwidth, PAGE + twelve, PAGE + thirteen, PAGE]) == [
-        {"math/1"}, {"math/1"}, set(), {"math/1"}, set()]
+        {"math/1"},
+        {"math/1"},
+        set(),
+        {"math/1"},
+        set(),
+    ]
 
 
 def test_short_items_half_length_whole_item_pairs_and_too_short():
-    items = [Item.of("mc", "mc/1", "To roast an eggplant, you can",
-                     "Split it in half and bake for 20 minutes",
-                     ("Split it in half and bake for 20 hours", "Split it in half and bake for 20 minutes")),
-             Item.of("mc", "mc/2", "fridge", "prevents meat from spoiling"),
-             Item.of("mc", "mc/3", "ice", "box")]
+    items = [
+        Item.of(
+            "mc",
+            "mc/1",
+            "To roast an eggplant, you can",
+            "Split it in half and bake for 20 minutes",
+            ("Split it in half and bake for 20 hours", "Split it in half and bake for 20 minutes"),
+        ),
+        Item.of("mc", "mc/2", "fridge", "prevents meat from spoiling"),
+        Item.of("mc", "mc/3", "ice", "box"),
+    ]
     index = NgramIndex.build(items)
     assert index.item_n.tolist() == [8, 5, 0]  # ceil(14/2) -> 8 (the floor); whole item of 5 words; too short
-    lettered = ("To roast an eggplant, you can\nA. Split it in half and bake for 20 hours\n"
-                "B. Split it in half and bake for 20 minutes\nAnswer: B")
+    lettered = (
+        "To roast an eggplant, you can\nA. Split it in half and bake for 20 hours\n"
+        "B. Split it in half and bake for 20 minutes\nAnswer: B"
+    )
     labelled = "#5 Problem: fridge\nSolution: prevents meat from spoiling"
     far = "fridge " + PAGE + " prevents meat from spoiling"
     assert found(index, [PAGE + lettered, labelled, far, "fridge prevents meat from spoiling", "ice box"]) == [
-        {"mc/1"}, {"mc/2"}, set(), {"mc/2"}, set()]
-    assert index.summary()["mc"] == {"items": 3, "indexed": 2, "whole_item": 1, "paired": 1, "too_short": 1,
-                                     "entries": int(len(index.keys))}
+        {"mc/1"},
+        {"mc/2"},
+        set(),
+        {"mc/2"},
+        set(),
+    ]
+    assert index.summary()["mc"] == {
+        "items": 3,
+        "indexed": 2,
+        "whole_item": 1,
+        "paired": 1,
+        "too_short": 1,
+        "entries": int(len(index.keys)),
+    }
 
 
 def test_template_and_numeric_ngrams_are_not_evidence():
     template = "Write a python function to find the sum of all the elements of the given list of numbers"
     items = [Item.of("t", f"t/{k}", f"{template} number {k} twice", f"def f{k}(x): return x") for k in range(12)]
-    items.append(Item.of("code", "code/1", "Add two dicts.",
-                         "assert add_dict({'a':900,'b':900,'d':900},{'a':900,'b':900,'d':900})=={'a':1800}"))
+    items.append(
+        Item.of(
+            "code",
+            "code/1",
+            "Add two dicts.",
+            "assert add_dict({'a':900,'b':900,'d':900},{'a':900,'b':900,'d':900})=={'a':1800}",
+        )
+    )
     index = NgramIndex.build(items, IndexConfig(max_items_per_ngram=10))
     assert index.pruned > 0
     hits = found(index, [PAGE + template + " in Python.", "x = {'a':900,'b':900,'d':900,'a':900,'b':900,'d':900}"])
@@ -98,10 +139,12 @@ def test_cut_removes_the_match_with_its_margin():
 
 
 def test_benchmark_recipes_from_raw_layouts(tmp_path):
-    rows = {"gsm8k.jsonl": {"question": "Q?", "answer": "A"}, "he.jsonl": {"task_id": "HumanEval/0",
-            "prompt": "def f():", "canonical_solution": " return 1"},
-            "mbpp.jsonl": {"task_id": 11, "text": "Do x.", "code": "def x(): pass", "test_list": ["assert x()"]},
-            "piqa.jsonl": {"goal": "g", "sol1": "s1", "sol2": "s2", "label": 1}}
+    rows = {
+        "gsm8k.jsonl": {"question": "Q?", "answer": "A"},
+        "he.jsonl": {"task_id": "HumanEval/0", "prompt": "def f():", "canonical_solution": " return 1"},
+        "mbpp.jsonl": {"task_id": 11, "text": "Do x.", "code": "def x(): pass", "test_list": ["assert x()"]},
+        "piqa.jsonl": {"goal": "g", "sol1": "s1", "sol2": "s2", "label": 1},
+    }
     for name, row in rows.items():
         (tmp_path / name).write_text(json.dumps(row) + "\n")
     got = {name: load_items(BenchmarkSource(path=str(tmp_path / name)))[0] for name in rows}
@@ -132,6 +175,7 @@ def test_hf_source_offline_error_says_what_to_do(monkeypatch):
 
 
 # -- the real data ------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def real():
@@ -183,7 +227,7 @@ def _slice(text: str, rng: random.Random) -> str:
     tokens = text.split(" ")
     keep = max(1, round(len(tokens) * rng.uniform(0.5, 0.8)))
     start = rng.randint(0, len(tokens) - keep)
-    return " ".join(tokens[start:start + keep])
+    return " ".join(tokens[start : start + keep])
 
 
 @needs_data
@@ -220,13 +264,18 @@ def test_hard_negative_items_are_rarely_matched(real):
 
 # -- the step -----------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sample():
     docs = [json.loads(line) for line in open(DATA / "corpus" / "docs.jsonl")][:160]
     truth = {g["id"]: g for g in map(json.loads, open(DATA / "corpus" / "ground_truth.jsonl"))}
-    table = pa.table({"id": [d["id"] for d in docs], "text": [d["text"] for d in docs],
-                      "url": [f"https://{'quiz' if truth[d['id']]['label'] else 'news'}.example.org/{d['id']}"
-                              for d in docs]})
+    table = pa.table(
+        {
+            "id": [d["id"] for d in docs],
+            "text": [d["text"] for d in docs],
+            "url": [f"https://{'quiz' if truth[d['id']]['label'] else 'news'}.example.org/{d['id']}" for d in docs],
+        }
+    )
     return table, truth
 
 
@@ -235,8 +284,11 @@ def test_step_drops_contaminated_documents_and_records_what_matched(sample):
     table, truth = sample
     out = Decontaminate(benchmarks=[str(DATA / "benchmarks" / "*.jsonl")]).run_table(table)
     rejected = out.rejected.to_pylist()
-    assert {r["id"] for r in rejected} >= {i for i in table["id"].to_pylist() if truth[i]["label"] == 1
-                                           and any(p["variant"] in WHOLE for p in truth[i]["items"])}
+    assert {r["id"] for r in rejected} >= {
+        i
+        for i in table["id"].to_pylist()
+        if truth[i]["label"] == 1 and any(p["variant"] in WHOLE for p in truth[i]["items"])
+    }
     for row in rejected:
         assert row["reason"] == "contaminated" and row["contamination_benchmarks"]
         planted = {p["id"] for p in truth[row["id"]]["items"]}
@@ -265,10 +317,10 @@ def test_recipe_run_reports_the_contamination_table_and_audit_agrees(tmp_path, s
     pq.write_table(table, tmp_path / "docs.parquet")
     recipe = tmp_path / "decon.yaml"
     recipe.write_text(f"""name: decon
-input: {{paths: ["{tmp_path / 'docs.parquet'}"]}}
-output: {tmp_path / 'out'}
+input: {{paths: ["{tmp_path / "docs.parquet"}"]}}
+output: {tmp_path / "out"}
 steps:
-  - decontaminate: {{benchmarks: ["{DATA / 'benchmarks' / '*.jsonl'}"], keep_rejected: true}}
+  - decontaminate: {{benchmarks: ["{DATA / "benchmarks" / "*.jsonl"}"], keep_rejected: true}}
 execution: {{executor: local}}
 """)
     run_recipe(curate.load_recipe(str(recipe)))

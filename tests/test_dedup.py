@@ -52,9 +52,9 @@ def test_shingles_and_signature_estimate_jaccard():
     sig = signatures(pa.array(docs + variants))
     errors = []
     for i in range(len(docs)):
-        a = set(shingles[offsets[i]:offsets[i + 1]].tolist())
+        a = set(shingles[offsets[i] : offsets[i + 1]].tolist())
         j = len(docs) + i
-        b = set(shingles[offsets[j]:offsets[j + 1]].tolist())
+        b = set(shingles[offsets[j] : offsets[j + 1]].tolist())
         exact = len(a & b) / len(a | b)
         errors.append(abs(exact - float((sig[i] == sig[j]).mean())))
     assert np.mean(errors) < 0.05
@@ -106,8 +106,16 @@ def test_connected_components_matches_a_reference():
 
 
 def test_url_normalisation():
-    urls = pa.array(["HTTPS://www.Example.com:443/a/b/?x=1#frag", "http://example.com/a/b?x=1", "example.com/a/b/?x=1",
-                     "https://example.com/a/c", "", None])
+    urls = pa.array(
+        [
+            "HTTPS://www.Example.com:443/a/b/?x=1#frag",
+            "http://example.com/a/b?x=1",
+            "example.com/a/b/?x=1",
+            "https://example.com/a/c",
+            "",
+            None,
+        ]
+    )
     out = normalize_urls(urls).to_pylist()
     assert out[0] == out[1] == out[2] == "example.com/a/b?x=1"
     assert out[3] != out[0] and out[4] == out[5] == ""
@@ -115,7 +123,7 @@ def test_url_normalisation():
 
 def _jaccard(a: str, b: str) -> float:
     shingles, offsets = text_shingles(pa.array([a, b]), 5)
-    sa, sb = set(shingles[offsets[0]:offsets[1]].tolist()), set(shingles[offsets[1]:offsets[2]].tolist())
+    sa, sb = set(shingles[offsets[0] : offsets[1]].tolist()), set(shingles[offsets[1] : offsets[2]].tolist())
     return len(sa & sb) / max(1, len(sa | sb))
 
 
@@ -137,8 +145,9 @@ def test_minhash_finds_planted_near_duplicates_in_real_text():
     shared_data("quality_labels", "hplt_v2_inspection")
     texts, ids, truth = _planted_corpus()
     out = MinhashDedup().run_table(table_of(texts, ids))
-    removed = dict(zip(out.rejected.column("id").to_pylist(), out.rejected.column("cluster_id").to_pylist(),
-                       strict=True))
+    removed = dict(
+        zip(out.rejected.column("id").to_pylist(), out.rejected.column("cluster_id").to_pylist(), strict=True)
+    )
     # every planted duplicate is removed in favour of its source (the smaller id under keep: first)
     found = [d for d, src in truth.items() if removed.get(d) == src or removed.get(src) is not None]
     assert len(found) >= 0.95 * len(truth)
@@ -168,8 +177,14 @@ def test_minhash_jaccard_check_and_polars_in_notebook():
 
 
 def test_exact_dedup_policies():
-    texts = ["The cat sat.", "the CAT sat!!", "The cat   sat", "Another one, 12 times.", "another one 99 times",
-             "unique text here"]
+    texts = [
+        "The cat sat.",
+        "the CAT sat!!",
+        "The cat   sat",
+        "Another one, 12 times.",
+        "another one 99 times",
+        "unique text here",
+    ]
     t = table_of(texts, ["b", "a", "c", "x", "y", "z"], score=[0.1, 0.5, 0.9, 0.3, 0.2, 0.0])
     assert ExactDedup().run_table(t).kept.num_rows == 6  # exact text by default: nothing here is a copy
     first = ExactDedup(normalize="fineweb").run_table(t)
@@ -185,10 +200,15 @@ def test_exact_dedup_policies():
 
 
 def test_url_dedup_keeps_newest_or_longest():
-    t = pa.table({"id": ["1", "2", "3", "4", "5"], "text": ["short", "a much longer text", "mid text", "x", "y"],
-                  "url": ["http://www.a.com/p/", "https://a.com/p", "http://a.com/p#top", "http://b.com/", None],
-                  "date": ["2020-01-01", "2019-05-05", "2023-02-02", "2020-01-01", "2020-01-01"],
-                  "source": ["s"] * 5})
+    t = pa.table(
+        {
+            "id": ["1", "2", "3", "4", "5"],
+            "text": ["short", "a much longer text", "mid text", "x", "y"],
+            "url": ["http://www.a.com/p/", "https://a.com/p", "http://a.com/p#top", "http://b.com/", None],
+            "date": ["2020-01-01", "2019-05-05", "2023-02-02", "2020-01-01", "2020-01-01"],
+            "source": ["s"] * 5,
+        }
+    )
     newest = UrlDedup().run_table(t)
     assert newest.kept.column("id").to_pylist() == ["3", "4", "5"]
     assert newest.kept.column("url_duplicate_count").to_pylist() == [3, 1, 1]
@@ -225,8 +245,7 @@ def test_persistent_index_across_two_runs(tmp_path):
 
 # -- resume ------------------------------------------------------------------------------------------------------------
 def _run_dying(inputs: Path, out: Path, marker: Path) -> int:
-    return run_dying("dedup_fixtures:DyingMinhashDedup", "dying_minhash_dedup", {"partitions": 4}, inputs, out,
-                     marker)
+    return run_dying("dedup_fixtures:DyingMinhashDedup", "dying_minhash_dedup", {"partitions": 4}, inputs, out, marker)
 
 
 def test_kill_during_bucket_phase_then_resume_is_byte_identical(tmp_path):

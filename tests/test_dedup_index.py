@@ -34,16 +34,19 @@ def snapshot_rows(name: str, originals: list[str], earlier: list[dict], rng: ran
     return rows
 
 
-def run_snapshot(rows: list[dict], folder: Path, out: Path, index: Path, shards: int = 3, partitions: int = 4
-                 ) -> set[str]:
+def run_snapshot(
+    rows: list[dict], folder: Path, out: Path, index: Path, shards: int = 3, partitions: int = 4
+) -> set[str]:
     """Write ``rows`` as ``shards`` Parquet files, run exact + MinHash dedup against ``index``; the kept ids."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.parquet"):
         old.unlink()
     for s in range(shards):
         pq.write_table(pa.Table.from_pylist(rows[s::shards]), folder / f"part-{s}.parquet")
-    specs = [StepSpec.from_stage(ExactDedup(dedup_index=str(index), partitions=partitions), "exact_dedup", 0),
-             StepSpec.from_stage(MinhashDedup(dedup_index=str(index), partitions=partitions), "minhash_dedup", 1)]
+    specs = [
+        StepSpec.from_stage(ExactDedup(dedup_index=str(index), partitions=partitions), "exact_dedup", 0),
+        StepSpec.from_stage(MinhashDedup(dedup_index=str(index), partitions=partitions), "minhash_dedup", 1),
+    ]
     run_steps(specs, discover_inputs([str(folder)]), str(out), LocalExecutor())
     return set(curate.read_parquet(str(out / "minhash_dedup")).column("id").to_pylist())
 
@@ -76,8 +79,9 @@ def test_reprocessing_a_snapshot_keeps_what_its_first_run_kept(tmp_path, corpus)
         if not same_folder:  # a fresh folder may also see a subset
             rows = rows[: int(len(rows) * rng.uniform(0.9, 1.0))]
         out = tmp_path / ("out-b" if same_folder else f"out-b-again{trial}")
-        kept = run_snapshot(rows, tmp_path / "in-b", out, index, shards=rng.randint(1, 4),
-                            partitions=rng.choice([1, 2, 3, 5, 8, 16]))
+        kept = run_snapshot(
+            rows, tmp_path / "in-b", out, index, shards=rng.randint(1, 4), partitions=rng.choice([1, 2, 3, 5, 8, 16])
+        )
         ids = {r["id"] for r in rows}
         assert kept == kept_b & ids, (trial, sorted(kept ^ (kept_b & ids))[:10])
 
@@ -96,8 +100,9 @@ def test_a_removed_copy_never_makes_its_original_a_duplicate(tmp_path, corpus):
     copies to its own earlier entries (they are what the run replaces), while another output holding it still
     counts."""
     index = tmp_path / "index"
-    b = [{"id": "orig", "text": corpus[0]}, {"id": "copy", "text": corpus[0]}] + \
-        [{"id": f"x{i}", "text": t} for i, t in enumerate(corpus[1:30])]
+    b = [{"id": "orig", "text": corpus[0]}, {"id": "copy", "text": corpus[0]}] + [
+        {"id": f"x{i}", "text": t} for i, t in enumerate(corpus[1:30])
+    ]
     kept = run_snapshot(b, tmp_path / "in", tmp_path / "out", index)
     assert "orig" in kept and "copy" not in kept
     again = run_snapshot(b[::-1], tmp_path / "in", tmp_path / "out2", index)  # reversed: "copy" comes first

@@ -62,8 +62,10 @@ def test_exact_dedup_keeps_documents_that_differ_in_numbers_apart():
     docs = [d for d in real_docs(200) if len(re.findall(r"\d+", d)) >= 2][:20]
     assert len(docs) == 20
     changed = [re.sub(r"\d+", lambda m: str(int(m.group()) + 3), d) for d in docs]
-    versions = ["Release notes for v3: the installer now checks signatures.",
-                "Release notes for v4: the installer now checks signatures."]
+    versions = [
+        "Release notes for v3: the installer now checks signatures.",
+        "Release notes for v4: the installer now checks signatures.",
+    ]
     texts = docs + changed + versions
     table = table_of(texts, [f"d{i}" for i in range(len(texts))])
     assert ExactDedup()(table).num_rows == len(texts)  # exact text: price 12 -> 15 or v3 -> v4 is another document

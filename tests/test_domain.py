@@ -18,8 +18,10 @@ from curate.stages.domain.extract import make_domain_extractor
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "domains" / "dev"
 SAMPLE = str(REPO / "curate" / "data" / "sample.warc.gz")
-needs_dev = pytest.mark.skipif(not (DEV / "index.jsonl").exists(),
-                               reason="real domain pages absent (../shared/data/domains/dev, see DEVELOPERS.md)")
+needs_dev = pytest.mark.skipif(
+    not (DEV / "index.jsonl").exists(),
+    reason="real domain pages absent (../shared/data/domains/dev, see DEVELOPERS.md)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +53,14 @@ def test_code_blocks_byte_exact(dev, extract, page):
 
 
 @needs_dev
-@pytest.mark.parametrize("page,kind", [("readab-wikipedia-3-source", "mediawiki"),
-                                       ("webkit-math-katex-latex-1", "katex"),
-                                       ("webkit-math-img-3", "img-mimetex-src")])
+@pytest.mark.parametrize(
+    "page,kind",
+    [
+        ("readab-wikipedia-3-source", "mediawiki"),
+        ("webkit-math-katex-latex-1", "katex"),
+        ("webkit-math-img-3", "img-mimetex-src"),
+    ],
+)
 def test_formulas_as_latex(dev, extract, page, kind):
     """Wikipedia <math> annotations (0 of 66 before), KaTeX annotations, mimeTeX image URLs: all as $…$/$$…$$."""
     html, record = dev[page]
@@ -107,7 +114,7 @@ def test_sample_pages_by_domain():
     docs = DomainDetect()(read_warc(SAMPLE, domain=True)).to_pylist()
     by_url = {d["url"].rsplit("/", 1)[-1]: d for d in docs}
     code = next(d for u, d in by_url.items() if "counting-words" in u)
-    assert code["is_code"] and '```python\nimport re\n\ndef read_words(path):' in code["text"]
+    assert code["is_code"] and "```python\nimport re\n\ndef read_words(path):" in code["text"]
     math = next(d for u, d in by_url.items() if "geometric" in u)
     assert math["is_math"] and r"$S_n = a + ar + ar^2 + \dots + ar^{n-1} = \sum_{k=0}^{n-1} a r^k$" in math["text"]
     assert "$$S_{n}=a\\frac{" in math["text"].replace(" ", "")  # the MathML block, converted
@@ -130,8 +137,11 @@ def test_code_and_math_filters():
 
 
 def _run(recipe: str, out: Path) -> None:
-    run_recipe(load_recipe(str(REPO / "recipes" / recipe),
-                           [f"output={out}", "execution.report=false", "execution.executor=local"]))
+    run_recipe(
+        load_recipe(
+            str(REPO / "recipes" / recipe), [f"output={out}", "execution.report=false", "execution.executor=local"]
+        )
+    )
 
 
 @pytest.mark.parametrize("recipe,kept_domain", [("code", "is_code"), ("math", "is_math"), ("qa", "is_qa")])

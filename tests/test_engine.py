@@ -35,8 +35,9 @@ execution: {executor: local, batch_size: %(batch)s}
 """
 
 
-def make_recipe(tmp_path: Path, input_dir: Path, output: Path, sleep: float = 0.0, suffix: str = "",
-                batch: int = 1000) -> Path:
+def make_recipe(
+    tmp_path: Path, input_dir: Path, output: Path, sleep: float = 0.0, suffix: str = "", batch: int = 1000
+) -> Path:
     path = tmp_path / f"recipe-{output.name}.yaml"
     path.write_text(RECIPE % {"input": input_dir, "output": output, "sleep": sleep, "suffix": suffix, "batch": batch})
     return path
@@ -128,7 +129,10 @@ def test_local_and_ray_executors_give_identical_output(tmp_path, input_shards, r
     assert ray_stats["run"]["executor"] == "ray"
     for a, b in zip(local_stats["steps"], ray_stats["steps"]):
         assert (a["stats"]["docs_in"], a["stats"]["docs_out"], a["stats"]["removed"]) == (
-            b["stats"]["docs_in"], b["stats"]["docs_out"], b["stats"]["removed"])
+            b["stats"]["docs_in"],
+            b["stats"]["docs_out"],
+            b["stats"]["removed"],
+        )
 
 
 def test_ray_retries_a_task_whose_worker_is_killed(tmp_path, input_shards, ray_instance):
@@ -180,11 +184,14 @@ def test_notebook_api_takes_arrow_or_polars_and_returns_the_same_type():
 
 def test_cli_errors_are_actionable(tmp_path, input_shards):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(RECIPE.replace("min_chars: 20", "min_chars: lots") % {
-        "input": input_shards, "output": tmp_path / "o", "sleep": 0, "suffix": "", "batch": 10})
+    bad.write_text(
+        RECIPE.replace("min_chars: 20", "min_chars: lots")
+        % {"input": input_shards, "output": tmp_path / "o", "sleep": 0, "suffix": "", "batch": 10}
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(bad)], env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "run", str(bad)], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert f"{bad}:5: steps[0].engine_stages:MinLength.min_chars" in proc.stderr.replace("\n", "")
     assert not (tmp_path / "o").exists()  # nothing ran
@@ -192,8 +199,11 @@ def test_cli_errors_are_actionable(tmp_path, input_shards):
 
 def test_warc_input_without_a_reader_is_refused(tmp_path):
     (tmp_path / "a.warc.gz").write_bytes(b"")
-    recipe = parse_recipe(RECIPE % {"input": tmp_path, "output": tmp_path / "o", "sleep": 0, "suffix": "",
-                                    "batch": 10}, "r.yaml", [f"input.paths={tmp_path}/a.warc.gz"])
+    recipe = parse_recipe(
+        RECIPE % {"input": tmp_path, "output": tmp_path / "o", "sleep": 0, "suffix": "", "batch": 10},
+        "r.yaml",
+        [f"input.paths={tmp_path}/a.warc.gz"],
+    )
     with pytest.raises(Exception, match="start the recipe with a reader such as `warc_extract`"):
         run_recipe(recipe)
 
@@ -220,12 +230,22 @@ def test_memory_does_not_grow_with_shard_size(tmp_path):
     with pq.ParquetWriter(shard, schema, compression="zstd") as writer:
         for b in range(batches):
             texts = [(f"doc {b}-{i} " * 400)[:doc_chars] for i in range(docs_per_batch)]
-            writer.write_table(pa.table({"id": [f"{b}-{i}" for i in range(docs_per_batch)], "text": texts},
-                                        schema=schema))
+            writer.write_table(
+                pa.table({"id": [f"{b}-{i}" for i in range(docs_per_batch)], "text": texts}, schema=schema)
+            )
     text_bytes = docs_per_batch * batches * doc_chars
-    baseline = subprocess.run([sys.executable, "-c", "import resource, curate.runner, engine_stages;"
-                               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"],
-                              capture_output=True, text=True, check=True, cwd=REPO / "tests").stdout
+    baseline = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, curate.runner, engine_stages;"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO / "tests",
+    ).stdout
     probe = MEMORY_PROBE.format(tests=str(REPO / "tests"), shard=str(shard), out=str(tmp_path / "out"))
     peak = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     grown = int(peak.split()[-1]) - int(baseline.split()[-1])
@@ -348,20 +368,22 @@ def test_a_failing_shard_does_not_stop_the_others_and_the_run_exits_3(tmp_path):
     """Every shard runs even when one fails; the failure is named, exit code 3; a rerun redoes only that shard."""
     paths = write_shards(tmp_path / "in", shards=3, docs=20)
     table = pq.read_table(paths[1])
-    pq.write_table(table.set_column(1, "text", pa.array(["poison here"] + table.column("text").to_pylist()[1:])),
-                   paths[1])
+    pq.write_table(
+        table.set_column(1, "text", pa.array(["poison here"] + table.column("text").to_pylist()[1:])), paths[1]
+    )
     recipe = tmp_path / "fail.yaml"
     recipe.write_text(f"""
 name: failing
-input: {{paths: ["{tmp_path / 'in'}/*.parquet"]}}
-output: {tmp_path / 'out'}
+input: {{paths: ["{tmp_path / "in"}/*.parquet"]}}
+output: {tmp_path / "out"}
 steps:
   - engine_stages:FailAfter: {{fail_at: 0, poison: poison}}
 execution: {{executor: local, report: false}}
 """)
     env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(recipe), "-q"], env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "run", str(recipe), "-q"], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 3, proc.stderr
     assert "1 of 3 units failed" in proc.stderr and "part-001" in proc.stderr and "contains 'poison'" in proc.stderr
     assert sorted(markers(tmp_path / "out", "fail_after")) == ["part-000", "part-002"]  # the others finished

@@ -16,15 +16,18 @@ from curate.inspect import inspect
 from curate.io import shard_names
 from curate.plan import unique_keys
 
-BOMB = "name: bomb\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")) + \
-    "input: {paths: [x]}\noutput: o\nsteps: []\n"
+BOMB = (
+    "name: bomb\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    + "input: {paths: [x]}\noutput: o\nsteps: []\n"
+)
 
 
 def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
-    return subprocess.run([sys.executable, "-m", "curate.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "curate.cli", *args], env=env, capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 def test_an_alias_bomb_is_refused_quickly(tmp_path):
@@ -41,7 +44,9 @@ def test_shard_names_keep_folders_on_s3_and_the_kind_of_file():
     assert shard_names(uris) == ["2024__part-0000", "2025__part-0000"]  # was a collision (s3:/ as common path)
     seg = "s3://commoncrawl/crawl-data/CC-MAIN-2024-10/segments/1/"
     assert shard_names([seg + "warc/CC-MAIN-1.warc.gz", seg + "wet/CC-MAIN-1.warc.wet.gz"]) == [
-        "warc__CC-MAIN-1", "wet__CC-MAIN-1-wet"]
+        "warc__CC-MAIN-1",
+        "wet__CC-MAIN-1-wet",
+    ]
     assert len(set(shard_names(["/d/x.warc.gz", "/d/x.warc.wet.gz", "/d/x.arc.gz"]))) == 3
 
 
@@ -75,8 +80,8 @@ def test_secrets_never_land_in_stats(tmp_path):
     recipe.write_text(f"""
 name: secrets
 description: "mirror at https://bob:hunter2@mirror.example/data"
-input: {{paths: ["{tmp_path / 'in'}/*.parquet"]}}
-output: {tmp_path / 'out'}
+input: {{paths: ["{tmp_path / "in"}/*.parquet"]}}
+output: {tmp_path / "out"}
 steps:
   - engine_stages:Upper: {{}}
 execution: {{executor: local, report: true}}
@@ -91,5 +96,4 @@ execution: {{executor: local, report: true}}
 
 def test_plain_jsonl_input_is_read(tmp_path):
     (tmp_path / "docs.jsonl").write_text('{"id": "1", "text": "first document"}\n{"text": "second"}\n')
-    assert curate.read_parquet(str(tmp_path / "docs.jsonl")).column("text").to_pylist() == ["first document",
-                                                                                              "second"]
+    assert curate.read_parquet(str(tmp_path / "docs.jsonl")).column("text").to_pylist() == ["first document", "second"]

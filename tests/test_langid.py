@@ -62,8 +62,10 @@ def test_macrolanguages():
 # -- step ----------------------------------------------------------------------------------------------------------
 def test_en_and_eng_keep_the_same_documents(ftz):
     docs = table(sentences("en", 60) + sentences("de", 60) + sentences("fr", 60))
-    kept = [set(LanguageId(model=ftz, keep=keep)(docs).column("id").to_pylist())
-            for keep in (["en"], ["eng"], ["eng_Latn"], ["EN"])]
+    kept = [
+        set(LanguageId(model=ftz, keep=keep)(docs).column("id").to_pylist())
+        for keep in (["en"], ["eng"], ["eng_Latn"], ["EN"])
+    ]
     assert kept[0] == kept[1] == kept[2] == kept[3]
     assert 50 <= len(kept[0]) <= 60
 
@@ -71,9 +73,11 @@ def test_en_and_eng_keep_the_same_documents(ftz):
 def test_norwegian_codes(ftz):
     docs = table(sentences("nb"))
     labels = LanguageId(model=ftz, label_only=True)(docs)
-    confident_no = sum(1 for lang, score in zip(labels.column("language").to_pylist(),
-                                                labels.column("language_score").to_pylist())
-                       if lang == "nob" and score > 0.65)  # lid.176's "no" label is Bokmål
+    confident_no = sum(
+        1
+        for lang, score in zip(labels.column("language").to_pylist(), labels.column("language_score").to_pylist())
+        if lang == "nob" and score > 0.65
+    )  # lid.176's "no" label is Bokmål
     out = LanguageId(model=ftz, keep=["nb"]).run_table(docs)
     assert confident_no > 50 and out.kept.num_rows == confident_no  # nb keeps lid.176's "no"
     assert LanguageId(model=ftz, keep=["no"])(docs).num_rows >= out.kept.num_rows  # "no" covers nb and nn

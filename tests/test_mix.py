@@ -71,8 +71,12 @@ def test_weights_without_total_fill_up_to_max_repeat():
     kept = Counter(out.kept.column("domain").to_pylist())
     assert kept["rare"] == 200  # 50 documents, 4 copies each
     assert 170 < kept["common"] < 230  # the same size drawn from 5,000
-    plan = plan_mix(Mix.Params(by=["domain"], weights={"rare": 0.5, "common": 0.5}),
-                    {"rare": 50, "common": 5000}, {"rare": 5000.0, "common": 500000.0}, "chars")
+    plan = plan_mix(
+        Mix.Params(by=["domain"], weights={"rare": 0.5, "common": 0.5}),
+        {"rare": 50, "common": 5000},
+        {"rare": 5000.0, "common": 500000.0},
+        "chars",
+    )
     assert plan["groups"]["rare"]["factor"] == 4 and plan["groups"]["common"]["factor"] == pytest.approx(0.04)
     assert plan["expected_total"] == 40000 and plan["capped_at_max_repeat"] == []
 
@@ -100,23 +104,43 @@ def test_others_key_and_unlisted_groups():
 def test_cluster_size_bins_rehydrate_like_fineweb2():
     sizes = [1, 1, 2, 3, 4, 5, 50, 99, 100, 999, 1000, 5000]
     assert _binned(pa.array(sizes), [1, 2, 3, 4, 5, 100, 1000]) == [
-        "1", "1", "2", "3", "4", "5-99", "5-99", "5-99", "100-999", "100-999", "1000+", "1000+"]
+        "1",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5-99",
+        "5-99",
+        "5-99",
+        "100-999",
+        "100-999",
+        "1000+",
+        "1000+",
+    ]
     assert _binned(pa.array([0.2, None, 0.7]), [0.5]) == ["<0.5", "null", "0.5+"]
-    table = pa.table({"id": [f"d{i}" for i in range(len(sizes))], "text": ["t"] * len(sizes),
-                      "cluster_size": sizes})
-    out = Mix(by="cluster_size", bins=[1, 2, 3, 4, 5, 100, 1000],
-              repeat={"1": 1, "2": 2, "3": 3, "4": 4, "5-99": 5, "100-999": 2, "1000+": 1}).run_table(table)
+    table = pa.table({"id": [f"d{i}" for i in range(len(sizes))], "text": ["t"] * len(sizes), "cluster_size": sizes})
+    out = Mix(
+        by="cluster_size",
+        bins=[1, 2, 3, 4, 5, 100, 1000],
+        repeat={"1": 1, "2": 2, "3": 3, "4": 4, "5-99": 5, "100-999": 2, "1000+": 1},
+    ).run_table(table)
     per_doc = Counter(out.kept.column("id").to_pylist())
     assert [per_doc[f"d{i}"] for i in range(len(sizes))] == [1, 1, 2, 3, 4, 5, 5, 5, 2, 2, 1, 1]
 
 
 def test_joint_groups_and_integer_keys_from_yaml():
-    table = pa.table({"id": [f"d{i}" for i in range(8)], "text": ["t"] * 8,
-                      "language": ["en", "en", "en", "en", "fr", "fr", "fr", "fr"],
-                      "quality_bucket": [19, 19, 3, 3, 19, 19, 3, 3]})
+    table = pa.table(
+        {
+            "id": [f"d{i}" for i in range(8)],
+            "text": ["t"] * 8,
+            "language": ["en", "en", "en", "en", "fr", "fr", "fr", "fr"],
+            "quality_bucket": [19, 19, 3, 3, 19, 19, 3, 3],
+        }
+    )
     out = Mix(by=["language", "quality_bucket"], repeat={"en/19": 2, "fr/3": 0}).run_table(table)
-    assert Counter(zip(out.kept.column("language").to_pylist(), out.kept.column("quality_bucket").to_pylist(),
-                       strict=True)) == {("en", 19): 4, ("en", 3): 2, ("fr", 19): 2}
+    assert Counter(
+        zip(out.kept.column("language").to_pylist(), out.kept.column("quality_bucket").to_pylist(), strict=True)
+    ) == {("en", 19): 4, ("en", 3): 2, ("fr", 19): 2}
     out = Mix(by="quality_bucket", repeat={19: 3, 3: 0}).run_table(table)  # YAML integer keys
     assert out.kept.num_rows == 12
 
@@ -178,8 +202,8 @@ def test_plan_is_in_the_run_stats(tmp_path):
     pq.write_table(corpus({"a": (40, 10), "b": (10, 10)}), tmp_path / "docs.parquet")
     recipe_file = tmp_path / "mix.yaml"
     recipe_file.write_text(f"""name: mix-only
-input: {{paths: ["{tmp_path / 'docs.parquet'}"]}}
-output: {tmp_path / 'out'}
+input: {{paths: ["{tmp_path / "docs.parquet"}"]}}
+output: {tmp_path / "out"}
 steps:
   - mix: {{by: domain, weights: {{a: 0.5, b: 0.5}}, max_repeat: 2}}
 execution: {{executor: local, report: false}}

@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 FW2 = DATA / "fineweb2" / "configs"
 HPLT = DATA / "quality_labels" / "hplt_v2_inspection" / "hplt_v2_annotated.jsonl"
-needs_data = pytest.mark.skipif(not HPLT.exists() or not FW2.exists(),
-                                reason="../shared/data (FineWeb2 configs, HPLT labels) not present")
+needs_data = pytest.mark.skipif(
+    not HPLT.exists() or not FW2.exists(), reason="../shared/data (FineWeb2 configs, HPLT labels) not present"
+)
 
 
 def hplt_good(lang: str, n: int) -> list[str]:
@@ -63,9 +64,18 @@ def test_user_table_overrides_fields_and_provenance(tmp_path):
     assert p.max_avg_word_length == 12 and p.max_non_alpha_words_ratio == 0.774  # user field, shipped field
     assert p.min_doc_words == 10 and p.language == "deu_Latn"
     assert step.params_for("xyz").stop_words == ["foo", "bar"]
-    rows = {name: source for name, _, source in provenance(
-        GopherQuality, "de", {"settings": ["fineweb2", str(user)], "language_overrides": {"deu": {"min_doc_words": 10}},
-                              "max_doc_words": 5000})}
+    rows = {
+        name: source
+        for name, _, source in provenance(
+            GopherQuality,
+            "de",
+            {
+                "settings": ["fineweb2", str(user)],
+                "language_overrides": {"deu": {"min_doc_words": 10}},
+                "max_doc_words": 5000,
+            },
+        )
+    }
     assert rows["max_avg_word_length"].startswith(f"settings {user}")
     assert rows["stop_words"] == "settings fineweb2 [deu_Latn]"
     assert rows["min_doc_words"] == "language_overrides" and rows["max_doc_words"] == "recipe"
@@ -80,7 +90,17 @@ def test_segmenters_by_language():
     assert tokenizer_for("urd_Arab").language == "indic:ur"
     rules = tokenizer_for("xx").chunk_tokens
     assert cjk_fallback("東京タワーに行きました。", rules, kana_runs=True) == (
-        "東", "京", "タワー", "に", "行", "き", "ま", "し", "た", "。")
+        "東",
+        "京",
+        "タワー",
+        "に",
+        "行",
+        "き",
+        "ま",
+        "し",
+        "た",
+        "。",
+    )
     assert cjk_fallback("我们是人。", rules, kana_runs=False) == ("我", "们", "是", "人", "。")
 
 
@@ -123,8 +143,11 @@ def test_japanese_sample_article_kept_by_fineweb2_filters():
     import curate
     from curate.stages import LanguageId
 
-    urls = [e["url"] for e in json.loads((ROOT / "curate" / "data" / "sample_manifest.json").read_text())
-            if e["language"] == "ja" and e["category"] == "article"]
+    urls = [
+        e["url"]
+        for e in json.loads((ROOT / "curate" / "data" / "sample_manifest.json").read_text())
+        if e["language"] == "ja" and e["category"] == "article"
+    ]
     docs = curate.read_warc(str(ROOT / "curate" / "data" / "sample.warc.gz"))
     docs = docs.filter(pc.is_in(docs.column("url"), pa.array(urls)))
     assert docs.num_rows == 1
@@ -160,5 +183,13 @@ def test_fineweb2_recipe_loads():
     import curate
 
     recipe = curate.load_recipe(str(ROOT / "recipes" / "fineweb2.yaml"))
-    assert [s.name for s in recipe.steps] == ["warc_extract", "language_id", "minhash_dedup", "gopher_repetition",
-                                              "fineweb_quality", "gopher_quality", "text_repair", "pii"]
+    assert [s.name for s in recipe.steps] == [
+        "warc_extract",
+        "language_id",
+        "minhash_dedup",
+        "gopher_repetition",
+        "fineweb_quality",
+        "gopher_quality",
+        "text_repair",
+        "pii",
+    ]

@@ -15,8 +15,12 @@ from curate.pipeline import run_recipe
 def test_fineweb2_recipe_on_a_real_crawl_reports_the_output_languages(tmp_path):
     warc = shared_data("warc", "real_crawls", "dolma__sample-0000.warc.gz")
     out = tmp_path / "out"
-    run_recipe(load_recipe(str(REPO / "recipes" / "fineweb2.yaml"), [f"input.paths={warc}", f"output={out}",
-                                                                       "execution.executor=local"]))
+    run_recipe(
+        load_recipe(
+            str(REPO / "recipes" / "fineweb2.yaml"),
+            [f"input.paths={warc}", f"output={out}", "execution.executor=local"],
+        )
+    )
     kept = curate.read_parquet(str(out / "pii"))
     assert kept.num_rows > 0
     folders = {p.name for p in (out / "pii").iterdir() if p.name.startswith("language=")}

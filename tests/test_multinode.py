@@ -43,8 +43,12 @@ execution: {{executor: ray, report: false, max_retries: 5}}
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONPATH": str(REPO / "tests"),
-            "RAY_USAGE_STATS_ENABLED": "0"}
+    return {
+        **os.environ,
+        "RAY_AUTH_MODE": "disabled",
+        "PYTHONPATH": str(REPO / "tests"),
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
 
 
 def _node_processes(temp_dir: Path) -> list[int]:
@@ -63,9 +67,11 @@ def _node_processes(temp_dir: Path) -> list[int]:
 
 
 def _cluster_nodes(address: str) -> list[dict]:
-    script = (f"import json, ray; ray.init(address={address!r}, logging_level='ERROR'); "
-              "print(json.dumps([{'id': n['NodeID'], 'resources': n['Resources']} for n in ray.nodes() "
-              "if n['Alive']]))")
+    script = (
+        f"import json, ray; ray.init(address={address!r}, logging_level='ERROR'); "
+        "print(json.dumps([{'id': n['NodeID'], 'resources': n['Resources']} for n in ray.nodes() "
+        "if n['Alive']]))"
+    )
     out = subprocess.run([sys.executable, "-c", script], env=_env(), capture_output=True, text=True, timeout=120)
     return json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else []
 
@@ -76,17 +82,23 @@ def cluster(tmp_path_factory, s3_server):
     port = _free_port()
     address = f"127.0.0.1:{port}"
     common = ["--block", "--num-cpus=1", "--node-ip-address=127.0.0.1", "--disable-usage-stats"]
-    nodes = {"head": ["--head", f"--port={port}", "--include-dashboard=false", '--resources={"head_node": 1}'],
-             "gpu": [f"--address={address}", "--num-gpus=1", '--resources={"gpu_node": 1}'],
-             "cpu": [f"--address={address}", '--resources={"cpu_node": 1}']}
+    nodes = {
+        "head": ["--head", f"--port={port}", "--include-dashboard=false", '--resources={"head_node": 1}'],
+        "gpu": [f"--address={address}", "--num-gpus=1", '--resources={"gpu_node": 1}'],
+        "cpu": [f"--address={address}", '--resources={"cpu_node": 1}'],
+    }
     procs: dict[str, subprocess.Popen] = {}
     temp_dirs: dict[str, Path] = {}
     try:
         for name, args in nodes.items():
             temp_dirs[name] = base / f"t-{name}"
             log = open(base / f"{name}.log", "wb")  # noqa: SIM115 - the node's lifetime is the fixture's
-            procs[name] = subprocess.Popen([str(RAY), "start", *common, *args, f"--temp-dir={temp_dirs[name]}"],
-                                           env=_env(), stdout=log, stderr=subprocess.STDOUT)
+            procs[name] = subprocess.Popen(
+                [str(RAY), "start", *common, *args, f"--temp-dir={temp_dirs[name]}"],
+                env=_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             if name == "head":
                 time.sleep(8)
         deadline = time.time() + 120
@@ -146,7 +158,7 @@ def objects(client, prefix: str) -> dict[str, bytes]:
         if key.endswith("/") or "/_work/" in key or "/_done/" in key or key.endswith(".json") or ".curate-tmp-" in key:
             continue
         try:
-            found[key[len(prefix):]] = client.get_object(Bucket="multinode", Key=key)["Body"].read()
+            found[key[len(prefix) :]] = client.get_object(Bucket="multinode", Key=key)["Body"].read()
         except client.exceptions.NoSuchKey:  # a run in progress replaced it between the listing and the read
             continue
     return found
@@ -169,8 +181,13 @@ def test_three_nodes_give_the_local_bytes_and_the_gpu_step_runs_on_the_gpu_node(
 def test_a_local_output_on_a_multinode_cluster_is_refused(cluster, inputs, tmp_path):
     recipe = tmp_path / "local-out.yaml"
     recipe.write_text(RECIPE.format(output=tmp_path / "out"))
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(recipe), "-q", "--address",
-                           cluster["address"]], env=_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "run", str(recipe), "-q", "--address", cluster["address"]],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and "3 nodes" in proc.stderr and "shared_filesystem" in proc.stderr
     assert not (tmp_path / "out").exists()
 

@@ -68,8 +68,11 @@ def files(out: Path) -> dict[str, bytes]:
 
 
 def digest(out: Path) -> dict[str, str]:
-    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +88,17 @@ def nights(tmp_path_factory):
     second = night(recipe, state)
     listing = _main(["snapshots", "--state", str(state), "--json"])
     third = night(recipe, state)
-    return {"root": root, "mirror": mirror, "recipe": recipe, "state": state, "first": first, "second": second,
-            "third": third, "a_files": a_files, "listing": listing}
+    return {
+        "root": root,
+        "mirror": mirror,
+        "recipe": recipe,
+        "state": state,
+        "first": first,
+        "second": second,
+        "third": third,
+        "a_files": a_files,
+        "listing": listing,
+    }
 
 
 def test_night_one_builds_the_first_snapshot(nights):
@@ -112,8 +124,9 @@ def test_night_two_removes_the_new_snapshots_copies_of_the_old_one_and_leaves_it
     assert entry["cross_snapshot_duplicates"] == EXACT + NEAR
     assert entry["cross_snapshot_duplicate_rate"] == round((EXACT + NEAR) / entry["source_documents"], 4)
     # no page of A is in B's output any more, by text or by URL of the copied pages
-    a_texts = set(curate.read_parquet(str(nights["root"] / "out" / SNAPSHOT_A / "minhash_dedup"))
-                  .column("text").to_pylist())
+    a_texts = set(
+        curate.read_parquet(str(nights["root"] / "out" / SNAPSHOT_A / "minhash_dedup")).column("text").to_pylist()
+    )
     b = curate.read_parquet(str(out_b / "minhash_dedup"))
     assert not a_texts & set(b.column("text").to_pylist())
     assert b.num_rows == entry["documents"] == entry["source_documents"] - EXACT - NEAR - 2  # 2 copies within B
@@ -139,13 +152,18 @@ def test_night_three_has_nothing_to_do_and_says_so(nights):
 def test_a_night_killed_midway_resumes_and_ends_byte_identical(nights, tmp_path):
     recipe = write_recipe(tmp_path, str(nights["mirror"].root))
     state = tmp_path / "state"
-    code, _ = night(recipe, state, "--init", "--set", f"input.commoncrawl.snapshot={SNAPSHOT_A}",
-                    "--max-snapshots", "1")
+    code, _ = night(
+        recipe, state, "--init", "--set", f"input.commoncrawl.snapshot={SNAPSHOT_A}", "--max-snapshots", "1"
+    )
     assert code == 0
     out_b = tmp_path / "out" / SNAPSHOT_B
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "curate.cli", "nightly", "-q", str(recipe), "--state", str(state)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "curate.cli", "nightly", "-q", str(recipe), "--state", str(state)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list(out_b.glob("exact_dedup/_work/*/_phases/keys/*.json")):
         time.sleep(0.005)
@@ -167,12 +185,15 @@ def test_nights_through_a_throttling_http_stand_in_give_the_local_mirrors_output
     monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
     with StandIn(nights["mirror"].root, Faults(throttle_every=4, drop_bodies=1)) as server:
         recipe = write_recipe(tmp_path, server.url)
-        code, summary = night(recipe, tmp_path / "state", "--init", "--set",
-                              f"input.commoncrawl.snapshot={SNAPSHOT_A}")
+        code, summary = night(recipe, tmp_path / "state", "--init", "--set", f"input.commoncrawl.snapshot={SNAPSHOT_A}")
         assert server.faults.throttled >= 3 and server.faults.dropped == 1
     assert code == 0 and summary["built"] == [SNAPSHOT_A, SNAPSHOT_B]
-    retries = sum(json.loads((tmp_path / "out" / s / "_stats.json").read_text())["steps"][0]["stats"]["counters"]
-                  .get("remote_retries", 0) for s in (SNAPSHOT_A, SNAPSHOT_B))
+    retries = sum(
+        json.loads((tmp_path / "out" / s / "_stats.json").read_text())["steps"][0]["stats"]["counters"].get(
+            "remote_retries", 0
+        )
+        for s in (SNAPSHOT_A, SNAPSHOT_B)
+    )
     assert retries >= 2  # the dropped body and at least one throttled block, counted in the runs' stats
     reference = nights["root"] / "out"
     for snapshot in (SNAPSHOT_A, SNAPSHOT_B):

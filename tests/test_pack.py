@@ -43,8 +43,10 @@ def corpus(tmp_path_factory, tokenizer_path):
 
 
 def run_pack(folder: Path, out: Path, tokenizer: Path, **pack_params) -> Path:
-    specs = [StepSpec.from_stage(Tokenize(tokenizer=str(tokenizer)), "tokenize", 0),
-             StepSpec.from_stage(Pack(**pack_params), "pack", 1)]
+    specs = [
+        StepSpec.from_stage(Tokenize(tokenizer=str(tokenizer)), "tokenize", 0),
+        StepSpec.from_stage(Pack(**pack_params), "pack", 1),
+    ]
     run_steps(specs, discover_inputs([str(folder / "*.parquet")]), str(out), LocalExecutor())
     return out / "pack"
 
@@ -98,7 +100,7 @@ def test_round_trip_megatron_numpy_and_dataset(corpus, tokenizer_path, tmp_path)
             for row in index:
                 sequence = megatron[row["seq"]]
                 assert np.array_equal(sequence, matrix[row["seq"]])
-                piece = sequence[row["offset"]: row["offset"] + row["length"]].tolist()
+                piece = sequence[row["offset"] : row["offset"] + row["length"]].tolist()
                 pieces.setdefault(row["id"], []).append((row["doc_start"], piece))
     assert set(pieces) == set(expected)
     for doc_id, parts in pieces.items():
@@ -158,7 +160,8 @@ def test_shuffle_is_deterministic_and_seeded(corpus, tokenizer_path, tmp_path):
     assert _digest(a) == _digest(b)
     assert _digest(a) != _digest(c)
     assert sorted(MegatronReader(str(a / "train" / "part-00000"))[0].tolist()) != sorted(
-        MegatronReader(str(c / "train" / "part-00000"))[0].tolist())
+        MegatronReader(str(c / "train" / "part-00000"))[0].tolist()
+    )
 
 
 def test_megatron_core_reads_our_files(corpus, tokenizer_path, tmp_path):

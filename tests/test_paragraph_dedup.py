@@ -32,8 +32,9 @@ def dolma_documents() -> tuple[pa.Table, dict[str, list[list]]]:
         docs = [json.loads(line) for line in f]
     with gzip.open(root / "expected" / "dedupe-paragraphs.json.gz", "rt", encoding="utf-8") as f:
         expected = {e["id"]: e["attributes"]["bff_duplicate_paragraph_spans"] for e in map(json.loads, f)}
-    table = pa.table({"id": [d["id"] for d in docs], "text": [d["text"] for d in docs],
-                      "url": [d["metadata"]["url"] for d in docs]})
+    table = pa.table(
+        {"id": [d["id"] for d in docs], "text": [d["text"] for d in docs], "url": [d["metadata"]["url"] for d in docs]}
+    )
     return table, expected
 
 
@@ -67,13 +68,14 @@ def test_remove_cuts_the_repeated_lines_and_leaves_other_documents_untouched():
 
 def _reference(docs: list[str], max_occurrences: int, count: str, keep_first: bool) -> list[str]:
     """The rule in plain Python: whitespace-normalised lines, counted over the corpus in input order."""
+
     def key(line: str) -> str:
         return " ".join(line.split())
 
     totals: dict[str, int] = {}
     for doc in docs:
         keys = [key(x) for x in doc.split("\n") if key(x)]
-        for k in (set(keys) if count == "documents" else keys):
+        for k in set(keys) if count == "documents" else keys:
             totals[k] = totals.get(k, 0) + 1
     seen: dict[str, int] = {}
     out = []
@@ -95,8 +97,10 @@ def _reference(docs: list[str], max_occurrences: int, count: str, keep_first: bo
     return out
 
 
-@pytest.mark.parametrize("max_occurrences,count,keep_first", [
-    (1, "occurrences", True), (2, "occurrences", True), (1, "documents", True), (3, "documents", False)])
+@pytest.mark.parametrize(
+    "max_occurrences,count,keep_first",
+    [(1, "occurrences", True), (2, "occurrences", True), (1, "documents", True), (3, "documents", False)],
+)
 def test_counting_rules_match_a_plain_python_reference_on_real_web_text(max_occurrences, count, keep_first):
     shared_data("quality_labels", "hplt_v2_inspection")
     base = real_docs(150, min_words=40, max_chars=1500)
@@ -112,8 +116,14 @@ def test_counting_rules_match_a_plain_python_reference_on_real_web_text(max_occu
     order = rng.permutation(len(docs))
     docs = [docs[i] for i in order]
     table = pa.table({"id": [f"d{i}" for i in range(len(docs))], "text": docs})
-    step = ParagraphDedup(normalize="whitespace", max_occurrences=max_occurrences, count=count,
-                          keep_first=keep_first, min_doc_chars=0, partitions=4)
+    step = ParagraphDedup(
+        normalize="whitespace",
+        max_occurrences=max_occurrences,
+        count=count,
+        keep_first=keep_first,
+        min_doc_chars=0,
+        partitions=4,
+    )
     out = step.run_table(table)
     assert out.kept.num_rows == len(docs)
     assert out.kept.column("text").to_pylist() == _reference(docs, max_occurrences, count, keep_first)
@@ -129,13 +139,20 @@ def test_repeated_occurrences_rule():
 
 
 def test_documents_left_too_short_are_removed_and_within_groups_are_separate():
-    texts = ["Cookie banner\nReal content one", "Cookie banner", "Cookie banner\nReal content two words here",
-             "Cookie banner\nthree words only", ""]
+    texts = [
+        "Cookie banner\nReal content one",
+        "Cookie banner",
+        "Cookie banner\nReal content two words here",
+        "Cookie banner\nthree words only",
+        "",
+    ]
     table = pa.table({"id": list("abcde"), "text": texts, "site": ["x", "x", "x", "y", "x"]})
     out = ParagraphDedup(min_doc_words=4).run_table(table)
     assert out.kept.column("id").to_pylist() == ["a", "c", "e"]  # "e" was empty already: only touched ones judged
     assert dict(zip(out.rejected.column("id").to_pylist(), out.rejected.column("reason").to_pylist())) == {
-        "b": "paragraph_dedup_too_short", "d": "paragraph_dedup_too_short"}
+        "b": "paragraph_dedup_too_short",
+        "d": "paragraph_dedup_too_short",
+    }
     assert out.kept.column("text").to_pylist() == [texts[0], "Real content two words here", ""]
     per_site = ParagraphDedup(within="site", min_doc_chars=0).run_table(table)
     assert per_site.kept.column("duplicate_spans").to_pylist() == [0, 1, 1, 0, 0]
@@ -150,9 +167,16 @@ def _write_corpus(folder: Path, shards: int = 4) -> None:
     for s in range(shards):
         rows = range(s, len(docs), shards)
         texts = [f"{boiler[i % 3]}\n{docs[i]}\n{boiler[(i + 1) % 3]}" for i in rows]
-        pq.write_table(pa.table({"id": [f"d{i}" for i in rows], "text": texts,
-                                 "url": [f"https://www.site{i % 5}.example/p{i}" for i in rows]}),
-                       folder / f"part-{s}.parquet")
+        pq.write_table(
+            pa.table(
+                {
+                    "id": [f"d{i}" for i in rows],
+                    "text": texts,
+                    "url": [f"https://www.site{i % 5}.example/p{i}" for i in rows],
+                }
+            ),
+            folder / f"part-{s}.parquet",
+        )
 
 
 class DyingParagraphDedup(ParagraphDedup):
@@ -170,8 +194,9 @@ class DyingParagraphDedup(ParagraphDedup):
 
 
 def _run(inputs: Path, out: Path, marker: Path) -> int:
-    return run_dying("test_paragraph_dedup:DyingParagraphDedup", "paragraph_dedup", {"partitions": 4}, inputs, out,
-                     marker)
+    return run_dying(
+        "test_paragraph_dedup:DyingParagraphDedup", "paragraph_dedup", {"partitions": 4}, inputs, out, marker
+    )
 
 
 def test_kill_during_counts_then_resume_is_byte_identical_and_plan_lists_domains(tmp_path):
@@ -186,9 +211,13 @@ def test_kill_during_counts_then_resume_is_byte_identical_and_plan_lists_domains
     assert clean and clean == resumed
     stats = json.loads((tmp_path / "clean" / "_stats.json").read_text())
     plan = stats["steps"][0]["phases"]["domains"]
-    written = pa.concat_tables([pq.read_table(f, columns=["duplicate_spans"])
-                                for f in (tmp_path / "clean" / "paragraph_dedup").rglob("*.parquet")
-                                if "_work" not in f.parts])
+    written = pa.concat_tables(
+        [
+            pq.read_table(f, columns=["duplicate_spans"])
+            for f in (tmp_path / "clean" / "paragraph_dedup").rglob("*.parquet")
+            if "_work" not in f.parts
+        ]
+    )
     assert plan["spans"] == pa.compute.sum(written.column("duplicate_spans")).as_py()
     assert plan["spans"] >= 160 * 3 - 3  # every boilerplate line after its first occurrence (+ real repeats)
     assert set(plan["groups"]) == {f"site{i}.example" for i in range(5)}

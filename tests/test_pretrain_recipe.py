@@ -18,9 +18,17 @@ def test_warc_to_packed_megatron_shards(tmp_path):
     from curate.stages.packing.megatron import MegatronReader
 
     tokenizer = train_bpe(tmp_path / "bpe" / "tokenizer.json")
-    recipe = load_recipe(str(RECIPE), [f"input.paths={warc}", f"output={tmp_path / 'out'}",
-                                       f"steps.tokenize.tokenizer={tokenizer}", "steps.pack.seq_len=512",
-                                       "steps.pack.format=both", "steps.pack.valid_fraction=0.0"])
+    recipe = load_recipe(
+        str(RECIPE),
+        [
+            f"input.paths={warc}",
+            f"output={tmp_path / 'out'}",
+            f"steps.tokenize.tokenizer={tokenizer}",
+            "steps.pack.seq_len=512",
+            "steps.pack.format=both",
+            "steps.pack.valid_fraction=0.0",
+        ],
+    )
     run_recipe(recipe, executor="local")
     pack = tmp_path / "out" / "pack"
     reader = MegatronReader(str(pack / "train" / "part-00000"))

@@ -41,8 +41,11 @@ def test_quickstart_local_and_ray_write_identical_shards(tmp_path, monkeypatch, 
     monkeypatch.chdir(REPO)
     run_quickstart(tmp_path / "local", "execution.executor=local")
     run_quickstart(tmp_path / "ray", "execution.executor=ray")
-    files = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*")
-                   if p.is_file() and "_done" not in p.parts and "_work" not in p.parts and p.suffix != ".json")
+    files = sorted(
+        p.relative_to(tmp_path / "local")
+        for p in (tmp_path / "local").rglob("*")
+        if p.is_file() and "_done" not in p.parts and "_work" not in p.parts and p.suffix != ".json"
+    )
     assert len(files) > 10
     for relative in files:
         assert (tmp_path / "local" / relative).read_bytes() == (tmp_path / "ray" / relative).read_bytes(), relative
@@ -53,9 +56,11 @@ def test_cli_steps_and_validate(monkeypatch):
     steps = subprocess.run([sys.executable, "-m", "curate.cli", "steps"], capture_output=True, text=True, check=True)
     for name in ("warc_extract", "language_id", "minhash_dedup", "tokenize", "pack"):
         assert f"{name} (" in steps.stdout
-    detail = subprocess.run([sys.executable, "-m", "curate.cli", "steps", "language_id"], capture_output=True,
-                            text=True, check=True)
+    detail = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "steps", "language_id"], capture_output=True, text=True, check=True
+    )
     assert "min_score" in detail.stdout and "0.65" in detail.stdout and "keep_rejected" in detail.stdout
-    valid = subprocess.run([sys.executable, "-m", "curate.cli", "validate", QUICKSTART], capture_output=True,
-                           text=True, check=True)
+    valid = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "validate", QUICKSTART], capture_output=True, text=True, check=True
+    )
     assert "ok" in valid.stdout and "12 steps over 1 input file " in valid.stdout

@@ -74,8 +74,16 @@ def test_plugin_that_does_not_exist():
 
 
 def test_overrides_are_validated_like_the_file():
-    recipe = parse_recipe(GOOD, "r.yaml", ["input.paths=/data/x.parquet", "steps.engine_stages:MinLength.min_chars=3",
-                                           "execution.executor=local", "output=elsewhere"])
+    recipe = parse_recipe(
+        GOOD,
+        "r.yaml",
+        [
+            "input.paths=/data/x.parquet",
+            "steps.engine_stages:MinLength.min_chars=3",
+            "execution.executor=local",
+            "output=elsewhere",
+        ],
+    )
     assert recipe.input_paths == ["/data/x.parquet"]
     assert recipe.steps[0].stage.params.min_chars == 3
     assert recipe.execution.executor == "local"

@@ -59,10 +59,12 @@ def tiny_lm(tmp_path_factory) -> Path:
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     folder = tmp_path_factory.mktemp("lm")
-    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER), eos_token="<|endoftext|>",
-                                        pad_token="<|endoftext|>")
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=2048, n_embd=32, n_layer=1, n_head=2,
-                        bos_token_id=0, eos_token_id=0)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=str(TOKENIZER), eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=2048, n_embd=32, n_layer=1, n_head=2, bos_token_id=0, eos_token_id=0
+    )
     torch.manual_seed(0)
     model = GPT2LMHeadModel(config)
     with torch.no_grad():
@@ -74,8 +76,10 @@ def tiny_lm(tmp_path_factory) -> Path:
 
 def lm_step(tiny_lm: Path, **params) -> Rephrase:
     """The tiny model, generating every time (no reply cache unless ``cache`` says so)."""
-    return Rephrase(model=str(tiny_lm), **{"max_new_tokens": 6, "max_input_tokens": 96, "model_batch_size": 4,
-                                           "cache": False, **params})
+    return Rephrase(
+        model=str(tiny_lm),
+        **{"max_new_tokens": 6, "max_input_tokens": 96, "model_batch_size": 4, "cache": False, **params},
+    )
 
 
 # -- transformers backend ----------------------------------------------------------------------------------------
@@ -173,8 +177,10 @@ def test_chat_models_get_their_chat_template_and_base_models_plain_text(tiny_lm)
     prompt, templated = render_chat(tokenizer, PROMPTS["wikipedia"], "Cats sleep.", None)
     assert not templated and prompt.startswith("A chat between") and "Text: Cats sleep." in prompt
     assert prompt.endswith("ASSISTANT:")
-    tokenizer.chat_template = ("{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}"
-                               "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
     prompt, templated = render_chat(tokenizer, PROMPTS["wikipedia"], "Cats sleep.", None)
     assert templated and prompt.startswith("<|system|>A chat") and prompt.endswith("<|assistant|>")
     assert "<|user|>For the following paragraph" in prompt
@@ -216,8 +222,11 @@ class StubServer:
                 with stub.lock:
                     stub.requests.append({"path": self.path, **body})
                     stub.headers.append(dict(self.headers))
-                    action = stub.fail.pop(0) if stub.fail else stub.always or next(
-                        (a for text, a in stub.fail_when.items() if text in prompt), 200)
+                    action = (
+                        stub.fail.pop(0)
+                        if stub.fail
+                        else stub.always or next((a for text, a in stub.fail_when.items() if text in prompt), 200)
+                    )
                 time.sleep(random.uniform(0, 0.02))
                 if action == "reset":  # RST instead of a reply
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -235,10 +244,17 @@ class StubServer:
                 else:
                     echo = prompt.rsplit("Text: ", 1)[-1].strip()
                     content = "" if stub.empty else f"Here is a paraphrased version: REPHRASED {echo}"
-                    choice = {"message": {"role": "assistant", "content": content}} if "messages" in body \
+                    choice = (
+                        {"message": {"role": "assistant", "content": content}}
+                        if "messages" in body
                         else {"text": content}
-                    self.reply(200, json.dumps({"choices": [choice],
-                                                "usage": {"prompt_tokens": 11, "completion_tokens": 7}}).encode())
+                    )
+                    self.reply(
+                        200,
+                        json.dumps(
+                            {"choices": [choice], "usage": {"prompt_tokens": 11, "completion_tokens": 7}}
+                        ).encode(),
+                    )
 
             def reply(self, status: int, payload: bytes, headers: dict | None = None):
                 try:
@@ -277,8 +293,15 @@ def stub():
 
 
 def api_step(stub: StubServer, **params) -> Rephrase:
-    return Rephrase(backend="openai", base_url=stub.url, model="served-model", max_retries=2, backoff_s=0.001,
-                    max_input_tokens=4000, **params)
+    return Rephrase(
+        backend="openai",
+        base_url=stub.url,
+        model="served-model",
+        max_retries=2,
+        backoff_s=0.001,
+        max_input_tokens=4000,
+        **params,
+    )
 
 
 def small_docs(n: int) -> pa.Table:
@@ -298,16 +321,16 @@ def test_openai_request_carries_model_and_prompt_and_keeps_order(stub, monkeypat
     assert all(h.get("Authorization") == "Bearer sk-secret" for h in stub.headers)
     assert "sk-secret" not in json.dumps(step.config())
     # concurrent replies come back in document order, with the answer prefix stripped
-    assert out.kept.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello."
-                                                         for i in range(24)]
+    assert out.kept.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello." for i in range(24)]
     assert out.counters["rephrase_input_tokens"] == 24 * 11 and out.counters["rephrase_output_tokens"] == 24 * 7
 
 
 def test_openai_completions_endpoint_sends_the_plain_prompt(stub):
     out = api_step(stub, endpoint="completions", prompt="knowledge_list").run_table(small_docs(2))
     assert [r["path"] for r in stub.requests] == ["/v1/completions"] * 2
-    assert sorted(r["prompt"] for r in stub.requests) == [PROMPTS["knowledge_list"].plain(t)
-                                                          for t in small_docs(2).column("text").to_pylist()]
+    assert sorted(r["prompt"] for r in stub.requests) == [
+        PROMPTS["knowledge_list"].plain(t) for t in small_docs(2).column("text").to_pylist()
+    ]
     assert out.kept.column("rephrased").null_count == 0
 
 
@@ -328,14 +351,17 @@ def test_openai_honours_retry_after(stub):
     assert out.counters["rephrase_documents"] == 1
 
 
-@pytest.mark.parametrize("action, kind, attempts, hint", [
-    (429, "http_429", 3, "lower request_concurrency"),
-    (500, "http_5xx", 3, "see its log"),
-    (400, "http_4xx", 1, "server said"),
-    ("garbage", "bad_response", 3, "not an OpenAI-compatible chat completion"),
-    ("reset", "connection", 3, "connection to http://127.0.0.1"),
-    ("hang", "timeout", 3, "within timeout_s=0.2 s"),
-])
+@pytest.mark.parametrize(
+    "action, kind, attempts, hint",
+    [
+        (429, "http_429", 3, "lower request_concurrency"),
+        (500, "http_5xx", 3, "see its log"),
+        (400, "http_4xx", 1, "server said"),
+        ("garbage", "bad_response", 3, "not an OpenAI-compatible chat completion"),
+        ("reset", "connection", 3, "connection to http://127.0.0.1"),
+        ("hang", "timeout", 3, "within timeout_s=0.2 s"),
+    ],
+)
 def test_openai_failure_after_retries_fails_the_batch_and_says_why(stub, action, kind, attempts, hint):
     stub.always, stub.hang_s = action, 0.5
     with pytest.raises(RephraseFailed) as error:
@@ -351,8 +377,9 @@ def test_rejected_api_key_names_the_variable_never_the_key(stub, monkeypatch):
     stub.always = 401
     stub.error_body = json.dumps({"error": {"message": "Incorrect API key provided: sk-secret-123"}})
     with pytest.raises(RephraseFailed) as error:
-        api_step(stub, api_key_env="CURATE_TEST_KEY", request_concurrency=1, max_failed_share=0.9
-                 ).run_table(small_docs(5))
+        api_step(stub, api_key_env="CURATE_TEST_KEY", request_concurrency=1, max_failed_share=0.9).run_table(
+            small_docs(5)
+        )
     message = str(error.value)
     assert "HTTP 401" in message and "check the API key in the environment variable CURATE_TEST_KEY" in message
     assert "sk-secret" not in message and "Incorrect API key provided: ***" in message
@@ -414,10 +441,13 @@ def test_openai_empty_generation_is_counted(stub):
 
 
 def test_openai_unreachable_server_says_so():
-    step = Rephrase(backend="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.001,
-                    timeout_s=2)
+    step = Rephrase(
+        backend="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.001, timeout_s=2
+    )
     # both documents may be in flight before the first failure stops the batch: x1 or x2
-    with pytest.raises(RephraseFailed, match=r"connection x[12]: cannot connect to http://127.0.0.1:9/v1/chat/completions"):
+    with pytest.raises(
+        RephraseFailed, match=r"connection x[12]: cannot connect to http://127.0.0.1:9/v1/chat/completions"
+    ):
         step.run_table(small_docs(2))
 
 
@@ -429,11 +459,27 @@ def rephrase_recipe(folder: Path, stub: StubServer, **params) -> Path:
     docs = small_docs(6)
     for i in range(2):
         pq.write_table(docs.slice(3 * i, 3), inputs / f"part-{i}.parquet")
-    step = {"backend": "openai", "base_url": stub.url, "model": "served-model", "max_retries": 2,
-            "backoff_s": 0.001, "timeout_s": 0.3, "api_key_env": "CURATE_TEST_KEY", **params}
+    step = {
+        "backend": "openai",
+        "base_url": stub.url,
+        "model": "served-model",
+        "max_retries": 2,
+        "backoff_s": 0.001,
+        "timeout_s": 0.3,
+        "api_key_env": "CURATE_TEST_KEY",
+        **params,
+    }
     recipe = folder / "recipe.yaml"
-    recipe.write_text(json.dumps({"name": "rephrase-test", "input": {"paths": [str(inputs / "*.parquet")]},
-                                  "output": str(folder / "out"), "steps": [{"rephrase": step}]}))
+    recipe.write_text(
+        json.dumps(
+            {
+                "name": "rephrase-test",
+                "input": {"paths": [str(inputs / "*.parquet")]},
+                "output": str(folder / "out"),
+                "steps": [{"rephrase": step}],
+            }
+        )
+    )
     return recipe
 
 
@@ -442,8 +488,9 @@ def done_markers(out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("action", [401, 429, 500, "garbage", "reset", "hang"])
-def test_curate_run_fails_against_a_failing_server_and_a_rerun_rephrases_everything(tmp_path, stub, capsys,
-                                                                                     monkeypatch, action):
+def test_curate_run_fails_against_a_failing_server_and_a_rerun_rephrases_everything(
+    tmp_path, stub, capsys, monkeypatch, action
+):
     from curate.cli import main
 
     monkeypatch.setenv("CURATE_TEST_KEY", "sk-secret-123")
@@ -459,14 +506,28 @@ def test_curate_run_fails_against_a_failing_server_and_a_rerun_rephrases_everyth
     assert main(["run", str(recipe), "--executor", "local", "--quiet"]) == 0
     assert done_markers(out) == ["part-0.json", "part-1.json"]
     rephrased = curate.read_parquet(str(out / "rephrase"))
-    assert rephrased.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello."
-                                                         for i in range(6)]
+    assert rephrased.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello." for i in range(6)]
     fresh = tmp_path / "fresh"
-    assert main(["run", str(recipe), "--executor", "local", "--quiet", "--output", str(fresh),
-                 "--set", "steps.rephrase.cache=false"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(recipe),
+                "--executor",
+                "local",
+                "--quiet",
+                "--output",
+                str(fresh),
+                "--set",
+                "steps.rephrase.cache=false",
+            ]
+        )
+        == 0
+    )
     for shard in ("part-0", "part-1"):
         assert pq.read_table(out / "rephrase" / f"{shard}.parquet").equals(
-            pq.read_table(fresh / "rephrase" / f"{shard}.parquet"))
+            pq.read_table(fresh / "rephrase" / f"{shard}.parquet")
+        )
 
 
 def test_curate_run_with_tolerated_failures_finishes_records_them_and_can_retry_them(tmp_path, stub, capsys):
@@ -492,8 +553,23 @@ def test_curate_run_with_tolerated_failures_finishes_records_them_and_can_retry_
     retried = curate.read_parquet(str(out / "rephrase"))
     assert retried.column("rephrased").to_pylist() == [f"REPHRASED Document number {i} says hello." for i in range(6)]
     fresh = tmp_path / "fresh"
-    assert main(["run", str(recipe), "--executor", "local", "--quiet", "--output", str(fresh), *strict,
-                 "--set", "steps.rephrase.cache=false"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(recipe),
+                "--executor",
+                "local",
+                "--quiet",
+                "--output",
+                str(fresh),
+                *strict,
+                "--set",
+                "steps.rephrase.cache=false",
+            ]
+        )
+        == 0
+    )
     assert retried.equals(curate.read_parquet(str(fresh / "rephrase")))
 
 
@@ -537,14 +613,16 @@ def test_vllm_backend_calls_chat_for_chat_models_and_generate_for_base_models(mo
     fake = types.SimpleNamespace(LLM=LLM, SamplingParams=lambda **kw: calls.setdefault("sampling", kw))
     monkeypatch.setitem(sys.modules, "vllm", fake)
     docs = small_docs(2)
-    step = Rephrase(backend="vllm", model="some/model", prompt="distill", seed=3, vllm_options={"max_model_len": 4096},
-                    cache=False)
+    step = Rephrase(
+        backend="vllm", model="some/model", prompt="distill", seed=3, vllm_options={"max_model_len": 4096}, cache=False
+    )
     out = step.run_table(docs)
     assert calls["llm"] == {"model": "some/model", "seed": 3, "max_model_len": 4096}
     assert calls["sampling"] == {"max_tokens": 512, "temperature": 0.0, "top_p": 1.0, "seed": 3}
     assert calls["generate"] == [PROMPTS["distill"].plain(t) for t in docs.column("text").to_pylist()]
-    assert out.kept.column("rephrased").to_pylist() == [PROMPTS["distill"].plain(t)[-12:].strip()
-                                                         for t in docs.column("text").to_pylist()]
+    assert out.kept.column("rephrased").to_pylist() == [
+        PROMPTS["distill"].plain(t)[-12:].strip() for t in docs.column("text").to_pylist()
+    ]
     assert out.counters["rephrase_output_tokens"] == 4
     step.backend.tokenizer.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}"
     step.run_table(docs)
@@ -558,8 +636,10 @@ def test_nemotron_rephrase_recipe_validates_without_models():
     rephrase = [s for s in specs if s.stage_class is Rephrase]
     assert [s.key for s in rephrase] == ["rephrase", "rephrase_2"]
     assert [s.params["prompt"] for s in rephrase] == ["wikipedia", "diverse_qa"]
-    assert [s.params["select"] for s in rephrase] == [{"column": "quality_bucket", "min": None, "max": 7},
-                                                      {"column": "quality_bucket", "min": 16, "max": None}]
+    assert [s.params["select"] for s in rephrase] == [
+        {"column": "quality_bucket", "min": None, "max": 7},
+        {"column": "quality_bucket", "min": 16, "max": None},
+    ]
     steps = [s.key for s in specs]
     assert steps.index("quality_buckets") < steps.index("rephrase")
 
@@ -574,10 +654,17 @@ def test_nemotron_rephrase_recipe_runs_end_to_end_with_a_local_model(tmp_path, t
 
     out = tmp_path / "out"
     local = ["backend=transformers", f"model={tiny_lm}", "max_new_tokens=4", "max_input_tokens=128"]
-    recipe = curate.load_recipe(str(REPO / "recipes" / "rephrase-nemotron.yaml"), [
-        f"input.paths={SAMPLE}", f"output={out}", "steps.language_id.model=lid176-ftz",
-        f"steps.fasttext_classifier.model={dclm_like_fasttext(tmp_path)}", "execution.report=false",
-        *(f"steps.{i}.{kv}" for i in (7, 8) for kv in local)])
+    recipe = curate.load_recipe(
+        str(REPO / "recipes" / "rephrase-nemotron.yaml"),
+        [
+            f"input.paths={SAMPLE}",
+            f"output={out}",
+            "steps.language_id.model=lid176-ftz",
+            f"steps.fasttext_classifier.model={dclm_like_fasttext(tmp_path)}",
+            "execution.report=false",
+            *(f"steps.{i}.{kv}" for i in (7, 8) for kv in local),
+        ],
+    )
     result = run_recipe(recipe, executor="local")
     bucketed = curate.read_parquet(str(out / "quality_buckets"))
     first, second = curate.read_parquet(str(out / "rephrase")), curate.read_parquet(str(out / "rephrase_2"))
@@ -585,8 +672,8 @@ def test_nemotron_rephrase_recipe_runs_end_to_end_with_a_local_model(tmp_path, t
     low = sorted(i for i, b in buckets.items() if b <= 7)
     high = sorted(i for i, b in buckets.items() if b >= 16)
     assert low and high
-    assert sorted(i[:-len("#wikipedia")] for i in first["id"].to_pylist() if i.endswith("#wikipedia")) == low
-    assert sorted(i[:-len("#diverse_qa")] for i in second["id"].to_pylist() if i.endswith("#diverse_qa")) == high
+    assert sorted(i[: -len("#wikipedia")] for i in first["id"].to_pylist() if i.endswith("#wikipedia")) == low
+    assert sorted(i[: -len("#diverse_qa")] for i in second["id"].to_pylist() if i.endswith("#diverse_qa")) == high
     assert second.num_rows == len(buckets) + len(low) + len(high)
     assert second.filter(pa.compute.invert(second["synthetic"]))["text"].to_pylist() == bucketed["text"].to_pylist()
     counters = result.step_stats("rephrase").counters

@@ -23,9 +23,18 @@ from curate.report import ReportError, build_report, main_report, render_report
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--disable-dev-shm-usage",
+]
 
 
 def _chromium() -> str:
@@ -44,8 +53,9 @@ def render_in_chromium(page: Path, tmp_path: Path, name: str = "report") -> tupl
     base = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
     shot = tmp_path / f"{name}.png"
-    subprocess.run([*base, "--window-size=1400,3000", f"--screenshot={shot}", url], capture_output=True,
-                   timeout=120, check=True)
+    subprocess.run(
+        [*base, "--window-size=1400,3000", f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True
+    )
     print(f"report screenshot: {shot}")
     return dom, shot
 
@@ -58,8 +68,10 @@ def funnel_from_dom(dom: str) -> dict[str, dict[str, str]]:
     rows = tree.xpath('//table[@id="funnel-table"]//tr[contains(@class, "funnel-row")]')
     out = {}
     for row in rows:
-        cells = {td.get("data-field"): (td.text_content().strip(), td.get("data-value"), td.get("data-source"))
-                 for td in row.xpath("./td[@data-field]")}
+        cells = {
+            td.get("data-field"): (td.text_content().strip(), td.get("data-value"), td.get("data-source"))
+            for td in row.xpath("./td[@data-field]")
+        }
         out[row.get("data-step-key")] = {"id": row.get("id"), **cells}
     return out
 
@@ -103,12 +115,15 @@ def assert_funnel_matches(dom: str, stats: dict) -> None:
     removals = {}
     for r in lxml.html.fromstring(dom).xpath('//tr[contains(@class, "removal-row")]'):
         removals[(r.get("data-step-key"), r.get("data-reason"))] = int(
-            r.xpath('./td[@data-field="removed"]')[0].get("data-value"))
-    assert removals == {(st["key"], reason): n for st in stats["steps"] for reason, n in st["stats"]["removed"].items()
-                        if n}
+            r.xpath('./td[@data-field="removed"]')[0].get("data-value")
+        )
+    assert removals == {
+        (st["key"], reason): n for st in stats["steps"] for reason, n in st["stats"]["removed"].items() if n
+    }
 
 
 # -- the rendered page --------------------------------------------------------------------------------------------
+
 
 def test_fabricated_run_report_renders_and_funnel_matches_stats(tmp_path: Path) -> None:
     out = tmp_path / "out"
@@ -122,7 +137,7 @@ def test_fabricated_run_report_renders_and_funnel_matches_stats(tmp_path: Path) 
     assert 'id="summary-tokens-out"' in dom
     # hostile sample text is shown as text, never as markup
     assert "<script>alert" not in dom
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in dom or "&lt;script&gt;alert(\"x\")" in dom
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in dom or '&lt;script&gt;alert("x")' in dom
 
 
 def test_real_engine_run_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,14 +150,25 @@ def test_real_engine_run_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     inputs.mkdir()
     for s in range(3):
         texts = [("word " * ((i * 7 + s) % 60)).strip() + f" <b>doc {s}-{i}</b>" for i in range(400)]
-        pq.write_table(pa.table({"id": [f"{s}-{i}" for i in range(400)], "text": texts,
-                                 "url": [f"https://x.example/{s}/{i}" for i in range(400)],
-                                 "date": ["2024"] * 400, "source": ["gen"] * 400}), inputs / f"part{s}.parquet")
+        pq.write_table(
+            pa.table(
+                {
+                    "id": [f"{s}-{i}" for i in range(400)],
+                    "text": texts,
+                    "url": [f"https://x.example/{s}/{i}" for i in range(400)],
+                    "date": ["2024"] * 400,
+                    "source": ["gen"] * 400,
+                }
+            ),
+            inputs / f"part{s}.parquet",
+        )
     out = tmp_path / "out"
     recipe_file = tmp_path / "r.yaml"
-    recipe_file.write_text(f"name: engine-report\ninput: {{paths: ['{inputs}/*.parquet']}}\noutput: {out}\n"
-                           "steps:\n  - engine_stages:MinLength: {min_chars: 120, keep_rejected: true}\n"
-                           "  - engine_stages:CountWords: {}\nexecution: {executor: local}\n")
+    recipe_file.write_text(
+        f"name: engine-report\ninput: {{paths: ['{inputs}/*.parquet']}}\noutput: {out}\n"
+        "steps:\n  - engine_stages:MinLength: {min_chars: 120, keep_rejected: true}\n"
+        "  - engine_stages:CountWords: {}\nexecution: {executor: local}\n"
+    )
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     run_recipe(load_recipe(str(recipe_file), []), executor="local")
     stats = json.loads((out / "_stats.json").read_text())
@@ -187,6 +213,7 @@ def test_quickstart_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 # -- the page itself (no browser) -----------------------------------------------------------------------------
 
+
 def test_report_is_self_contained_escaped_and_redacted(tmp_path: Path) -> None:
     stats = fabricate_run(tmp_path / "out", n_docs=600, shards=2)
     page = render_report(stats, out=str(tmp_path / "out"))
@@ -205,9 +232,14 @@ def test_report_is_self_contained_escaped_and_redacted(tmp_path: Path) -> None:
 
 def test_report_handles_sparse_stats(tmp_path: Path) -> None:
     """A run whose steps recorded nothing but counts (no samples, no distributions, zero documents)."""
-    data = {"recipe": {}, "run": {}, "steps": [
-        {"key": "a", "step": "a", "stats": {"docs_in": 0, "docs_out": 0}},
-        {"key": "b", "step": "b", "fingerprint": "f", "stats": {"docs_in": 0, "docs_out": 0, "removed": {"x": 0}}}]}
+    data = {
+        "recipe": {},
+        "run": {},
+        "steps": [
+            {"key": "a", "step": "a", "stats": {"docs_in": 0, "docs_out": 0}},
+            {"key": "b", "step": "b", "fingerprint": "f", "stats": {"docs_in": 0, "docs_out": 0, "removed": {"x": 0}}},
+        ],
+    }
     page = render_report(data)
     assert 'id="funnel-2"' in page and "No step removed any document" in page
     with pytest.raises(ReportError, match="no steps"):
@@ -216,18 +248,34 @@ def test_report_handles_sparse_stats(tmp_path: Path) -> None:
 
 def test_report_survives_odd_distributions() -> None:
     """NaN/inf scores, constants, booleans, empty lists, hostile category names, samples without text."""
-    dists = {"length_chars": {"kind": "numeric", "values": [5.0] * 10},
-             "score": {"kind": "numeric", "values": [float("nan"), 0.5, float("inf"), 0.7]},
-             "all_nan": {"kind": "numeric", "values": [float("nan")]},
-             "empty": {"kind": "numeric", "values": []},
-             "flag": {"kind": "numeric", "values": [0.0, 1.0, 1.0]},
-             "domain": {"kind": "categorical", "counts": {"<b>x</b>": 3, "(other)": 2}}}
-    data = {"recipe": {"name": "<odd>"}, "run": {"wall_seconds": 0}, "steps": [
-        {"key": "s", "step": "s", "stats": {"docs_in": 4, "docs_out": 3, "removed": {"r<1>": 1},
-                                            "distributions": dists,
-                                            "samples": {"kept": [{"id": None, "url": None, "excerpt": None}],
-                                                        "removed": {"r<1>": [{"id": "i", "url": "javascript:x()",
-                                                                              "excerpt": ""}]}}}}]}
+    dists = {
+        "length_chars": {"kind": "numeric", "values": [5.0] * 10},
+        "score": {"kind": "numeric", "values": [float("nan"), 0.5, float("inf"), 0.7]},
+        "all_nan": {"kind": "numeric", "values": [float("nan")]},
+        "empty": {"kind": "numeric", "values": []},
+        "flag": {"kind": "numeric", "values": [0.0, 1.0, 1.0]},
+        "domain": {"kind": "categorical", "counts": {"<b>x</b>": 3, "(other)": 2}},
+    }
+    data = {
+        "recipe": {"name": "<odd>"},
+        "run": {"wall_seconds": 0},
+        "steps": [
+            {
+                "key": "s",
+                "step": "s",
+                "stats": {
+                    "docs_in": 4,
+                    "docs_out": 3,
+                    "removed": {"r<1>": 1},
+                    "distributions": dists,
+                    "samples": {
+                        "kept": [{"id": None, "url": None, "excerpt": None}],
+                        "removed": {"r<1>": [{"id": "i", "url": "javascript:x()", "excerpt": ""}]},
+                    },
+                },
+            }
+        ],
+    }
     page = render_report(data)
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
     assert 'href="javascript' not in page  # only http(s) URLs become links
@@ -252,6 +300,7 @@ def test_cli_report_and_large_stats(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 # -- curate inspect ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -319,16 +368,29 @@ def test_real_data_dedup_tokenize_pack_report(tmp_path: Path, monkeypatch: pytes
     inputs.mkdir()
     for s in range(2):
         part = rows[s::2]
-        pq.write_table(pa.table({"id": [f"{r['id']}-{s}-{i}" for i, r in enumerate(part)],
-                                 "text": [r["text"] for r in part],
-                                 "url": [f"https://hplt.example/{r['lang']}/{r['id']}" for r in part],
-                                 "date": ["2024"] * len(part), "source": ["hplt_v2"] * len(part)}),
-                       inputs / f"part{s}.parquet")
+        pq.write_table(
+            pa.table(
+                {
+                    "id": [f"{r['id']}-{s}-{i}" for i, r in enumerate(part)],
+                    "text": [r["text"] for r in part],
+                    "url": [f"https://hplt.example/{r['lang']}/{r['id']}" for r in part],
+                    "date": ["2024"] * len(part),
+                    "source": ["hplt_v2"] * len(part),
+                }
+            ),
+            inputs / f"part{s}.parquet",
+        )
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.train_from_iterator((r["text"] for r in rows[:300]), trainers.BpeTrainer(
-        vocab_size=1000, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False))
+    tokenizer.train_from_iterator(
+        (r["text"] for r in rows[:300]),
+        trainers.BpeTrainer(
+            vocab_size=1000,
+            special_tokens=["<|endoftext|>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        ),
+    )
     tokenizer.save(str(tmp_path / "tokenizer.json"))
     out = tmp_path / "out"
     recipe_file = tmp_path / "r.yaml"
@@ -336,7 +398,8 @@ def test_real_data_dedup_tokenize_pack_report(tmp_path: Path, monkeypatch: pytes
         f"name: hplt-dedup-tokenize\ninput: {{paths: ['{inputs}/*.parquet']}}\noutput: {out}\nsteps:\n"
         "  - exact_dedup: {keep_rejected: true}\n  - minhash_dedup: {}\n"
         f"  - tokenize: {{tokenizer: {tmp_path / 'tokenizer.json'}}}\n  - pack: {{seq_len: 512}}\n"
-        "execution: {executor: local}\n")
+        "execution: {executor: local}\n"
+    )
     try:
         recipe = load_recipe(str(recipe_file), [])
     except RecipeError as exc:
@@ -366,8 +429,10 @@ def test_report_shows_input_files_that_read_badly(tmp_path: Path) -> None:
     (inputs / "paths.warc.gz").write_bytes(gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/a.warc.gz\n" * 9))
     out = tmp_path / "out"
     recipe_file = tmp_path / "r.yaml"
-    recipe_file.write_text(f"name: input-health\ninput: {{paths: ['{inputs}/*.warc.gz']}}\noutput: {out}\n"
-                           "steps:\n  - warc_extract: {extract: false}\nexecution: {executor: local}\n")
+    recipe_file.write_text(
+        f"name: input-health\ninput: {{paths: ['{inputs}/*.warc.gz']}}\noutput: {out}\n"
+        "steps:\n  - warc_extract: {extract: false}\nexecution: {executor: local}\n"
+    )
     run_recipe(load_recipe(str(recipe_file), []), executor="local")
     page = Path(build_report(str(out)))
     dom, _ = render_in_chromium(page, tmp_path, "warnings")

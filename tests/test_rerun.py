@@ -62,21 +62,45 @@ def world(tmp_path: Path) -> dict[str, Path]:
     return {"root": tmp_path, "in": tmp_path / "in", "plugins": plugins}
 
 
-def recipe(world: dict[str, Path], out: Path, banned: str = "[]", keep_rejected: str = "false",
-           die_phase: str = "", executor: str = "local", partitions: str = "4") -> Path:
+def recipe(
+    world: dict[str, Path],
+    out: Path,
+    banned: str = "[]",
+    keep_rejected: str = "false",
+    die_phase: str = "",
+    executor: str = "local",
+    partitions: str = "4",
+) -> Path:
     path = world["root"] / f"recipe-{out.name}-{time.monotonic_ns()}.yaml"
-    path.write_text(RECIPE.format(input=world["in"], output=out, banned=banned, keep_rejected=keep_rejected,
-                                  die_phase=die_phase, marker=world["root"] / "died", executor=executor,
-                                  partitions=partitions))
+    path.write_text(
+        RECIPE.format(
+            input=world["in"],
+            output=out,
+            banned=banned,
+            keep_rejected=keep_rejected,
+            die_phase=die_phase,
+            marker=world["root"] / "died",
+            executor=executor,
+            partitions=partitions,
+        )
+    )
     return path
 
 
-def curate_run(world: dict[str, Path], recipe_path: Path, *args: str, check: bool = True
-               ) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(world["plugins"]),
-                                                        os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(recipe_path), "-q", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+def curate_run(
+    world: dict[str, Path], recipe_path: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(world["plugins"]), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "run", str(recipe_path), "-q", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
@@ -98,7 +122,7 @@ def assert_same_as_fresh(world: dict[str, Path], in_place: Path, **changed: str)
     fresh = world["root"] / f"fresh-{time.monotonic_ns()}"
     curate_run(world, recipe(world, fresh, **changed))
     got, want = snapshot(in_place), snapshot(fresh)
-    assert sorted(got) == sorted(want), (set(got) ^ set(want))
+    assert sorted(got) == sorted(want), set(got) ^ set(want)
     assert [k for k in want if got[k] != want[k]] == []
     for step in ("exact_dedup", "dying_minhash", "count_words"):  # what readers return, too
         assert curate.read_parquet(str(in_place / step)).equals(curate.read_parquet(str(fresh / step)))
@@ -119,8 +143,9 @@ def test_upstream_filter_change_removes_no_originals(world):
     assert_same_as_fresh(world, out, banned=f"[{COPY_WORD}]")
 
 
-@pytest.mark.parametrize("change", ["shard_order", "removed_input", "edited_input", "plugin_edit",
-                                    "keep_rejected_on", "dedup_parameter"])
+@pytest.mark.parametrize(
+    "change", ["shard_order", "removed_input", "edited_input", "plugin_edit", "keep_rejected_on", "dedup_parameter"]
+)
 def test_rerun_in_place_after_a_change_equals_a_fresh_run(world, change):
     out = world["root"] / "out"
     base = {"keep_rejected": "true"} if change == "keep_rejected_off" else {}
@@ -224,9 +249,18 @@ def test_two_runs_on_one_output_folder(world):
 def test_output_inside_input_or_empty_is_refused(world):
     inside = world["in"] / "out"
     path = world["root"] / "inside.yaml"
-    path.write_text(RECIPE.format(input=world["in"], output=inside, banned="[]", keep_rejected="false",
-                                  die_phase="", marker="m", executor="local", partitions="4").replace(
-        f'"{world["in"]}/*.parquet"', f'"{world["in"]}"'))
+    path.write_text(
+        RECIPE.format(
+            input=world["in"],
+            output=inside,
+            banned="[]",
+            keep_rejected="false",
+            die_phase="",
+            marker="m",
+            executor="local",
+            partitions="4",
+        ).replace(f'"{world["in"]}/*.parquet"', f'"{world["in"]}"')
+    )
     proc = curate_run(world, path, check=False)
     assert proc.returncode == 2 and "inside the input" in proc.stderr
     assert not inside.exists()
@@ -250,12 +284,24 @@ def test_driver_killed_mid_phase_on_ray_then_rerun_equals_fresh(world, ray_insta
     address = ray_instance.get_runtime_context().gcs_address
     curate_run(world, recipe(world, out, executor="ray"), "--address", address)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(world["plugins"])])}
-    proc = subprocess.Popen([sys.executable, "-m", "curate.cli", "run", "-q", "--address", address,
-                             str(recipe(world, out, banned=f"[{COPY_WORD}]", executor="ray"))], env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "curate.cli",
+            "run",
+            "-q",
+            "--address",
+            address,
+            str(recipe(world, out, banned=f"[{COPY_WORD}]", executor="ray")),
+        ],
+        env=env,
+    )
     earlier = set((out / "dying_minhash" / "_work").iterdir())
     deadline = time.time() + 120
-    while time.time() < deadline and not [p for p in out.glob("dying_minhash/_work/*/_phases/candidates/*.json")
-                                          if p.parents[2] not in earlier]:
+    while time.time() < deadline and not [
+        p for p in out.glob("dying_minhash/_work/*/_phases/candidates/*.json") if p.parents[2] not in earlier
+    ]:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)  # the driver dies while the redone step's candidates phase runs
     proc.wait()

@@ -25,12 +25,31 @@ WARC = DATA / "sample.warc.gz"
 MANIFEST = DATA / "sample_manifest.json"
 
 EXPECTED_CATEGORIES = {  # response records by manifest category
-    "article": 28, "exact_duplicate": 4, "near_duplicate": 5, "code": 1, "math": 1, "qa": 1, "pii": 1, "adult_url": 1,
-    "boilerplate": 2, "cookie_wall": 1, "soft_404": 1, "spam": 7, "non_html": 1, "http_error": 1,
+    "article": 28,
+    "exact_duplicate": 4,
+    "near_duplicate": 5,
+    "code": 1,
+    "math": 1,
+    "qa": 1,
+    "pii": 1,
+    "adult_url": 1,
+    "boilerplate": 2,
+    "cookie_wall": 1,
+    "soft_404": 1,
+    "spam": 7,
+    "non_html": 1,
+    "http_error": 1,
 }
 EXPECTED_ARTICLE_LANGUAGES = {"en": 12, "de": 4, "fr": 4, "es": 3, "it": 1, "nl": 1, "pt": 1, "ja": 1, "ru": 1}
-EXPECTED_SPAM = {"keyword_stuffing", "repeated_lines", "product_list", "lorem_ipsum", "all_caps", "javascript",
-                 "very_short"}
+EXPECTED_SPAM = {
+    "keyword_stuffing",
+    "repeated_lines",
+    "product_list",
+    "lorem_ipsum",
+    "all_caps",
+    "javascript",
+    "very_short",
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +87,7 @@ def _sha1(data: bytes) -> str:
 
 def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
     words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def _jaccard(a: str, b: str) -> float:
@@ -151,8 +170,10 @@ def test_charsets(manifest):
         for record in ArchiveIterator(f):
             if record.rec_type == "response":
                 url = record.rec_headers.get_header("WARC-Target-URI")
-                payloads[manifest[url]["key"]] = (record.http_headers.get_header("Content-Type"),
-                                                  record.content_stream().read())
+                payloads[manifest[url]["key"]] = (
+                    record.http_headers.get_header("Content-Type"),
+                    record.content_stream().read(),
+                )
     ctype, body = payloads["wald"]  # windows-1252, declared only in <meta>
     assert ctype == "text/html" and b'charset=windows-1252"' in body
     with pytest.raises(UnicodeDecodeError):

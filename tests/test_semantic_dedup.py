@@ -72,8 +72,7 @@ def test_numpy_kmeans_is_deterministic_and_finds_separated_clusters():
 # -- real text -----------------------------------------------------------------------------------------------------
 def _clough() -> tuple[pa.Table, dict[str, tuple[str, str]]]:
     root = shared_data("dedup", "clough_stevenson_plagiarism_corpus")
-    rows = [r for r in csv.DictReader(open(root / "file_information.csv", encoding="utf-8"))
-            if r["Category"] != "orig"]
+    rows = [r for r in csv.DictReader(open(root / "file_information.csv", encoding="utf-8")) if r["Category"] != "orig"]
     ids = [f"orig_task{t}" for t in "abcde"] + [r["File"][:-4] for r in rows]
     texts = [(root / f"{i}.txt").read_text(encoding="latin-1") for i in ids]
     return pa.table({"id": ids, "text": texts}), {r["File"][:-4]: (r["Task"], r["Category"]) for r in rows}
@@ -94,8 +93,11 @@ def test_clough_revisions_are_grouped_with_their_source_and_not_copied_answers_a
     rows = out.kept.to_pylist() + out.rejected.to_pylist()
     semantic = _grouped(rows, answers, "semantic_duplicate_of")
     minhash_out = MinhashDedup().run_table(table)
-    minhash = _grouped(minhash_out.kept.to_pylist() + (minhash_out.rejected.to_pylist() if minhash_out.rejected
-                                                       else []), answers, "cluster_id")
+    minhash = _grouped(
+        minhash_out.kept.to_pylist() + (minhash_out.rejected.to_pylist() if minhash_out.rejected else []),
+        answers,
+        "cluster_id",
+    )
     assert semantic["light"] >= 7 and semantic["heavy"] >= 3  # of 19 each
     assert semantic["non"] <= 1  # of 38: same topic, own words
     assert semantic["light"] + semantic["heavy"] >= minhash["light"] + minhash["heavy"] + 8
@@ -107,8 +109,9 @@ def test_keep_policies_and_documents_without_text():
     _needs_minilm()
     shared_data("quality_labels", "hplt_v2_inspection")
     a, b = real_docs(2, min_words=60, max_chars=800)
-    table = pa.table({"id": ["x", "y", "z", "e", "w"], "text": [a, a, b, "  ", a + " "],
-                      "score": [0.1, 0.9, 0.5, 1.0, 0.2]})
+    table = pa.table(
+        {"id": ["x", "y", "z", "e", "w"], "text": [a, a, b, "  ", a + " "], "score": [0.1, 0.9, 0.5, 1.0, 0.2]}
+    )
     first = SemanticDedup(keep="first", max_length=64).run_table(table)
     assert first.kept.column("id").to_pylist() == ["x", "z", "e"]
     assert first.rejected.column("semantic_duplicate_of").to_pylist() == ["x", "x"]
@@ -129,11 +132,13 @@ def _write_corpus(folder: Path, shards: int = 3) -> None:
     folder.mkdir(parents=True)
     for s in range(shards):
         rows = list(range(s, len(docs), shards))
-        pq.write_table(pa.table({"id": [f"d{i}" for i in rows], "text": [docs[i] for i in rows]}),
-                       folder / f"part-{s}.parquet")
+        pq.write_table(
+            pa.table({"id": [f"d{i}" for i in rows], "text": [docs[i] for i in rows]}), folder / f"part-{s}.parquet"
+        )
 
 
 PARAMS = {"max_length": 32, "clusters": 4, "partitions": 3, "device": "cpu"}
+
 
 class DyingSemanticDedup(SemanticDedup):
     """Dies (os._exit) once, in the assign phase, after the first shard's members were written."""
@@ -150,8 +155,9 @@ class DyingSemanticDedup(SemanticDedup):
 
 
 def _run(inputs: Path, out: Path, marker: Path) -> int:
-    return run_dying("test_semantic_dedup:DyingSemanticDedup", "semantic_dedup", PARAMS, inputs, out, marker,
-                     timeout=300)
+    return run_dying(
+        "test_semantic_dedup:DyingSemanticDedup", "semantic_dedup", PARAMS, inputs, out, marker, timeout=300
+    )
 
 
 def test_kill_during_assign_then_resume_is_byte_identical(tmp_path):

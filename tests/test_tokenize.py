@@ -29,8 +29,9 @@ def test_tokens_match_the_tokenizer_and_end_with_eos(tokenizer_path, docs):
     assert kept.schema.field("tokens").type == pa.list_(pa.uint32())
     tok = load_tokenizer(str(tokenizer_path))
     eos = tok.token_to_id("<|endoftext|>")
-    for text, tokens, count in zip(kept["text"].to_pylist(), kept["tokens"].to_pylist(),
-                                   kept["token_count"].to_pylist(), strict=True):
+    for text, tokens, count in zip(
+        kept["text"].to_pylist(), kept["tokens"].to_pylist(), kept["token_count"].to_pylist(), strict=True
+    ):
         assert tokens == tok.encode(text, add_special_tokens=False).ids + [eos]
         assert count == len(tokens)
         assert tok.decode(tokens[:-1], skip_special_tokens=False) == text  # byte-level BPE: lossless
@@ -67,12 +68,18 @@ def test_overflow_split_truncate_drop(tokenizer_path, docs):
     assert max(pieces["token_count"].to_pylist()) <= limit
     by_id = dict(zip(base["id"].to_pylist(), base["tokens"].to_pylist(), strict=True))
     for doc_id in long_ids:
-        parts = [t for i, t in zip(pieces["id"].to_pylist(), pieces["tokens"].to_pylist(), strict=True)
-                 if i.startswith(doc_id + "#")]
+        parts = [
+            t
+            for i, t in zip(pieces["id"].to_pylist(), pieces["tokens"].to_pylist(), strict=True)
+            if i.startswith(doc_id + "#")
+        ]
         assert len(parts) >= 2
         assert [x for p in parts for x in p[:-1]] == by_id[doc_id][:-1]  # bodies concatenate to the document
-        texts = [t for i, t in zip(pieces["id"].to_pylist(), pieces["text"].to_pylist(), strict=True)
-                 if i.startswith(doc_id + "#")]
+        texts = [
+            t
+            for i, t in zip(pieces["id"].to_pylist(), pieces["text"].to_pylist(), strict=True)
+            if i.startswith(doc_id + "#")
+        ]
         original = docs.filter(pa.compute.equal(docs["id"], doc_id))["text"][0].as_py()
         assert "".join(texts) == original
 
@@ -100,8 +107,10 @@ def test_empty_documents_are_dropped(tokenizer_path):
 
 
 def test_loading_from_a_folder_and_clear_errors(tokenizer_path, tmp_path, monkeypatch):
-    assert load_tokenizer(str(tokenizer_path.parent)).get_vocab_size() == load_tokenizer(
-        str(tokenizer_path)).get_vocab_size()
+    assert (
+        load_tokenizer(str(tokenizer_path.parent)).get_vocab_size()
+        == load_tokenizer(str(tokenizer_path)).get_vocab_size()
+    )
     with pytest.raises(TokenizerNotFound, match="no such file or folder"):
         load_tokenizer(str(tmp_path / "missing" / "tokenizer.json"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -29,42 +29,249 @@ DEV = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_pages.
 SAMPLE = ROOT / "curate" / "data" / "sample.warc.gz"
 
 # every tag named in the expressions, plus ordinary markup around them
-TAGS = ["div", "section", "list", "item", "p", "span", "article", "main", "aside", "details", "ol", "ul", "header",
-        "a", "h1", "table", "li", "em", "footer", "nav", "figure", "blockquote", "b", "tr", "td"]
+TAGS = [
+    "div",
+    "section",
+    "list",
+    "item",
+    "p",
+    "span",
+    "article",
+    "main",
+    "aside",
+    "details",
+    "ol",
+    "ul",
+    "header",
+    "a",
+    "h1",
+    "table",
+    "li",
+    "em",
+    "footer",
+    "nav",
+    "figure",
+    "blockquote",
+    "b",
+    "tr",
+    "td",
+]
 CONTAINERS = ["div", "section", "article", "main", "aside", "details", "list", "header", "div", "div", "section"]
 
 # tokens from the regexes, contains()/starts-with() arguments and @x='v' literals, with case and boundary variants
 TOKENS = [
-    "comment", "Comment", "comments", "Comments", "commentary", "Commentary", "comment-list", "commentlist",
-    "comments-list", "comment-page", "comments-content", "post-comments", "article-comments", "comol", "dsq-comments",
-    "disqus_thread", "share", "Share", "share-", "share-buttons", "elementor-share-buttons", "sharing", "shar",
-    "social", "sociable", "nav", "Nav", "navbar", "navbox", "navigation", "Navigation", "subnav", "post-nav",
-    "reply-", "-reply-", "reply", "hidden", "Hidden", "is-hidden", "hide-", "-hide-", "hide-print", "noprint",
-    "bottom", "bottom-bar", "Padding-bottom-lg", "link", "links", "main-content", "Main-Content", "Main-content",
-    "page-content", "Page-Content", "cookie", "Cookie", "teaser", "Teaser", "caption", "Caption", "mvp-post-add-box",
-    "mvp-post-add-wrap", "infinite-scroll", "infinitescroll", "post-content", "post_content", "postContent",
-    "post-text", "post-body", "post-entry", "postentry", "post_inner_wrapper", "article-text", "articleText",
-    "entry-content", "art-content", "text-content", "article__content", "article-body", "article__body",
-    "articlebody", "articleBody", "ArticleContent", "body-text", "article__container", "fulltext", "FullText",
-    "FULLTEXT", "ad-", "-ad-", "ad", " ad ", "dfpAd", "respond", "respond-form", "meta", "meta-date", "widget",
-    "footer", "Footer", "byline", "Byline", "menu", "related", "elated", "sidebar", "banner", "breadcrumb",
-    "bread-crumb", "button", "author", "jp-", "dpsp-content", "newsletter", "tags", "tag-list", "premium",
-    "message", "message-container", "akismet", "reader-comments", "suggest-links", "nocomments", "notloaded",
-    "signin", "comments-title", "ProductReviews", "quote", "print", "category", "embedly-instagram",
-    "article-share", "article-support", "meta-reviewer", "content", "content-main", "content_main", "content-body",
-    "content__body", "contentBody", "primary", "story", "story-body", "storycontent", "story-content",
-    "post-bodycopy", "theme-content", "blog-content", "single-content", "single-post", "main-column",
-    "wpb_text_column", "field-body", "article", "post", "entry", "text", "cell", "postarea", "art-postcontent",
-    "title", "date", "overlay", "slide", "yin", "zlylin", "nfoline", "-icon", "-stories", "next-", "outbrain",
-    "ZendeskForm", "modal-content", "border", "x", "main", "Intro", "ü",
+    "comment",
+    "Comment",
+    "comments",
+    "Comments",
+    "commentary",
+    "Commentary",
+    "comment-list",
+    "commentlist",
+    "comments-list",
+    "comment-page",
+    "comments-content",
+    "post-comments",
+    "article-comments",
+    "comol",
+    "dsq-comments",
+    "disqus_thread",
+    "share",
+    "Share",
+    "share-",
+    "share-buttons",
+    "elementor-share-buttons",
+    "sharing",
+    "shar",
+    "social",
+    "sociable",
+    "nav",
+    "Nav",
+    "navbar",
+    "navbox",
+    "navigation",
+    "Navigation",
+    "subnav",
+    "post-nav",
+    "reply-",
+    "-reply-",
+    "reply",
+    "hidden",
+    "Hidden",
+    "is-hidden",
+    "hide-",
+    "-hide-",
+    "hide-print",
+    "noprint",
+    "bottom",
+    "bottom-bar",
+    "Padding-bottom-lg",
+    "link",
+    "links",
+    "main-content",
+    "Main-Content",
+    "Main-content",
+    "page-content",
+    "Page-Content",
+    "cookie",
+    "Cookie",
+    "teaser",
+    "Teaser",
+    "caption",
+    "Caption",
+    "mvp-post-add-box",
+    "mvp-post-add-wrap",
+    "infinite-scroll",
+    "infinitescroll",
+    "post-content",
+    "post_content",
+    "postContent",
+    "post-text",
+    "post-body",
+    "post-entry",
+    "postentry",
+    "post_inner_wrapper",
+    "article-text",
+    "articleText",
+    "entry-content",
+    "art-content",
+    "text-content",
+    "article__content",
+    "article-body",
+    "article__body",
+    "articlebody",
+    "articleBody",
+    "ArticleContent",
+    "body-text",
+    "article__container",
+    "fulltext",
+    "FullText",
+    "FULLTEXT",
+    "ad-",
+    "-ad-",
+    "ad",
+    " ad ",
+    "dfpAd",
+    "respond",
+    "respond-form",
+    "meta",
+    "meta-date",
+    "widget",
+    "footer",
+    "Footer",
+    "byline",
+    "Byline",
+    "menu",
+    "related",
+    "elated",
+    "sidebar",
+    "banner",
+    "breadcrumb",
+    "bread-crumb",
+    "button",
+    "author",
+    "jp-",
+    "dpsp-content",
+    "newsletter",
+    "tags",
+    "tag-list",
+    "premium",
+    "message",
+    "message-container",
+    "akismet",
+    "reader-comments",
+    "suggest-links",
+    "nocomments",
+    "notloaded",
+    "signin",
+    "comments-title",
+    "ProductReviews",
+    "quote",
+    "print",
+    "category",
+    "embedly-instagram",
+    "article-share",
+    "article-support",
+    "meta-reviewer",
+    "content",
+    "content-main",
+    "content_main",
+    "content-body",
+    "content__body",
+    "contentBody",
+    "primary",
+    "story",
+    "story-body",
+    "storycontent",
+    "story-content",
+    "post-bodycopy",
+    "theme-content",
+    "blog-content",
+    "single-content",
+    "single-post",
+    "main-column",
+    "wpb_text_column",
+    "field-body",
+    "article",
+    "post",
+    "entry",
+    "text",
+    "cell",
+    "postarea",
+    "art-postcontent",
+    "title",
+    "date",
+    "overlay",
+    "slide",
+    "yin",
+    "zlylin",
+    "nfoline",
+    "-icon",
+    "-stories",
+    "next-",
+    "outbrain",
+    "ZendeskForm",
+    "modal-content",
+    "border",
+    "x",
+    "main",
+    "Intro",
+    "ü",
 ]
 SEPARATORS = [" ", " ", "-", "_", "", "  ", "\t"]
-EXACT = ["post", "entry", "content", "text", "cell", "story", "postarea", "art-postcontent", "comments", "title",
-         "date", "comments-title", "article", "articleContent", "article ", "content ", "Post"]
+EXACT = [
+    "post",
+    "entry",
+    "content",
+    "text",
+    "cell",
+    "story",
+    "postarea",
+    "art-postcontent",
+    "comments",
+    "title",
+    "date",
+    "comments-title",
+    "article",
+    "articleContent",
+    "article ",
+    "content ",
+    "Post",
+]
 ATTRIBUTES = {
-    "id": None, "class": None,  # built from TOKENS / EXACT
-    "style": ["display:none", "display: none", "display:none;color:red", "border: 1px solid", "visibility: hidden",
-              "hidden", "color:red", "DISPLAY:NONE", "display:  none"],
+    "id": None,
+    "class": None,  # built from TOKENS / EXACT
+    "style": [
+        "display:none",
+        "display: none",
+        "display:none;color:red",
+        "border: 1px solid",
+        "visibility: hidden",
+        "hidden",
+        "color:red",
+        "DISPLAY:NONE",
+        "display:  none",
+    ],
     "role": ["navigation", "Navigation", "NAVIGATION", "nav", "article", "main", "banner", "menubar"],
     "aria-hidden": ["true", "false", "True", "TRUE"],
     "data-component": ["MostPopularStories", "Figure", "FigureCaption", "Story", "mostpopularstories"],
@@ -120,8 +327,10 @@ def element(rng: random.Random, depth: int) -> str:
         children = [element(rng, depth + 1) for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4]))]
         if rng.random() < 0.25:  # several siblings that BODY_XPATH[0]'s per-parent [1] must choose between
             sibling = rng.choice(["div", "section", "article", "main", "p"])
-            children += [f"<{sibling} class=\"{rng.choice(['post', 'entry', 'post-content'])}\">{w}</{sibling}>"
-                         for w in rng.sample(WORDS, rng.randint(2, 3))]
+            children += [
+                f'<{sibling} class="{rng.choice(["post", "entry", "post-content"])}">{w}</{sibling}>'
+                for w in rng.sample(WORDS, rng.randint(2, 3))
+            ]
             rng.shuffle(children)
         if rng.random() < 0.15:
             children.insert(rng.randrange(len(children) + 1), f"<h1>{rng.choice(WORDS)}</h1>")
@@ -163,9 +372,11 @@ def first_mismatch(trees: list, original: etree.XPath, compiled: CompiledXPath) 
         for context in (tree, *tree.iterdescendants("div", "section", "article")):
             expected, got = original(context), compiled(context)
             if expected != got:
-                return (f"{label(original)}\non {etree.tostring(context, encoding='unicode')[:2000]}\n"
-                        f"lxml: {[(e.tag, dict(e.attrib)) for e in expected]}\n"
-                        f"compiled: {[(e.tag, dict(e.attrib)) for e in got]}")
+                return (
+                    f"{label(original)}\non {etree.tostring(context, encoding='unicode')[:2000]}\n"
+                    f"lxml: {[(e.tag, dict(e.attrib)) for e in expected]}\n"
+                    f"compiled: {[(e.tag, dict(e.attrib)) for e in got]}"
+                )
     return None
 
 
@@ -178,23 +389,37 @@ def fuzz_trees() -> list:
 def test_the_expected_expressions_compile():
     swaps = _trafilatura_swaps()
     assert len(swaps) >= 20
-    assert all(isinstance(compiled, CompiledXPath) and compiled.path == original.path
-               for _, _, original, compiled in swaps)
+    assert all(
+        isinstance(compiled, CompiledXPath) and compiled.path == original.path for _, _, original, compiled in swaps
+    )
     names = {id(v): k for k, v in vars(trafilatura.xpaths).items() if isinstance(v, list)}
     covered = {names[id(lst)] for lst, *_ in swaps}
-    assert {"BODY_XPATH", "COMMENTS_XPATH", "OVERALL_DISCARD_XPATH", "PRECISION_DISCARD_XPATH",
-            "RAW_TREE_PRUNE_XPATH", "TEASER_DISCARD_XPATH", "AUTHOR_DISCARD_XPATHS"} <= covered
+    assert {
+        "BODY_XPATH",
+        "COMMENTS_XPATH",
+        "OVERALL_DISCARD_XPATH",
+        "PRECISION_DISCARD_XPATH",
+        "RAW_TREE_PRUNE_XPATH",
+        "TEASER_DISCARD_XPATH",
+        "AUTHOR_DISCARD_XPATHS",
+    } <= covered
 
 
 def test_compiled_expressions_equal_lxml_on_fuzzed_html(fuzz_trees):
-    mismatches = [m for _, _, original, compiled in _trafilatura_swaps()
-                  if (m := first_mismatch(fuzz_trees, original, compiled)) is not None]
+    mismatches = [
+        m
+        for _, _, original, compiled in _trafilatura_swaps()
+        if (m := first_mismatch(fuzz_trees, original, compiled)) is not None
+    ]
     assert not mismatches, "\n\n".join(mismatches)
 
 
 def test_every_compiled_expression_matches_somewhere_in_the_fuzz_corpus(fuzz_trees):
-    never = [label(original) for _, _, original, compiled in _trafilatura_swaps()
-             if not any(compiled(tree) for tree in fuzz_trees)]
+    never = [
+        label(original)
+        for _, _, original, compiled in _trafilatura_swaps()
+        if not any(compiled(tree) for tree in fuzz_trees)
+    ]
     assert not never, f"the generator never exercises a match of: {never}"
 
 
@@ -207,8 +432,10 @@ def test_fuzz_corpus_hits_the_semantic_corners(fuzz_trees):
     body0, _ = swap("BODY_XPATH", 0)
     relaxed = etree.XPath(body0.path.rstrip()[: -len("[1]")], namespaces={"re": "http://exslt.org/regular-expressions"})
     assert any(len(relaxed(tree)) > len(body0(tree)) for tree in fuzz_trees)
-    prune = etree.XPath(".//*[self::div or self::section or self::aside][re:test(@class|@id, 'infinite-?scroll')]"
-                        "[.//h1]", namespaces={"re": "http://exslt.org/regular-expressions"})
+    prune = etree.XPath(
+        ".//*[self::div or self::section or self::aside][re:test(@class|@id, 'infinite-?scroll')][.//h1]",
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+    )
     assert any(prune(tree) for tree in fuzz_trees)
     assert any(tree.xpath(".//comment()") for tree in fuzz_trees)
 
@@ -218,15 +445,18 @@ def swap(list_name: str, index: int) -> tuple[etree.XPath, CompiledXPath]:
     return next((x, c) for found, i, x, c in _trafilatura_swaps() if found is lst and i == index)
 
 
-@pytest.mark.parametrize("list_name, index, html, expected", [
-    # @id|@class: the first attribute in source order decides, not the first name in the expression
-    ("OVERALL_DISCARD_XPATH", 0, '<div class="cookie" id="x">a</div>', 1),
-    ("OVERALL_DISCARD_XPATH", 0, '<div id="x" class="cookie">a</div>', 0),
-    ("PRECISION_DISCARD_XPATH", 1, '<p id="link" class="other">a</p>', 1),
-    ("PRECISION_DISCARD_XPATH", 1, '<p class="other" id="link">a</p>', 0),
-    ("OVERALL_DISCARD_XPATH", 1, '<span style="x" id="hidden">a</span>', 0),
-    ("OVERALL_DISCARD_XPATH", 1, '<span id="hidden" style="x">a</span>', 1),
-])
+@pytest.mark.parametrize(
+    "list_name, index, html, expected",
+    [
+        # @id|@class: the first attribute in source order decides, not the first name in the expression
+        ("OVERALL_DISCARD_XPATH", 0, '<div class="cookie" id="x">a</div>', 1),
+        ("OVERALL_DISCARD_XPATH", 0, '<div id="x" class="cookie">a</div>', 0),
+        ("PRECISION_DISCARD_XPATH", 1, '<p id="link" class="other">a</p>', 1),
+        ("PRECISION_DISCARD_XPATH", 1, '<p class="other" id="link">a</p>', 0),
+        ("OVERALL_DISCARD_XPATH", 1, '<span style="x" id="hidden">a</span>', 0),
+        ("OVERALL_DISCARD_XPATH", 1, '<span id="hidden" style="x">a</span>', 1),
+    ],
+)
 def test_union_of_attributes_takes_the_first_in_source_order(list_name, index, html, expected):
     tree = load_html(f"<html><body>{html}</body></html>")
     original, compiled = swap(list_name, index)
@@ -235,9 +465,11 @@ def test_union_of_attributes_takes_the_first_in_source_order(list_name, index, h
 
 
 def test_per_parent_first_and_overall_first():
-    tree = load_html("<html><body><div><p class='post'>x</p><div class='other'>y</div><div class='post'>a</div>"
-                     "<section class='entry'>b</section></div><div><main class='post'>c</main></div>"
-                     "<article>1</article><article>2</article></body></html>")
+    tree = load_html(
+        "<html><body><div><p class='post'>x</p><div class='other'>y</div><div class='post'>a</div>"
+        "<section class='entry'>b</section></div><div><main class='post'>c</main></div>"
+        "<article>1</article><article>2</article></body></html>"
+    )
     original, compiled = swap("BODY_XPATH", 0)
     assert [e.text for e in compiled(tree)] == [e.text for e in original(tree)] == ["a", "c"]
     original, compiled = swap("BODY_XPATH", 1)
@@ -252,8 +484,7 @@ def read_html(path: Path) -> pa.Table:
 
 def extract_all(pages: list[str]) -> list[str | None]:
     trafilatura.deduplication.LRU_TEST.clear()
-    return [trafilatura.extract(html, favor_precision=True, include_comments=False, deduplicate=True)
-            for html in pages]
+    return [trafilatura.extract(html, favor_precision=True, include_comments=False, deduplicate=True) for html in pages]
 
 
 def test_extraction_is_unchanged_on_real_pages():
@@ -290,9 +521,19 @@ def test_swap_is_in_place_only_inside_the_block_and_restored_on_error():
 
 
 # -- 3. compile_xpath ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["//div[@class='tags']//a[@href]", ".//cite|.//quote", ".//div[2]",
-                                  ".//*[self::div][last()]", ".//div[count(.//p) > 1]", ".//div/p",
-                                  ".//*[re:replace(@id, 'a', 'g', 'b')]", ".//div[@class!='x']"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//div[@class='tags']//a[@href]",
+        ".//cite|.//quote",
+        ".//div[2]",
+        ".//*[self::div][last()]",
+        ".//div[count(.//p) > 1]",
+        ".//div/p",
+        ".//*[re:replace(@id, 'a', 'g', 'b')]",
+        ".//div[@class!='x']",
+    ],
+)
 def test_expressions_outside_the_subset_stay_with_lxml(path):
     assert compile_xpath(path) is None
 
@@ -302,8 +543,10 @@ def test_compiled_source_is_readable_and_behaves():
     assert compiled is not None
     assert "iterdescendants" in compiled.source and "'caption' in" in compiled.source
     assert "caption" in repr(compiled)
-    tree = load_html("<html><body><div class='img-caption'>a</div><section>b<div class='caption'>c</div>"
-                     "</section><p class='caption'>d</p></body></html>")
+    tree = load_html(
+        "<html><body><div class='img-caption'>a</div><section>b<div class='caption'>c</div>"
+        "</section><p class='caption'>d</p></body></html>"
+    )
     assert [e.text for e in compiled(tree)] == ["a", "c"]
 
 

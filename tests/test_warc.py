@@ -30,8 +30,9 @@ def need(path: Path) -> Path:
 
 
 def run(step: WarcExtract, path: Path | str, data: bytes | None = None) -> tuple[pa.Table, dict[str, int]]:
-    source = SourceFile.from_bytes(str(path), data) if data is not None else \
-        SourceFile(str(path), lambda: open(path, "rb"))
+    source = (
+        SourceFile.from_bytes(str(path), data) if data is not None else SourceFile(str(path), lambda: open(path, "rb"))
+    )
     tables, counters = [], {}
     for out in step.read(source):
         tables.append(out.kept)
@@ -46,15 +47,27 @@ def members(path: Path) -> list[bytes]:
 
 
 # -- synthetic records ---------------------------------------------------------------------------------------------
-def warc_record(payload: bytes, http_headers: str | None = "Content-Type: text/html", rec_type: str = "response",
-                url: str = "http://example.com/", extra: str = "") -> bytes:
-    block = payload if http_headers is None else \
-        f"HTTP/1.1 200 OK\r\n{http_headers}\r\n\r\n".encode() if http_headers else b"HTTP/1.1 200 OK\r\n\r\n"
+def warc_record(
+    payload: bytes,
+    http_headers: str | None = "Content-Type: text/html",
+    rec_type: str = "response",
+    url: str = "http://example.com/",
+    extra: str = "",
+) -> bytes:
+    block = (
+        payload
+        if http_headers is None
+        else f"HTTP/1.1 200 OK\r\n{http_headers}\r\n\r\n".encode()
+        if http_headers
+        else b"HTTP/1.1 200 OK\r\n\r\n"
+    )
     if http_headers is not None:
         block += payload
-    head = (f"WARC/1.0\r\nWARC-Type: {rec_type}\r\nWARC-Record-ID: <urn:uuid:{abs(hash((payload, url)))}>\r\n"
-            f"WARC-Target-URI: {url}\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n{extra}"
-            f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n")
+    head = (
+        f"WARC/1.0\r\nWARC-Type: {rec_type}\r\nWARC-Record-ID: <urn:uuid:{abs(hash((payload, url)))}>\r\n"
+        f"WARC-Target-URI: {url}\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n{extra}"
+        f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n"
+    )
     return head.encode() + block + b"\r\n\r\n"
 
 
@@ -62,8 +75,10 @@ def html_page(body: str) -> str:
     return f"<!DOCTYPE html><html><head><title>t</title></head><body><article><p>{body}</p></article></body></html>"
 
 
-LONG = ("Die Stadtbibliothek öffnet am Montag wieder ihre Türen für alle Leserinnen und Leser. "
-        "Nach der Renovierung gibt es mehr Platz für Bücher, Zeitschriften und einen neuen Lesesaal. ") * 3
+LONG = (
+    "Die Stadtbibliothek öffnet am Montag wieder ihre Türen für alle Leserinnen und Leser. "
+    "Nach der Renovierung gibt es mehr Platz für Bücher, Zeitschriften und einen neuen Lesesaal. "
+) * 3
 
 
 # -- real data -----------------------------------------------------------------------------------------------------
@@ -159,8 +174,9 @@ def test_clueweb_quirks_charset_and_fake_gzip():
 
 
 def test_arc_records_get_ids_and_iso_dates():
-    table, counters = run(WarcExtract(extract=False),
-                          need(WARC / "edge_cases" / "aut__IAH-20080430-blackbook_ARC_format.arc.gz"))
+    table, counters = run(
+        WarcExtract(extract=False), need(WARC / "edge_cases" / "aut__IAH-20080430-blackbook_ARC_format.arc.gz")
+    )
     assert counters["records"] == 300  # 299 records + the filedesc header
     ids = table.column("id").to_pylist()
     assert len(set(ids)) == len(ids) and all(i.startswith("<urn:uuid:") for i in ids)
@@ -170,8 +186,10 @@ def test_arc_records_get_ids_and_iso_dates():
 
 def test_wet_conversion_records_are_documents():
     cc = WARC / "common_crawl_format"
-    table, counters = run(WarcExtract(keep_headers=["WARC-Identified-Content-Language"]),
-                          need(cc / "whirlwind__CC-MAIN-2024-22_an.wikipedia_Escopete.warc.wet.gz"))
+    table, counters = run(
+        WarcExtract(keep_headers=["WARC-Identified-Content-Language"]),
+        need(cc / "whirlwind__CC-MAIN-2024-22_an.wikipedia_Escopete.warc.wet.gz"),
+    )
     assert table.num_rows == 1 and "Escopete" in table.column("text")[0].as_py()
     assert table.column("warc_identified_content_language")[0].as_py()
     table, _ = run(WarcExtract(), need(cc / "CC-MAIN-20140820021334-00006-ip-10-180-136-8.ec2.internal.warc.wet"))
@@ -179,8 +197,11 @@ def test_wet_conversion_records_are_documents():
 
 
 def test_real_crawls_html_counts():
-    expected = {"pywb__iana.warc.gz": 20, "ukwa__BL-20140325122341434-data.gov.uk-revisits.warc.gz": 7,
-                "dolma__sample-0000.warc.gz": 22}
+    expected = {
+        "pywb__iana.warc.gz": 20,
+        "ukwa__BL-20140325122341434-data.gov.uk-revisits.warc.gz": 7,
+        "dolma__sample-0000.warc.gz": 22,
+    }
     for name, html in expected.items():
         _, counters = run(WarcExtract(extract=False), need(WARC / "real_crawls" / name))
         assert counters.get("html_records", 0) + counters.get("skipped_empty_payload", 0) == html, name
@@ -197,14 +218,15 @@ def test_read_warc_api():
 
 # -- damaged files -------------------------------------------------------------------------------------------------
 def three_member_warc() -> list[bytes]:
-    return [gzip.compress(warc_record(html_page(f"Seite {i}. " + LONG).encode(), url=f"http://e.com/{i}"))
-            for i in range(3)]
+    return [
+        gzip.compress(warc_record(html_page(f"Seite {i}. " + LONG).encode(), url=f"http://e.com/{i}")) for i in range(3)
+    ]
 
 
 def test_corrupt_gzip_member_is_skipped_and_reading_goes_on():
     parts = three_member_warc()
     bad = bytearray(parts[1])
-    bad[len(bad) // 2: len(bad) // 2 + 40] = b"\x00" * 40
+    bad[len(bad) // 2 : len(bad) // 2 + 40] = b"\x00" * 40
     table, counters = run(WarcExtract(extract=False), "x.warc.gz", parts[0] + bytes(bad) + parts[2])
     assert sorted(table.column("url").to_pylist()) == ["http://e.com/0", "http://e.com/2"]
     assert counters["gzip_damaged_members"] == 1  # the damaged member's record is lost, counted here
@@ -223,7 +245,9 @@ def test_truncated_file_keeps_complete_records():
 
 def test_garbage_between_records_and_lf_only_headers():
     rec = warc_record(html_page(LONG).encode()).replace(b"\r\n", b"\n")
-    data = b"garbage line\n\x00\x00\n" + rec + b"more garbage\n" + warc_record(html_page(LONG).encode(), url="http://b/")
+    data = (
+        b"garbage line\n\x00\x00\n" + rec + b"more garbage\n" + warc_record(html_page(LONG).encode(), url="http://b/")
+    )
     table, counters = run(WarcExtract(extract=False), "x.warc", data)
     assert table.num_rows == 2
 
@@ -231,21 +255,44 @@ def test_garbage_between_records_and_lf_only_headers():
 # -- decoding ------------------------------------------------------------------------------------------------------
 CHARSET_CASES = [
     # (payload, http headers, expected substring, expected charset)
-    (html_page("Ça coûte 5 €").encode("cp1252"), "Content-Type: text/html; charset=windows-1252", "Ça coûte 5 €",
-     "cp1252"),
-    (html_page("Ça coûte 5 €").encode("cp1252"), "Content-Type: text/html; charset=ISO-8859-1", "Ça coûte 5 €",
-     "cp1252"),  # WHATWG: latin1 labels decode as windows-1252
-    (("<html><head><meta charset='windows-1251'></head><body><p>Привет, мир</p></body></html>").encode("cp1251"),
-     "Content-Type: text/html", "Привет, мир", "cp1251"),
-    (html_page("Grüße aus Köln").encode("utf-8"), "Content-Type: text/html; charset=iso-8859-1", "Grüße aus Köln",
-     "utf-8"),  # mislabelled UTF-8
-    (b"\xef\xbb\xbf" + html_page("naïve café").encode("utf-8"), "Content-Type: text/html",
-     "naïve café", "utf-8"),
-    (html_page("これは日本語のテキストです。東京都の天気は晴れです。" * 5).encode("shift_jis"),
-     "Content-Type: text/html", "日本語のテキスト", None),  # undeclared: detected
+    (
+        html_page("Ça coûte 5 €").encode("cp1252"),
+        "Content-Type: text/html; charset=windows-1252",
+        "Ça coûte 5 €",
+        "cp1252",
+    ),
+    (
+        html_page("Ça coûte 5 €").encode("cp1252"),
+        "Content-Type: text/html; charset=ISO-8859-1",
+        "Ça coûte 5 €",
+        "cp1252",
+    ),  # WHATWG: latin1 labels decode as windows-1252
+    (
+        ("<html><head><meta charset='windows-1251'></head><body><p>Привет, мир</p></body></html>").encode("cp1251"),
+        "Content-Type: text/html",
+        "Привет, мир",
+        "cp1251",
+    ),
+    (
+        html_page("Grüße aus Köln").encode("utf-8"),
+        "Content-Type: text/html; charset=iso-8859-1",
+        "Grüße aus Köln",
+        "utf-8",
+    ),  # mislabelled UTF-8
+    (b"\xef\xbb\xbf" + html_page("naïve café").encode("utf-8"), "Content-Type: text/html", "naïve café", "utf-8"),
+    (
+        html_page("これは日本語のテキストです。東京都の天気は晴れです。" * 5).encode("shift_jis"),
+        "Content-Type: text/html",
+        "日本語のテキスト",
+        None,
+    ),  # undeclared: detected
     (html_page("bad \xff\xfe bytes").encode("latin-1"), "Content-Type: text/html; charset=utf-8", "bad", "utf-8"),
-    (html_page("falsches Label").encode(), "Content-Type: text/html; charset=x-no-such-charset", "falsches Label",
-     "utf-8"),
+    (
+        html_page("falsches Label").encode(),
+        "Content-Type: text/html; charset=x-no-such-charset",
+        "falsches Label",
+        "utf-8",
+    ),
     (html_page("ohne Typ").encode(), "", "ohne Typ", "utf-8"),  # no Content-Type: sniffed as HTML
 ]
 
@@ -268,13 +315,15 @@ def test_invalid_bytes_are_replaced_and_counted():
 
 def test_content_encoding_and_non_html():
     gz = gzip.compress(html_page(LONG).encode())
-    recs = [warc_record(gz, "Content-Type: text/html\r\nContent-Encoding: gzip", url="http://gz/"),
-            warc_record(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "", url="http://png/"),
-            warc_record(b"body{color:red}", "Content-Type: text/css", url="http://css/"),
-            warc_record(b"", "Content-Type: text/html", url="http://empty/"),
-            warc_record(b"x" * 5000, "Content-Type: text/html", url="http://big/"),
-            warc_record(html_page(LONG).encode(), "Content-Type: text/html", rec_type="revisit", url="http://r/"),
-            warc_record(html_page(LONG).encode(), "Content-Type: text/html", rec_type="request", url="http://q/")]
+    recs = [
+        warc_record(gz, "Content-Type: text/html\r\nContent-Encoding: gzip", url="http://gz/"),
+        warc_record(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "", url="http://png/"),
+        warc_record(b"body{color:red}", "Content-Type: text/css", url="http://css/"),
+        warc_record(b"", "Content-Type: text/html", url="http://empty/"),
+        warc_record(b"x" * 5000, "Content-Type: text/html", url="http://big/"),
+        warc_record(html_page(LONG).encode(), "Content-Type: text/html", rec_type="revisit", url="http://r/"),
+        warc_record(html_page(LONG).encode(), "Content-Type: text/html", rec_type="request", url="http://q/"),
+    ]
     table, counters = run(WarcExtract(extract=False, max_html_bytes=4000), "x.warc", b"".join(recs))
     assert table.column("url").to_pylist() == ["http://gz/"]
     assert LONG.strip()[:40] in table.column("text")[0].as_py()
@@ -366,7 +415,9 @@ def test_extraction_of_a_file_does_not_depend_on_files_read_before():
     (otherwise a shard's output would depend on which shards Ray scheduled on that worker before)."""
     sample = Path(__file__).resolve().parents[1] / "curate" / "data" / "sample.warc.gz"
     stage = WarcExtract(timeout_mode="signal")
-    runs = [pa.concat_tables([out.kept for out in stage.read(SourceFile(str(sample), lambda: sample.open("rb")))])
-            for _ in range(2)]
+    runs = [
+        pa.concat_tables([out.kept for out in stage.read(SourceFile(str(sample), lambda: sample.open("rb")))])
+        for _ in range(2)
+    ]
     texts = [run.column("text").to_pylist() for run in runs]
     assert texts[0] == texts[1] == read_warc(str(sample)).column("text").to_pylist()

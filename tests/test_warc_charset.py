@@ -14,9 +14,17 @@ from curate.stages import WarcExtract
 SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "langid" / "lingua_testdata" / "sentences"
 
 #: WHATWG label -> (Python codec of that WHATWG encoding, a language written in it)
-CASES = {"windows-1252": ("cp1252", "pt"), "windows-1250": ("cp1250", "cs"), "iso-8859-2": ("iso8859_2", "pl"),
-         "windows-1251": ("cp1251", "ru"), "koi8-r": ("koi8_r", "ru"), "iso-8859-7": ("iso8859_7", "el"),
-         "shift_jis": ("cp932", "ja"), "gb18030": ("gb18030", "zh"), "euc-kr": ("cp949", "ko")}
+CASES = {
+    "windows-1252": ("cp1252", "pt"),
+    "windows-1250": ("cp1250", "cs"),
+    "iso-8859-2": ("iso8859_2", "pl"),
+    "windows-1251": ("cp1251", "ru"),
+    "koi8-r": ("koi8_r", "ru"),
+    "iso-8859-7": ("iso8859_7", "el"),
+    "shift_jis": ("cp932", "ja"),
+    "gb18030": ("gb18030", "zh"),
+    "euc-kr": ("cp949", "ko"),
+}
 
 
 def page(lang: str, codec: str, n: int = 15, start: int = 0) -> str:
@@ -38,8 +46,10 @@ def page(lang: str, codec: str, n: int = 15, start: int = 0) -> str:
 
 def record(payload: bytes, content_type: str, i: int) -> bytes:
     block = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n\r\n".encode() + payload
-    head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{i}>\r\nWARC-Target-URI: http://x.example/{i}"
-            f"\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n")
+    head = (
+        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{i}>\r\nWARC-Target-URI: http://x.example/{i}"
+        f"\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n"
+    )
     return head.encode() + block + b"\r\n\r\n"
 
 
@@ -53,8 +63,12 @@ def test_declared_charsets_decode_exactly(label):
     codec, lang = CASES[label]
     html = page(lang, codec)
     meta = html.replace("<head>", f'<head><meta charset="{label}">')
-    table = read([record(meta.encode(codec), "text/html", 0),
-                  record(html.encode(codec), f"text/html; charset={label.upper()}", 1)])
+    table = read(
+        [
+            record(meta.encode(codec), "text/html", 0),
+            record(html.encode(codec), f"text/html; charset={label.upper()}", 1),
+        ]
+    )
     assert table.column("text").to_pylist() == [meta, html]
     assert table.column("charset_source").to_pylist() == ["meta", "http"]
 

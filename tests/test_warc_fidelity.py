@@ -205,8 +205,9 @@ def test_warc_lines_inside_a_block_that_fits_are_no_resync(responses, layout):
     """A real record whose body holds a whole WARC record header at a line start (a WARC about WARCs) is read
     intact: its Content-Length fits, so it is never second-guessed."""
     warc_head, http_head, body = responses[0]
-    inner = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:inner>\r\n"
-             b"Content-Length: 4\r\n\r\nabcd\r\n\r\n")
+    inner = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:inner>\r\nContent-Length: 4\r\n\r\nabcd\r\n\r\n"
+    )
     cut = body.index(b"\n") + 1
     records = [build(warc_head, http_head + b"\r\n\r\n" + body[:cut] + inner + body[cut:])]
     records += [build(w, h + b"\r\n\r\n" + b) for w, h, b in responses[1:3]]
@@ -252,12 +253,15 @@ def test_garbage_between_records_is_counted(responses):
     assert table.num_rows == 3 and counters["garbage_between_records"] == 2
 
 
-@pytest.mark.parametrize("name,data", [
-    ("empty.warc", b""),
-    ("warc.paths.gz", gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/warc/a.warc.gz\n" * 50)),
-    ("notes.txt.gz", gzip.compress(b"Plain text, no archive at all.\n" * 20)),
-    ("random.warc.gz", bytes(range(256)) * 40),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("empty.warc", b""),
+        ("warc.paths.gz", gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/warc/a.warc.gz\n" * 50)),
+        ("notes.txt.gz", gzip.compress(b"Plain text, no archive at all.\n" * 20)),
+        ("random.warc.gz", bytes(range(256)) * 40),
+    ],
+)
 def test_junk_input_is_counted_not_silent(name, data):
     table, counters = read(data, name)
     assert table.num_rows == 0 and counters["files_without_records"] == 1
@@ -275,8 +279,16 @@ def test_run_warns_about_a_file_read_as_nothing_and_strict_fails(tmp_path, respo
     (inputs / "good.warc.gz").write_bytes(gzip.compress(original(responses, 2)[1]))
     (inputs / "paths.warc.gz").write_bytes(gzip.compress(b"crawl-data/CC-MAIN-2024-22/segments/1/a.warc.gz\n" * 9))
     recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(json.dumps({"name": "health", "input": {"paths": [str(inputs / "*.warc.gz")]},
-                                  "output": str(tmp_path / "out"), "steps": [{"warc_extract": {"extract": False}}]}))
+    recipe.write_text(
+        json.dumps(
+            {
+                "name": "health",
+                "input": {"paths": [str(inputs / "*.warc.gz")]},
+                "output": str(tmp_path / "out"),
+                "steps": [{"warc_extract": {"extract": False}}],
+            }
+        )
+    )
     assert main(["run", str(recipe), "--executor", "local", "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "paths.warc.gz: no record could be read" in err and "good.warc.gz" not in err
@@ -289,10 +301,22 @@ def test_file_warning_for_one_dominant_damage_reason():
 
     # the issue's archive: 1,020 responses (plus their requests) whose HTTP heads could not be parsed
     assert "skipped_bad_http_headers" in file_warning(
-        {"records": 2041, "skipped_request": 1020, "skipped_warcinfo": 1, "skipped_bad_http_headers": 1020})
+        {"records": 2041, "skipped_request": 1020, "skipped_warcinfo": 1, "skipped_bad_http_headers": 1020}
+    )
     # a normal crawl: most records are requests, metadata and non-HTML responses
-    assert file_warning({"records": 300, "skipped_request": 100, "skipped_metadata": 100, "skipped_non_html": 60,
-                         "documents": 38, "extract_timeout": 2}) is None
+    assert (
+        file_warning(
+            {
+                "records": 300,
+                "skipped_request": 100,
+                "skipped_metadata": 100,
+                "skipped_non_html": 60,
+                "documents": 38,
+                "extract_timeout": 2,
+            }
+        )
+        is None
+    )
 
 
 # -- deterministic bounds before the time limit ------------------------------------------------------------------
@@ -324,8 +348,10 @@ def test_shape_skips_comments_and_raw_text_and_sums_depths():
     self-closing and void tags never stay open; total depth is the sum of every element's ancestors."""
     from curate.stages.warc.bounds import over_bounds, shape
 
-    page = ("<html><body><!-- <div><div> --><script>var t = '<span><span><span>';</script>"
-            "<div><p>a<br>b</p><svg><path d='x'/></svg><div><p>c</p></div></div></body></html>")
+    page = (
+        "<html><body><!-- <div><div> --><script>var t = '<span><span><span>';</script>"
+        "<div><p>a<br>b</p><svg><path d='x'/></svg><div><p>c</p></div></div></body></html>"
+    )
     # depths: html 0, body 1, script 2, div 2, p 3, br 4, svg 3, path 4, div 3, p 4 (sum 26; deepest open: 5)
     assert shape(page) == (10, 5, 26)
     chain = "<div>" * 2_000 + "x" + "</div>" * 2_000  # 2,000 deep: within max_depth, over max_total_depth
@@ -344,8 +370,10 @@ def test_resiliparse_time_limit_is_enforced_in_a_child_process():
 
 #: the slowest real page of the shared WARCs (bench/extract_bounds.py: 35,271 elements, 1.3-2.1 trafilatura CPU-s;
 #: against datatrove's 1 s limit it flips between kept and timed out with machine load)
-SLOWEST = (DATA / "warc" / "real_crawls" / "aut__IAH-20080430-blackbook_archive.org.warc.gz",
-           b"http://www.archive.org/iathreads/forum-display.php?poster=William%20Tell")
+SLOWEST = (
+    DATA / "warc" / "real_crawls" / "aut__IAH-20080430-blackbook_archive.org.warc.gz",
+    b"http://www.archive.org/iathreads/forum-display.php?poster=William%20Tell",
+)
 
 
 @pytest.fixture(scope="module")

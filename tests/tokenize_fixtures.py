@@ -24,8 +24,9 @@ def require_data() -> Path:
     return SENTENCES
 
 
-def lingua_documents(n_docs: int = 600, seed: int = 0, mean_sentences: float = 8.0,
-                     languages: int | None = None) -> pa.Table:
+def lingua_documents(
+    n_docs: int = 600, seed: int = 0, mean_sentences: float = 8.0, languages: int | None = None
+) -> pa.Table:
     """``n_docs`` real documents (id, text, url, date, source, domain) cycling over the languages."""
     files = sorted(require_data().glob("*.txt"))[:languages]
     lines = {f.stem: f.read_text(encoding="utf-8").splitlines() for f in files}
@@ -43,9 +44,16 @@ def lingua_documents(n_docs: int = 600, seed: int = 0, mean_sentences: float = 8
         ids.append(f"doc-{i:05d}")
         texts.append("\n".join(chunk))
         langs.append(lang)
-    return pa.table({"id": ids, "text": texts, "url": [f"https://example.org/{lang}/{i}" for i, lang in
-                                                        enumerate(langs)],
-                     "date": ["2024-01-01"] * n_docs, "source": ["lingua"] * n_docs, "domain": langs})
+    return pa.table(
+        {
+            "id": ids,
+            "text": texts,
+            "url": [f"https://example.org/{lang}/{i}" for i, lang in enumerate(langs)],
+            "date": ["2024-01-01"] * n_docs,
+            "source": ["lingua"] * n_docs,
+            "domain": langs,
+        }
+    )
 
 
 def train_bpe(path: Path, vocab_size: int = 4000, lines_per_language: int = 150) -> Path:
@@ -59,8 +67,12 @@ def train_bpe(path: Path, vocab_size: int = 4000, lines_per_language: int = 150)
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>", "<s>", "<pad>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>", "<s>", "<pad>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tokenizer.train_from_iterator(corpus(), trainer)
     path.parent.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(path))

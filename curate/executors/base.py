@@ -21,8 +21,9 @@ class Task:
 class Executor(Protocol):
     name: str
 
-    def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
-            concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+    def run(
+        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+    ) -> Iterator[tuple[Task, Any]]:
         """Run ``fn(task.payload)`` for every task; yield ``(task, result)`` in completion order. A unit that fails
         (``StepFailed``, or its worker lost for good) is yielded with the exception as its result, and the other
         units go on: the driver decides what a failure stops."""
@@ -36,8 +37,7 @@ class Executor(Protocol):
         """A :class:`curate.progress.RunningReports` that gets running shards' counts to ``progress``."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 def make_executor(name: str, address: str | None = None, **options: Any) -> Executor:

@@ -16,8 +16,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
-            concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+    def run(
+        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+    ) -> Iterator[tuple[Task, Any]]:
         for task in tasks:
             try:
                 yield task, fn(task.payload)

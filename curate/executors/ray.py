@@ -32,8 +32,10 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         with socket.create_connection((host, int(port)), timeout=timeout):
             pass
     except (OSError, ValueError) as exc:
-        raise CurateError(f"cannot reach the Ray cluster at {address} ({exc}): start one with `ray start --head`, "
-                          "point --address / RAY_ADDRESS at its head node, or run with --executor local") from None
+        raise CurateError(
+            f"cannot reach the Ray cluster at {address} ({exc}): start one with `ray start --head`, "
+            "point --address / RAY_ADDRESS at its head node, or run with --executor local"
+        ) from None
 
 
 def _call(fn: Callable[[Any], Any], payload: Any) -> Any:
@@ -89,15 +91,22 @@ class RayExecutor:
             if address:
                 _check_reachable(address)
                 # Plugins on the driver's PYTHONPATH (same paths on every node, as with a shared image or folder)
-                extra = {"runtime_env": {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}}} \
-                    if os.environ.get("PYTHONPATH") else {}
+                extra = (
+                    {"runtime_env": {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}}}
+                    if os.environ.get("PYTHONPATH")
+                    else {}
+                )
                 context = ray.init(address=address, **common, **extra)
             else:
                 # Local instance: workers import what the driver can (plugins, test modules) via PYTHONPATH. The
                 # dashboard starts only with `ray[default]` installed and CURATE_RAY_DASHBOARD=1 (it costs seconds).
                 path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-                context = ray.init(num_cpus=num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}},
-                                   include_dashboard=bool(os.environ.get("CURATE_RAY_DASHBOARD")), **common)
+                context = ray.init(
+                    num_cpus=num_cpus,
+                    runtime_env={"env_vars": {"PYTHONPATH": path}},
+                    include_dashboard=bool(os.environ.get("CURATE_RAY_DASHBOARD")),
+                    **common,
+                )
                 self._started_here = True
             url = getattr(context, "dashboard_url", None)
             self.dashboard_url = f"http://{url}" if url and "://" not in url else url
@@ -125,8 +134,9 @@ class RayExecutor:
             if done:
                 return done
 
-    def run(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
-            concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+    def run(
+        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+    ) -> Iterator[tuple[Task, Any]]:
         if not tasks:
             return
         if resources.stateful or resources.gpus:
@@ -142,8 +152,9 @@ class RayExecutor:
             options["resources"] = dict(resources.custom)
         return options
 
-    def _run_as_tasks(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
-                      concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+    def _run_as_tasks(
+        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+    ) -> Iterator[tuple[Task, Any]]:
         ray = self._ray
         remote = ray.remote(_call).options(max_retries=self.max_retries, **self._options(resources))
         queue = list(tasks)
@@ -158,12 +169,14 @@ class RayExecutor:
                 task = pending.pop(ref)
                 yield task, self._get(ref, task)
 
-    def _run_on_actors(self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources,
-                       concurrency: int | None) -> Iterator[tuple[Task, Any]]:
+    def _run_on_actors(
+        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+    ) -> Iterator[tuple[Task, Any]]:
         ray = self._ray
         size = min(len(tasks), concurrency or self._pool_size(resources))
-        actor_class = ray.remote(_Worker).options(max_restarts=self.max_retries, max_task_retries=self.max_retries,
-                                                  **self._options(resources))
+        actor_class = ray.remote(_Worker).options(
+            max_restarts=self.max_retries, max_task_retries=self.max_retries, **self._options(resources)
+        )
         actors = [actor_class.remote() for _ in range(size)]
         queue = list(tasks)
         pending: dict[Any, tuple[Task, Any]] = {}

@@ -40,8 +40,9 @@ def corpus_files(path: str, step: str | None = None) -> list[str]:
         folder = root.child(step) if step else root
         shards = folder_shards(folder)
         if not shards:
-            raise AuditError(f"no Parquet shards in {folder.uri}: give a recipe's output folder, OUT/<step>, or "
-                             f"Parquet/JSONL files")
+            raise AuditError(
+                f"no Parquet shards in {folder.uri}: give a recipe's output folder, OUT/<step>, or Parquet/JSONL files"
+            )
         return [s.uri for s in shards]
     files = [f.uri for f in discover_inputs([path])]
     if not files:
@@ -59,8 +60,7 @@ def _batches(files: list[str], batch_size: int) -> Iterator[tuple[str, pa.Table]
             yield uri, table
 
 
-def audit(path: str, benchmarks: list[str], step: str | None = None, batch_size: int = 4096,
-          **params: object) -> dict:
+def audit(path: str, benchmarks: list[str], step: str | None = None, batch_size: int = 4096, **params: object) -> dict:
     """The contamination table of the corpus at ``path`` (see the module docstring) plus ``docs`` read."""
     from curate.stages.decontam.stage import Decontaminate, add_hits, contamination_table, found_items, host_of
     from curate.stages.decontam.text import words
@@ -85,8 +85,10 @@ def audit(path: str, benchmarks: list[str], step: str | None = None, batch_size:
 
 def render(result: dict) -> str:
     head = ["benchmark", "items", "found", "share", "docs hit", "top domains"]
-    rows = [[b, str(r["items"]), str(r["items_found"]), f"{r['found_share']:.2%}", str(r["docs_hit"]),
-             r["top_domains"]] for b, r in result["benchmarks"].items()]
+    rows = [
+        [b, str(r["items"]), str(r["items_found"]), f"{r['found_share']:.2%}", str(r["docs_hit"]), r["top_domains"]]
+        for b, r in result["benchmarks"].items()
+    ]
     widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=False)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
@@ -97,8 +99,13 @@ def render(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="curate contamination", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="a recipe's output folder, OUT/<step>, or Parquet/JSONL files or globs")
-    parser.add_argument("--benchmarks", "-b", nargs="+", required=True,
-                        help="benchmark JSONL/Parquet files or globs, or hf:ID[/CONFIG][:SPLIT]")
+    parser.add_argument(
+        "--benchmarks",
+        "-b",
+        nargs="+",
+        required=True,
+        help="benchmark JSONL/Parquet files or globs, or hf:ID[/CONFIG][:SPLIT]",
+    )
     parser.add_argument("--step", help="audit this step's output (default: the run's last step)")
     parser.add_argument("--ngram", type=int, default=13, help="n-gram length for long items (default 13)")
     parser.add_argument("--min-ngram", type=int, default=8, help="shortest n for short items (default 8)")
@@ -106,8 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args(argv)
     try:
-        result = audit(args.path, args.benchmarks, args.step, ngram=args.ngram, min_ngram=args.min_ngram,
-                       top_domains=args.top_domains)
+        result = audit(
+            args.path,
+            args.benchmarks,
+            args.step,
+            ngram=args.ngram,
+            min_ngram=args.min_ngram,
+            top_domains=args.top_domains,
+        )
     except ValueError as exc:  # pydantic parameter errors
         if isinstance(exc, CurateError):
             raise

@@ -67,17 +67,23 @@ class BenchmarkSource(BaseModel):
     hf: str | None = Field(None, description="Hugging Face dataset id (needs `datasets`; network once, then cached)")
     config: str | None = Field(None, description="dataset configuration name (hf only), e.g. main for gsm8k")
     split: str = Field("test", description="split to index (hf only)")
-    name: str | None = Field(None, description="benchmark name in reports (default: the row's `benchmark` field, "
-                             "else the file stem or dataset id)")
-    recipe: str | None = Field(None, description="text recipe (default: chosen from the columns); one of "
-                               + ", ".join(["text", "gsm8k", "humaneval", "mbpp", "piqa", "hellaswag", "arc",
-                                            "mmlu", "qa"]))
+    name: str | None = Field(
+        None,
+        description="benchmark name in reports (default: the row's `benchmark` field, "
+        "else the file stem or dataset id)",
+    )
+    recipe: str | None = Field(
+        None,
+        description="text recipe (default: chosen from the columns); one of "
+        + ", ".join(["text", "gsm8k", "humaneval", "mbpp", "piqa", "hellaswag", "arc", "mmlu", "qa"]),
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> BenchmarkSource:
         if (self.path is None) == (self.hf is None):
-            raise ValueError("a benchmark needs exactly one of `path` (JSONL/Parquet file or glob) or `hf` "
-                             "(dataset id)")
+            raise ValueError(
+                "a benchmark needs exactly one of `path` (JSONL/Parquet file or glob) or `hf` (dataset id)"
+            )
         if self.recipe is not None and self.recipe not in RECIPES:
             raise ValueError(f"unknown recipe {self.recipe!r}; known: {', '.join(RECIPES)}")
         return self
@@ -102,6 +108,7 @@ def as_source(value: str | BenchmarkSource | dict) -> BenchmarkSource:
 
 # -- recipes: row -> (query, gold, choices) ----------------------------------------------------------------------
 
+
 def _choice(choices: Any, index: Any) -> str:
     return str(choices[int(index)])
 
@@ -113,8 +120,11 @@ def _mbpp(row: dict) -> tuple[str, str, tuple[str, ...]]:
 
 def _arc(row: dict) -> tuple[str, str, tuple[str, ...]]:
     choices = row["choices"]
-    return (str(row["question"]), str(choices["text"][list(choices["label"]).index(row["answerKey"])]),
-            tuple(map(str, choices["text"])))
+    return (
+        str(row["question"]),
+        str(choices["text"][list(choices["label"]).index(row["answerKey"])]),
+        tuple(map(str, choices["text"])),
+    )
 
 
 def _text(row: dict) -> tuple[str, str, tuple[str, ...]]:
@@ -128,8 +138,11 @@ RECIPES: dict[str, Recipe] = {
     "gsm8k": lambda r: (str(r["question"]), str(r["answer"]), ()),
     "humaneval": lambda r: (str(r["prompt"]), str(r["canonical_solution"]), ()),
     "mbpp": _mbpp,
-    "piqa": lambda r: (str(r["goal"]), str(r["sol1"] if int(r["label"]) == 0 else r["sol2"]),
-                       (str(r["sol1"]), str(r["sol2"]))),
+    "piqa": lambda r: (
+        str(r["goal"]),
+        str(r["sol1"] if int(r["label"]) == 0 else r["sol2"]),
+        (str(r["sol1"]), str(r["sol2"])),
+    ),
     "hellaswag": lambda r: (str(r["ctx"]), _choice(r["endings"], r["label"]), tuple(map(str, r["endings"]))),
     "arc": _arc,
     "mmlu": lambda r: (str(r["question"]), _choice(r["choices"], r["answer"]), tuple(map(str, r["choices"]))),
@@ -137,10 +150,14 @@ RECIPES: dict[str, Recipe] = {
 }
 #: columns that pick a recipe, most specific first
 _DETECT: list[tuple[str, frozenset[str]]] = [
-    ("mbpp", frozenset({"code", "test_list"})), ("text", frozenset({"text"})),
-    ("humaneval", frozenset({"prompt", "canonical_solution"})), ("piqa", frozenset({"goal", "sol1", "sol2", "label"})),
-    ("hellaswag", frozenset({"ctx", "endings", "label"})), ("arc", frozenset({"question", "choices", "answerKey"})),
-    ("mmlu", frozenset({"question", "choices", "answer"})), ("gsm8k", frozenset({"question", "answer"})),
+    ("mbpp", frozenset({"code", "test_list"})),
+    ("text", frozenset({"text"})),
+    ("humaneval", frozenset({"prompt", "canonical_solution"})),
+    ("piqa", frozenset({"goal", "sol1", "sol2", "label"})),
+    ("hellaswag", frozenset({"ctx", "endings", "label"})),
+    ("arc", frozenset({"question", "choices", "answerKey"})),
+    ("mmlu", frozenset({"question", "choices", "answer"})),
+    ("gsm8k", frozenset({"question", "answer"})),
     ("qa", frozenset({"query", "answer"})),
 ]
 
@@ -151,6 +168,7 @@ def detect_recipe(columns: Iterable[str]) -> str | None:
 
 
 # -- reading -----------------------------------------------------------------------------------------------------
+
 
 def _read_rows(source: BenchmarkSource) -> tuple[list[dict], str]:
     """(rows, default benchmark name) of a source."""
@@ -163,8 +181,10 @@ def _read_rows(source: BenchmarkSource) -> tuple[list[dict], str]:
     except Exception as exc:  # noqa: BLE001 - any failure to list is the user's path
         raise BenchmarkError(f"benchmark {source.path!r}: cannot list it ({exc})") from exc
     if not files:
-        raise BenchmarkError(f"benchmark {source.path!r}: no JSONL or Parquet file matches; give a file, a glob "
-                             f"such as data/*.jsonl, or hf: a Hugging Face dataset id")
+        raise BenchmarkError(
+            f"benchmark {source.path!r}: no JSONL or Parquet file matches; give a file, a glob "
+            f"such as data/*.jsonl, or hf: a Hugging Face dataset id"
+        )
     rows: list[dict] = []
     for f in files:
         try:
@@ -180,15 +200,18 @@ def _read_hf(source: BenchmarkSource) -> list[dict]:
     try:
         import datasets  # type: ignore[import-not-found]
     except ImportError as exc:
-        raise BenchmarkError(f"benchmark hf:{source.hf} needs the `datasets` package (pip install datasets), or "
-                             f"download the split once and give its JSONL/Parquet file as `path`") from exc
+        raise BenchmarkError(
+            f"benchmark hf:{source.hf} needs the `datasets` package (pip install datasets), or "
+            f"download the split once and give its JSONL/Parquet file as `path`"
+        ) from exc
     try:
         ds = datasets.load_dataset(source.hf, source.config, split=source.split)
     except Exception as exc:  # noqa: BLE001 - offline, unknown id, gated: all actionable the same way
         raise BenchmarkError(
             f"benchmark hf:{source.hf} (config {source.config}, split {source.split}) could not be loaded: {exc}. "
             f"Offline? It must be in the Hugging Face cache (HF_HOME) from an earlier online run "
-            f"(set HF_DATASETS_OFFLINE=1 to use the cache), or give a local JSONL/Parquet copy as `path`.") from exc
+            f"(set HF_DATASETS_OFFLINE=1 to use the cache), or give a local JSONL/Parquet copy as `path`."
+        ) from exc
     return [dict(r) for r in ds]
 
 
@@ -199,8 +222,10 @@ def load_items(source: BenchmarkSource) -> list[Item]:
         raise BenchmarkError(f"benchmark {source.label()}: no rows")
     recipe_name = source.recipe or detect_recipe(rows[0])
     if recipe_name is None:
-        raise BenchmarkError(f"benchmark {source.label()}: no text recipe fits its columns {sorted(rows[0])}; name "
-                             f"one with `recipe:` ({', '.join(RECIPES)}) or add a `text` column")
+        raise BenchmarkError(
+            f"benchmark {source.label()}: no text recipe fits its columns {sorted(rows[0])}; name "
+            f"one with `recipe:` ({', '.join(RECIPES)}) or add a `text` column"
+        )
     recipe = RECIPES[recipe_name]
     name = source.name or default_name
     items = []
@@ -208,8 +233,10 @@ def load_items(source: BenchmarkSource) -> list[Item]:
         try:
             query, gold, choices = recipe(row)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise BenchmarkError(f"benchmark {source.label()} row {i}: recipe {recipe_name!r} cannot read it "
-                                 f"({type(exc).__name__}: {exc}); columns: {sorted(row)}") from exc
+            raise BenchmarkError(
+                f"benchmark {source.label()} row {i}: recipe {recipe_name!r} cannot read it "
+                f"({type(exc).__name__}: {exc}); columns: {sorted(row)}"
+            ) from exc
         bench = source.name or str(row.get("benchmark") or name)
         ident = row.get("id", row.get("task_id", row.get("ind", i)))
         ident = str(ident) if "/" in str(ident) else f"{bench}/{ident}"

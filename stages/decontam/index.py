@@ -124,21 +124,38 @@ class NgramIndex:
         # a key found in too many items is a template phrase, not evidence
         first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
         group = np.cumsum(first) - 1
-        owners_per_key = np.bincount(group, weights=np.r_[True, (owner[1:] != owner[:-1]) | first[1:]]
-                                     if len(key) else None).astype(np.int64) if len(key) else np.zeros(0, np.int64)
+        owners_per_key = (
+            np.bincount(group, weights=np.r_[True, (owner[1:] != owner[:-1]) | first[1:]] if len(key) else None).astype(
+                np.int64
+            )
+            if len(key)
+            else np.zeros(0, np.int64)
+        )
         common = owners_per_key[group] > config.max_items_per_ngram if len(key) else np.zeros(0, bool)
         pruned = int((owners_per_key > config.max_items_per_ngram).sum())
         keep = ~common
-        return cls(key[keep], owner[keep], n[keep], kind[keep], [it.benchmark for it in items],
-                   [it.id for it in items], item_n.astype(np.int64), length.astype(np.int64), gap, config, pruned)
+        return cls(
+            key[keep],
+            owner[keep],
+            n[keep],
+            kind[keep],
+            [it.benchmark for it in items],
+            [it.id for it in items],
+            item_n.astype(np.int64),
+            length.astype(np.int64),
+            gap,
+            config,
+            pruned,
+        )
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Per benchmark: items, items indexed, whole-item (short) ones, too short to index, entries."""
         out: dict[str, dict[str, int]] = {}
         per_item = np.bincount(self.entry_item, minlength=len(self.benchmark))
         for i, bench in enumerate(self.benchmark):
-            row = out.setdefault(bench, {"items": 0, "indexed": 0, "whole_item": 0, "paired": 0, "too_short": 0,
-                                         "entries": 0})
+            row = out.setdefault(
+                bench, {"items": 0, "indexed": 0, "whole_item": 0, "paired": 0, "too_short": 0, "entries": 0}
+            )
             row["items"] += 1
             n, length = int(self.item_n[i]), int(self.item_words[i])
             row["entries"] += int(per_item[i])
@@ -153,18 +170,40 @@ class NgramIndex:
     # -- storage -----------------------------------------------------------------------------------------------
     def tables(self) -> tuple[pa.Table, pa.Table]:
         """(entries, items) as Arrow tables, for a global step's scratch folder."""
-        entries = pa.table({"key": pa.array(self.keys, pa.uint64()), "item": pa.array(self.entry_item, pa.int32()),
-                            "n": pa.array(self.entry_n, pa.int16()), "kind": pa.array(self.entry_kind, pa.int8())})
-        items = pa.table({"benchmark": self.benchmark, "id": self.item_id, "n": self.item_n,
-                          "words": self.item_words, "gap": self.item_gap})
+        entries = pa.table(
+            {
+                "key": pa.array(self.keys, pa.uint64()),
+                "item": pa.array(self.entry_item, pa.int32()),
+                "n": pa.array(self.entry_n, pa.int16()),
+                "kind": pa.array(self.entry_kind, pa.int8()),
+            }
+        )
+        items = pa.table(
+            {
+                "benchmark": self.benchmark,
+                "id": self.item_id,
+                "n": self.item_n,
+                "words": self.item_words,
+                "gap": self.item_gap,
+            }
+        )
         return entries, items
 
     @classmethod
     def from_tables(cls, entries: pa.Table, items: pa.Table, config: IndexConfig) -> NgramIndex:
         col = lambda t, c: t.column(c).to_numpy()  # noqa: E731
-        return cls(col(entries, "key"), col(entries, "item"), col(entries, "n"), col(entries, "kind"),
-                   items.column("benchmark").to_pylist(), items.column("id").to_pylist(), col(items, "n"),
-                   col(items, "words"), col(items, "gap"), config)
+        return cls(
+            col(entries, "key"),
+            col(entries, "item"),
+            col(entries, "n"),
+            col(entries, "kind"),
+            items.column("benchmark").to_pylist(),
+            items.column("id").to_pylist(),
+            col(items, "n"),
+            col(items, "words"),
+            col(items, "gap"),
+            config,
+        )
 
     # -- lookup ------------------------------------------------------------------------------------------------
     def sizes(self) -> np.ndarray:
@@ -223,8 +262,15 @@ class NgramIndex:
             keep = self.entry_n[entry] == grams.n
             entry, at = entry[keep], at[keep]
             doc = grams.text[at]
-            out.append((doc, self.entry_item[entry].astype(np.int64), grams.start[at] - w.offsets[doc],
-                        self.entry_kind[entry], np.full(len(entry), grams.n, np.int64)))
+            out.append(
+                (
+                    doc,
+                    self.entry_item[entry].astype(np.int64),
+                    grams.start[at] - w.offsets[doc],
+                    self.entry_kind[entry],
+                    np.full(len(entry), grams.n, np.int64),
+                )
+            )
         if not out:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty, empty, empty
@@ -262,8 +308,7 @@ def _text_entries(w: Words, item_n: np.ndarray, letters: np.ndarray, min_letter_
     for grams in ngrams(w, np.unique(item_n[item_n > 0])):
         keep = item_n[grams.text] == grams.n
         keep &= distinct_letter_words(w, letters, grams) >= min(min_letter_words, grams.n)
-        yield (grams.keys[keep], grams.text[keep], np.full(int(keep.sum()), grams.n),
-               np.full(int(keep.sum()), TEXT))
+        yield (grams.keys[keep], grams.text[keep], np.full(int(keep.sum()), grams.n), np.full(int(keep.sum()), TEXT))
 
 
 def _pair_entries(items: list[Item], item_n: np.ndarray, config: IndexConfig, gap: np.ndarray) -> list[tuple]:

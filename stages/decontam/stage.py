@@ -41,22 +41,40 @@ _HOST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:[^@/?#]*@)?(?:www\.)?([^
 
 class DecontaminateParams(Params):
     benchmarks: list[str | BenchmarkSource] = Field(
-        ..., min_length=1, description="benchmark test sets: JSONL/Parquet paths or globs, `hf:ID[/CONFIG][:SPLIT]`, "
-        "or mappings {path|hf, config, split, name, recipe} (docs/decontamination.md)")
+        ...,
+        min_length=1,
+        description="benchmark test sets: JSONL/Parquet paths or globs, `hf:ID[/CONFIG][:SPLIT]`, "
+        "or mappings {path|hf, config, split, name, recipe} (docs/decontamination.md)",
+    )
     ngram: int = Field(13, ge=4, le=64, description="n-gram length for long items (GPT-3 / lm-eval-harness: 13)")
     min_ngram: int = Field(8, ge=2, le=64, description="shortest n for short items (GPT-3's lower bound: 8)")
-    partial_fraction: float = Field(0.5, gt=0, le=1, description="a short item's n is this fraction of its words, "
-                                    "so a page holding that much of it contiguously is found")
-    min_item_words: int = Field(4, ge=1, description="items with fewer words are not indexed (too common to be "
-                                "evidence)")
-    max_items_per_ngram: int = Field(10, ge=1, description="n-grams shared by more items are template phrases and "
-                                     "are not indexed")
-    min_real_words: int = Field(4, ge=0, description="distinct words of 2+ characters that are not numbers an "
-                                "n-gram needs to be indexed")
-    pair_gap: int = Field(6, ge=0, description="words allowed between a short query and its gold besides the other "
-                          "answer options (labels, numbering)")
-    action: Literal["drop", "cut"] = Field("drop", description="drop the document, or cut the matched text with "
-                                           "margin_chars around it (GPT-3 / lm-eval-harness janitor)")
+    partial_fraction: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="a short item's n is this fraction of its words, "
+        "so a page holding that much of it contiguously is found",
+    )
+    min_item_words: int = Field(
+        4, ge=1, description="items with fewer words are not indexed (too common to be evidence)"
+    )
+    max_items_per_ngram: int = Field(
+        10, ge=1, description="n-grams shared by more items are template phrases and are not indexed"
+    )
+    min_real_words: int = Field(
+        4, ge=0, description="distinct words of 2+ characters that are not numbers an n-gram needs to be indexed"
+    )
+    pair_gap: int = Field(
+        6,
+        ge=0,
+        description="words allowed between a short query and its gold besides the other "
+        "answer options (labels, numbering)",
+    )
+    action: Literal["drop", "cut"] = Field(
+        "drop",
+        description="drop the document, or cut the matched text with "
+        "margin_chars around it (GPT-3 / lm-eval-harness janitor)",
+    )
     margin_chars: int = Field(200, ge=0, description="cut: characters removed on each side of a match (GPT-3: 200)")
     min_piece_chars: int = Field(200, ge=0, description="cut: pieces left shorter than this are dropped (200)")
     max_pieces: int = Field(10, ge=1, description="cut: a document cut into more pieces is dropped whole (GPT-3: 10)")
@@ -76,8 +94,15 @@ class DecontaminateParams(Params):
         return self
 
     def index_config(self) -> IndexConfig:
-        return IndexConfig(self.ngram, self.min_ngram, self.min_item_words, self.partial_fraction,
-                           self.max_items_per_ngram, self.pair_gap, self.min_real_words)
+        return IndexConfig(
+            self.ngram,
+            self.min_ngram,
+            self.min_item_words,
+            self.partial_fraction,
+            self.max_items_per_ngram,
+            self.pair_gap,
+            self.min_real_words,
+        )
 
     def sources(self) -> list[BenchmarkSource]:
         return [as_source(b) for b in self.benchmarks]
@@ -109,8 +134,10 @@ def cut_text(text: str, index: NgramIndex, margin: int, min_piece: int, max_piec
     m = index.match(w)
     if not len(m):
         return text, 0
-    spans = sorted((max(0, int(char_start[s]) - margin), min(len(text), int(char_end[s + n - 1]) + margin))
-                   for s, n in zip(m.start.tolist(), m.length.tolist(), strict=True))
+    spans = sorted(
+        (max(0, int(char_start[s]) - margin), min(len(text), int(char_end[s + n - 1]) + margin))
+        for s, n in zip(m.start.tolist(), m.length.tolist(), strict=True)
+    )
     merged: list[list[int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1]:
@@ -154,8 +181,12 @@ class Decontaminate(Stage):
         return cfg
 
     def phases(self) -> list[Phase]:
-        return [Phase("index", "once", self._build), Phase("match", "shards", self._match),
-                Phase("contamination", "once", self._contamination), Phase("emit", "shards", self._emit)]
+        return [
+            Phase("index", "once", self._build),
+            Phase("match", "shards", self._match),
+            Phase("contamination", "once", self._contamination),
+            Phase("emit", "shards", self._emit),
+        ]
 
     # -- index ---------------------------------------------------------------------------------------------------
     def build_index(self) -> NgramIndex:
@@ -166,8 +197,12 @@ class Decontaminate(Stage):
         entries, items = index.tables()
         ctx.write_table("index/entries.parquet", entries)
         ctx.write_table("index/items.parquet", items)
-        return {"groups": index.summary(), "entries": len(index.keys), "pruned_template_ngrams": index.pruned,
-                "ngram_lengths": [int(n) for n in index.sizes()]}
+        return {
+            "groups": index.summary(),
+            "entries": len(index.keys),
+            "pruned_template_ngrams": index.pruned,
+            "ngram_lengths": [int(n) for n in index.sizes()],
+        }
 
     def _load(self, ctx: Any) -> NgramIndex:
         if self._index is None or self._index[0] != ctx.run:
@@ -190,8 +225,13 @@ class Decontaminate(Stage):
                     found += items
                     hosts += [host[d]] * len(items)
             base += batch.num_rows
-        table = pa.table({"row": pa.array(rows, pa.int64()), "item": pa.array(found, pa.int32()),
-                          "host": pa.array(hosts, pa.string())})
+        table = pa.table(
+            {
+                "row": pa.array(rows, pa.int64()),
+                "item": pa.array(found, pa.int32()),
+                "host": pa.array(hosts, pa.string()),
+            }
+        )
         ctx.write_table(f"hits/{shard}.parquet", table)
         return {"docs_hit": len(set(rows))}
 
@@ -205,12 +245,21 @@ class Decontaminate(Stage):
             hits = ctx.read_table(f"hits/{shard}.parquet")
             if hits is None or not hits.num_rows:
                 continue
-            add_hits(index, hits.column("row").to_pylist(), hits.column("item").to_pylist(),
-                     hits.column("host").to_pylist(), items, docs, domains)
+            add_hits(
+                index,
+                hits.column("row").to_pylist(),
+                hits.column("item").to_pylist(),
+                hits.column("host").to_pylist(),
+                items,
+                docs,
+                domains,
+            )
         table = contamination_table(index, items, docs, domains, self.params.top_domains)
         # the report renders ``groups`` as a numeric table; the domain lists go beside it
-        return {"groups": {b: {k: v for k, v in row.items() if k != "top_domains"} for b, row in table.items()},
-                "top_domains": {b: row["top_domains"] for b, row in table.items()}}
+        return {
+            "groups": {b: {k: v for k, v in row.items() if k != "top_domains"} for b, row in table.items()},
+            "top_domains": {b: row["top_domains"] for b, row in table.items()},
+        }
 
     # -- emit ----------------------------------------------------------------------------------------------------
     def _emit(self, ctx: Any, shard: str) -> None:
@@ -240,15 +289,17 @@ class Decontaminate(Stage):
         reasons: list[str | None] = [None] * n
         cut_chars = 0
         for r in rows:
-            new, _ = cut_text(texts[r] or "", index, self.params.margin_chars, self.params.min_piece_chars,
-                              self.params.max_pieces)
+            new, _ = cut_text(
+                texts[r] or "", index, self.params.margin_chars, self.params.min_piece_chars, self.params.max_pieces
+            )
             if new is None:
                 reasons[r] = REASON
             else:
                 cut_chars += len(texts[r]) - len(new)
                 texts[r] = new
-        batch = batch.set_column(batch.schema.get_field_index("text"), "text",
-                                 pa.array(texts, batch.schema.field("text").type))
+        batch = batch.set_column(
+            batch.schema.get_field_index("text"), "text", pa.array(texts, batch.schema.field("text").type)
+        )
         out = _split(batch, reasons, item_lists, index, rows, cut=True)
         out.counters.update({"docs_cut": sum(1 for r in rows if reasons[r] is None), "chars_cut": cut_chars})
         return out
@@ -262,27 +313,44 @@ def _listed(index: NgramIndex, items: list[int] | None) -> str | None:
     return ",".join(ids[:MAX_LISTED_ITEMS]) + more
 
 
-def _split(batch: pa.Table, reasons: list[str | None], item_lists: list[str | None], index: NgramIndex,
-           rows: dict[int, list[int]], cut: bool) -> StepOutput:
+def _split(
+    batch: pa.Table,
+    reasons: list[str | None],
+    item_lists: list[str | None],
+    index: NgramIndex,
+    rows: dict[int, list[int]],
+    cut: bool,
+) -> StepOutput:
     removed = np.array([r is not None for r in reasons], dtype=bool)
     kept = batch.filter(pa.array(~removed))
     if cut:
-        kept = kept.append_column("contamination_items", pa.array(
-            [v for v, gone in zip(item_lists, removed, strict=True) if not gone], pa.string()))
+        kept = kept.append_column(
+            "contamination_items",
+            pa.array([v for v, gone in zip(item_lists, removed, strict=True) if not gone], pa.string()),
+        )
     rejected = None
     if removed.any():
         picked = np.flatnonzero(removed)
         benches = [",".join(sorted({index.benchmark[i] for i in rows[int(r)]})) for r in picked]
         rejected = batch.filter(pa.array(removed)).append_column(
-            REASON_COLUMN, pa.array([reasons[int(r)] for r in picked], pa.string()))
+            REASON_COLUMN, pa.array([reasons[int(r)] for r in picked], pa.string())
+        )
         rejected = rejected.append_column("contamination_benchmarks", pa.array(benches, pa.string()))
-        rejected = rejected.append_column("contamination_items",
-                                          pa.array([item_lists[int(r)] for r in picked], pa.string()))
+        rejected = rejected.append_column(
+            "contamination_items", pa.array([item_lists[int(r)] for r in picked], pa.string())
+        )
     return StepOutput(kept, rejected, {})
 
 
-def add_hits(index: NgramIndex, rows: list[int], items_hit: list[int], hosts: list[str],
-             items: dict[str, set[int]], docs: Counter[str], domains: dict[str, Counter[str]]) -> None:
+def add_hits(
+    index: NgramIndex,
+    rows: list[int],
+    items_hit: list[int],
+    hosts: list[str],
+    items: dict[str, set[int]],
+    docs: Counter[str],
+    domains: dict[str, Counter[str]],
+) -> None:
     """Fold one shard's (row, item, host) hits into the per-benchmark tallies."""
     seen: set[tuple[str, int]] = set()
     for r, i, h in zip(rows, items_hit, hosts, strict=True):
@@ -294,17 +362,22 @@ def add_hits(index: NgramIndex, rows: list[int], items_hit: list[int], hosts: li
             domains[bench][h or "(no url)"] += 1
 
 
-def contamination_table(index: NgramIndex, items: dict[str, set[int]], docs: Counter[str],
-                        domains: dict[str, Counter[str]], top: int) -> dict[str, dict[str, Any]]:
+def contamination_table(
+    index: NgramIndex, items: dict[str, set[int]], docs: Counter[str], domains: dict[str, Counter[str]], top: int
+) -> dict[str, dict[str, Any]]:
     """Per benchmark: its items, items found in the corpus (and their share), documents hit, top domains."""
     total = Counter(index.benchmark)
     table = {}
     for bench in sorted(total):
         found = len(items.get(bench, ()))
         top_domains = ", ".join(f"{h} ({c})" for h, c in domains.get(bench, Counter()).most_common(top))
-        table[bench] = {"items": total[bench], "items_found": found,
-                        "found_share": round(found / total[bench], 4) if total[bench] else 0.0,
-                        "docs_hit": docs.get(bench, 0), "top_domains": top_domains or "-"}
+        table[bench] = {
+            "items": total[bench],
+            "items_found": found,
+            "found_share": round(found / total[bench], 4) if total[bench] else 0.0,
+            "docs_hit": docs.get(bench, 0),
+            "top_domains": top_domains or "-",
+        }
     return table
 
 

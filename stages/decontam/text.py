@@ -86,7 +86,7 @@ def ngrams(w: Words, sizes: Iterable[int]) -> Iterator[Ngrams]:
     for target in wanted:
         while n < target:
             acc *= _MIX
-            acc += padded[n:n + total]
+            acc += padded[n : n + total]
             n += 1
         valid = np.flatnonzero(room >= n)
         if not len(valid):

@@ -22,7 +22,7 @@ def connected_components(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.n
     if len(a) == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
     nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    u, v = inverse[: len(a)].astype(np.int64), inverse[len(a):].astype(np.int64)
+    u, v = inverse[: len(a)].astype(np.int64), inverse[len(a) :].astype(np.int64)
     parent = np.arange(len(nodes), dtype=np.int64)
     while True:
         pu, pv = parent[u], parent[v]

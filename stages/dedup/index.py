@@ -62,8 +62,7 @@ def doc_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 class DedupIndex:
-    """Reads and extends one step's slice of a persistent index (local path or ``s3://`` URI) for one contributor.
-    """
+    """Reads and extends one step's slice of a persistent index (local path or ``s3://`` URI) for one contributor."""
 
     def __init__(self, uri: str, step: str, config: dict, label: str):
         self.root: Location = location(uri).child(step)
@@ -80,7 +79,8 @@ class DedupIndex:
                 raise IndexMismatch(
                     f"dedup index {self.uri} was built with {stored}, this run uses {self.config}: keys would not "
                     "match. Use the same parameters as the runs that built the index, or point dedup_index at a "
-                    "new folder.")
+                    "new folder."
+                )
         else:
             self.root.makedirs()
             meta_loc.write_json(self.config)
@@ -90,8 +90,7 @@ class DedupIndex:
         if not self.root.exists():
             return []
         out = []
-        for info in self.root.fs.get_file_info(pafs.FileSelector(self.root.path, recursive=True,
-                                                                 allow_not_found=True)):
+        for info in self.root.fs.get_file_info(pafs.FileSelector(self.root.path, recursive=True, allow_not_found=True)):
             parent, name = info.path.rsplit("/", 2)[-2:]
             part, file = _PART.match(parent), _FILE.match(name)
             if info.type == pafs.FileType.File and part and file and not is_temporary(name):
@@ -172,5 +171,5 @@ def top32_digest(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
     arr = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
     if len(arr) == 0:
         return np.zeros(0, np.int64)
-    raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[arr.offset * 16:(arr.offset + len(arr)) * 16]
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[arr.offset * 16 : (arr.offset + len(arr)) * 16]
     return raw.reshape(-1, 16)[:, :4].copy().view(">u4").reshape(-1).astype(np.int64)

@@ -68,16 +68,23 @@ def signatures_from_shingles(shingles: np.ndarray, offsets: np.ndarray, num_perm
     return sig
 
 
-def text_shingles(texts: pa.Array | pa.ChunkedArray, ngram: int, unicode: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def text_shingles(
+    texts: pa.Array | pa.ChunkedArray, ngram: int, unicode: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Normalise, split and hash ``texts`` into word ``ngram`` shingle hashes: ``(hashes, offsets)``. With
     ``unicode``, format characters are dropped and NFKC applied before FineWeb's normalisation
     (:func:`~curate.stages.dedup.text.unicode_normalize`)."""
     return shingle_hashes(word_hashes(normalize(unicode_normalize(texts) if unicode else texts)), ngram)
 
 
-def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int = 112, ngram: int = 5, seed: int = 1,
-               max_chunk_bytes: int = 8 << 20, unicode: bool = False) -> np.ndarray:
+def signatures(
+    texts: pa.Array | pa.ChunkedArray,
+    num_perm: int = 112,
+    ngram: int = 5,
+    seed: int = 1,
+    max_chunk_bytes: int = 8 << 20,
+    unicode: bool = False,
+) -> np.ndarray:
     """MinHash signatures of a string array (FineWeb normalisation, preceded by NFKC and format-character removal
     when ``unicode`` is set; word ``ngram`` shingles)."""
     if isinstance(texts, pa.ChunkedArray):
@@ -85,8 +92,9 @@ def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int = 112, ngram: in
     n = len(texts)
     out = np.empty((n, num_perm), dtype=_U64)
     # keep the per-byte temporaries small: split very large batches by text bytes
-    lengths = np.asarray(pa.compute.binary_length(pa.compute.fill_null(texts, "")).to_numpy(zero_copy_only=False),
-                         dtype=np.int64)
+    lengths = np.asarray(
+        pa.compute.binary_length(pa.compute.fill_null(texts, "")).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
     lo = 0
     while lo < n:
         csum = np.cumsum(lengths[lo:])
@@ -131,7 +139,7 @@ def partition_range(p: int, partitions: int) -> tuple[int, int]:
 
 
 def collision_probability(s: float, bands: int, rows: int) -> float:
-    return 1.0 - (1.0 - s ** rows) ** bands
+    return 1.0 - (1.0 - s**rows) ** bands
 
 
 def optimal_bands(threshold: float, num_perm: int, false_positive_weight: float = 0.5) -> tuple[int, int]:
@@ -142,8 +150,8 @@ def optimal_bands(threshold: float, num_perm: int, false_positive_weight: float 
     best, best_err = (1, 1), float("inf")
     for b in range(1, num_perm + 1):
         for r in range(1, num_perm // b + 1):
-            fp = np.trapezoid(1 - (1 - xs_lo ** r) ** b, xs_lo)
-            fn = np.trapezoid((1 - xs_hi ** r) ** b, xs_hi)
+            fp = np.trapezoid(1 - (1 - xs_lo**r) ** b, xs_lo)
+            fn = np.trapezoid((1 - xs_hi**r) ** b, xs_hi)
             err = false_positive_weight * fp + (1 - false_positive_weight) * fn
             if err < best_err:
                 best, best_err = (b, r), err

@@ -85,30 +85,58 @@ class ParagraphDedup(Stage):
     resources = Resources(cpus=1)
 
     class Params(Params):
-        separator: str = Field("\n", min_length=1, description="spans are the text between separators: \\n "
-                               "(lines; Dolma's paragraphs, CCNet's lines) or \\n\\n (blank-line paragraphs)")
+        separator: str = Field(
+            "\n",
+            min_length=1,
+            description="spans are the text between separators: \\n "
+            "(lines; Dolma's paragraphs, CCNet's lines) or \\n\\n (blank-line paragraphs)",
+        )
         normalize: NormalisationOptions = Field(
-            ("fineweb",), description="normalisation before hashing (exact_dedup's options): fineweb (CCNet/FineWeb:"
+            ("fineweb",),
+            description="normalisation before hashing (exact_dedup's options): fineweb (CCNet/FineWeb:"
             " lowercase, digits to 0, punctuation and accents dropped; the default), unicode, case, whitespace; "
-            "none compares raw spans (Dolma)")
-        min_chars: int = Field(1, ge=1, description="spans shorter than this once normalised are never duplicates "
-                               "(blank lines always stay)")
+            "none compares raw spans (Dolma)",
+        )
+        min_chars: int = Field(
+            1,
+            ge=1,
+            description="spans shorter than this once normalised are never duplicates (blank lines always stay)",
+        )
         max_occurrences: int = Field(1, ge=1, description="a span counted more often than this is a duplicate")
         count: Literal["occurrences", "documents"] = Field(
-            "occurrences", description="occurrences (repeats inside one document count too, as Dolma) or documents "
-            "(a span counts once per document; only copies in other documents are removed)")
-        keep_first: bool = Field(True, description="keep the first max_occurrences occurrences (input order) and "
-                                 "remove the rest; false: remove every occurrence of a too-frequent span")
-        action: Literal["remove", "mark"] = Field("remove", description="remove the spans from the text, or keep "
-                                                  "the text and list them in duplicate_span_offsets")
-        within: str | None = Field(None, description="count within groups of this column (e.g. domain or "
-                                   "language): spans of different groups are never duplicates")
-        min_doc_chars: int = Field(1, ge=0, description="a document that lost spans and has fewer visible "
-                                   "characters left is removed (1: documents left empty)")
-        min_doc_words: int = Field(0, ge=0, description="a document that lost spans and has fewer words left is "
-                                   "removed")
-        partitions: int = Field(16, ge=1, le=1 << 20, description="key-range partitions: memory per worker is "
-                                "about 20 B x (spans in the corpus) / partitions")
+            "occurrences",
+            description="occurrences (repeats inside one document count too, as Dolma) or documents "
+            "(a span counts once per document; only copies in other documents are removed)",
+        )
+        keep_first: bool = Field(
+            True,
+            description="keep the first max_occurrences occurrences (input order) and "
+            "remove the rest; false: remove every occurrence of a too-frequent span",
+        )
+        action: Literal["remove", "mark"] = Field(
+            "remove",
+            description="remove the spans from the text, or keep the text and list them in duplicate_span_offsets",
+        )
+        within: str | None = Field(
+            None,
+            description="count within groups of this column (e.g. domain or "
+            "language): spans of different groups are never duplicates",
+        )
+        min_doc_chars: int = Field(
+            1,
+            ge=0,
+            description="a document that lost spans and has fewer visible "
+            "characters left is removed (1: documents left empty)",
+        )
+        min_doc_words: int = Field(
+            0, ge=0, description="a document that lost spans and has fewer words left is removed"
+        )
+        partitions: int = Field(
+            16,
+            ge=1,
+            le=1 << 20,
+            description="key-range partitions: memory per worker is about 20 B x (spans in the corpus) / partitions",
+        )
 
     def input_columns(self) -> set[str]:
         return {"id", "text", *([self.params.within] if self.params.within else [])}
@@ -119,13 +147,18 @@ class ParagraphDedup(Stage):
 
     def phases(self) -> list[Phase]:
         p = self.params.partitions
-        return [Phase("spans", "shards", self._spans), Phase("counts", "partitions", self._counts, p),
-                Phase("tally", "shards", self._tally), Phase("domains", "once", self._domains),
-                Phase("emit", "shards", self._emit)]
+        return [
+            Phase("spans", "shards", self._spans),
+            Phase("counts", "partitions", self._counts, p),
+            Phase("tally", "shards", self._tally),
+            Phase("domains", "once", self._domains),
+            Phase("emit", "shards", self._emit),
+        ]
 
     # -- spans -------------------------------------------------------------------------------------------------
-    def span_keys(self, texts: pa.Array | pa.ChunkedArray, groups: pa.Array | pa.ChunkedArray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def span_keys(
+        self, texts: pa.Array | pa.ChunkedArray, groups: pa.Array | pa.ChunkedArray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(key per span, span offsets per document, eligible per span) of a batch of texts."""
         lists = _split(texts, self.params.separator)
         spans = lists.flatten()
@@ -144,8 +177,7 @@ class ParagraphDedup(Stage):
         columns = ["text", *([p.within] if p.within else [])]
         row, parts = 0, []
         for batch in ctx.iter_input(shard, columns):
-            keys, offsets, eligible = self.span_keys(batch.column("text"), batch.column(p.within) if p.within
-                                                     else None)
+            keys, offsets, eligible = self.span_keys(batch.column("text"), batch.column(p.within) if p.within else None)
             counts = np.diff(offsets)
             handles = np.repeat(_handles(si, row, batch.num_rows), counts)
             index = (np.arange(len(keys), dtype=np.int64) - np.repeat(offsets[:-1], counts)).astype(np.uint32)
@@ -162,8 +194,9 @@ class ParagraphDedup(Stage):
         spans = table.column("span").to_numpy()
         order = np.lexsort((spans, handles, keys))
         keys, handles, spans = keys[order], handles[order], spans[order]
-        removed = repeated_occurrences(keys, handles, self.params.max_occurrences, self.params.count,
-                                       self.params.keep_first)
+        removed = repeated_occurrences(
+            keys, handles, self.params.max_occurrences, self.params.count, self.params.keep_first
+        )
         shard_idx, rows = _split_handles(handles[removed])
         spans = spans[removed]
         out_order = np.lexsort((spans, rows, shard_idx))
@@ -172,8 +205,10 @@ class ParagraphDedup(Stage):
         for s in range(len(ctx.shards)):
             lo, hi = int(bounds[s]), int(bounds[s + 1])
             if hi > lo:
-                ctx.write_table(_shard_path("removed", s, f"{part:05d}.parquet"),
-                                pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi]}))
+                ctx.write_table(
+                    _shard_path("removed", s, f"{part:05d}.parquet"),
+                    pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi]}),
+                )
         distinct = int(np.count_nonzero(np.diff(keys)) + 1) if len(keys) else 0
         return {"keys": distinct, "removed": int(removed.sum())}
 
@@ -207,9 +242,14 @@ class ParagraphDedup(Stage):
             row += n
         if not doms:
             return {"spans": 0}
-        table = pa.table({"domain": pa.concat_arrays([d.cast(pa.string()) for d in doms]),
-                          "spans": np.concatenate(spans_n), "chars": np.concatenate(chars_n),
-                          "docs": np.concatenate(docs_n)})
+        table = pa.table(
+            {
+                "domain": pa.concat_arrays([d.cast(pa.string()) for d in doms]),
+                "spans": np.concatenate(spans_n),
+                "chars": np.concatenate(chars_n),
+                "docs": np.concatenate(docs_n),
+            }
+        )
         grouped = table.group_by("domain").aggregate([("spans", "sum"), ("chars", "sum"), ("docs", "sum")])
         grouped = grouped.rename_columns(["domain", "spans", "chars", "docs"]).sort_by("domain")
         ctx.write_table(_shard_path("tally", si) + ".parquet", grouped)
@@ -223,11 +263,21 @@ class ParagraphDedup(Stage):
         grouped = grouped.rename_columns(["domain", "spans", "chars", "docs"])
         grouped = grouped.sort_by([("spans", "descending"), ("domain", "ascending")])
         top = grouped.slice(0, TOP_DOMAINS).to_pylist()
-        groups = {(r["domain"] if r["domain"] is not None else "(no url)"): {"spans": r["spans"], "chars": r["chars"],
-                                                                           "docs": r["docs"]} for r in top}
-        return {"spans": int(pc.sum(grouped.column("spans")).as_py()),
-                "chars": int(pc.sum(grouped.column("chars")).as_py()),
-                "docs": int(pc.sum(grouped.column("docs")).as_py()), "domains": grouped.num_rows, "groups": groups}
+        groups = {
+            (r["domain"] if r["domain"] is not None else "(no url)"): {
+                "spans": r["spans"],
+                "chars": r["chars"],
+                "docs": r["docs"],
+            }
+            for r in top
+        }
+        return {
+            "spans": int(pc.sum(grouped.column("spans")).as_py()),
+            "chars": int(pc.sum(grouped.column("chars")).as_py()),
+            "docs": int(pc.sum(grouped.column("docs")).as_py()),
+            "domains": grouped.num_rows,
+            "groups": groups,
+        }
 
     # -- emit --------------------------------------------------------------------------------------------------
     def _emit(self, ctx, shard: str) -> dict:
@@ -241,8 +291,9 @@ class ParagraphDedup(Stage):
 
         return _emit_with_decisions(ctx, shard, annotate)
 
-    def apply(self, batch: pa.Table, row: int, removed: tuple[np.ndarray, np.ndarray] | None
-              ) -> tuple[pa.Table, pa.Array]:
+    def apply(
+        self, batch: pa.Table, row: int, removed: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[pa.Table, pa.Array]:
         """``batch`` (rows ``row..``) with its removed spans cut (or listed) and the count columns; the reason per
         row (documents left too short)."""
         p = self.params
@@ -274,8 +325,9 @@ class ParagraphDedup(Stage):
             return _set_column(batch, "duplicate_span_offsets", _marked_offsets(lists, offsets, mask, chars)), reasons
         kept_spans = lists.flatten().filter(pa.array(~mask))
         kept_offsets = _kept_offsets(offsets, mask)
-        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(kept_offsets), kept_spans),
-                                pa.scalar(p.separator, pa.large_string()))
+        joined = pc.binary_join(
+            pa.ListArray.from_arrays(pa.array(kept_offsets), kept_spans), pa.scalar(p.separator, pa.large_string())
+        )
         touched = per_doc_spans > 0
         new_text = pc.if_else(pa.array(touched), joined.cast(text.type), text)
         batch = _set_column(batch, "text", new_text)
@@ -288,8 +340,13 @@ class ParagraphDedup(Stage):
 _OFFSETS_TYPE = pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))
 
 
-def repeated_occurrences(keys: np.ndarray, handles: np.ndarray, max_occurrences: int,
-                         count: Literal["occurrences", "documents"], keep_first: bool) -> np.ndarray:
+def repeated_occurrences(
+    keys: np.ndarray,
+    handles: np.ndarray,
+    max_occurrences: int,
+    count: Literal["occurrences", "documents"],
+    keep_first: bool,
+) -> np.ndarray:
     """Which occurrences go, for occurrences sorted by (key, handle, span): a key counted more than
     ``max_occurrences`` times (occurrences, or distinct documents) loses its occurrences after the first
     ``max_occurrences`` (occurrences, or documents: a kept document keeps all its copies), or all of them when

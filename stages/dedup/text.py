@@ -52,9 +52,9 @@ _EXACT_ORDER: tuple[ExactNormalisation, ...] = ("unicode", "fineweb", "case", "w
 # ASCII bytes that separate words: everything but [0-9a-z] (text is lowercased first; bytes >= 0x80 are word bytes
 # because non-ASCII separators were already replaced by spaces).
 _SEPARATOR = np.ones(256, dtype=bool)
-_SEPARATOR[ord("0"):ord("9") + 1] = False
-_SEPARATOR[ord("a"):ord("z") + 1] = False
-_SEPARATOR[ord("A"):ord("Z") + 1] = False
+_SEPARATOR[ord("0") : ord("9") + 1] = False
+_SEPARATOR[ord("a") : ord("z") + 1] = False
+_SEPARATOR[ord("A") : ord("Z") + 1] = False
 _SEPARATOR[0x80:] = False
 
 
@@ -128,8 +128,9 @@ def _as_options(value: object) -> object:
 
 
 #: a step parameter choosing normalisations: one name, ``none`` or a list, stored in application order
-NormalisationOptions = Annotated[tuple[ExactNormalisation, ...], BeforeValidator(_as_options),
-                                 AfterValidator(canonical_normalisation)]
+NormalisationOptions = Annotated[
+    tuple[ExactNormalisation, ...], BeforeValidator(_as_options), AfterValidator(canonical_normalisation)
+]
 
 
 def exact_normalize(texts: pa.Array | pa.ChunkedArray, flags: Iterable[ExactNormalisation]) -> pa.Array:
@@ -181,9 +182,9 @@ def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(bytes, offsets) of a large_string array as numpy, offsets rebased to start at 0."""
     arr = arr.cast(pa.large_string())
     bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    data = data[offsets[0]: offsets[-1]]
+    data = data[offsets[0] : offsets[-1]]
     return data, offsets - offsets[0]
 
 
@@ -284,8 +285,11 @@ def normalize_urls(urls: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(urls, pa.ChunkedArray):
         urls = urls.combine_chunks() if urls.num_chunks != 1 else urls.chunk(0)
     urls = pc.utf8_trim_whitespace(pc.fill_null(urls.cast(pa.large_string()), ""))
-    parts = pc.extract_regex(urls, r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>[^/?#]*)"
-                                   r"(?P<path>[^?#]*)(?P<query>\?[^#]*)?")
+    parts = pc.extract_regex(
+        urls,
+        r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>[^/?#]*)"
+        r"(?P<path>[^?#]*)(?P<query>\?[^#]*)?",
+    )
     host = pc.utf8_lower(pc.struct_field(parts, "host"))
     host = pc.replace_substring_regex(host, r"^www\.|:(80|443)$|\.$", "")
     host = pc.replace_substring_regex(host, r"^[^@]*@", "")  # credentials

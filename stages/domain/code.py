@@ -20,21 +20,63 @@ from dataclasses import dataclass
 from lxml import etree
 
 _SKIP = frozenset({"script", "style", "noscript", "template", "textarea"})
-_GUTTER_CLASSES = ("gutter", "linenos", "lineno", "line-numbers-rows", "hljs-ln-numbers", "ln-num",
-                   "line-number", "linenumber", "blob-num", "lines-num", "gl", "line-numbers")
-_LINE_TABLE_CODE = (("syntaxhighlighter", "code"), ("highlight", "blob-code"), ("file", "lines-code"),
-                    ("FileContents", "FileContents-lineContents"), ("highlighttable", "code"))
-_LANG_PATTERNS = [re.compile(p) for p in (
-    r"(?:^|\s)(?:language|lang)-([\w#+.-]+)", r"brush:\s*([\w#+.-]+)", r"(?:^|\s)highlight-source-([\w#+.-]+)",
-    r"(?:^|\s)highlight-([\w#+-]+)", r"(?:^|\s)sourceCode\s+([\w#+-]+)", r"(?:^|\s)hljs\s+([\w#+-]+)",
-    r"(?:^|\s)prettyprint\s+lang-([\w#+-]+)")]
-_NOT_LANGS = frozenset({"none", "plain", "plaintext", "text", "nohighlight", "default", "source", "hljs",
-                        "notranslate", "js-code", "code", "s-code-block", "highlight", "sourcecode"})
+_GUTTER_CLASSES = (
+    "gutter",
+    "linenos",
+    "lineno",
+    "line-numbers-rows",
+    "hljs-ln-numbers",
+    "ln-num",
+    "line-number",
+    "linenumber",
+    "blob-num",
+    "lines-num",
+    "gl",
+    "line-numbers",
+)
+_LINE_TABLE_CODE = (
+    ("syntaxhighlighter", "code"),
+    ("highlight", "blob-code"),
+    ("file", "lines-code"),
+    ("FileContents", "FileContents-lineContents"),
+    ("highlighttable", "code"),
+)
+_LANG_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"(?:^|\s)(?:language|lang)-([\w#+.-]+)",
+        r"brush:\s*([\w#+.-]+)",
+        r"(?:^|\s)highlight-source-([\w#+.-]+)",
+        r"(?:^|\s)highlight-([\w#+-]+)",
+        r"(?:^|\s)sourceCode\s+([\w#+-]+)",
+        r"(?:^|\s)hljs\s+([\w#+-]+)",
+        r"(?:^|\s)prettyprint\s+lang-([\w#+-]+)",
+    )
+]
+_NOT_LANGS = frozenset(
+    {
+        "none",
+        "plain",
+        "plaintext",
+        "text",
+        "nohighlight",
+        "default",
+        "source",
+        "hljs",
+        "notranslate",
+        "js-code",
+        "code",
+        "s-code-block",
+        "highlight",
+        "sourcecode",
+    }
+)
 
 
 @dataclass
 class CodeBlock:
     """One code block: its element (replaced in the tree by the caller), exact text and language hint."""
+
     element: etree._Element
     text: str
     language: str

@@ -32,13 +32,15 @@ def detect(signals: dict[str, Any]) -> dict[str, bool]:
     """``{"code", "math", "qa", "forum"}`` booleans from extraction signals (or :func:`text_signals`)."""
     renderer = bool(signals.get("tex_renderer"))
     text_formulas = int(signals.get("math_text_formulas") or 0)
-    math = int(signals.get("math_elements") or 0) > 0 or (renderer and text_formulas > 0) or \
-        ("tex_renderer" not in signals and text_formulas >= 2)
+    math = (
+        int(signals.get("math_elements") or 0) > 0
+        or (renderer and text_formulas > 0)
+        or ("tex_renderer" not in signals and text_formulas >= 2)
+    )
     source = signals.get("qa_source") or ""
     qa = source in QA_SOURCES or bool(signals.get("qa_thread"))
     code = int(signals.get("code_program_blocks") or 0) + int(signals.get("code_other_blocks") or 0) > 0
-    return {"code": code, "math": math, "qa": qa,
-            "forum": source == "forum"}
+    return {"code": code, "math": math, "qa": qa, "forum": source == "forum"}
 
 
 _KINDS = ("code", "math", "qa", "forum")
@@ -63,7 +65,8 @@ class DomainDetect(Stage):
 
     class Params(Params):
         keep: list[Literal["code", "math", "qa", "forum"]] = Field(
-            default_factory=list, description="keep only documents tagged with one of these (empty: tag only)")
+            default_factory=list, description="keep only documents tagged with one of these (empty: tag only)"
+        )
 
     def process(self, table: pa.Table) -> StepOutput:
         columns = set(table.column_names)

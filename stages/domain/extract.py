@@ -40,9 +40,40 @@ from curate.stages.domain.formulas import dollar_formulas, normalise_delimiters,
 from curate.stages.domain.qa import Thread, find_thread, is_qa_page
 from curate.stages.domain.signals import code_likeness
 
-_BLOCK = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table",
-                    "section", "article", "pre", "hr", "dl", "dt", "dd", "figure", "figcaption", "header", "footer",
-                    "details", "summary", "main", "aside", "nav"})
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "pre",
+        "hr",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "header",
+        "footer",
+        "details",
+        "summary",
+        "main",
+        "aside",
+        "nav",
+    }
+)
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "svg", "button", "form", "select", "iframe"})
 _HOLDER_TAG = "p"
 _TOKEN = "CURATECODEBLOCK{:05d}X"
@@ -159,8 +190,11 @@ def normalise_outside_code(text: str) -> tuple[str, list[str]]:
 
 def format_thread(thread: Thread, pairs: bool = False) -> list[str]:
     """The thread as one text (or one per answer) in the documented format."""
-    question = f"Question: {thread.title}".rstrip() + "\n\n" + (
-        element_text(thread.question) if thread.question is not None else "")
+    question = (
+        f"Question: {thread.title}".rstrip()
+        + "\n\n"
+        + (element_text(thread.question) if thread.question is not None else "")
+    )
     answers = []
     for a in thread.answers:
         marks = (["accepted"] if a.accepted else []) + ([f"{a.votes} votes"] if a.votes is not None else [])
@@ -171,14 +205,16 @@ def format_thread(thread: Thread, pairs: bool = False) -> list[str]:
     return ["\n\n".join([question.strip(), *answers])]
 
 
-def extract_structured(html: str, main_text: Callable[[str], str | None], qa: bool = True,
-                       qa_format: str = "thread", forums: bool = False) -> dict[str, Any] | None:
+def extract_structured(
+    html: str, main_text: Callable[[str], str | None], qa: bool = True, qa_format: str = "thread", forums: bool = False
+) -> dict[str, Any] | None:
     """``{"texts": [...], "signals": {...}}`` for a page; ``main_text`` is the boilerplate remover (trafilatura)."""
     root = _parse(html)
     if root is None:
         return None
-    renderer = any(_TEX_RENDERER.search((s.get("src") or "") + (s.text or "")[:2000]) for s in root.iter("script")) \
-        or any(_TEX_RENDERER.search(link.get("href") or "") for link in root.iter("link"))
+    renderer = any(
+        _TEX_RENDERER.search((s.get("src") or "") + (s.text or "")[:2000]) for s in root.iter("script")
+    ) or any(_TEX_RENDERER.search(link.get("href") or "") for link in root.iter("link"))
     qa_page = is_qa_page(root)
     thread = find_thread(root, forums=forums) if qa else None
     math = replace_math(root)

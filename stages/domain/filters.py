@@ -48,19 +48,27 @@ class CodeQuality(Stage):
     requires = ("text",)
 
     class Params(Params):
-        only_domain: str | None = Field(None, description="judge only documents whose `domain` column (from "
-                                                          "domain_detect) is this value; the others pass")
+        only_domain: str | None = Field(
+            None,
+            description="judge only documents whose `domain` column (from "
+            "domain_detect) is this value; the others pass",
+        )
         min_code_blocks: int = Field(1, ge=0, description="fewer fenced code blocks: code_no_blocks")
-        max_avg_line_length: float | None = Field(100, description="mean code line length above this "
-                                                                   "(StarCoder: 100): code_avg_line_length")
-        max_line_length: int | None = Field(1000, description="longest code line above this (StarCoder: 1000): "
-                                                              "code_max_line_length")
-        min_alnum_fraction: float | None = Field(0.25, description="alphanumeric share of code characters below "
-                                                                   "this (StarCoder: 0.25): code_alnum_fraction")
-        min_code_share: float | None = Field(0.05, description="share of characters in code blocks below this: "
-                                                               "code_share_low")
-        max_code_share: float | None = Field(0.95, description="share above this (code with no explanation): "
-                                                               "code_share_high")
+        max_avg_line_length: float | None = Field(
+            100, description="mean code line length above this (StarCoder: 100): code_avg_line_length"
+        )
+        max_line_length: int | None = Field(
+            1000, description="longest code line above this (StarCoder: 1000): code_max_line_length"
+        )
+        min_alnum_fraction: float | None = Field(
+            0.25, description="alphanumeric share of code characters below this (StarCoder: 0.25): code_alnum_fraction"
+        )
+        min_code_share: float | None = Field(
+            0.05, description="share of characters in code blocks below this: code_share_low"
+        )
+        max_code_share: float | None = Field(
+            0.95, description="share above this (code with no explanation): code_share_high"
+        )
         min_prose_words: int | None = Field(20, description="fewer words outside code blocks: code_no_prose")
 
     def check(self, text: str) -> str | None:
@@ -75,8 +83,11 @@ class CodeQuality(Stage):
         if p.max_line_length is not None and max(map(len, lines)) > p.max_line_length:
             return "code_max_line_length"
         chars = [c for c in code if not c.isspace()]
-        if p.min_alnum_fraction is not None and chars and \
-                sum(c.isalnum() for c in chars) / len(chars) < p.min_alnum_fraction:
+        if (
+            p.min_alnum_fraction is not None
+            and chars
+            and sum(c.isalnum() for c in chars) / len(chars) < p.min_alnum_fraction
+        ):
             return "code_alnum_fraction"
         share = len(code) / max(1, len(text))
         if p.min_code_share is not None and share < p.min_code_share:
@@ -103,13 +114,18 @@ class MathQuality(Stage):
     requires = ("text",)
 
     class Params(Params):
-        only_domain: str | None = Field(None, description="judge only documents whose `domain` column (from "
-                                                          "domain_detect) is this value; the others pass")
+        only_domain: str | None = Field(
+            None,
+            description="judge only documents whose `domain` column (from "
+            "domain_detect) is this value; the others pass",
+        )
         min_formulas: int = Field(1, ge=0, description="fewer $…$ / $$…$$ formulas: math_no_formulas")
-        balanced_dollars: bool = Field(True, description="an odd number of unescaped $ outside code blocks "
-                                                         "(a cut formula): math_unbalanced")
-        max_formula_share: float | None = Field(0.8, description="share of characters inside formulas above this: "
-                                                                 "math_formula_share_high")
+        balanced_dollars: bool = Field(
+            True, description="an odd number of unescaped $ outside code blocks (a cut formula): math_unbalanced"
+        )
+        max_formula_share: float | None = Field(
+            0.8, description="share of characters inside formulas above this: math_formula_share_high"
+        )
         min_prose_words: int | None = Field(20, description="fewer words outside formulas and code: math_no_prose")
 
     def check(self, text: str) -> str | None:

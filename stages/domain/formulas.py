@@ -27,16 +27,31 @@ from lxml import etree
 from curate.stages.domain.code import classes
 from curate.stages.domain.mathml import local, mathml_to_latex, tex_annotation
 
-_MATHJAX_RENDERED = frozenset({"MathJax", "MathJax_Display", "MathJax_Preview", "MathJax_CHTML", "MathJax_SVG",
-                               "MathJax_SVG_Display", "MathJax_MathML", "MathJax_PHTML", "MJX_Assistive_MathML"})
-_TEX_IMG_SRC = re.compile(r"(?:latex\.php\?|codecogs\.com/.*?\?|mime?tex\.cgi\?|mathtex\.cgi\?|"
-                          r"chart\.apis\.google\.com/chart\?.*cht=tx|chart\.googleapis\.com/chart\?.*cht=tx|"
-                          r"/latex\?|latex\.codecogs|wp\.com/latex\.php)", re.I)
+_MATHJAX_RENDERED = frozenset(
+    {
+        "MathJax",
+        "MathJax_Display",
+        "MathJax_Preview",
+        "MathJax_CHTML",
+        "MathJax_SVG",
+        "MathJax_SVG_Display",
+        "MathJax_MathML",
+        "MathJax_PHTML",
+        "MJX_Assistive_MathML",
+    }
+)
+_TEX_IMG_SRC = re.compile(
+    r"(?:latex\.php\?|codecogs\.com/.*?\?|mime?tex\.cgi\?|mathtex\.cgi\?|"
+    r"chart\.apis\.google\.com/chart\?.*cht=tx|chart\.googleapis\.com/chart\?.*cht=tx|"
+    r"/latex\?|latex\.codecogs|wp\.com/latex\.php)",
+    re.I,
+)
 
 
 @dataclass
 class MathFound:
     """What replace_math found: formulas in page order, counted by source kind."""
+
     formulas: list[str] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)
 
@@ -75,8 +90,12 @@ def _img_tex(img: etree._Element) -> tuple[str | None, str]:
     src = img.get("src") or img.get("data-src") or ""
     alt = (img.get("alt") or "").strip()
     cls = set(classes(img).split())
-    if "tex" in cls or "latex" in cls or "mwe-math-fallback-image-inline" in cls or \
-            "mwe-math-fallback-image-display" in cls:
+    if (
+        "tex" in cls
+        or "latex" in cls
+        or "mwe-math-fallback-image-inline" in cls
+        or "mwe-math-fallback-image-display" in cls
+    ):
         return (alt or None), "img-latex-alt"
     if not _TEX_IMG_SRC.search(src):
         return None, ""
@@ -97,8 +116,12 @@ def replace_math(root: etree._Element) -> MathFound:
     scripts = [s for s in root.iter("script") if (s.get("type") or "").lower().startswith("math/tex")]
     if scripts:  # MathJax v2 with its input kept: the rendered copies are redundant
         for el in list(root.iter()):
-            if isinstance(el.tag, str) and el.getparent() is not None and _has_class(el, _MATHJAX_RENDERED) \
-                    and el.find(".//script") is None:
+            if (
+                isinstance(el.tag, str)
+                and el.getparent() is not None
+                and _has_class(el, _MATHJAX_RENDERED)
+                and el.find(".//script") is None
+            ):
                 replace_with_text(el, "")
         for s in scripts:
             tex = (s.text or "").strip()
@@ -119,8 +142,14 @@ def replace_math(root: etree._Element) -> MathFound:
             tex = None if math is None else (tex_annotation(math) or mathml_to_latex(math))
             kind, display = "mathjax-rendered", el.get("display") == "true" or el.get("display") == "block"
         elif "katex-display" in cls or ("katex" in cls and not _inside_class(el, "katex-display")):
-            ann = next((a for a in el.iter() if local(a.tag) == "annotation"
-                        and (a.get("encoding") or "") == "application/x-tex"), None)
+            ann = next(
+                (
+                    a
+                    for a in el.iter()
+                    if local(a.tag) == "annotation" and (a.get("encoding") or "") == "application/x-tex"
+                ),
+                None,
+            )
             tex = None if ann is None else (ann.text or "").strip()
             if tex is None:
                 math = next((m for m in el.iter() if local(m.tag) == "math"), None)
@@ -129,11 +158,14 @@ def replace_math(root: etree._Element) -> MathFound:
         elif "mwe-math-element" in cls:
             math = next((m for m in el.iter() if local(m.tag) == "math"), None)
             img = next((i for i in el.iter("img")), None)
-            tex = (tex_annotation(math) if math is not None else None) or \
-                (img.get("alt", "").strip() if img is not None else None) or \
-                (mathml_to_latex(math) if math is not None else None)
-            display = (math is not None and math.get("display") == "block") or \
-                (img is not None and "mwe-math-fallback-image-display" in classes(img))
+            tex = (
+                (tex_annotation(math) if math is not None else None)
+                or (img.get("alt", "").strip() if img is not None else None)
+                or (mathml_to_latex(math) if math is not None else None)
+            )
+            display = (math is not None and math.get("display") == "block") or (
+                img is not None and "mwe-math-fallback-image-display" in classes(img)
+            )
             kind = "mediawiki"
         elif _has_class(el, _MATHJAX_RENDERED):  # rendered MathJax v2 without its input script
             math = next((m for m in el.iter() if local(m.tag) == "math"), None)
@@ -171,7 +203,8 @@ def _inside_class(el: etree._Element, name: str) -> bool:
 
 
 _TEXT_DELIMS = [
-    (re.compile(r"\\\[(.+?)\\\]", re.S), True), (re.compile(r"\\\((.+?)\\\)", re.S), False),
+    (re.compile(r"\\\[(.+?)\\\]", re.S), True),
+    (re.compile(r"\\\((.+?)\\\)", re.S), False),
     (re.compile(r"\[(?:tex|math)\](.+?)\[/(?:tex|math)\]", re.S | re.I), True),
     (re.compile(r"\[(?:itex|latex)\](.+?)\[/(?:itex|latex)\]", re.S | re.I), False),
 ]
@@ -182,9 +215,11 @@ def normalise_delimiters(text: str) -> tuple[str, list[str]]:
     """``\\(…\\)``, ``\\[…\\]`` and BB-code math in text as ``$…$`` / ``$$…$$``; the formulas found in text."""
     found: list[str] = []
     for pattern, display in _TEXT_DELIMS:
+
         def sub(m: re.Match, display: bool = display) -> str:
             found.append(m.group(1).strip())
             return wrap(m.group(1), display)
+
         text = pattern.sub(sub, text)
     return text, found
 

@@ -40,6 +40,7 @@ class Answer:
 @dataclass
 class Thread:
     """A question and its answers; ``source`` says which markup they came from."""
+
     source: str
     title: str
     question: etree._Element | None
@@ -79,11 +80,17 @@ def _int(value: object) -> int | None:
 
 def is_qa_page(root: etree._Element) -> bool:
     """The page declares itself a QAPage (schema.org, microdata or JSON-LD)."""
-    if any(_is_type(el, "QAPage") or _is_type(el, "Question") for el in root.iter() if isinstance(el.tag, str)
-           and el.get("itemtype")):
+    if any(
+        _is_type(el, "QAPage") or _is_type(el, "Question")
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.get("itemtype")
+    ):
         return True
-    return any('"QAPage"' in (s.text or "") for s in root.iter("script")
-               if (s.get("type") or "").lower() == "application/ld+json")
+    return any(
+        '"QAPage"' in (s.text or "")
+        for s in root.iter("script")
+        if (s.get("type") or "").lower() == "application/ld+json"
+    )
 
 
 def _fragment(html: str) -> etree._Element:
@@ -116,8 +123,9 @@ def _from_json_ld(root: etree._Element) -> Thread | None:
             for group, is_accepted in ((accepted, True), (suggested, False)):
                 for a in group if isinstance(group, list) else [group]:
                     if isinstance(a, dict) and a.get("text"):
-                        thread.answers.append(Answer(_fragment(str(a["text"])), _int(a.get("upvoteCount")),
-                                                     is_accepted))
+                        thread.answers.append(
+                            Answer(_fragment(str(a["text"])), _int(a.get("upvoteCount")), is_accepted)
+                        )
             return thread
     return None
 
@@ -132,8 +140,11 @@ def _from_microdata(root: etree._Element) -> Thread | None:
     body = texts[0] if texts else None
     answers = []
     for el in root.iter():
-        if isinstance(el.tag, str) and _is_type(el, "Answer") and not any(_is_type(a, "Answer")
-                                                                          for a in el.iterancestors()):
+        if (
+            isinstance(el.tag, str)
+            and _is_type(el, "Answer")
+            and not any(_is_type(a, "Answer") for a in el.iterancestors())
+        ):
             a_texts = _props(el, "text")
             if not a_texts:
                 continue
@@ -168,8 +179,13 @@ def _from_stackexchange(root: etree._Element) -> Thread | None:
             a_body = _first_with_class(el, "js-post-body", "s-prose", "post-text")
             if a_body is not None:
                 vote = _first_with_class(el, "js-vote-count", "vote-count-post")
-                thread.answers.append(Answer(a_body, _int(_prop_value(vote)) if vote is not None else None,
-                                             "accepted-answer" in classes(el).split()))
+                thread.answers.append(
+                    Answer(
+                        a_body,
+                        _int(_prop_value(vote)) if vote is not None else None,
+                        "accepted-answer" in classes(el).split(),
+                    )
+                )
     return thread
 
 

@@ -14,9 +14,12 @@ import re
 _KEYWORDS = re.compile(
     r"\b(?:def|return|function|class|import|from|include|public|private|static|void|int|var|let|const|if|else|"
     r"elif|for|while|foreach|echo|print|printf|println|SELECT|FROM|WHERE|INSERT|UPDATE|try|catch|except|lambda|new|"
-    r"struct|fn|func|package|namespace|using|module|end|begin|require|self|this|null|None|true|false|True|False)\b")
-_CODE_LINE = re.compile(r"(?:[;{}]\s*$|^\s*[}\])]|\w\s*(?:=|\+=|-=|==|=>|->|::)\s*\S|\w\(.*\)|^\s*(?:#|//|/\*|--)\s*\w|"
-                        r"^\s*<\/?[a-zA-Z][\w-]*[^>]*>|^\s*[$>]\s+\w)")
+    r"struct|fn|func|package|namespace|using|module|end|begin|require|self|this|null|None|true|false|True|False)\b"
+)
+_CODE_LINE = re.compile(
+    r"(?:[;{}]\s*$|^\s*[}\])]|\w\s*(?:=|\+=|-=|==|=>|->|::)\s*\S|\w\(.*\)|^\s*(?:#|//|/\*|--)\s*\w|"
+    r"^\s*<\/?[a-zA-Z][\w-]*[^>]*>|^\s*[$>]\s+\w)"
+)
 _NOT_PROGRAM_HINTS = frozenset({"text", "txt", "output", "console-output", "bibtex", "bib", "plain", "log"})
 
 
@@ -55,6 +58,10 @@ def text_signals(text: str) -> dict[str, float]:
             else:
                 program += run >= 3
                 run = 0
-    return {"code_blocks": len(fenced), "code_program_blocks": program,
-            "math_text_formulas": len(_TEX.findall(text)), "qa_answers": len(re.findall(r"^Answer\b.*:$", text, re.M)),
-            "qa_thread": bool(_QA_HEAD.search(text))}
+    return {
+        "code_blocks": len(fenced),
+        "code_program_blocks": program,
+        "math_text_formulas": len(_TEX.findall(text)),
+        "qa_answers": len(re.findall(r"^Answer\b.*:$", text, re.M)),
+        "qa_thread": bool(_QA_HEAD.search(text)),
+    }

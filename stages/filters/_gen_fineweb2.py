@@ -21,9 +21,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "fineweb2"
 OUT = Path(__file__).with_name("fineweb2_settings.json.xz")
-SOURCE = {"repository": "https://github.com/huggingface/fineweb-2",
-          "commit": "d0defb24f193bb9a5a11b8b14524a03c4858e1b6", "paths": "configs/*.yml",
-          "licence": "Apache-2.0", "paper": "Penedo et al. 2025, FineWeb2: One Pipeline to Scale Them All"}
+SOURCE = {
+    "repository": "https://github.com/huggingface/fineweb-2",
+    "commit": "d0defb24f193bb9a5a11b8b14524a03c4858e1b6",
+    "paths": "configs/*.yml",
+    "licence": "Apache-2.0",
+    "paper": "Penedo et al. 2025, FineWeb2: One Pipeline to Scale Them All",
+}
 
 
 def documents(source: Path) -> dict[str, int]:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 #: languages datatrove 0.10.1 maps to ``spacy.blank(code)`` in its tokenizer_assignment.csv, minus those that need
 #: an external segmenter (zh: jieba, ja: sudachi, vi: pyvi)
-LANGUAGES = ("xx tn ms tl lg ar es fr fi nl sr lv en de tr sq lij lb yo pl nb it et tt ti ru ro fa el az am uk sv sl "
-             "sk pt mk lt la ky is id hy hu hsb hr he grc ga fo eu dsb da cs ca bg af").split()
+LANGUAGES = (
+    "xx tn ms tl lg ar es fr fi nl sr lv en de tr sq lij lb yo pl nb it et tt ti ru ro fa el az am uk sv sl "
+    "sk pt mk lt la ky is id hy hu hsb hr he grc ga fo eu dsb da cs ca bg af"
+).split()
 KEYS = ("prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match")
 
 
@@ -45,8 +47,13 @@ def dump() -> dict:
         langs[lang] = entry
     from spacy.pipeline.sentencizer import Sentencizer
 
-    return {"spacy_version": spacy.__version__, "patterns": table, "languages": langs,
-            "sentencizer_punct_chars": sorted(Sentencizer.default_punct_chars), **datatrove_tables()}
+    return {
+        "spacy_version": spacy.__version__,
+        "patterns": table,
+        "languages": langs,
+        "sentencizer_punct_chars": sorted(Sentencizer.default_punct_chars),
+        **datatrove_tables(),
+    }
 
 
 def datatrove_tables() -> dict:
@@ -87,7 +94,8 @@ def main() -> None:
         '"""spaCy tokenizer rules (prefix/suffix/infix patterns, special cases) for the languages datatrove splits\n'
         f'with ``spacy.blank``: generated from spaCy {data["spacy_version"]} (MIT licence) by ``_gen_rules.py``."""\n\n'
         f'SPACY_VERSION = "{data["spacy_version"]}"\n'
-        f"BLOB = (\n{lines}\n)\n")
+        f"BLOB = (\n{lines}\n)\n"
+    )
     print(f"wrote {out} ({len(blob)} base64 chars, {len(data['languages'])} languages)")
 
 

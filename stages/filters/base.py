@@ -35,18 +35,28 @@ def language_key(code: str) -> str:
 class LanguageParams(Params):
     """Parameters every heuristic filter has: the language whose word splitting it uses, and per-language overrides."""
 
-    language: str = Field("en", description="language for word splitting (ISO 639-1/639-3, e.g. en, deu, fra_Latn) "
-                                            "when a document has no `language` column value")
-    use_language_column: bool = Field(True, description="when the table has a `language` column (from language_id), "
-                                                        "split each document's words with its own language's rules")
+    language: str = Field(
+        "en",
+        description="language for word splitting (ISO 639-1/639-3, e.g. en, deu, fra_Latn) "
+        "when a document has no `language` column value",
+    )
+    use_language_column: bool = Field(
+        True,
+        description="when the table has a `language` column (from language_id), "
+        "split each document's words with its own language's rules",
+    )
     language_overrides: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per-language parameter overrides, e.g. {de: {min_avg_word_length: 4}} "
-                                          "(FineWeb2-style thresholds per language), keyed by the `language` value")
+        default_factory=dict,
+        description="per-language parameter overrides, e.g. {de: {min_avg_word_length: 4}} "
+        "(FineWeb2-style thresholds per language), keyed by the `language` value",
+    )
     settings: str | list[str] | None = Field(
-        None, description="per-language settings table looked up by each document's `language`: fineweb2 (FineWeb2's "
-                          "1,929 languages, shipped), a path (a folder of <lang>_<Script>.yml or one YAML/JSON file), "
-                          "or a list merged left to right; language_overrides still win. `curate steps NAME "
-                          "--language LANG` shows where each value comes from")
+        None,
+        description="per-language settings table looked up by each document's `language`: fineweb2 (FineWeb2's "
+        "1,929 languages, shipped), a path (a folder of <lang>_<Script>.yml or one YAML/JSON file), "
+        "or a list merged left to right; language_overrides still win. `curate steps NAME "
+        "--language LANG` shows where each value comes from",
+    )
 
 
 class HeuristicFilter(Stage):
@@ -65,8 +75,10 @@ class HeuristicFilter(Stage):
         self._overrides: dict[str, tuple[str, dict[str, Any]]] = {}
         for lang, override in self.params.language_overrides.items():
             if not isinstance(override, dict):
-                raise ValueError(f"{self.name}: language_overrides[{lang!r}] must be a mapping of parameters, "
-                                 f"got {type(override).__name__}")
+                raise ValueError(
+                    f"{self.name}: language_overrides[{lang!r}] must be a mapping of parameters, "
+                    f"got {type(override).__name__}"
+                )
             if "language_overrides" in override:
                 raise ValueError(f"{self.name}: language_overrides[{lang!r}] cannot itself hold language_overrides")
             self.Params(**{**base, "language": lang, **override})  # validated now, not at the first document
@@ -115,8 +127,10 @@ class HeuristicFilter(Stage):
         languages = table.column(LANGUAGE_COLUMN).to_pylist()
         if SCRIPT_COLUMN in table.column_names:  # lid.176 labels carry no script: language_id adds the text's
             scripts = table.column(SCRIPT_COLUMN).to_pylist()
-            languages = [f"{lang}_{s}" if lang and s and "_" not in lang else lang
-                         for lang, s in zip(languages, scripts, strict=True)]
+            languages = [
+                f"{lang}_{s}" if lang and s and "_" not in lang else lang
+                for lang, s in zip(languages, scripts, strict=True)
+            ]
         for i, lang in enumerate(languages):
             groups[lang or None].append(i)
         return [(self.params_for(lang), idx) for lang, idx in groups.items()]

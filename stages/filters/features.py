@@ -158,9 +158,9 @@ class Vocabulary:
         self.chunk_offsets = _grown(self.chunk_offsets, self.n_chunks)
         self.chunk_flat = _grown(self.chunk_flat, n_flat)
         lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
-        self.chunk_lengths[first:self.n_chunks] = lengths
-        self.chunk_offsets[first:self.n_chunks] = self.n_flat + np.cumsum(lengths) - lengths
-        self.chunk_flat[self.n_flat:n_flat] = np.fromiter(map(self.ids.__getitem__, flat), np.int64, len(flat))
+        self.chunk_lengths[first : self.n_chunks] = lengths
+        self.chunk_offsets[first : self.n_chunks] = self.n_flat + np.cumsum(lengths) - lengths
+        self.chunk_flat[self.n_flat : n_flat] = np.fromiter(map(self.ids.__getitem__, flat), np.int64, len(flat))
         self.n_flat = n_flat
 
     def sync(self) -> None:
@@ -173,7 +173,7 @@ class Vocabulary:
             for name in ("flags", "lengths", "hashes"):
                 old = getattr(self, name)
                 new = np.zeros(size, old.dtype)
-                new[:len(old)] = old
+                new[: len(old)] = old
                 setattr(self, name, new)
         new_words = self.words[start:n]
         self.flags[start:n] = word_flags(new_words)
@@ -238,7 +238,7 @@ def _grown(a: np.ndarray, n: int) -> np.ndarray:
     if n <= len(a):
         return a
     new = np.zeros(max(n, 2 * len(a)), a.dtype)
-    new[:len(a)] = a
+    new[: len(a)] = a
     return new
 
 
@@ -315,7 +315,7 @@ class TextFeatures:
         else:
             prev = self.ngram_hashes(n - 1)
             with np.errstate(over="ignore"):
-                h = prev[:-1] * _NGRAM_MULT + VOCAB.hashes[self.word_ids[n - 1:]]  # ids exist: n-1 computed them
+                h = prev[:-1] * _NGRAM_MULT + VOCAB.hashes[self.word_ids[n - 1 :]]  # ids exist: n-1 computed them
         cache[n] = h
         return h
 

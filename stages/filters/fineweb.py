@@ -29,8 +29,9 @@ class FineWebQuality(HeuristicFilter):
     class Params(LanguageParams):
         line_punct_thr: float = Field(0.12, description="drop when the share of lines ending in a stop char is below")
         line_punct_exclude_zero: bool = Field(False, description="keep documents where no line ends in a stop char")
-        stop_chars: list[str] | None = Field(None, description="line-ending characters (default: datatrove's "
-                                                               "TERMINAL_PUNCTUATION, all scripts)")
+        stop_chars: list[str] | None = Field(
+            None, description="line-ending characters (default: datatrove's TERMINAL_PUNCTUATION, all scripts)"
+        )
         short_line_thr: float = Field(0.67, description="drop when the share of short lines is above this")
         short_line_length: int = Field(30, description="a line this many characters or fewer is short")
         char_duplicates_ratio: float = Field(0.01, description="characters in duplicated lines / all, above: drop")

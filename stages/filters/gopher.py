@@ -42,7 +42,8 @@ class GopherQuality(HeuristicFilter):
         max_bullet_lines_ratio: float | None = Field(0.9, description="share of lines starting with a bullet")
         max_ellipsis_lines_ratio: float | None = Field(0.3, description="share of lines ending with an ellipsis")
         max_non_alpha_words_ratio: float | None = Field(
-            0.8, description="drop when the share of words containing a letter is below this (datatrove's name)")
+            0.8, description="drop when the share of words containing a letter is below this (datatrove's name)"
+        )
         min_stop_words: int | None = Field(2, description="fewer distinct stop words than this")
         stop_words: list[str] = Field(list(STOP_WORDS), description="Gopher's stop words")
 
@@ -134,8 +135,9 @@ def top_ngram_exceeds(f: TextFeatures, n: int, limit: float, known_tops: dict[in
     return int(lengths[winner]) * top > limit
 
 
-def repeated_ngram_chars(f: TextFeatures, n: int, limit: float | None = None,
-                         known_repeats: dict[int, int] | None = None) -> int:
+def repeated_ngram_chars(
+    f: TextFeatures, n: int, limit: float | None = None, known_repeats: dict[int, int] | None = None
+) -> int:
     """datatrove's find_all_duplicate: scan n-grams left to right; an n-gram already seen counts its characters
     (joined without spaces) and the scan jumps past it. Only n-grams that occur twice or more need the scan; with
     ``limit``, a document whose repeats cannot reach it (repeat count times the longest n-gram) returns 0 early.
@@ -197,10 +199,12 @@ class GopherRepetition(HeuristicFilter):
         dup_line_char_frac: float | None = Field(0.2, description="characters in repeated lines / all characters")
         dup_para_char_frac: float | None = Field(0.2, description="characters in repeated paragraphs / all")
         top_n_grams: list[tuple[int, float]] = Field(
-            [(2, 0.2), (3, 0.18), (4, 0.16)], description="(n, max share of characters in the most common n-gram)")
+            [(2, 0.2), (3, 0.18), (4, 0.16)], description="(n, max share of characters in the most common n-gram)"
+        )
         dup_n_grams: list[tuple[int, float]] = Field(
             [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)],
-            description="(n, max share of characters in repeated n-grams)")
+            description="(n, max share of characters in repeated n-grams)",
+        )
 
     def check(self, f: TextFeatures, p: Params) -> str | None:
         try:

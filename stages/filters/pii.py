@@ -15,7 +15,8 @@ from curate.stage import Params, Stage, StepOutput
 EMAIL = re.compile(
     r"\b[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:(?:[A-Za-z0-9](?:["
     r"A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?|\[(?:(?:25[0-5]|2[0-4][0-9]|["
-    r"01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?|[A-Za-z0-9-]*[A-Za-z0-9]:)])")
+    r"01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?|[A-Za-z0-9-]*[A-Za-z0-9]:)])"
+)
 IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)")
 #: cheap prefilters (Arrow, whole column at once): only documents that match them go through the Python regexes
 _HAS_EMAIL = "@"
@@ -49,10 +50,13 @@ class PiiMasker(Stage):
         remove_emails: bool = Field(True, description="mask e-mail addresses")
         remove_ips: bool = Field(True, description="mask IPv4 addresses")
         only_remove_public_ips: bool = Field(True, description="leave private/reserved addresses alone")
-        email_replacement: list[str] = Field(["email@example.com", "firstname.lastname@example.org"],
-                                             description="replacements, used in turn")
-        ip_replacement: list[str] = Field(["22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206",
-                                           "220.127.116.11", "18.104.22.168"], description="replacements, in turn")
+        email_replacement: list[str] = Field(
+            ["email@example.com", "firstname.lastname@example.org"], description="replacements, used in turn"
+        )
+        ip_replacement: list[str] = Field(
+            ["22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206", "220.127.116.11", "18.104.22.168"],
+            description="replacements, in turn",
+        )
 
     def mask(self, text: str) -> tuple[str, int, int]:
         """(masked text, e-mails masked, IPs masked) for one document."""
@@ -91,8 +95,9 @@ class PiiMasker(Stage):
         if table.num_rows == 0:
             return StepOutput(table)
         text = table.column("text")
-        candidates = pc.fill_null(pc.or_(pc.match_substring(text, _HAS_EMAIL),
-                                         pc.match_substring_regex(text, _HAS_IP)), False)
+        candidates = pc.fill_null(
+            pc.or_(pc.match_substring(text, _HAS_EMAIL), pc.match_substring_regex(text, _HAS_IP)), False
+        )
         rows = pc.indices_nonzero(candidates).to_pylist()
         counters = {"emails_masked": 0, "ips_masked": 0, "documents_masked": 0}
         if not rows:

@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 MAX_CACHE_ENTRIES = 2_000_000
 
 # -- indic-nlp-library 0.92, indicnlp/tokenize/indic_tokenize.py (MIT): the same patterns ----------------------------
-_INDIC = re.compile(r"([" + string.punctuation + r"\u0964\u0965\uAAF1\uAAF0\uABEB\uABEC\uABED\uABEE\uABEF\u1C7E\u1C7F"
-                    + r"])")
+_INDIC = re.compile(
+    r"([" + string.punctuation + r"\u0964\u0965\uAAF1\uAAF0\uABEB\uABEC\uABED\uABEE\uABEF\u1C7E\u1C7F" + r"])"
+)
 _URDU = re.compile(r"([" + string.punctuation + r"\u0609\u060A\u060C\u061E\u066A\u066B\u066C\u066D\u06D4" + r"])")
 _NUM_SEQ = re.compile(r"([0-9]+ [,.:/] )+[0-9]+")
 _SPACES = re.compile(r"[ ]+")
@@ -101,8 +102,7 @@ class SegmentedTokenizer:
 
     specials: dict[str, tuple[str, ...]] = {}
 
-    def __init__(self, name: str, segment: Callable[[str], list[str] | tuple[str, ...]], per_chunk: bool,
-                 exact: bool):
+    def __init__(self, name: str, segment: Callable[[str], list[str] | tuple[str, ...]], per_chunk: bool, exact: bool):
         self.language = name
         self.exact = exact
         self._segment = segment
@@ -134,8 +134,13 @@ class SegmentedTokenizer:
 
 @cache
 def _warn_missing(package: str, language: str) -> None:
-    log.warning("word splitting for %s: %s is not installed, falling back to whitespace/punctuation rules "
-                "(pip install %s; see docs/multilingual.md)", language, package, package)
+    log.warning(
+        "word splitting for %s: %s is not installed, falling back to whitespace/punctuation rules "
+        "(pip install %s; see docs/multilingual.md)",
+        language,
+        package,
+        package,
+    )
 
 
 def _xx_rules() -> Callable[[str], tuple[str, ...]]:
@@ -165,12 +170,14 @@ def _chinese() -> SegmentedTokenizer:
 def _japanese() -> SegmentedTokenizer:
     try:
         from sudachipy import dictionary, tokenizer
+
         tok = dictionary.Dictionary().create(mode=tokenizer.Tokenizer.SplitMode.A)
     except Exception:  # noqa: BLE001 - ImportError, or sudachidict_core missing
         rules = _xx_rules()
         return SegmentedTokenizer("ja:runs", lambda c: cjk_fallback(c, rules, kana_runs=True), True, exact=False)
-    return SegmentedTokenizer("ja:sudachi", lambda t: [m.surface() for m in tok.tokenize(t)], per_chunk=False,
-                              exact=True)
+    return SegmentedTokenizer(
+        "ja:sudachi", lambda t: [m.surface() for m in tok.tokenize(t)], per_chunk=False, exact=True
+    )
 
 
 def _thai() -> SegmentedTokenizer:
@@ -178,12 +185,17 @@ def _thai() -> SegmentedTokenizer:
         from pythainlp.tokenize import word_tokenize
     except ImportError:
         return _xx("th", "pythainlp")
-    return SegmentedTokenizer("th:newmm-safe", lambda t: word_tokenize(t, keep_whitespace=False, engine="newmm-safe"),
-                              per_chunk=False, exact=True)
+    return SegmentedTokenizer(
+        "th:newmm-safe",
+        lambda t: word_tokenize(t, keep_whitespace=False, engine="newmm-safe"),
+        per_chunk=False,
+        exact=True,
+    )
 
 
-def _optional(name: str, package: str, module: str, make: Callable[[object], Callable[[str], list[str]]]
-              ) -> SegmentedTokenizer:
+def _optional(
+    name: str, package: str, module: str, make: Callable[[object], Callable[[str], list[str]]]
+) -> SegmentedTokenizer:
     try:
         mod = __import__(module, fromlist=["_"])
     except ImportError:
@@ -198,8 +210,10 @@ def _korean() -> SegmentedTokenizer:
 
         def split(text: str) -> list[str]:
             text = digits.sub("", text)
-            return [text[t.start:t.end] for t in kiwi.tokenize(text)]
+            return [text[t.start : t.end] for t in kiwi.tokenize(text)]
+
         return split
+
     return _optional("ko", "kiwipiepy", "kiwipiepy", make)
 
 
@@ -209,14 +223,18 @@ _SEGMENTERS: dict[str, Callable[[], SegmentedTokenizer]] = {
     "unsupported:ThaiTokenizer": _thai,
     "unsupported:KiwiTokenizer": _korean,
     "unsupported:KhmerTokenizer": lambda: _optional(
-        "km", "khmer-nltk", "khmernltk", lambda m: lambda t: m.word_tokenize(t, return_tokens=True)),
-    "unsupported:LaoTokenizer": lambda: _optional(
-        "lo", "laonlp", "laonlp.tokenize", lambda m: m.word_tokenize),
+        "km", "khmer-nltk", "khmernltk", lambda m: lambda t: m.word_tokenize(t, return_tokens=True)
+    ),
+    "unsupported:LaoTokenizer": lambda: _optional("lo", "laonlp", "laonlp.tokenize", lambda m: m.word_tokenize),
     "unsupported:BurmeseTokenizer": lambda: _optional(
-        "my", "pyidaungsu-numpy2", "pyidaungsu", lambda m: lambda t: m.tokenize(t, form="word")),
+        "my", "pyidaungsu-numpy2", "pyidaungsu", lambda m: lambda t: m.tokenize(t, form="word")
+    ),
     "unsupported:TibetanTokenizer": lambda: _optional(
-        "bo", "botok", "botok", lambda m: (lambda wt: lambda t: [w.text for w in wt.tokenize(t, split_affixes=False)])(
-            m.WordTokenizer())),
+        "bo",
+        "botok",
+        "botok",
+        lambda m: (lambda wt: lambda t: [w.text for w in wt.tokenize(t, split_affixes=False)])(m.WordTokenizer()),
+    ),
 }
 
 
@@ -224,7 +242,8 @@ _SEGMENTERS: dict[str, Callable[[], SegmentedTokenizer]] = {
 def segmenter(assignment: str, urdu: bool = False) -> SegmentedTokenizer | None:
     """The tokenizer for a datatrove assignment that is not a ``spacy.blank`` rule set (None: use the rules)."""
     if assignment == "unsupported:IndicNLPTokenizer":
-        return SegmentedTokenizer("indic:ur" if urdu else "indic", lambda t: indic_tokens(t, urdu), per_chunk=False,
-                                  exact=True)
+        return SegmentedTokenizer(
+            "indic:ur" if urdu else "indic", lambda t: indic_tokens(t, urdu), per_chunk=False, exact=True
+        )
     make = _SEGMENTERS.get(assignment)
     return make() if make is not None else None

@@ -31,11 +31,14 @@ SHIPPED = Path(__file__).with_name("fineweb2_settings.json.xz")
 #: step -> {table field: step parameter}
 STEP_FIELDS: dict[str, dict[str, str]] = {
     "language_id": {"language_score": "min_score"},
-    "gopher_repetition": {"dup_line_frac": "dup_line_frac", "top_n_grams": "top_n_grams",
-                          "dup_n_grams": "dup_n_grams"},
+    "gopher_repetition": {"dup_line_frac": "dup_line_frac", "top_n_grams": "top_n_grams", "dup_n_grams": "dup_n_grams"},
     "fineweb_quality": {"line_punct_thr": "line_punct_thr", "new_line_ratio": "new_line_ratio"},
-    "gopher_quality": {"min_avg_word_length": "min_avg_word_length", "max_avg_word_length": "max_avg_word_length",
-                       "max_non_alpha_words_ratio": "max_non_alpha_words_ratio", "stopwords": "stop_words"},
+    "gopher_quality": {
+        "min_avg_word_length": "min_avg_word_length",
+        "max_avg_word_length": "max_avg_word_length",
+        "max_non_alpha_words_ratio": "max_non_alpha_words_ratio",
+        "stopwords": "stop_words",
+    },
 }
 
 #: what fineweb-2-pipeline.py passes to every language's filters besides the table (recipes/fineweb2.yaml sets them)
@@ -52,8 +55,13 @@ _SCRIPT_ALIASES = {"Hans": "Hani", "Hant": "Hani", "Kore": "Hang"}
 class SettingsTable:
     """Language key (``deu_Latn``) -> its fields, with code aliases; :meth:`lookup` resolves any code form."""
 
-    def __init__(self, entries: dict[str, dict[str, Any]], aliases: dict[str, str] | None = None,
-                 sources: dict[str, str] | None = None, name: str = ""):
+    def __init__(
+        self,
+        entries: dict[str, dict[str, Any]],
+        aliases: dict[str, str] | None = None,
+        sources: dict[str, str] | None = None,
+        name: str = "",
+    ):
         self.entries = entries
         self.aliases = dict(aliases or {})
         self.name = name
@@ -123,8 +131,10 @@ def _read_user_table(path: Path) -> dict[str, dict[str, Any]]:
         raw = lzma.decompress(raw)
     data = json.loads(raw) if ".json" in path.suffixes else yaml.safe_load(raw)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for k, v in data.items() if not k.startswith("_")):
-        raise ValueError(f"language settings file {path}: expected a mapping of language keys (deu_Latn: {{...}}) "
-                         f"to FineWeb2-style fields")
+        raise ValueError(
+            f"language settings file {path}: expected a mapping of language keys (deu_Latn: {{...}}) "
+            f"to FineWeb2-style fields"
+        )
     return data
 
 

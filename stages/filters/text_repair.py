@@ -19,10 +19,20 @@ from curate.stage import Params, Stage, StepOutput
 
 #: datatrove 0.10.1 FTFYFormatter's defaults (ftfy.TextFixerConfig fields)
 FTFY_CONFIG: dict[str, Any] = {
-    "unescape_html": "auto", "remove_terminal_escapes": True, "fix_encoding": True, "restore_byte_a0": True,
-    "replace_lossy_sequences": True, "decode_inconsistent_utf8": True, "fix_c1_controls": True,
-    "fix_latin_ligatures": False, "fix_character_width": False, "uncurl_quotes": False, "fix_line_breaks": False,
-    "fix_surrogates": True, "remove_control_chars": True, "normalization": None,
+    "unescape_html": "auto",
+    "remove_terminal_escapes": True,
+    "fix_encoding": True,
+    "restore_byte_a0": True,
+    "replace_lossy_sequences": True,
+    "decode_inconsistent_utf8": True,
+    "fix_c1_controls": True,
+    "fix_latin_ligatures": False,
+    "fix_character_width": False,
+    "uncurl_quotes": False,
+    "fix_line_breaks": False,
+    "fix_surrogates": True,
+    "remove_control_chars": True,
+    "normalization": None,
 }
 
 

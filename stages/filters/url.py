@@ -36,10 +36,15 @@ def read_ut1(folder: Path, categories: list[str] | None) -> tuple[set[str], set[
     """(domains, urls) of a UT1-style blocklist: ``folder/<category>/{domains,urls}``, or one category folder."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise FileNotFoundError(f"url_filter: blocklist folder {str(folder)!r} does not exist; give a UT1-format "
-                                "folder (one sub-folder per category, each with `domains` and/or `urls` files)")
-    category_dirs = [folder] if (folder / "domains").exists() or (folder / "urls").exists() else sorted(
-        p for p in folder.iterdir() if p.is_dir())
+        raise FileNotFoundError(
+            f"url_filter: blocklist folder {str(folder)!r} does not exist; give a UT1-format "
+            "folder (one sub-folder per category, each with `domains` and/or `urls` files)"
+        )
+    category_dirs = (
+        [folder]
+        if (folder / "domains").exists() or (folder / "urls").exists()
+        else sorted(p for p in folder.iterdir() if p.is_dir())
+    )
     if categories is not None:
         wanted = set(categories)
         category_dirs = [p for p in category_dirs if p.name in wanted]
@@ -115,8 +120,9 @@ class UrlFilter(Stage):
         self.urls |= files(p.url_files, False)
         self.banned_words = files(p.banned_words_files, True) | {normalize(w) for w in p.banned_words}
         self.soft_banned_words = files(p.soft_banned_words_files, True) | {normalize(w) for w in p.soft_banned_words}
-        subwords = sorted(w for w in files(p.banned_subwords_files, True) | {normalize(w) for w in p.banned_subwords}
-                          if w)
+        subwords = sorted(
+            w for w in files(p.banned_subwords_files, True) | {normalize(w) for w in p.banned_subwords} if w
+        )
         self._subwords = re.compile("|".join(re.escape(w) for w in subwords)) if subwords else None
         self.banned_words.discard("")
         self.soft_banned_words.discard("")

@@ -100,8 +100,13 @@ class RuleTokenizer:
         self._prefix = compiled("prefix_search")
         # every alternative of the prefix rules is anchored with ^: match() finds what search() finds, without
         # trying every position of the chunk
-        self._prefix_find = (None if self._prefix is None else
-                             self._prefix.match if _all_anchored(self._prefix.pattern) else self._prefix.search)
+        self._prefix_find = (
+            None
+            if self._prefix is None
+            else self._prefix.match
+            if _all_anchored(self._prefix.pattern)
+            else self._prefix.search
+        )
         self._suffix = compiled("suffix_search")
         #: every character a suffix match can end with: a chunk ending otherwise has no suffix, no search needed
         self._suffix_ends = _last_characters(self._suffix) if self._suffix is not None else None
@@ -118,15 +123,20 @@ class RuleTokenizer:
         for string in self.specials:
             if " " in string:
                 continue  # spans whitespace: cannot match inside one chunk
-            if (not entry["faster_heuristics"] or self._find_prefix(string) or self._find_suffix(string)
-                    or self._has_infix(string)):
+            if (
+                not entry["faster_heuristics"]
+                or self._find_prefix(string)
+                or self._find_suffix(string)
+                or self._has_infix(string)
+            ):
                 pattern = self._split(string, with_specials=False)
                 if len(pattern) > 1:
                     self._matcher[pattern] = string
         # special cases spanning whitespace ("и др." in Russian) are matched on the text, then on token offsets
         multi = sorted((k for k in self.specials if " " in k.strip()), key=len, reverse=True)
-        self._multi_patterns = {k: tuple(t for c in k.split() for t in self._split(c, with_specials=False))
-                                for k in multi}
+        self._multi_patterns = {
+            k: tuple(t for c in k.split() for t in self._split(c, with_specials=False)) for k in multi
+        }
         self._multi = re.compile("|".join(re.escape(k) for k in multi)) if multi else None
         self._matcher_lengths = sorted({len(p) for p in self._matcher}, reverse=True)
         self._matcher_first = {p[0] for p in self._matcher}
@@ -184,8 +194,9 @@ class RuleTokenizer:
             return tuple(self._apply_matcher(list(tokens)))
         return tokens
 
-    def _split_slow(self, chunk: str, specials: dict[str, tuple[str, ...]], with_specials: bool = True
-                    ) -> tuple[str, ...]:
+    def _split_slow(
+        self, chunk: str, specials: dict[str, tuple[str, ...]], with_specials: bool = True
+    ) -> tuple[str, ...]:
         tokens = self._affixes_and_core(chunk, specials)
         if with_specials and len(tokens) > 1 and self._matcher:
             return tuple(self._apply_matcher(list(tokens)))
@@ -236,12 +247,13 @@ class RuleTokenizer:
             return ()
         if string in specials:
             return specials[string]
-        if ((self._token_match is not None and self._token_match.match(string))
-                or (self._url_match is not None and self._url_match.match(string))):
+        if (self._token_match is not None and self._token_match.match(string)) or (
+            self._url_match is not None and self._url_match.match(string)
+        ):
             return (string,)
         tokens = []
         start = 0
-        for m in (self._infix.finditer(string) if self._infix is not None else ()):
+        for m in self._infix.finditer(string) if self._infix is not None else ():
             infix_start, infix_end = m.start(), m.end()
             if infix_start == 0:
                 continue
@@ -262,7 +274,7 @@ class RuleTokenizer:
         matches = []
         for length in self._matcher_lengths:
             for i in range(n - length + 1):
-                string = self._matcher.get(tuple(tokens[i:i + length]))
+                string = self._matcher.get(tuple(tokens[i : i + length]))
                 if string is not None:
                     matches.append((i, i + length, string))
         if not matches:
@@ -314,8 +326,9 @@ class RuleTokenizer:
                 append((c,))
             elif c[-1] in SIMPLE_SUFFIXES and c[:-1].isalpha() and c[:-1] not in specials:
                 append((c[:-1], c[-1]))
-            elif (c[-1] == "." and len(c) > 2 and period_after.get(c[-2]) and c[:-1].isalpha()
-                  and c[:-1] not in specials):  # c[-2] is lowercase: only those letters are learnt
+            elif (
+                c[-1] == "." and len(c) > 2 and period_after.get(c[-2]) and c[:-1].isalpha() and c[:-1] not in specials
+            ):  # c[-2] is lowercase: only those letters are learnt
                 append((c[:-1], "."))
             else:
                 append(split(c))
@@ -438,7 +451,7 @@ def _last_characters(pattern: re.Pattern) -> frozenset[str] | None:
 
     out: set[int] = set()
     top = list(_parser.parse(pattern.pattern, pattern.flags))
-    for branch in (top[0][1][1] if len(top) == 1 and top[0][0] is c.BRANCH else [top]):
+    for branch in top[0][1][1] if len(top) == 1 and top[0][0] is c.BRANCH else [top]:
         items = list(branch)
         if not items or items[-1] != (c.AT, c.AT_END):
             return None

@@ -21,8 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 
 INDEX_HEADER = b"MMIDIDX\x00\x00"
-DTYPE_CODES: dict[type, int] = {np.uint8: 1, np.int8: 2, np.int16: 3, np.int32: 4, np.int64: 5, np.float64: 6,
-                                np.float32: 7, np.uint16: 8}
+DTYPE_CODES: dict[type, int] = {
+    np.uint8: 1,
+    np.int8: 2,
+    np.int16: 3,
+    np.int32: 4,
+    np.int64: 5,
+    np.float64: 6,
+    np.float32: 7,
+    np.uint16: 8,
+}
 CODE_DTYPES = {code: dtype for dtype, code in DTYPE_CODES.items()}
 
 
@@ -63,10 +71,10 @@ def read_index(path: str) -> MegatronIndex:
         data = f.read()
     if data[:9] != INDEX_HEADER:
         raise ValueError(f"{path}: not a Megatron index (header {data[:9]!r}, expected {INDEX_HEADER!r})")
-    version, = struct.unpack_from("<Q", data, 9)
+    (version,) = struct.unpack_from("<Q", data, 9)
     if version != 1:
         raise ValueError(f"{path}: Megatron index version {version}, only version 1 is known")
-    code, = struct.unpack_from("<B", data, 17)
+    (code,) = struct.unpack_from("<B", data, 17)
     sequences, documents = struct.unpack_from("<QQ", data, 18)
     offset = 34
     lengths = np.frombuffer(data, dtype=np.int32, count=sequences, offset=offset)

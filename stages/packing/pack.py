@@ -91,8 +91,15 @@ def plan_concat(lengths: np.ndarray, seq_len: int, rng: np.random.Generator) -> 
     owner = np.searchsorted(doc_start, starts, side="right") - 1
     # a zero-length document never owns a piece; searchsorted picks the last of equal starts, which is nonzero
     seq = starts // seq_len
-    plan = PackPlan(doc=order[owner], start=starts - doc_start[owner], length=ends - starts, seq=seq,
-                    offset=starts - seq * seq_len, n_sequences=n_seq, seq_len=seq_len)
+    plan = PackPlan(
+        doc=order[owner],
+        start=starts - doc_start[owner],
+        length=ends - starts,
+        seq=seq,
+        offset=starts - seq * seq_len,
+        n_sequences=n_seq,
+        seq_len=seq_len,
+    )
     return _shuffle_sequences(plan, rng)
 
 
@@ -112,12 +119,15 @@ def plan_best_fit(lengths: np.ndarray, seq_len: int, rng: np.random.Generator) -
     order = shuffled[np.argsort(-rest_len[shuffled], kind="stable")]
     seq_rest, off_rest, n_bins = _best_fit(rest_len[order], seq_len)
     n_full_seq = len(full_doc)
-    plan = PackPlan(doc=np.concatenate([full_doc, rest_doc[order]]),
-                    start=np.concatenate([full_start, rest_start[order]]),
-                    length=np.concatenate([np.full(n_full_seq, seq_len, np.int64), rest_len[order]]),
-                    seq=np.concatenate([np.arange(n_full_seq), seq_rest + n_full_seq]),
-                    offset=np.concatenate([np.zeros(n_full_seq, np.int64), off_rest]),
-                    n_sequences=n_full_seq + n_bins, seq_len=seq_len)
+    plan = PackPlan(
+        doc=np.concatenate([full_doc, rest_doc[order]]),
+        start=np.concatenate([full_start, rest_start[order]]),
+        length=np.concatenate([np.full(n_full_seq, seq_len, np.int64), rest_len[order]]),
+        seq=np.concatenate([np.arange(n_full_seq), seq_rest + n_full_seq]),
+        offset=np.concatenate([np.zeros(n_full_seq, np.int64), off_rest]),
+        n_sequences=n_full_seq + n_bins,
+        seq_len=seq_len,
+    )
     return _shuffle_sequences(plan, rng)
 
 
@@ -158,8 +168,15 @@ def _shuffle_sequences(plan: PackPlan, rng: np.random.Generator) -> PackPlan:
     new_index = rng.permutation(plan.n_sequences)
     seq = new_index[plan.seq] if plan.n_sequences else plan.seq
     order = np.lexsort((plan.offset, seq))
-    return PackPlan(plan.doc[order], plan.start[order], plan.length[order], seq[order], plan.offset[order],
-                    plan.n_sequences, plan.seq_len)
+    return PackPlan(
+        plan.doc[order],
+        plan.start[order],
+        plan.length[order],
+        seq[order],
+        plan.offset[order],
+        plan.n_sequences,
+        plan.seq_len,
+    )
 
 
 def make_plan(lengths: np.ndarray, seq_len: int, strategy: str, rng: np.random.Generator) -> PackPlan:
@@ -179,8 +196,9 @@ def partition_bounds(n_sequences: int, partitions: int) -> np.ndarray:
 # Assembly (pure numpy): pieces of tokens into a [sequences, seq_len] array
 
 
-def take_pieces(tokens: pa.ListArray | pa.ChunkedArray, rows: np.ndarray, starts: np.ndarray,
-                lengths: np.ndarray) -> pa.ListArray:
+def take_pieces(
+    tokens: pa.ListArray | pa.ChunkedArray, rows: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> pa.ListArray:
     """``tokens[rows[k]][starts[k]:starts[k]+lengths[k]]`` for every k, as one list array (vectorised)."""
     if isinstance(tokens, pa.ChunkedArray):
         tokens = tokens.combine_chunks() if tokens.num_chunks != 1 else tokens.chunk(0)
@@ -206,14 +224,21 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts.astype(np.int64) - group_start, lengths) + np.arange(total, dtype=np.int64)
 
 
-def assemble(n_sequences: int, seq_len: int, seq: np.ndarray, offset: np.ndarray, pieces: pa.ListArray,
-             pad_token_id: int, dtype: type) -> np.ndarray:
+def assemble(
+    n_sequences: int,
+    seq_len: int,
+    seq: np.ndarray,
+    offset: np.ndarray,
+    pieces: pa.ListArray,
+    pad_token_id: int,
+    dtype: type,
+) -> np.ndarray:
     """A ``[n_sequences, seq_len]`` array with every piece written at (seq, offset) and ``pad_token_id`` elsewhere."""
     out = np.full(n_sequences * seq_len, pad_token_id, dtype=dtype)
     lengths = np.diff(pieces.offsets.to_numpy())
     values = pieces.values.to_numpy(zero_copy_only=False)
     base = pieces.offsets[0].as_py()
-    out[_ranges(seq * seq_len + offset, lengths)] = values[base: base + int(lengths.sum())]
+    out[_ranges(seq * seq_len + offset, lengths)] = values[base : base + int(lengths.sum())]
     return out.reshape(n_sequences, seq_len)
 
 
@@ -246,21 +271,28 @@ class Pack(Stage):
     class Params(Params):
         seq_len: int = Field(2048, ge=2, description="tokens per training sequence")
         strategy: Literal["best_fit", "concat"] = Field(
-            "best_fit", description="best_fit: bin packing that splits only documents longer than seq_len "
-                                    "(padding fills the rest); concat: concatenate and cut every seq_len tokens")
+            "best_fit",
+            description="best_fit: bin packing that splits only documents longer than seq_len "
+            "(padding fills the rest); concat: concatenate and cut every seq_len tokens",
+        )
         format: Literal["both", "megatron", "numpy"] = Field(
-            "both", description="megatron: .bin/.idx; numpy: .npy memmap; both")
+            "both", description="megatron: .bin/.idx; numpy: .npy memmap; both"
+        )
         seed: int = Field(0, description="seed of the document order, the sequence shuffle and the split")
-        valid_fraction: float = Field(0.005, ge=0, lt=1, description="fraction of documents (by seeded id hash) "
-                                                                     "held out for validation")
+        valid_fraction: float = Field(
+            0.005, ge=0, lt=1, description="fraction of documents (by seeded id hash) held out for validation"
+        )
         partitions: int = Field(1, ge=1, description="output files per split (and parallel writers)")
         pad_token_id: int = Field(0, ge=0, description="token id written into padding (the loader masks it)")
 
     def phases(self) -> list[Phase]:
-        return [Phase("lengths", "shards", self._lengths), Phase("plan", "once", self._plan),
-                Phase("scatter", "shards", self._scatter),
-                Phase("write", "partitions", self._write, partitions=self.params.partitions),
-                Phase("emit", "shards", self._emit)]
+        return [
+            Phase("lengths", "shards", self._lengths),
+            Phase("plan", "once", self._plan),
+            Phase("scatter", "shards", self._scatter),
+            Phase("write", "partitions", self._write, partitions=self.params.partitions),
+            Phase("emit", "shards", self._emit),
+        ]
 
     # phase 1: per shard, document ids, lengths and groups
     def _lengths(self, ctx: Any, shard: str) -> dict:
@@ -269,18 +301,29 @@ class Pack(Stage):
         for batch in ctx.iter_input(shard):
             group = token_group_column(batch)
             _require(batch, shard)
-            parts.append(pa.table({
-                "id": batch.column("id").cast(pa.string()) if "id" in batch.column_names
-                else pa.array([f"{shard}/{i}" for i in range(batch.num_rows)], pa.string()),
-                "n": batch.column(TOKEN_COUNT_COLUMN).cast(pa.int64()),
-                "group": batch.column(group).cast(pa.string()) if group else pa.nulls(batch.num_rows, pa.string()),
-            }))
+            parts.append(
+                pa.table(
+                    {
+                        "id": batch.column("id").cast(pa.string())
+                        if "id" in batch.column_names
+                        else pa.array([f"{shard}/{i}" for i in range(batch.num_rows)], pa.string()),
+                        "n": batch.column(TOKEN_COUNT_COLUMN).cast(pa.int64()),
+                        "group": batch.column(group).cast(pa.string())
+                        if group
+                        else pa.nulls(batch.num_rows, pa.string()),
+                    }
+                )
+            )
             flat = pc.list_flatten(batch.column(TOKENS_COLUMN))
             if len(flat):
                 max_id = max(max_id, int(pc.max(flat).as_py()))
-        table = pa.concat_tables(parts) if parts else pa.table({"id": pa.array([], pa.string()),
-                                                                "n": pa.array([], pa.int64()),
-                                                                "group": pa.array([], pa.string())})
+        table = (
+            pa.concat_tables(parts)
+            if parts
+            else pa.table(
+                {"id": pa.array([], pa.string()), "n": pa.array([], pa.int64()), "group": pa.array([], pa.string())}
+            )
+        )
         ctx.write_table(f"lengths/{shard}.parquet", table)
         return {"docs": table.num_rows, "max_token_id": max_id}
 
@@ -294,9 +337,15 @@ class Pack(Stage):
         lengths = np.concatenate([t.column("n").to_numpy() for t in tables] or [np.zeros(0, np.int64)])
         is_valid = split_by_document(ids, p.valid_fraction, p.seed)
         max_id = max([s["max_token_id"] for s in ctx.summaries["lengths"].values()] + [p.pad_token_id])
-        summary: dict[str, Any] = {"seq_len": p.seq_len, "strategy": p.strategy, "seed": p.seed,
-                                   "dtype": np.dtype(token_dtype(max_id)).name, "pad_token_id": p.pad_token_id,
-                                   "partitions": p.partitions, "splits": {}}
+        summary: dict[str, Any] = {
+            "seq_len": p.seq_len,
+            "strategy": p.strategy,
+            "seed": p.seed,
+            "dtype": np.dtype(token_dtype(max_id)).name,
+            "pad_token_id": p.pad_token_id,
+            "partitions": p.partitions,
+            "splits": {},
+        }
         plan_rows = []
         for split_index, split in enumerate(SPLITS):
             docs = np.flatnonzero(is_valid if split == "valid" else ~is_valid)
@@ -305,16 +354,29 @@ class Pack(Stage):
             global_doc = docs[plan.doc]
             bounds = partition_bounds(plan.n_sequences, p.partitions)
             partition = np.searchsorted(bounds, plan.seq, side="right") - 1
-            plan_rows.append(pa.table({"shard": shard_of[global_doc], "row": row_of[global_doc],
-                                       "start": plan.start, "length": plan.length, "split": np.full(
-                                           len(global_doc), split_index, np.int8),
-                                       "partition": partition, "seq": plan.seq - bounds[partition],
-                                       "offset": plan.offset}))
+            plan_rows.append(
+                pa.table(
+                    {
+                        "shard": shard_of[global_doc],
+                        "row": row_of[global_doc],
+                        "start": plan.start,
+                        "length": plan.length,
+                        "split": np.full(len(global_doc), split_index, np.int8),
+                        "partition": partition,
+                        "seq": plan.seq - bounds[partition],
+                        "offset": plan.offset,
+                    }
+                )
+            )
             summary["splits"][split] = {
-                "documents": len(docs), "tokens": int(lengths[docs].sum()), "sequences": plan.n_sequences,
-                "padding_tokens": plan.padding, "padding_fraction": round(plan.padding_fraction, 6),
+                "documents": len(docs),
+                "tokens": int(lengths[docs].sum()),
+                "sequences": plan.n_sequences,
+                "padding_tokens": plan.padding,
+                "padding_fraction": round(plan.padding_fraction, 6),
                 "split_documents": plan.split_documents(),
-                "partition_sequences": np.diff(bounds).tolist()}
+                "partition_sequences": np.diff(bounds).tolist(),
+            }
         all_rows = pa.concat_tables(plan_rows)
         shard_column = all_rows.column("shard").to_numpy()
         for i, shard in enumerate(ctx.shards):
@@ -329,12 +391,13 @@ class Pack(Stage):
             return {"pieces": 0}
         table = ctx.read_input(shard, columns=["id", TOKENS_COLUMN])
         rows = plan.column("row").to_numpy()
-        pieces = take_pieces(table.column(TOKENS_COLUMN), rows, plan.column("start").to_numpy(),
-                             plan.column("length").to_numpy())
-        out = plan.append_column("doc_id", table.column("id").cast(pa.string()).take(pa.array(rows))) \
-                  .append_column(TOKENS_COLUMN, pieces)
-        key = pc.add(pc.multiply(out.column("split").cast(pa.int64()), self.params.partitions),
-                     out.column("partition"))
+        pieces = take_pieces(
+            table.column(TOKENS_COLUMN), rows, plan.column("start").to_numpy(), plan.column("length").to_numpy()
+        )
+        out = plan.append_column("doc_id", table.column("id").cast(pa.string()).take(pa.array(rows))).append_column(
+            TOKENS_COLUMN, pieces
+        )
+        key = pc.add(pc.multiply(out.column("split").cast(pa.int64()), self.params.partitions), out.column("partition"))
         for k in pc.unique(key).to_pylist():
             split, partition = SPLITS[k // self.params.partitions], k % self.params.partitions
             ctx.write_table(f"pieces/{split}-{partition:05d}/{shard}.parquet", out.filter(pc.equal(key, k)))
@@ -349,8 +412,11 @@ class Pack(Stage):
             n_seq = plan["splits"][split]["partition_sequences"][partition]
             if n_seq == 0:
                 continue
-            parts = [t for t in (ctx.read_table(f"pieces/{split}-{partition:05d}/{s}.parquet") for s in ctx.shards)
-                     if t is not None and t.num_rows]
+            parts = [
+                t
+                for t in (ctx.read_table(f"pieces/{split}-{partition:05d}/{s}.parquet") for s in ctx.shards)
+                if t is not None and t.num_rows
+            ]
             pieces = pa.concat_tables(parts).combine_chunks()
             pieces = pieces.take(pc.sort_indices(pieces, [("seq", "ascending"), ("offset", "ascending")]))
             seq, offset = pieces.column("seq").to_numpy(), pieces.column("offset").to_numpy()
@@ -374,7 +440,8 @@ class Pack(Stage):
         ctx.write_file(f"{prefix}.seg_lens.npy", _npy_bytes(seg_lens))
         ctx.write_file(f"{prefix}.seg_ptr.npy", _npy_bytes(seg_ptr))
         docs = pieces.select(["seq", "offset", "length", "doc_id", "start"]).rename_columns(
-            ["seq", "offset", "length", "id", "doc_start"])
+            ["seq", "offset", "length", "id", "doc_start"]
+        )
         sink = pa.BufferOutputStream()
         import pyarrow.parquet as pq
 
@@ -398,7 +465,7 @@ class Pack(Stage):
         def batches():
             done = 0
             for batch in ctx.iter_input(shard):
-                labels = pa.array(np.asarray(SPLITS)[split_of[done: done + batch.num_rows]], pa.string())
+                labels = pa.array(np.asarray(SPLITS)[split_of[done : done + batch.num_rows]], pa.string())
                 done += batch.num_rows
                 group = token_group_column(batch)
                 counts = batch.column(TOKEN_COUNT_COLUMN).cast(pa.int64())
@@ -406,8 +473,16 @@ class Pack(Stage):
                     mask = pc.equal(labels, split)
                     ctx.count(f"tokens:{split}", int(pc.sum(counts.filter(mask)).as_py() or 0))
                     if group:
-                        sub = pa.table({"g": batch.column(group).cast(pa.string()).fill_null("(none)").filter(mask),
-                                        "n": counts.filter(mask)}).group_by("g").aggregate([("n", "sum")])
+                        sub = (
+                            pa.table(
+                                {
+                                    "g": batch.column(group).cast(pa.string()).fill_null("(none)").filter(mask),
+                                    "n": counts.filter(mask),
+                                }
+                            )
+                            .group_by("g")
+                            .aggregate([("n", "sum")])
+                        )
                         for g, n in zip(sub.column("g").to_pylist(), sub.column("n_sum").to_pylist(), strict=True):
                             ctx.count(f"tokens:{split}:{g}", int(n))
                 yield batch.drop_columns([TOKENS_COLUMN]).append_column("pack_split", labels)

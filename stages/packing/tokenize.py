@@ -52,8 +52,9 @@ def load_tokenizer(spec: str) -> Any:
         try:
             return Tokenizer.from_str(location(spec).read_bytes().decode("utf-8"))
         except (OSError, ValueError) as exc:
-            raise TokenizerNotFound(f"tokenizer {spec!r} could not be read ({exc}): give the URI of a "
-                                    "tokenizer.json") from exc
+            raise TokenizerNotFound(
+                f"tokenizer {spec!r} could not be read ({exc}): give the URI of a tokenizer.json"
+            ) from exc
 
     path = Path(os.path.expanduser(spec))
     if path.is_file():
@@ -67,12 +68,16 @@ def load_tokenizer(spec: str) -> Any:
             hf = AutoTokenizer.from_pretrained(str(path), use_fast=True, local_files_only=True)
             return hf.backend_tokenizer
         except Exception as exc:  # noqa: BLE001 - any failure here means "not a loadable model folder"
-            raise TokenizerNotFound(f"tokenizer folder {str(path)!r} has no tokenizer.json and transformers could "
-                                    f"not load a fast tokenizer from it ({exc}); point `tokenizer` at a "
-                                    f"tokenizer.json file") from exc
+            raise TokenizerNotFound(
+                f"tokenizer folder {str(path)!r} has no tokenizer.json and transformers could "
+                f"not load a fast tokenizer from it ({exc}); point `tokenizer` at a "
+                f"tokenizer.json file"
+            ) from exc
     if spec.startswith((".", "/", "~")) or spec.endswith(".json") or spec.count("/") > 1:
-        raise TokenizerNotFound(f"tokenizer {spec!r} not found: no such file or folder (give a tokenizer.json path, "
-                                f"a local model folder, or a Hugging Face Hub id such as 'gpt2')")
+        raise TokenizerNotFound(
+            f"tokenizer {spec!r} not found: no such file or folder (give a tokenizer.json path, "
+            f"a local model folder, or a Hugging Face Hub id such as 'gpt2')"
+        )
     return _from_hub(spec)
 
 
@@ -90,7 +95,8 @@ def _from_hub(repo_id: str) -> Any:
         raise TokenizerNotFound(
             f"could not fetch tokenizer {repo_id!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}). "
             f"Without network access, pass a local tokenizer.json or model folder as `tokenizer`, or copy the "
-            f"file to {cached}") from exc
+            f"file to {cached}"
+        ) from exc
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(Path(downloaded).read_bytes())
     return Tokenizer.from_file(str(cached))
@@ -108,17 +114,20 @@ def set_tokenizer_threads(threads: int) -> None:
 
 def special_token_id(tokenizer: Any, name: str | None, candidates: tuple[str, ...], role: str) -> int:
     """The id of the named special token, or of the first of ``candidates`` the vocabulary has."""
-    for token in ([name] if name else candidates):
+    for token in [name] if name else candidates:
         token_id = tokenizer.token_to_id(token)
         if token_id is not None:
             return int(token_id)
     wanted = repr(name) if name else f"any of {list(candidates)}"
-    raise ValueError(f"tokenize: the tokenizer has no {role} token {wanted}; set `{role.lower()}_token` to one of "
-                     f"its special tokens, or `add_{role.lower()}: false`")
+    raise ValueError(
+        f"tokenize: the tokenizer has no {role} token {wanted}; set `{role.lower()}_token` to one of "
+        f"its special tokens, or `add_{role.lower()}: false`"
+    )
 
 
-def encode_to_arrow(tokenizer: Any, texts: list[str], prefix: list[int], suffix: list[int],
-                    engine: Any = None) -> pa.ListArray:
+def encode_to_arrow(
+    tokenizer: Any, texts: list[str], prefix: list[int], suffix: list[int], engine: Any = None
+) -> pa.ListArray:
     """Encode ``texts`` in one batch and return ``prefix + ids + suffix`` per text as a ``list<uint32>`` array.
 
     ``engine`` is an optional :class:`TiktokenEngine` that reproduces ``tokenizer`` exactly (same ids)."""
@@ -162,14 +171,17 @@ class TiktokenEngine:
             return None
         if pre.get("type") == "ByteLevel" and pre.get("use_regex", True) and not pre.get("add_prefix_space"):
             pattern = GPT2_PATTERN
-        elif (pre.get("type") == "Sequence" and len(pre.get("pretokenizers", [])) == 2
-              and pre["pretokenizers"][0].get("type") == "Split"
-              and pre["pretokenizers"][0].get("behavior") == "Isolated"
-              and not pre["pretokenizers"][0].get("invert")
-              and "Regex" in pre["pretokenizers"][0].get("pattern", {})
-              and pre["pretokenizers"][1].get("type") == "ByteLevel"
-              and not pre["pretokenizers"][1].get("use_regex", True)
-              and not pre["pretokenizers"][1].get("add_prefix_space")):
+        elif (
+            pre.get("type") == "Sequence"
+            and len(pre.get("pretokenizers", [])) == 2
+            and pre["pretokenizers"][0].get("type") == "Split"
+            and pre["pretokenizers"][0].get("behavior") == "Isolated"
+            and not pre["pretokenizers"][0].get("invert")
+            and "Regex" in pre["pretokenizers"][0].get("pattern", {})
+            and pre["pretokenizers"][1].get("type") == "ByteLevel"
+            and not pre["pretokenizers"][1].get("use_regex", True)
+            and not pre["pretokenizers"][1].get("add_prefix_space")
+        ):
             pattern = _ONIG_INTERVAL_PLUS.sub(r"(?:\1{\2\3})+", pre["pretokenizers"][0]["pattern"]["Regex"])
         else:
             return None
@@ -185,8 +197,9 @@ class TiktokenEngine:
         if len(ranks) != len(model.get("vocab", {})) or any(bytes([b]) not in ranks for b in range(256)):
             return None
         try:
-            encoding = tiktoken.Encoding(name="curate-tokenize", pat_str=pattern, mergeable_ranks=ranks,
-                                         special_tokens={})
+            encoding = tiktoken.Encoding(
+                name="curate-tokenize", pat_str=pattern, mergeable_ranks=ranks, special_tokens={}
+            )
         except Exception:  # noqa: BLE001 - a regex tiktoken cannot compile: use tokenizers
             return None
         return cls(encoding, threads)
@@ -200,8 +213,9 @@ class TiktokenEngine:
 
 def _byte_level_chars(byte_level: Any) -> list[str]:
     """GPT-2's printable stand-in character for each byte 0..255 (``bytes_to_unicode``)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
-        list(range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     chars = {b: chr(b) for b in printable}
     extra = 0
     for b in range(256):
@@ -233,27 +247,41 @@ class Tokenize(Stage):
     version = 1
 
     class Params(Params):
-        tokenizer: str = Field("gpt2", description="a tokenizer.json path, a local model folder, or a Hugging Face "
-                                                   "Hub id (downloaded once to ~/.cache/curate/tokenizers)")
+        tokenizer: str = Field(
+            "gpt2",
+            description="a tokenizer.json path, a local model folder, or a Hugging Face "
+            "Hub id (downloaded once to ~/.cache/curate/tokenizers)",
+        )
         add_bos: bool = Field(False, description="prepend the BOS token to every document")
         add_eos: bool = Field(True, description="append the EOS token to every document (the document separator)")
         bos_token: str | None = Field(None, description="BOS token text (default: the tokenizer's, e.g. <s>)")
-        eos_token: str | None = Field(None, description="EOS token text (default: the tokenizer's, e.g. "
-                                                        "<|endoftext|> or </s>)")
-        max_tokens: int | None = Field(None, ge=2, description="longest document in tokens (BOS/EOS included); "
-                                                               "None: no limit")
+        eos_token: str | None = Field(
+            None, description="EOS token text (default: the tokenizer's, e.g. <|endoftext|> or </s>)"
+        )
+        max_tokens: int | None = Field(
+            None, ge=2, description="longest document in tokens (BOS/EOS included); None: no limit"
+        )
         overflow: Literal["split", "truncate", "drop"] = Field(
-            "split", description="what to do with documents over max_tokens: split into several rows, keep the "
-                                 "first max_tokens, or drop (reason tokenize_too_long)")
-        threads: int = Field(1, ge=1, description="Rust encoder threads per worker (keep 1 under Ray, where each "
-                                                  "worker already has a core; raise it for notebook use)")
+            "split",
+            description="what to do with documents over max_tokens: split into several rows, keep the "
+            "first max_tokens, or drop (reason tokenize_too_long)",
+        )
+        threads: int = Field(
+            1,
+            ge=1,
+            description="Rust encoder threads per worker (keep 1 under Ray, where each "
+            "worker already has a core; raise it for notebook use)",
+        )
         engine: Literal["tokenizers", "tiktoken"] = Field(
-            "tokenizers", description="tokenizers: the Hugging Face library (exact by construction); tiktoken: "
-                                      "tiktoken's BPE core on the same vocabulary, ~3-4x faster, for byte-level "
-                                      "BPE tokenizers (GPT-2, cl100k, Llama 3 ...); checked against tokenizers on "
-                                      "the first 256 documents, falls back to it on any difference")
-        drop_empty: bool = Field(True, description="drop documents whose text encodes to no tokens "
-                                                   "(reason tokenize_empty)")
+            "tokenizers",
+            description="tokenizers: the Hugging Face library (exact by construction); tiktoken: "
+            "tiktoken's BPE core on the same vocabulary, ~3-4x faster, for byte-level "
+            "BPE tokenizers (GPT-2, cl100k, Llama 3 ...); checked against tokenizers on "
+            "the first 256 documents, falls back to it on any difference",
+        )
+        drop_empty: bool = Field(
+            True, description="drop documents whose text encodes to no tokens (reason tokenize_empty)"
+        )
 
     def setup(self) -> None:
         set_tokenizer_threads(self.params.threads)
@@ -357,8 +385,11 @@ def token_counters(table: pa.Table, prefix: str = "tokens") -> dict[str, int]:
     result = {prefix: int(pc.sum(counts).as_py() or 0)}
     group = token_group_column(table)
     if group is not None:
-        grouped = pa.table({"g": table.column(group).cast(pa.string()).fill_null("(none)"),
-                            "n": counts.cast(pa.int64())}).group_by("g").aggregate([("n", "sum")])
+        grouped = (
+            pa.table({"g": table.column(group).cast(pa.string()).fill_null("(none)"), "n": counts.cast(pa.int64())})
+            .group_by("g")
+            .aggregate([("n", "sum")])
+        )
         for g, n in zip(grouped.column("g").to_pylist(), grouped.column("n_sum").to_pylist(), strict=True):
             result[f"{prefix}:{g}"] = int(n)
     return result

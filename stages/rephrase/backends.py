@@ -40,8 +40,18 @@ CHARS_PER_TOKEN = 4.0
 MAX_RETRY_AFTER_S = 60.0
 
 #: kinds of failure a Generation can carry (the step counts them as ``rephrase_failed_<kind>``)
-FAILURE_KINDS = ("http_401", "http_404", "http_429", "http_4xx", "http_5xx", "bad_response", "timeout", "connection",
-                 "model_error", "cancelled")
+FAILURE_KINDS = (
+    "http_401",
+    "http_404",
+    "http_429",
+    "http_4xx",
+    "http_5xx",
+    "bad_response",
+    "timeout",
+    "connection",
+    "model_error",
+    "cancelled",
+)
 #: failures that every other request would meet too (credentials, wrong URL or model): stop at the first
 FATAL_KINDS = frozenset({"http_401", "http_404"})
 CANCELLED = "cancelled"
@@ -83,8 +93,9 @@ class Sampling:
 class Backend(Protocol):
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
-    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
-                 ) -> list[Generation]: ...
+    def generate(
+        self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+    ) -> list[Generation]: ...
 
 
 def estimate_tokens(texts: list[str]) -> list[int]:
@@ -111,8 +122,10 @@ def render_chat(tokenizer: Any, template: PromptTemplate, text: str, chat: bool 
     role (Gemma) get the system prompt folded into the user turn."""
     has_template = bool(getattr(tokenizer, "chat_template", None))
     if chat and not has_template:
-        raise ValueError("rephrase: chat: true, but the model's tokenizer has no chat template; set chat: false "
-                         "(plain-text prompt for base models) or use an instruction-tuned model")
+        raise ValueError(
+            "rephrase: chat: true, but the model's tokenizer has no chat template; set chat: false "
+            "(plain-text prompt for base models) or use an instruction-tuned model"
+        )
     if chat is False or not has_template:
         return template.plain(text), False
     messages = template.messages(text)
@@ -128,8 +141,15 @@ def render_chat(tokenizer: Any, template: PromptTemplate, text: str, chat: bool 
 class TransformersBackend:
     """A causal LM from a local folder or the hub, generating in batches of ``batch_size`` with left padding."""
 
-    def __init__(self, model: str, sampling: Sampling, batch_size: int = 8, device: str = "auto",
-                 dtype: str = "auto", chat: bool | None = None):
+    def __init__(
+        self,
+        model: str,
+        sampling: Sampling,
+        batch_size: int = 8,
+        device: str = "auto",
+        dtype: str = "auto",
+        chat: bool | None = None,
+    ):
         import torch
         from transformers import AutoModelForCausalLM
 
@@ -149,8 +169,9 @@ class TransformersBackend:
         self.eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
         pad = self.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else (min(self.eos_ids) if self.eos_ids else 0)
-        limit = getattr(self.net.config, "max_position_embeddings", None) or getattr(self.net.config, "n_positions",
-                                                                                     None)
+        limit = getattr(self.net.config, "max_position_embeddings", None) or getattr(
+            self.net.config, "n_positions", None
+        )
         self.context = int(limit) if limit else None
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -162,8 +183,9 @@ class TransformersBackend:
         prompt, templated = render_chat(self.tokenizer, template, text, self.chat)
         return self.tokenizer(prompt, add_special_tokens=not templated)["input_ids"]
 
-    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
-                 ) -> list[Generation]:
+    def generate(
+        self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+    ) -> list[Generation]:
         results: list[Generation] = [NOT_SENT] * len(texts)
         encoded = [self.encode(template, t) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
@@ -172,16 +194,20 @@ class TransformersBackend:
         going = True
         for i in order:
             if limit is not None and len(encoded[i]) > limit:
-                results[i] = Generation(None, error=f"prompt of {len(encoded[i])} tokens leaves no room for "
-                                                    f"max_new_tokens in the model's {self.context}-token context: "
-                                                    f"lower max_input_tokens or max_new_tokens", kind="model_error")
+                results[i] = Generation(
+                    None,
+                    error=f"prompt of {len(encoded[i])} tokens leaves no room for "
+                    f"max_new_tokens in the model's {self.context}-token context: "
+                    f"lower max_input_tokens or max_new_tokens",
+                    kind="model_error",
+                )
                 going = report(on_result, i, results[i]) and going
             else:
                 runnable.append(i)
         for start in range(0, len(runnable), self.batch_size):
             if not going:
                 break
-            batch = runnable[start:start + self.batch_size]
+            batch = runnable[start : start + self.batch_size]
             try:
                 generations = self._generate_batch([encoded[i] for i in batch])
             except Exception as exc:  # noqa: BLE001 - out of memory, CUDA errors: the step decides what they mean
@@ -197,11 +223,10 @@ class TransformersBackend:
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for row, p in enumerate(prompts):
-            ids[row, width - len(p):] = torch.tensor(p, dtype=torch.long)
-            mask[row, width - len(p):] = 1
+            ids[row, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+            mask[row, width - len(p) :] = 1
         sample = s.temperature > 0
-        options: dict[str, Any] = {"max_new_tokens": s.max_new_tokens, "do_sample": sample,
-                                   "pad_token_id": self.pad_id}
+        options: dict[str, Any] = {"max_new_tokens": s.max_new_tokens, "do_sample": sample, "pad_token_id": self.pad_id}
         if sample:
             options.update(temperature=s.temperature, top_p=s.top_p)
             torch.manual_seed(s.seed)
@@ -232,17 +257,29 @@ class OpenAIBackend:
     from the environment variable named by ``api_key_env`` (sent only when set; local servers need none; never
     part of a message: a server's error text is scrubbed of it)."""
 
-    def __init__(self, base_url: str, model: str, sampling: Sampling, endpoint: str = "chat",
-                 api_key_env: str | None = "OPENAI_API_KEY", concurrency: int = 8, timeout_s: float = 300.0,
-                 max_retries: int = 5, backoff_s: float = 1.0, tokenizer: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        sampling: Sampling,
+        endpoint: str = "chat",
+        api_key_env: str | None = "OPENAI_API_KEY",
+        concurrency: int = 8,
+        timeout_s: float = 300.0,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        tokenizer: str | None = None,
+    ):
         self.url = base_url.rstrip("/") + ("/chat/completions" if endpoint == "chat" else "/completions")
         self.model, self.sampling, self.endpoint = model, sampling, endpoint
         self.concurrency, self.timeout_s = concurrency, timeout_s
         self.max_retries, self.backoff_s = max_retries, backoff_s
         self.api_key_env = api_key_env
         self._key = os.environ.get(api_key_env) if api_key_env else None
-        self._headers = {"Content-Type": "application/json",
-                         **({"Authorization": f"Bearer {self._key}"} if self._key else {})}
+        self._headers = {
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {self._key}"} if self._key else {}),
+        }
         self._count = load_token_counter(tokenizer) if tokenizer else estimate_tokens
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -250,16 +287,22 @@ class OpenAIBackend:
 
     def payload(self, template: PromptTemplate, text: str) -> dict[str, Any]:
         s = self.sampling
-        body: dict[str, Any] = {"model": self.model, "max_tokens": s.max_new_tokens, "temperature": s.temperature,
-                                "top_p": s.top_p, "seed": s.seed}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": s.max_new_tokens,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "seed": s.seed,
+        }
         if self.endpoint == "chat":
             body["messages"] = template.messages(text)
         else:
             body["prompt"] = template.plain(text)
         return body
 
-    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
-                 ) -> list[Generation]:
+    def generate(
+        self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+    ) -> list[Generation]:
         if not texts:
             return []
         stop = threading.Event()
@@ -308,14 +351,19 @@ class OpenAIBackend:
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
                 raise self.timeout() from None
-            raise RequestFailed("connection", f"cannot connect to {self.url} ({exc.reason}): is the server running "
-                                              f"and is base_url right?") from None
+            raise RequestFailed(
+                "connection",
+                f"cannot connect to {self.url} ({exc.reason}): is the server running and is base_url right?",
+            ) from None
         except (OSError, http.client.HTTPException) as exc:  # reset, closed without a reply, truncated body
             raise RequestFailed("connection", f"connection to {self.url} lost ({type(exc).__name__}: {exc})") from None
 
     def timeout(self) -> RequestFailed:
-        return RequestFailed("timeout", f"no reply from {self.url} within timeout_s={self.timeout_s:g} s: raise "
-                                        f"timeout_s, or lower request_concurrency or max_new_tokens")
+        return RequestFailed(
+            "timeout",
+            f"no reply from {self.url} within timeout_s={self.timeout_s:g} s: raise "
+            f"timeout_s, or lower request_concurrency or max_new_tokens",
+        )
 
     def http_failure(self, exc: urllib.error.HTTPError) -> RequestFailed:
         """What an HTTP error status means, with what to do about it."""
@@ -332,18 +380,28 @@ class OpenAIBackend:
                 hint = f"no API key was sent: the environment variable {env} is not set"
             return RequestFailed("http_401", f"HTTP {code} from {self.url}: {hint}{said}", retryable=False)
         if code == 404:
-            return RequestFailed("http_404", f"HTTP 404 from {self.url}: check base_url (it ends in /v1) and that "
-                                             f"the server serves model {self.model!r}{said}", retryable=False)
+            return RequestFailed(
+                "http_404",
+                f"HTTP 404 from {self.url}: check base_url (it ends in /v1) and that "
+                f"the server serves model {self.model!r}{said}",
+                retryable=False,
+            )
         retry_after = exc.headers.get("Retry-After") if exc.headers else None
         wait_s = min(float(retry_after), MAX_RETRY_AFTER_S) if retry_after and retry_after.isdigit() else 0.0
         if code == 429:
-            return RequestFailed("http_429", f"HTTP 429 (rate limited) from {self.url}: lower request_concurrency "
-                                             f"or raise max_retries / backoff_s{said}", wait_s=wait_s)
+            return RequestFailed(
+                "http_429",
+                f"HTTP 429 (rate limited) from {self.url}: lower request_concurrency "
+                f"or raise max_retries / backoff_s{said}",
+                wait_s=wait_s,
+            )
         if code >= 500:
-            return RequestFailed("http_5xx", f"HTTP {code} from {self.url}: the server failed; see its log{said}",
-                                 wait_s=wait_s)
-        return RequestFailed("http_4xx", f"HTTP {code} from {self.url}{said}", retryable=code in RETRY_STATUS,
-                             wait_s=wait_s)
+            return RequestFailed(
+                "http_5xx", f"HTTP {code} from {self.url}: the server failed; see its log{said}", wait_s=wait_s
+            )
+        return RequestFailed(
+            "http_4xx", f"HTTP {code} from {self.url}{said}", retryable=code in RETRY_STATUS, wait_s=wait_s
+        )
 
     def completion(self, raw: bytes) -> Generation:
         """The generated text and token counts of an OpenAI-style reply body."""
@@ -354,13 +412,17 @@ class OpenAIBackend:
             if content is not None and not isinstance(content, str):
                 raise TypeError(f"content is a {type(content).__name__}")
             usage = reply.get("usage") or {}
-            return Generation(content or "", int(usage.get("prompt_tokens") or 0),
-                              int(usage.get("completion_tokens") or 0))
+            return Generation(
+                content or "", int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            )
         except (ValueError, LookupError, TypeError, AttributeError) as exc:
             excerpt = self.scrub(raw[:200].decode("utf-8", "replace"))
-            raise RequestFailed("bad_response", f"the reply from {self.url} is not an OpenAI-compatible "
-                                                f"{self.endpoint} completion ({type(exc).__name__}: {exc}; it "
-                                                f"starts {excerpt!r}): is base_url an OpenAI-compatible /v1?") from None
+            raise RequestFailed(
+                "bad_response",
+                f"the reply from {self.url} is not an OpenAI-compatible "
+                f"{self.endpoint} completion ({type(exc).__name__}: {exc}; it "
+                f"starts {excerpt!r}): is base_url an OpenAI-compatible /v1?",
+            ) from None
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key (servers echo rejected keys in their error messages)."""
@@ -374,20 +436,27 @@ class VllmBackend:
         try:
             import vllm
         except ImportError as exc:
-            raise ImportError("rephrase: backend: vllm needs the `vllm` package, which is not installed. Install it "
-                              "on the GPU machine (`pip install vllm`), or use backend: openai against a `vllm "
-                              "serve` endpoint, or backend: transformers.") from exc
+            raise ImportError(
+                "rephrase: backend: vllm needs the `vllm` package, which is not installed. Install it "
+                "on the GPU machine (`pip install vllm`), or use backend: openai against a `vllm "
+                "serve` endpoint, or backend: transformers."
+            ) from exc
         self.llm = vllm.LLM(**{"model": model, "seed": sampling.seed, **(options or {})})
-        self.params = vllm.SamplingParams(max_tokens=sampling.max_new_tokens, temperature=sampling.temperature,
-                                          top_p=sampling.top_p, seed=sampling.seed)
+        self.params = vllm.SamplingParams(
+            max_tokens=sampling.max_new_tokens,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            seed=sampling.seed,
+        )
         self.tokenizer = self.llm.get_tokenizer()
         self.chat = chat
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(self.tokenizer.encode(t, add_special_tokens=False)) for t in texts]
 
-    def generate(self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
-                 ) -> list[Generation]:
+    def generate(
+        self, template: PromptTemplate, texts: list[str], on_result: OnResult | None = None
+    ) -> list[Generation]:
         if not texts:
             return []
         use_chat = self.chat is not False and bool(getattr(self.tokenizer, "chat_template", None))
@@ -401,8 +470,14 @@ class VllmBackend:
         except Exception as exc:  # noqa: BLE001 - the step decides what a failure means for the shard
             results = [Generation(None, error=f"{type(exc).__name__}: {exc}", kind="model_error")] * len(texts)
         else:
-            results = [Generation(o.outputs[0].text if o.outputs else "", len(o.prompt_token_ids or []),
-                                  len(o.outputs[0].token_ids) if o.outputs else 0) for o in outputs]
+            results = [
+                Generation(
+                    o.outputs[0].text if o.outputs else "",
+                    len(o.prompt_token_ids or []),
+                    len(o.outputs[0].token_ids) if o.outputs else 0,
+                )
+                for o in outputs
+            ]
         for i, generation in enumerate(results):
             report(on_result, i, generation)
         return results

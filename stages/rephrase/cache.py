@@ -58,8 +58,10 @@ class ReplyCache:
         self._db = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS replies (key BLOB PRIMARY KEY, text TEXT NOT NULL, "
-                         "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS replies (key BLOB PRIMARY KEY, text TEXT NOT NULL, "
+            "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)"
+        )
 
     def key(self, segment: str) -> bytes:
         return hashlib.sha256(self._scope + segment.encode("utf-8")).digest()
@@ -69,9 +71,12 @@ class ReplyCache:
         found: dict[bytes, Generation] = {}
         with self._lock:
             for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
-                chunk = keys[start:start + 500]
-                rows = self._db.execute(f"SELECT key, text, input_tokens, output_tokens FROM replies WHERE key IN "
-                                        f"({','.join('?' * len(chunk))})", chunk)
+                chunk = keys[start : start + 500]
+                rows = self._db.execute(
+                    f"SELECT key, text, input_tokens, output_tokens FROM replies WHERE key IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                )
                 found.update((k, Generation(text, n_in, n_out)) for k, text, n_in, n_out in rows)
         return found
 
@@ -80,8 +85,10 @@ class ReplyCache:
         if generation.text is None:
             return
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
-                             (key, generation.text, generation.input_tokens, generation.output_tokens))
+            self._db.execute(
+                "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
+                (key, generation.text, generation.input_tokens, generation.output_tokens),
+            )
 
     def close(self) -> None:
         with self._lock:

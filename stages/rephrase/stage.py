@@ -94,7 +94,7 @@ def split_words(paragraph: str, tokens: int, limit: int, count_tokens) -> list[s
     if len(words) == 1:
         return [paragraph]
     per_piece = max(1, int(len(words) * limit / tokens * 0.9))
-    pieces = [" ".join(words[i:i + per_piece]) for i in range(0, len(words), per_piece)]
+    pieces = [" ".join(words[i : i + per_piece]) for i in range(0, len(words), per_piece)]
     out: list[str] = []
     for piece, n in zip(pieces, count_tokens(pieces)):
         out.extend(split_words(piece, n, limit, count_tokens) if n > limit and per_piece > 1 else [piece])
@@ -129,76 +129,120 @@ class Rephrase(Stage):
     version = 2
 
     class Params(Params):
-        prompt: PromptName = Field("wikipedia", description="wikipedia, qa (WRAP); diverse_qa, distill, "
-                                                            "extract_knowledge, knowledge_list (Nemotron-CC); custom")
-        template: str | None = Field(None, description="prompt: custom — the user prompt, with {text} where the "
-                                                       "document segment goes")
+        prompt: PromptName = Field(
+            "wikipedia",
+            description="wikipedia, qa (WRAP); diverse_qa, distill, "
+            "extract_knowledge, knowledge_list (Nemotron-CC); custom",
+        )
+        template: str | None = Field(
+            None, description="prompt: custom — the user prompt, with {text} where the document segment goes"
+        )
         system_prompt: str | None = Field(None, description="prompt: custom — an optional system prompt")
         backend: Literal["transformers", "openai", "vllm"] = Field(
-            "transformers", description="transformers (local causal LM), openai (OpenAI-compatible server: vLLM "
-                                        "serve, TGI, SGLang, OpenAI), vllm (offline vllm.LLM on a GPU)")
-        model: str = Field("", description="hub id or local folder (transformers, vllm); the served model name "
-                                           "(openai)")
+            "transformers",
+            description="transformers (local causal LM), openai (OpenAI-compatible server: vLLM "
+            "serve, TGI, SGLang, OpenAI), vllm (offline vllm.LLM on a GPU)",
+        )
+        model: str = Field(
+            "", description="hub id or local folder (transformers, vllm); the served model name (openai)"
+        )
         max_new_tokens: int = Field(512, ge=1, description="most tokens generated per segment")
-        max_input_tokens: int = Field(512, ge=16, description="documents are cut on paragraph boundaries into "
-                                                              "segments of at most this many tokens")
-        max_segments: int = Field(64, ge=1, description="documents needing more segments are left as they are "
-                                                        "(counted as rephrase_too_long)")
+        max_input_tokens: int = Field(
+            512,
+            ge=16,
+            description="documents are cut on paragraph boundaries into segments of at most this many tokens",
+        )
+        max_segments: int = Field(
+            64, ge=1, description="documents needing more segments are left as they are (counted as rephrase_too_long)"
+        )
         temperature: float = Field(0.0, ge=0.0, description="0 = greedy (deterministic)")
         top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass when temperature > 0")
         seed: int = Field(0, description="sampling seed (transformers: torch seed per batch; openai/vllm: sent)")
-        chat: bool | None = Field(None, description="use the tokenizer's chat template: None = when it has one; "
-                                                    "false = plain-text prompt for base models")
+        chat: bool | None = Field(
+            None,
+            description="use the tokenizer's chat template: None = when it has one; "
+            "false = plain-text prompt for base models",
+        )
         model_batch_size: int = Field(8, ge=1, description="transformers: segments per generate() call")
-        device: Literal["auto", "cpu", "cuda"] = Field("auto", description="transformers: auto = a GPU when torch "
-                                                                           "sees one")
+        device: Literal["auto", "cpu", "cuda"] = Field(
+            "auto", description="transformers: auto = a GPU when torch sees one"
+        )
         dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-            "auto", description="transformers: auto = bf16 on GPUs that support it, else fp16; fp32 on CPU")
+            "auto", description="transformers: auto = bf16 on GPUs that support it, else fp16; fp32 on CPU"
+        )
         base_url: str = Field("http://localhost:8000/v1", description="openai: server base URL (ends in /v1)")
-        endpoint: Literal["chat", "completions"] = Field("chat", description="openai: chat (messages) or "
-                                                                             "completions (plain-text prompt)")
-        api_key_env: str | None = Field("OPENAI_API_KEY", description="openai: environment variable holding the "
-                                                                      "API key (sent only when set)")
+        endpoint: Literal["chat", "completions"] = Field(
+            "chat", description="openai: chat (messages) or completions (plain-text prompt)"
+        )
+        api_key_env: str | None = Field(
+            "OPENAI_API_KEY", description="openai: environment variable holding the API key (sent only when set)"
+        )
         request_concurrency: int = Field(8, ge=1, description="openai: requests in flight per worker")
         timeout_s: float = Field(300.0, gt=0, description="openai: per-request timeout in seconds")
         max_retries: int = Field(5, ge=0, description="openai: retries on 429/5xx/timeouts, backoff doubling")
         backoff_s: float = Field(1.0, ge=0, description="openai: first retry delay in seconds")
-        tokenizer: str | None = Field(None, description="openai: tokenizer (tokenizer.json, folder or hub id) for "
-                                                        "segment lengths; default: 4 characters per token")
-        vllm_options: dict[str, Any] = Field(default_factory=dict, description="vllm: extra vllm.LLM arguments "
-                                             "(tensor_parallel_size, max_model_len, gpu_memory_utilization …)")
+        tokenizer: str | None = Field(
+            None,
+            description="openai: tokenizer (tokenizer.json, folder or hub id) for "
+            "segment lengths; default: 4 characters per token",
+        )
+        vllm_options: dict[str, Any] = Field(
+            default_factory=dict,
+            description="vllm: extra vllm.LLM arguments "
+            "(tensor_parallel_size, max_model_len, gpu_memory_utilization …)",
+        )
         output: Literal["column", "replace", "new_documents"] = Field(
-            "column", description="column: add <column>; replace: rephrasing becomes text, original in "
-                                  "original_text; new_documents: add a synthetic document <id>#<prompt> per original")
+            "column",
+            description="column: add <column>; replace: rephrasing becomes text, original in "
+            "original_text; new_documents: add a synthetic document <id>#<prompt> per original",
+        )
         column: str = Field("rephrased", description="output: column — name of the added text column")
-        select: Select | None = Field(None, description="only rephrase documents with {column, min, max}; the rest "
-                                                        "pass through untouched")
-        on_error: Literal["keep", "drop"] = Field("keep", description="empty replies and tolerated failures: keep "
-                                                                      "the original text, or drop the document with a "
-                                                                      "reason")
-        max_failed_share: float = Field(0.0, ge=0.0, le=1.0, description="share of a batch's selected documents "
-                                        "whose rephrasing may still fail after retries without failing the shard "
-                                        "(they keep their text and get rephrase_failed); 0 = any failure fails it")
-        cache: bool = Field(True, description="keep every reply on local disk, so a redone shard (after a failure) "
-                                              "only generates what was not answered yet")
-        cache_dir: str | None = Field(None, description="cache folder (default: $CURATE_CACHE/rephrase or "
-                                                        "~/.cache/curate/rephrase)")
+        select: Select | None = Field(
+            None, description="only rephrase documents with {column, min, max}; the rest pass through untouched"
+        )
+        on_error: Literal["keep", "drop"] = Field(
+            "keep",
+            description="empty replies and tolerated failures: keep "
+            "the original text, or drop the document with a "
+            "reason",
+        )
+        max_failed_share: float = Field(
+            0.0,
+            ge=0.0,
+            le=1.0,
+            description="share of a batch's selected documents "
+            "whose rephrasing may still fail after retries without failing the shard "
+            "(they keep their text and get rephrase_failed); 0 = any failure fails it",
+        )
+        cache: bool = Field(
+            True,
+            description="keep every reply on local disk, so a redone shard (after a failure) "
+            "only generates what was not answered yet",
+        )
+        cache_dir: str | None = Field(
+            None, description="cache folder (default: $CURATE_CACHE/rephrase or ~/.cache/curate/rephrase)"
+        )
 
         @model_validator(mode="after")
         def _check_template(self):
             if self.prompt == "custom":
                 prompt_template("custom", self.template, self.system_prompt)
             elif self.template is not None or self.system_prompt is not None:
-                raise ValueError(f"rephrase: `template`/`system_prompt` are only used with prompt: custom "
-                                 f"(prompt is {self.prompt!r}); drop them or set prompt: custom")
+                raise ValueError(
+                    f"rephrase: `template`/`system_prompt` are only used with prompt: custom "
+                    f"(prompt is {self.prompt!r}); drop them or set prompt: custom"
+                )
             return self
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         p = self.params
         self.template = prompt_template(p.prompt, p.template, p.system_prompt)
-        self.adds = {"column": (p.column,), "replace": ("text", "original_text"),
-                     "new_documents": ("synthetic", "rephrase_prompt")}[p.output]
+        self.adds = {
+            "column": (p.column,),
+            "replace": ("text", "original_text"),
+            "new_documents": ("synthetic", "rephrase_prompt"),
+        }[p.output]
         if p.max_failed_share > 0:
             self.adds = (*self.adds, FAILED_COLUMN)
 
@@ -206,18 +250,25 @@ class Rephrase(Stage):
     def setup(self) -> None:
         p = self.params
         if not p.model:
-            raise ValueError("rephrase: set `model` (a hub id or local folder; for backend: openai the model name "
-                             "the server serves)")
+            raise ValueError(
+                "rephrase: set `model` (a hub id or local folder; for backend: openai the model name the server serves)"
+            )
         self.backend = self.make_backend()
         self.cache = ReplyCache(p.cache_dir or default_cache_dir(), self.cache_settings()) if p.cache else None
 
     def cache_settings(self) -> dict[str, Any]:
         """Everything that shapes a reply, so a cached reply is only reused for the same generation."""
         p = self.params
-        settings: dict[str, Any] = {"backend": p.backend, "model": model_identity(p.model),
-                                    "system": self.template.system, "user": self.template.user,
-                                    "max_new_tokens": p.max_new_tokens, "temperature": p.temperature,
-                                    "top_p": p.top_p, "seed": p.seed}
+        settings: dict[str, Any] = {
+            "backend": p.backend,
+            "model": model_identity(p.model),
+            "system": self.template.system,
+            "user": self.template.user,
+            "max_new_tokens": p.max_new_tokens,
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+            "seed": p.seed,
+        }
         if p.backend == "openai":
             settings.update(base_url=p.base_url, endpoint=p.endpoint)
         else:
@@ -228,8 +279,18 @@ class Rephrase(Stage):
         p = self.params
         sampling = Sampling(p.max_new_tokens, p.temperature, p.top_p, p.seed)
         if p.backend == "openai":
-            return OpenAIBackend(p.base_url, p.model, sampling, p.endpoint, p.api_key_env, p.request_concurrency,
-                                 p.timeout_s, p.max_retries, p.backoff_s, p.tokenizer)
+            return OpenAIBackend(
+                p.base_url,
+                p.model,
+                sampling,
+                p.endpoint,
+                p.api_key_env,
+                p.request_concurrency,
+                p.timeout_s,
+                p.max_retries,
+                p.backoff_s,
+                p.tokenizer,
+            )
         if p.backend == "vllm":
             return VllmBackend(p.model, sampling, p.chat, p.vllm_options)
         return TransformersBackend(p.model, sampling, p.model_batch_size, p.device, p.dtype, p.chat)
@@ -241,8 +302,10 @@ class Rephrase(Stage):
         s = self.params.select
         if s is not None:
             if s.column not in table.column_names:
-                raise KeyError(f"rephrase: select.column {s.column!r} is not in the input (columns: "
-                               f"{table.column_names}); run the step that adds it (e.g. quality_buckets) first")
+                raise KeyError(
+                    f"rephrase: select.column {s.column!r} is not in the input (columns: "
+                    f"{table.column_names}); run the step that adds it (e.g. quality_buckets) first"
+                )
             values = table.column(s.column).cast(pa.float64())
             keep = pc.is_valid(values)
             if s.min is not None:
@@ -260,8 +323,7 @@ class Rephrase(Stage):
         flat = [para for doc in paragraphs for para in doc]
         counts = iter(self.backend.count_tokens(flat))
         limit = self.params.max_input_tokens
-        return [pack_segments(doc, [next(counts) for _ in doc], limit, self.backend.count_tokens)
-                for doc in paragraphs]
+        return [pack_segments(doc, [next(counts) for _ in doc], limit, self.backend.count_tokens) for doc in paragraphs]
 
     def rephrase(self, texts: list[str]) -> tuple[list[str | None], list[str], dict[str, int]]:
         """(rephrased text or None, status per text, counters). A status is ok, empty, too_long, or the kind of a
@@ -278,8 +340,12 @@ class Rephrase(Stage):
                 jobs.extend((i, part) for part in parts)
         allowed = math.floor(self.params.max_failed_share * len(texts) + 1e-9)
         generations, cached = self.generate(jobs, allowed)
-        counters = {"rephrase_segments": len(jobs), "rephrase_cached": cached, "rephrase_input_tokens": 0,
-                    "rephrase_output_tokens": 0}
+        counters = {
+            "rephrase_segments": len(jobs),
+            "rephrase_cached": cached,
+            "rephrase_input_tokens": 0,
+            "rephrase_output_tokens": 0,
+        }
         replies: list[list[str]] = [[] for _ in texts]
         failures: dict[int, Generation] = {}
         for (i, _), g in zip(jobs, generations):
@@ -348,17 +414,26 @@ class Rephrase(Stage):
         why = "; ".join(f"{kind} x{n}: {first[kind]}" for kind, n in kinds.most_common())
         fatal = any(kind in FATAL_KINDS for kind in kinds)
         if not fatal and failed_docs <= allowed:
-            log.warning("rephrase: %d of %d documents not rephrased (tolerated by max_failed_share %g); %s",
-                        failed_docs, documents, p.max_failed_share, why)
+            log.warning(
+                "rephrase: %d of %d documents not rephrased (tolerated by max_failed_share %g); %s",
+                failed_docs,
+                documents,
+                p.max_failed_share,
+                why,
+            )
             return
         not_sent = len(failed) - sum(kinds.values())
         stopped = f", {not_sent} segments not sent after that" if not_sent else ""
-        cached = (f"Replies that did arrive are cached in {self.cache.folder}, so the rerun only asks for the rest. "
-                  if self.cache is not None else "")
+        cached = (
+            f"Replies that did arrive are cached in {self.cache.folder}, so the rerun only asks for the rest. "
+            if self.cache is not None
+            else ""
+        )
         raise RephraseFailed(
             f"rephrase ({p.backend} backend, model {p.model!r}): {failed_docs} of {documents} documents of a batch "
             f"failed (max_failed_share {p.max_failed_share:g} allows {allowed}){stopped}. {why}. "
-            f"The shard is not marked done: fix the cause and rerun the same command to redo it. {cached}".rstrip())
+            f"The shard is not marked done: fix the cause and rerun the same command to redo it. {cached}".rstrip()
+        )
 
     def process(self, table: pa.Table) -> pa.Table | StepOutput:
         p = self.params
@@ -409,8 +484,9 @@ class Rephrase(Stage):
         table = table.set_column(table.column_names.index("text"), "text", pc.coalesce(rephrased, text))
         return table.append_column("original_text", original)
 
-    def add_documents(self, table: pa.Table, rephrased: pa.Array, reasons: list[str | None]
-                      ) -> tuple[pa.Table, list[str | None]]:
+    def add_documents(
+        self, table: pa.Table, rephrased: pa.Array, reasons: list[str | None]
+    ) -> tuple[pa.Table, list[str | None]]:
         """The originals (``synthetic`` false) each followed by its rephrasing as a new document: same columns,
         ``text`` = the rephrasing, ``id`` = ``<id>#<prompt>``, ``synthetic`` true, ``rephrase_prompt`` set."""
         n = table.num_rows
@@ -423,11 +499,15 @@ class Rephrase(Stage):
             return table, reasons
         synth = table.take(pa.array(done, pa.int64()))
         k = len(done)
-        ids = pc.binary_join_element_wise(synth.column("id").cast(pa.string()), pa.scalar(self.template.name),
-                                          pa.scalar("#"))
-        for name, values in (("id", ids), ("text", rephrased.take(pa.array(done, pa.int64()))),
-                             ("synthetic", pa.array([True] * k, pa.bool_())),
-                             ("rephrase_prompt", pa.array([self.template.name] * k, pa.string()))):
+        ids = pc.binary_join_element_wise(
+            synth.column("id").cast(pa.string()), pa.scalar(self.template.name), pa.scalar("#")
+        )
+        for name, values in (
+            ("id", ids),
+            ("text", rephrased.take(pa.array(done, pa.int64()))),
+            ("synthetic", pa.array([True] * k, pa.bool_())),
+            ("rephrase_prompt", pa.array([self.template.name] * k, pa.string())),
+        ):
             synth = synth.set_column(synth.column_names.index(name), name, values.cast(table.schema.field(name).type))
         order = np.empty(n + k, dtype=np.int64)
         synth_pos = done + np.arange(1, k + 1)  # each synthetic document right after its original

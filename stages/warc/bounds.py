@@ -25,14 +25,38 @@ import math
 import re
 
 #: WHATWG HTML §13.1.2 void elements (no end tag, never open), plus obsolete ones parsers treat alike
-VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
-                  "wbr", "param", "keygen", "frame", "basefont", "bgsound", "isindex"})
+VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "param",
+        "keygen",
+        "frame",
+        "basefont",
+        "bgsound",
+        "isindex",
+    }
+)
 #: a comment, a raw-text element with its content (WHATWG §13.1.2: script, style; escapable: textarea, title),
 #: or a tag (a ``/`` before its ``>`` marks it self-closing). Unrolled loops and greedy classes, no lazy ``.*?``:
 #: the pass takes ~1.8 CPU-s over the 248 dev pages with enough tags to need it, ~4 % of extracting the WARC
-_TOKEN = re.compile(r"<!--[^-]*(?:-(?!->)[^-]*)*(?:-->)?"
-                    r"|<(script|style|textarea|title)\b[^>]*>[^<]*(?:<(?!/\1\s*>)[^<]*)*(?:</\1\s*>)?"
-                    r"|<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:[^>]*[^/>])?(/?)>", re.I)
+_TOKEN = re.compile(
+    r"<!--[^-]*(?:-(?!->)[^-]*)*(?:-->)?"
+    r"|<(script|style|textarea|title)\b[^>]*>[^<]*(?:<(?!/\1\s*>)[^<]*)*(?:</\1\s*>)?"
+    r"|<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:[^>]*[^/>])?(/?)>",
+    re.I,
+)
 
 
 def shape(html: str) -> tuple[int, int, int]:

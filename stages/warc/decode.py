@@ -23,26 +23,63 @@ import zlib
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml"})
 #: types that say nothing about the payload: sniff instead
-UNKNOWN_TYPES = frozenset({"", "unknown/unknown", "application/unknown", "*/*", "application/octet-stream",
-                           "binary/octet-stream", "application/x-unknown-content-type", "none"})
+UNKNOWN_TYPES = frozenset(
+    {
+        "",
+        "unknown/unknown",
+        "application/unknown",
+        "*/*",
+        "application/octet-stream",
+        "binary/octet-stream",
+        "application/x-unknown-content-type",
+        "none",
+    }
+)
 
 _SNIFF_HTML = re.compile(
     rb"^(?:\xef\xbb\xbf)?[\t\n\x0c\r ]*<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|"
-    rb"body|br|p|!--)[\t\n\x0c\r >]", re.IGNORECASE)
-_META_CHARSET = re.compile(
-    rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([a-zA-Z0-9_:.+-]+)", re.IGNORECASE)
+    rb"body|br|p|!--)[\t\n\x0c\r >]",
+    re.IGNORECASE,
+)
+_META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([a-zA-Z0-9_:.+-]+)", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?\s*([^\s;\"',]+)", re.IGNORECASE)
 
 #: WHATWG label mapping for the labels whose Python codec differs from what browsers decode
 _WHATWG_ALIASES = {
-    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "l1": "cp1252",
-    "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254", "latin5": "cp1254",
-    "iso-8859-11": "cp874", "tis-620": "cp874", "windows-874": "cp874",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "euc-cn": "gb18030",
-    "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "korean": "cp949",
-    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932",
-    "ms_kanji": "cp932", "big5": "big5hkscs", "x-x-big5": "big5hkscs", "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
-    "x-user-defined": "cp1252", "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",  # meta can't be utf-16
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "l1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "latin5": "cp1254",
+    "iso-8859-11": "cp874",
+    "tis-620": "cp874",
+    "windows-874": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "euc-cn": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "korean": "cp949",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "ms_kanji": "cp932",
+    "big5": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+    "x-user-defined": "cp1252",
+    "utf-16": "utf-8",
+    "utf-16le": "utf-8",
+    "utf-16be": "utf-8",  # meta can't be utf-16
 }
 _SINGLE_BYTE_LATIN = frozenset({"cp1252", "cp1250", "cp1254", "iso8859-15", "iso8859-2"})
 
@@ -79,7 +116,7 @@ def dechunk(payload: bytes) -> bytes:
         if size == 0:
             return bytes(out)
         start = eol + 1
-        out += payload[start: start + size]
+        out += payload[start : start + size]
         pos = start + size
         while pos < n and payload[pos] in b"\r\n":  # CRLF after the chunk (be lenient about it)
             pos += 1
@@ -100,7 +137,7 @@ def decode_content_encoding(payload: bytes, encoding: str, max_bytes: int) -> tu
     if encoding in ("gzip", "x-gzip", "deflate"):
         if encoding != "deflate" and payload[:2] != b"\x1f\x8b":
             return payload, None  # labelled gzip but stored decoded (ClueWeb09, many crawlers)
-        for wbits in ((31,) if encoding != "deflate" else (15, -15)):
+        for wbits in (31,) if encoding != "deflate" else (15, -15):
             try:
                 dec = zlib.decompressobj(wbits)
                 out = dec.decompress(payload, max_bytes + 1)
@@ -117,8 +154,9 @@ def decode_content_encoding(payload: bytes, encoding: str, max_bytes: int) -> tu
             return None, "content_encoding"
         try:
             dec = brotli.Decompressor()
-            out = dec.process(payload, output_buffer_limit=max_bytes + 1) if _brotli_has_limit() else \
-                dec.process(payload)
+            out = (
+                dec.process(payload, output_buffer_limit=max_bytes + 1) if _brotli_has_limit() else dec.process(payload)
+            )
         except Exception:  # noqa: BLE001 - brotli raises its own error type
             return (payload, None) if sniff_html(payload) else (None, "content_encoding")
         if len(out) > max_bytes:

@@ -14,15 +14,21 @@ from typing import Any
 import pyarrow as pa
 
 SIGNAL_SCHEMA: list[tuple[str, pa.DataType]] = [
-    ("code_blocks", pa.int32()), ("code_program_blocks", pa.int32()), ("code_other_blocks", pa.int32()),
-    ("math_elements", pa.int32()), ("math_text_formulas", pa.int32()), ("tex_renderer", pa.bool_()),
-    ("qa_source", pa.string()), ("qa_answers", pa.int32()),
+    ("code_blocks", pa.int32()),
+    ("code_program_blocks", pa.int32()),
+    ("code_other_blocks", pa.int32()),
+    ("math_elements", pa.int32()),
+    ("math_text_formulas", pa.int32()),
+    ("tex_renderer", pa.bool_()),
+    ("qa_source", pa.string()),
+    ("qa_answers", pa.int32()),
 ]
 SIGNAL_COLUMNS = tuple(name for name, _ in SIGNAL_SCHEMA)
 
 
-def domain_documents(base: dict[str, Any], result: dict[str, Any],
-                     count: Callable[[str], None]) -> Iterator[dict[str, Any]]:
+def domain_documents(
+    base: dict[str, Any], result: dict[str, Any], count: Callable[[str], None]
+) -> Iterator[dict[str, Any]]:
     """Documents for one page: ``base`` (the record's columns) with each text and the page's signals."""
     signals = result.get("signals") or {}
     texts = [t for t in result.get("texts") or [] if t and t.strip()]

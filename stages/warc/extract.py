@@ -50,9 +50,16 @@ from curate.stages.warc.stream import ArchiveStream
 _DOCUMENT_TYPES = frozenset({"response", "resource", "conversion"})
 
 _BASE_SCHEMA = [
-    ("id", pa.string()), ("text", pa.string()), ("url", pa.string()), ("date", pa.string()),
-    ("source", pa.string()), ("payload_digest", pa.string()), ("http_status", pa.int32()),
-    ("content_type", pa.string()), ("charset", pa.string()), ("charset_source", pa.string()),
+    ("id", pa.string()),
+    ("text", pa.string()),
+    ("url", pa.string()),
+    ("date", pa.string()),
+    ("source", pa.string()),
+    ("payload_digest", pa.string()),
+    ("http_status", pa.int32()),
+    ("content_type", pa.string()),
+    ("charset", pa.string()),
+    ("charset_source", pa.string()),
 ]
 
 
@@ -82,53 +89,79 @@ class WarcExtract(Stage):
 
     class Params(Params):
         extractor: Literal["trafilatura", "resiliparse"] = Field(
-            "trafilatura", description="main-text extractor; resiliparse is ~10x faster (optional extra 'fast')")
+            "trafilatura", description="main-text extractor; resiliparse is ~10x faster (optional extra 'fast')"
+        )
         favour_precision: bool = Field(True, description="trafilatura favor_precision (FineWeb: true)")
         include_comments: bool = Field(False, description="trafilatura include_comments (FineWeb: false)")
         deduplicate: bool = Field(True, description="trafilatura deduplicate (FineWeb: true)")
         fast: bool = Field(False, description="trafilatura fast mode: skip the readability/jusText fallbacks")
         include_tables: bool = Field(True, description="keep table text (trafilatura include_tables)")
         compiled_xpaths: bool = Field(
-            True, description="evaluate trafilatura's boilerplate XPaths as compiled Python instead of lxml + EXSLT "
-                              "callbacks: the same elements, so the same text, ~1.5x faster (trafilatura_xpath.py)")
+            True,
+            description="evaluate trafilatura's boilerplate XPaths as compiled Python instead of lxml + EXSLT "
+            "callbacks: the same elements, so the same text, ~1.5x faster (trafilatura_xpath.py)",
+        )
         max_html_bytes: int = Field(5_000_000, gt=0, description="payload bytes kept per record (after decoding)")
-        max_elements: int = Field(50_000, gt=0, description="pages with more HTML elements are not extracted "
-                                                          "(skipped_too_many_elements); the most in the shared WARCs: "
-                                                          "35,271 (stages/warc/bounds.py, bench/extract_bounds.py)")
-        max_depth: int = Field(1_000, gt=0, description="pages nested deeper are not extracted (skipped_too_deep); "
-                                                      "the deepest in the shared WARCs: 229 (stages/warc/bounds.py)")
+        max_elements: int = Field(
+            50_000,
+            gt=0,
+            description="pages with more HTML elements are not extracted "
+            "(skipped_too_many_elements); the most in the shared WARCs: "
+            "35,271 (stages/warc/bounds.py, bench/extract_bounds.py)",
+        )
+        max_depth: int = Field(
+            1_000,
+            gt=0,
+            description="pages nested deeper are not extracted (skipped_too_deep); "
+            "the deepest in the shared WARCs: 229 (stages/warc/bounds.py)",
+        )
         max_total_depth: int = Field(
-            2_500_000, gt=0, description="pages whose elements' depths sum to more are not extracted "
-                                         "(skipped_too_nested): extraction time grows with it; the most in the "
-                                         "shared WARCs: 289,062 (stages/warc/bounds.py)")
+            2_500_000,
+            gt=0,
+            description="pages whose elements' depths sum to more are not extracted "
+            "(skipped_too_nested): extraction time grows with it; the most in the "
+            "shared WARCs: 289,062 (stages/warc/bounds.py)",
+        )
         oversize: Literal["skip", "truncate"] = Field(
-            "skip", description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
-                                "first max_html_bytes (counted as truncated_too_large)")
+            "skip",
+            description="payloads above max_html_bytes: skip them (skipped_too_large) or extract the "
+            "first max_html_bytes (counted as truncated_too_large)",
+        )
         timeout_s: float = Field(
-            60.0, ge=0, description="per-document extraction limit in CPU seconds (0: none), a safety net behind "
-                                    "the bounds: the slowest of the 1,549 real pages of the shared WARCs takes "
-                                    "1.3-2.1 CPU-s (trafilatura), the slowest page built within the bounds 6.2 "
-                                    "(bench/extract_bounds.py); datatrove's 1 s wall limit flips real pages "
-                                    "with machine load")
+            60.0,
+            ge=0,
+            description="per-document extraction limit in CPU seconds (0: none), a safety net behind "
+            "the bounds: the slowest of the 1,549 real pages of the shared WARCs takes "
+            "1.3-2.1 CPU-s (trafilatura), the slowest page built within the bounds 6.2 "
+            "(bench/extract_bounds.py); datatrove's 1 s wall limit flips real pages "
+            "with machine load",
+        )
         timeout_mode: Literal["auto", "signal", "process"] = Field(
-            "auto", description="how the time limit interrupts: signal (main thread only), process (a child "
-                                "process killed by the kernel at the CPU limit, any thread), auto (signal when "
-                                "possible; process for resiliparse)")
+            "auto",
+            description="how the time limit interrupts: signal (main thread only), process (a child "
+            "process killed by the kernel at the CPU limit, any thread), auto (signal when "
+            "possible; process for resiliparse)",
+        )
         only_2xx: bool = Field(False, description="skip HTTP responses whose status is not 2xx (skipped_http_status)")
         keep_headers: list[str] = Field(
-            default_factory=list, description="extra WARC headers kept as string columns (WARC-Gold-Id -> "
-                                              "warc_gold_id)")
+            default_factory=list, description="extra WARC headers kept as string columns (WARC-Gold-Id -> warc_gold_id)"
+        )
         extract: bool = Field(True, description="false: keep the decoded HTML as `text` (no extraction)")
         domain: bool = Field(
-            False, description="RedStone-style extraction that keeps structure (trafilatura inside): code blocks "
-                               "byte-exact and fenced, formulas as LaTeX in $…$/$$…$$, QA threads in the thread "
-                               "format; adds the page-signal columns domain_detect reads (docs/redstone.md). Off "
-                               "for FineWeb recipes")
+            False,
+            description="RedStone-style extraction that keeps structure (trafilatura inside): code blocks "
+            "byte-exact and fenced, formulas as LaTeX in $…$/$$…$$, QA threads in the thread "
+            "format; adds the page-signal columns domain_detect reads (docs/redstone.md). Off "
+            "for FineWeb recipes",
+        )
         qa_format: Literal["thread", "pairs"] = Field(
-            "thread", description="domain: a QA page as one document (thread) or one document per answer (pairs, "
-                                  "ids suffixed #qa1, #qa2 …)")
-        forums: bool = Field(False, description="domain: read forum threads (first post as question, replies as "
-                                                "answers) as QA threads")
+            "thread",
+            description="domain: a QA page as one document (thread) or one document per answer (pairs, "
+            "ids suffixed #qa1, #qa2 …)",
+        )
+        forums: bool = Field(
+            False, description="domain: read forum threads (first post as question, replies as answers) as QA threads"
+        )
 
     def output_columns(self) -> set[str]:
         extra = set(SIGNAL_COLUMNS) if self.params.domain and self.params.extract else set()
@@ -137,19 +170,27 @@ class WarcExtract(Stage):
     def setup(self) -> None:
         p = self.params
         if p.extractor == "trafilatura":
-            options = {"favor_precision": p.favour_precision, "include_comments": p.include_comments,
-                       "deduplicate": p.deduplicate, "fast": p.fast, "include_tables": p.include_tables,
-                       "compiled_xpaths": p.compiled_xpaths}
+            options = {
+                "favor_precision": p.favour_precision,
+                "include_comments": p.include_comments,
+                "deduplicate": p.deduplicate,
+                "fast": p.fast,
+                "include_tables": p.include_tables,
+                "compiled_xpaths": p.compiled_xpaths,
+            }
         else:
             options = {"main_content": True, "alt_texts": False, "comments": p.include_comments}
         name = p.extractor
         if p.domain:
             if p.extractor != "trafilatura":
-                raise ValueError("warc_extract: domain extraction keeps structure around trafilatura's main-content "
-                                 "decisions; use extractor: trafilatura with domain: true")
+                raise ValueError(
+                    "warc_extract: domain extraction keeps structure around trafilatura's main-content "
+                    "decisions; use extractor: trafilatura with domain: true"
+                )
             name, options = "domain", {**options, "qa_format": p.qa_format, "forums": p.forums}
-        self._extractor = TimeLimitedExtractor(name, options, p.timeout_s or None, p.timeout_mode) \
-            if p.extract else None
+        self._extractor = (
+            TimeLimitedExtractor(name, options, p.timeout_s or None, p.timeout_mode) if p.extract else None
+        )
 
     # -- source ------------------------------------------------------------------------------------------------
     def read(self, source: SourceFile) -> Iterator[StepOutput]:
@@ -205,11 +246,20 @@ class WarcExtract(Stage):
             return record.rec_type in _DOCUMENT_TYPES
 
         def want_payload(record: Record) -> bool:
-            return record.rec_type == "conversion" or _content_type(record) in HTML_TYPES or \
-                _content_type(record) in UNKNOWN_TYPES
+            return (
+                record.rec_type == "conversion"
+                or _content_type(record) in HTML_TYPES
+                or _content_type(record) in UNKNOWN_TYPES
+            )
 
-        records = iter_records(stream, want_block, want_payload, p.max_html_bytes,
-                               read_oversize=p.oversize == "truncate", counters=counters)
+        records = iter_records(
+            stream,
+            want_block,
+            want_payload,
+            p.max_html_bytes,
+            read_oversize=p.oversize == "truncate",
+            counters=counters,
+        )
         for record in records:
             count("records")
             if record.problem:
@@ -234,8 +284,9 @@ class WarcExtract(Stage):
             if p.only_2xx and record.http_status is not None and not 200 <= record.http_status < 300:
                 count("skipped_http_status")
                 continue
-            bound = None if self._extractor is None else \
-                over_bounds(html, p.max_elements, p.max_depth, p.max_total_depth)
+            bound = (
+                None if self._extractor is None else over_bounds(html, p.max_elements, p.max_depth, p.max_total_depth)
+            )
             if bound is not None:
                 count(f"skipped_{bound}")
                 continue
@@ -280,11 +331,15 @@ class WarcExtract(Stage):
         date = record.header("warc-date") or ""
         doc = {
             "id": record.header("warc-record-id") or _synthetic_id(url, date),
-            "text": text, "url": url, "date": date, "source": path,
+            "text": text,
+            "url": url,
+            "date": date,
+            "source": path,
             "payload_digest": record.header("warc-payload-digest"),
             "http_status": record.http_status,
             "content_type": _content_type(record) or None,
-            "charset": charset[0], "charset_source": charset[1],
+            "charset": charset[0],
+            "charset_source": charset[1],
         }
         for name in self.params.keep_headers:
             doc[header_column(name)] = record.header(name)
@@ -319,8 +374,9 @@ def _content_type(record: Record) -> str:
     return media_type(record.header("warc-identified-payload-type"))
 
 
-def _html_of(record: Record, max_bytes: int, truncate: bool, counters: dict[str, int]
-             ) -> tuple[str | None, str, tuple[str, str]]:
+def _html_of(
+    record: Record, max_bytes: int, truncate: bool, counters: dict[str, int]
+) -> tuple[str | None, str, tuple[str, str]]:
     """``(skip reason, html, (charset, how it was chosen))`` for a response/resource record."""
     declared = _content_type(record)
     if declared not in HTML_TYPES and declared not in UNKNOWN_TYPES:
@@ -341,8 +397,9 @@ def _html_of(record: Record, max_bytes: int, truncate: bool, counters: dict[str,
         return "skipped_non_html", "", ("", "")
     if not payload.strip():
         return "skipped_empty_payload", "", ("", "")
-    html, charset, how, replaced = decode_html(payload, record.http_headers.get("content-type"),
-                                               record.header("warc-target-uri"))
+    html, charset, how, replaced = decode_html(
+        payload, record.http_headers.get("content-type"), record.header("warc-target-uri")
+    )
     if replaced:
         counters["charset_replaced"] = counters.get("charset_replaced", 0) + 1
     return None, html, (charset, how)

@@ -80,8 +80,10 @@ def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
             from resiliparse.extract.html2text import extract_plain_text
             from resiliparse.parse.html import HTMLTree
         except ImportError as exc:
-            raise ImportError("warc_extract: extractor 'resiliparse' needs the optional extra: "
-                              "pip install 'curate[fast]' (or pip install resiliparse)") from exc
+            raise ImportError(
+                "warc_extract: extractor 'resiliparse' needs the optional extra: "
+                "pip install 'curate[fast]' (or pip install resiliparse)"
+            ) from exc
         opts = dict(options)
 
         def resiliparse_extract(html: str) -> str | None:
@@ -231,8 +233,10 @@ class _Sandbox:
             _, self._cpu_limit = self._receive(time.monotonic() + self.START_TIMEOUT_S)
         except (ExtractTimeout, EOFError) as exc:
             self.close()
-            raise RuntimeError(f"warc_extract: the {self.name} extractor process did not start ({exc!r}); "
-                               f"is curate importable by {sys.executable}?") from None
+            raise RuntimeError(
+                f"warc_extract: the {self.name} extractor process did not start ({exc!r}); "
+                f"is curate importable by {sys.executable}?"
+            ) from None
 
     def _receive(self, deadline: float) -> Any:
         fd = self._proc.stdout.fileno()
@@ -281,4 +285,3 @@ class _Sandbox:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
-

@@ -56,8 +56,14 @@ class Record:
 WantBlock = Callable[[Record], bool]
 
 
-def iter_records(stream: ArchiveStream, want_block: WantBlock, want_payload: WantBlock, max_body: int,
-                 read_oversize: bool = False, counters: dict[str, int] | None = None) -> Iterator[Record]:
+def iter_records(
+    stream: ArchiveStream,
+    want_block: WantBlock,
+    want_payload: WantBlock,
+    max_body: int,
+    read_oversize: bool = False,
+    counters: dict[str, int] | None = None,
+) -> Iterator[Record]:
     """Yield every record of the stream (wanted blocks read and parsed, the others skipped).
 
     ``max_body`` bounds the payload bytes kept per record; with ``read_oversize`` an oversize payload keeps its
@@ -149,7 +155,7 @@ def _first_header(data: bytes | bytearray) -> int | None:
     """Offset of the first line of ``data`` that starts a WARC record header (:func:`_is_header`), if any."""
     at = 0
     while 0 <= at < len(data):
-        if _is_header(data[at: at + MAX_HEADER_BYTES]):
+        if _is_header(data[at : at + MAX_HEADER_BYTES]):
             return at
         at = data.find(b"\nWARC/", at)
         at = at + 1 if at >= 0 else -1
@@ -182,9 +188,13 @@ def _warc_headers(stream: ArchiveStream, version_line: bytes) -> Record:
 
 def _arc_record(stream: ArchiveStream, match: re.Match[bytes]) -> Record:
     url, ip, date, mime, length = (g.decode("utf-8", "replace") for g in match.groups())
-    headers = {"warc-target-uri": url, "warc-ip-address": ip, "warc-date": _arc_date(date),
-               "arc-content-type": mime,
-               "warc-record-id": f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + ' ' + date)}>"}
+    headers = {
+        "warc-target-uri": url,
+        "warc-ip-address": ip,
+        "warc-date": _arc_date(date),
+        "arc-content-type": mime,
+        "warc-record-id": f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + ' ' + date)}>",
+    }
     rec_type = "warcinfo" if url.startswith("filedesc://") else "response"
     return Record(rec_type, headers, int(length), is_arc=True)
 
@@ -196,8 +206,9 @@ def _arc_date(date: str) -> str:
     return f"{d[0:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}Z"
 
 
-def _read_block(stream: ArchiveStream, record: Record, remaining: int, want_payload: WantBlock, max_body: int,
-                read_oversize: bool) -> int:
+def _read_block(
+    stream: ArchiveStream, record: Record, remaining: int, want_payload: WantBlock, max_body: int, read_oversize: bool
+) -> int:
     """Parse HTTP status + headers (when the block is an HTTP message) and read the payload; returns bytes left.
 
     A WARC ``application/http`` block whose first line is no status line at all is marked ``bad_http_headers``
@@ -238,8 +249,10 @@ def _is_http_block(record: Record) -> bool:
     record has no Content-Type)."""
     if record.is_arc:
         return True
-    return record.rec_type in ("response", "revisit") and \
-        "application/http" in record.header("content-type", "application/http").lower()
+    return (
+        record.rec_type in ("response", "revisit")
+        and "application/http" in record.header("content-type", "application/http").lower()
+    )
 
 
 def _http_headers(stream: ArchiveStream, record: Record, remaining: int) -> int:

@@ -193,7 +193,7 @@ class ArchiveStream:
         """The next ``n`` bytes (fewer at the end of the file) without consuming them."""
         while len(self._buf) - self._pos < n and self._fill():
             pass
-        return bytes(self._buf[self._pos: self._pos + n])
+        return bytes(self._buf[self._pos : self._pos + n])
 
     def _consumed(self, start: int, end: int) -> None:
         """While watching, keep ``_buf[start:end]`` (being consumed) up to :data:`WATCH_CAP`."""
@@ -243,7 +243,7 @@ class ArchiveStream:
     def _take(self, n: int) -> bytes:
         if self._kept is not None:
             self._consumed(self._pos, self._pos + n)
-        out = bytes(self._buf[self._pos: self._pos + n])
+        out = bytes(self._buf[self._pos : self._pos + n])
         self._pos += n
         self.offset += n
         return out

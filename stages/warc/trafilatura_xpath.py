@@ -27,7 +27,8 @@ from typing import Any
 
 from lxml import etree
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \s*(?:
       (?P<string>'[^']*'|"[^"]*")
     | (?P<number>\d+)
@@ -36,7 +37,9 @@ _TOKEN = re.compile(r"""
     | (?P<attr>@[\w:-]+)
     | (?P<name>[A-Za-z_][\w:-]*|\*)
     | (?P<punct>[()\[\],|=])
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 
 
 class Unsupported(ValueError):
@@ -48,7 +51,7 @@ def _tokens(path: str) -> list[tuple[str, str]]:
     while pos < end:
         m = _TOKEN.match(path, pos)
         if m is None or m.end() == pos:
-            raise Unsupported(f"cannot read {path[pos:pos + 20]!r}")
+            raise Unsupported(f"cannot read {path[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -264,8 +267,12 @@ class CompiledXPath:
         if compiler.i != len(compiler.tokens):
             raise Unsupported(f"trailing {compiler.tokens[compiler.i][1]!r}")
         self.source = _function_source(tags, preds, positional)
-        namespace: dict[str, Any] = {"_first_attribute": first_attribute, "_has_descendant": has_descendant,
-                                     "_Element": etree.Element, **compiler.constants}
+        namespace: dict[str, Any] = {
+            "_first_attribute": first_attribute,
+            "_has_descendant": has_descendant,
+            "_Element": etree.Element,
+            **compiler.constants,
+        }
         exec(compile(self.source, f"<xpath {path[:60]!r}>", "exec"), namespace)  # noqa: S102 - generated above
         self._match: Callable[[Any], list] = namespace["match"]
 
@@ -282,14 +289,14 @@ def _function_source(tags: tuple[str, ...] | None, preds: list[str], positional:
     lines = ["def match(tree):", "    out = []"]
     if positional == "first_child":  # .//x[p][1]: per parent, the first child that satisfies p
         lines.append("    parents = set()")
-    lines += [f"    for el in tree.iterdescendants({tag_args}):",
-              "        g = el.get",
-              f"        if {condition}:"]
+    lines += [f"    for el in tree.iterdescendants({tag_args}):", "        g = el.get", f"        if {condition}:"]
     if positional == "first_child":
-        lines += ["            parent = el.getparent()",
-                  "            if parent in parents:",
-                  "                continue",
-                  "            parents.add(parent)"]
+        lines += [
+            "            parent = el.getparent()",
+            "            if parent in parents:",
+            "                continue",
+            "            parents.add(parent)",
+        ]
     lines.append("            out.append(el)")
     if positional == "first":
         lines.append("            break")
