@@ -41,7 +41,7 @@ from pydantic import Field, field_validator
 from curate.cache import cache_dir, download
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
-from curate.stages.languages import Language, dominant_script, parse, same_language, to_iso639_1
+from curate.stages.languages import Language, best_match, dominant_script, duplicate_languages, parse, to_iso639_1
 
 LID176_URLS = {
     "lid176": "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.bin",
@@ -146,6 +146,9 @@ class LanguageId(Stage):
         def _valid_codes(cls, value: Any) -> Any:
             for code in value or []:
                 parse(code)  # raises ValueError naming the bad code
+            twice = duplicate_languages(value) if isinstance(value, dict) else []
+            if twice:  # two thresholds for one language: which one applies would depend on the order
+                raise ValueError(f"names the same language twice: {twice}; keep one of each")
             return value
 
     def setup(self) -> None:
@@ -159,8 +162,7 @@ class LanguageId(Stage):
         self._label_strings = np.array([self._code_string(lang) for lang in self._labels], dtype=object)
         self._label_index = {label: i for i, label in enumerate(labels)}
         p = self.params
-        self._keep = [parse(code) for code in p.keep] if p.keep else None
-        self._thresholds = [(parse(code), t) for code, t in p.min_score_per_language.items()]
+        self._keep = list(p.keep) if p.keep else None
         from curate.stages.filters.settings import load_settings
 
         table = load_settings(p.settings)
@@ -179,16 +181,16 @@ class LanguageId(Stage):
         return str(lang) if self.params.codes == "iso639-3" else to_iso639_1(str(lang))
 
     def _base_threshold(self, lang: Language, table: Any) -> float:
-        for code, threshold in self._thresholds:
-            if same_language(lang, code):
-                return threshold
+        key = best_match(str(lang), self.params.min_score_per_language)  # the closest key: nob before no
+        if key is not None:
+            return self.params.min_score_per_language[key]
         found = table.lookup(str(lang)) if table is not None else None
         if found is not None and found[1].get("language_score") is not None:
             return float(found[1]["language_score"])
         return self.params.min_score
 
     def _threshold_for(self, i: int, lang: Language) -> float:
-        if not any(same_language(lang, wanted) for wanted in self._keep):
+        if best_match(str(lang), self.params.keep) is None:
             return math.nan
         return float(self._label_min[i])
 

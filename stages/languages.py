@@ -16,6 +16,7 @@ sides name one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -177,6 +178,62 @@ def same_language(a: str | Language, b: str | Language) -> bool:
     if la.script and lb.script and la.script != lb.script:
         return False
     return la.code == lb.code or _MACRO_OF.get(la.code) == lb.code or _MACRO_OF.get(lb.code) == la.code
+
+
+def language_key(code: str) -> str:
+    """The canonical string of a language code (:func:`normalise`), or the code itself lower-cased when it is not
+    one (a group value such as ``und`` or ``null``), so keys that are not languages still compare."""
+    try:
+        return normalise(code)
+    except ValueError:
+        return code.strip().lower()
+
+
+def match_rank(a: str | Language, b: str | Language) -> int | None:
+    """How closely two codes name the same language: 0 the same language and script (``en`` / ``eng``), 1 the same
+    language with a script on one side only (``eng`` / ``eng_Latn``), 2 a macrolanguage and its member (``no`` /
+    ``nob``); None when they differ (or name different scripts)."""
+    la = a if isinstance(a, Language) else parse(a)
+    lb = b if isinstance(b, Language) else parse(b)
+    if la.script and lb.script and la.script != lb.script:
+        return None
+    if la.code == lb.code:
+        return 0 if la.script == lb.script else 1
+    return 2 if same_language(la, lb) else None
+
+
+def best_match(code: str, keys: Iterable[str]) -> str | None:
+    """The key among ``keys`` (a recipe's per-language settings, mix weights …) that names the language ``code``
+    (a document's ``language`` value), the closest first (:func:`match_rank`); the exact string always wins. Keys
+    and codes that are not language codes match only themselves. This is the one place languages are compared:
+    ``en``, ``eng`` and ``eng_Latn`` in a recipe all match a document language_id labelled ``eng``."""
+    keys = list(keys)
+    if code in keys:
+        return code
+    try:
+        lang = parse(code)
+    except ValueError:
+        return None
+    best: tuple[int, str] | None = None
+    for key in keys:
+        try:
+            rank = match_rank(lang, key)
+        except ValueError:
+            continue
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, key)
+    return best[1] if best else None
+
+
+def duplicate_languages(keys: Iterable[str]) -> list[list[str]]:
+    """Groups of keys naming the same language and script (``[en, eng]``): a recipe keyed by both is ambiguous."""
+    seen: dict[str, list[str]] = {}
+    for key in keys:
+        try:
+            seen.setdefault(normalise(key), []).append(key)
+        except ValueError:
+            continue
+    return [group for group in seen.values() if len(group) > 1]
 
 
 #: first word of a Unicode character name -> ISO 15924 script (the scripts FineWeb2's language keys use most)

@@ -33,6 +33,7 @@ from pydantic import Field, field_validator, model_validator
 from curate.classifiers.selection import hash_uniform
 from curate.registry import register
 from curate.stage import ROWS_ADDED, Params, Phase, Stage, StepOutput
+from curate.stages.languages import best_match, language_key, match_rank
 
 COPY_COLUMN = "mix_copy"
 OTHERS = "*"
@@ -46,6 +47,58 @@ def _key(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+#: group columns whose values are language codes: recipes may name them in any form (en, eng, eng_Latn)
+LANGUAGE_COLUMNS = ("language",)
+
+
+def _parts(key: str, by: list[str]) -> list[str]:
+    return key.split("/") if len(by) > 1 else [key]
+
+
+def _canonical(key: str, by: list[str]) -> str:
+    """A group key with its language parts in canonical form (``en/high`` -> ``eng/high``)."""
+    parts = _parts(key, by)
+    if key == OTHERS or len(parts) != len(by):
+        return key
+    return "/".join(language_key(v) if c in LANGUAGE_COLUMNS else v for c, v in zip(by, parts, strict=True))
+
+
+def key_for(group: str, keys: list[str], by: list[str]) -> str | None:
+    """The key of ``weights``/``repeat`` that names a data group: the same string, else (for a ``language`` column)
+    the key naming the same language, the closest first (:func:`curate.stages.languages.match_rank`: ``eng`` and
+    ``eng_Latn`` data both find an ``en`` key); None when no key names it (``*`` then applies)."""
+    if group in keys:
+        return group
+    languages = [i for i, column in enumerate(by) if column in LANGUAGE_COLUMNS]
+    if not languages:
+        return None
+    if len(by) == 1:
+        return best_match(group, [k for k in keys if k != OTHERS])
+    parts = _parts(group, by)
+    best: tuple[int, str] | None = None
+    for key in keys:
+        candidate = _parts(key, by)
+        if key == OTHERS or len(candidate) != len(parts):
+            continue
+        rank = 0
+        for i, (value, wanted) in enumerate(zip(parts, candidate, strict=True)):
+            step = (0 if value == wanted else _language_rank(value, wanted)) if i in languages else None
+            if step is None and value != wanted:
+                break
+            rank += step or 0
+        else:
+            if best is None or rank < best[0]:
+                best = (rank, key)
+    return best[1] if best else None
+
+
+def _language_rank(a: str, b: str) -> int | None:
+    try:
+        return match_rank(a, b)
+    except ValueError:  # a value that is not a language code matches only itself
+        return None
 
 
 class MixPlanError(ValueError):
@@ -123,6 +176,12 @@ class Mix(Stage):
                 raise ValueError("at least one group needs a weight above 0")
             if self.total is not None and self.weights is None:
                 raise ValueError("`total` applies to `weights`; with `repeat` the output size follows the factors")
+            canonical: dict[str, list[str]] = defaultdict(list)
+            for key in factors:
+                canonical[_canonical(key, self.by)].append(key)
+            twice = [keys for keys in canonical.values() if len(keys) > 1]
+            if twice:
+                raise ValueError(f"keys {twice} name the same group (language codes in any form are one language)")
             return self
 
     def phases(self) -> list[Phase]:
@@ -251,33 +310,45 @@ def _binned(column: pa.ChunkedArray | pa.Array, edges: list[float]) -> list[str]
 
 
 def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: str) -> dict:
-    """One factor per group from the corpus totals, and what the output will hold (the ``plan`` summary)."""
+    """One factor per group from the corpus totals, and what the output will hold (the ``plan`` summary).
+
+    A key of ``weights``/``repeat`` names the data groups :func:`key_for` finds for it (``en`` names ``eng``); a
+    weighted key's share goes to all of its groups together."""
     groups = sorted(docs)
+    given = p.repeat if p.repeat is not None else p.weights
+    keyed = {g: key_for(g, list(given), p.by) for g in groups}
+    unit_of = {g: keyed[g] or g for g in groups}  # what a share is given to: a key, or an unlisted group
     target: dict[str, float] = {}
     if p.repeat is not None:
-        factors = {g: p.repeat.get(g, p.repeat.get(OTHERS, 1.0)) for g in groups}
+        factors = {g: p.repeat[keyed[g]] if keyed[g] else p.repeat.get(OTHERS, 1.0) for g in groups}
         capped: list[str] = []
     else:
-        weights = {g: p.weights.get(g, p.weights.get(OTHERS, 0.0)) for g in groups}
-        empty = sorted(g for g, w in p.weights.items() if g != OTHERS and w > 0 and size.get(g, 0) <= 0)
+        unit_size: dict[str, float] = defaultdict(float)
+        for g in groups:
+            unit_size[unit_of[g]] += size[g]
+        weights = {u: p.weights.get(u, p.weights.get(OTHERS, 0.0)) for u in unit_size}
+        empty = sorted(k for k, w in p.weights.items() if k != OTHERS and w > 0 and unit_size.get(k, 0) <= 0)
         if empty:
             raise MixPlanError(
                 f"mix: weighted group(s) {empty} have no data in the input (groups found: "
                 f"{groups[:20]}); remove them from `weights` or check `by`/`bins`"
             )
-        live = {g: w for g, w in weights.items() if w > 0}
+        live = {u: w for u, w in weights.items() if w > 0}
         total_weight = sum(live.values())
-        shares = {g: w / total_weight for g, w in live.items()}
-        budget = p.total if p.total is not None else min(p.max_repeat * size[g] / s for g, s in shares.items())
-        factors = {g: (budget * shares[g] / size[g] if g in shares else 0.0) for g in groups}
-        capped = sorted(g for g, f in factors.items() if f > p.max_repeat)
+        shares = {u: w / total_weight for u, w in live.items()}
+        budget = p.total if p.total is not None else min(p.max_repeat * unit_size[u] / s for u, s in shares.items())
+        unit_factor = {u: (budget * shares[u] / unit_size[u] if u in shares else 0.0) for u in unit_size}
+        capped = sorted(u for u, f in unit_factor.items() if f > p.max_repeat)
         target = shares
-        factors = {g: min(f, p.max_repeat) for g, f in factors.items()}
+        factors = {g: min(unit_factor[unit_of[g]], p.max_repeat) for g in groups}
     out_size = {g: factors[g] * size[g] for g in groups}
     out_total = sum(out_size.values()) or 1.0
+    unit_out: dict[str, float] = defaultdict(float)
+    for g in groups:
+        unit_out[unit_of[g]] += out_size[g]
     warnings = []
     if capped:
-        shares = ", ".join(f"{g} {out_size[g] / out_total:.1%} (target {target[g]:.1%})" for g in capped)
+        shares = ", ".join(f"{u} {unit_out[u] / out_total:.1%} (target {target[u]:.1%})" for u in capped)
         warnings.append(
             f"group(s) {capped} would need more than max_repeat={p.max_repeat:g} copies to reach their "
             f"share of total={p.total:g}; capped, so they get {shares} of the output: lower `total`, "
@@ -293,6 +364,7 @@ def plan_mix(p: Mix.Params, docs: dict[str, int], size: dict[str, float], unit: 
                 "factor": round(factors[g], 6),
                 "expected_size": round(out_size[g], 1),
                 "share": round(out_size[g] / out_total, 6),
+                **({"key": keyed[g]} if keyed[g] not in (None, g) else {}),
             }
             for g in groups
         },

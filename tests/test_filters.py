@@ -271,6 +271,18 @@ def test_language_column_picks_overrides():
         GopherQuality(language_overrides={"de": {"min_doc_wordz": 1}})
 
 
+def test_overrides_match_every_form_of_a_language_code():
+    """en, eng and eng_Latn name the same language, whichever form language_id wrote (one vocabulary)."""
+    table = docs(GOOD, GOOD, GOOD, GOOD, language=["eng", "eng_Latn", "en", "deu"])
+    for key in ("en", "eng", "eng_Latn"):
+        out = GopherQuality(language_overrides={key: {"min_doc_words": 500}}).run_table(table)
+        assert out.kept.column("id").to_pylist() == ["3"], key
+    with pytest.raises(ValueError, match="same language twice"):
+        GopherQuality(language_overrides={"en": {"min_doc_words": 5}, "eng": {"min_doc_words": 6}})
+    with pytest.raises(ValueError, match="not a language code"):
+        GopherQuality(language_overrides={"english!": {"min_doc_words": 5}})
+
+
 # -- real web text: same decisions as datatrove --------------------------------------------------------------------
 def test_filters_agree_with_datatrove_on_real_text():
     pytest.importorskip("spacy")

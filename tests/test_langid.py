@@ -10,7 +10,15 @@ import pytest
 
 from curate.stages import LanguageId
 from curate.stages.langid import packaged_ftz, resolve_model
-from curate.stages.languages import macrolanguage, normalise, parse, same_language, to_iso639_1
+from curate.stages.languages import (
+    best_match,
+    duplicate_languages,
+    macrolanguage,
+    normalise,
+    parse,
+    same_language,
+    to_iso639_1,
+)
 
 SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "langid" / "lingua_testdata" / "sentences"
 
@@ -57,6 +65,15 @@ def test_macrolanguages():
     assert same_language("ar", "arz") and same_language("fa", "pes") and same_language("sq", "als")
     assert not same_language("srp_Cyrl", "sr-Latn") and same_language("srp_Cyrl", "sr")
     assert macrolanguage("nb") == "nor" and macrolanguage("en") is None
+
+
+def test_best_match_is_the_one_comparison_of_codes():
+    for key in ("en", "eng", "EN", "en-US", "eng_Latn"):
+        assert best_match("eng", [key, "deu"]) == key and best_match("eng_Latn", ["deu", key]) == key
+    assert best_match("nob", ["no", "nob"]) == "nob" and best_match("nno", ["no", "nob"]) == "no"  # closest first
+    assert best_match("srp_Cyrl", ["sr_Latn"]) is None and best_match("deu", ["en", "null"]) is None
+    assert best_match("null", ["null", "en"]) == "null"  # a value that is no code matches only itself
+    assert duplicate_languages(["en", "eng", "de", "deu_Latn"]) == [["en", "eng"]]
 
 
 # -- step ----------------------------------------------------------------------------------------------------------

@@ -219,3 +219,25 @@ execution: {{executor: local, report: false}}
 
     page = open(build_report(str(tmp_path / "out"))).read()
     assert 'data-step-key="mix" data-phase="plan"' in page and "<td>b</td>" in page and "expected_size" in page
+
+
+def test_language_groups_are_named_in_any_code_form():
+    """language_id writes eng / eng_Latn; a recipe may say en, eng or eng_Latn (one vocabulary, issue 12)."""
+    n = 100
+    table = pa.table(
+        {
+            "id": [str(i) for i in range(3 * n)],
+            "text": ["x" * 10] * (3 * n),
+            "language": ["eng"] * n + ["deu_Latn"] * n + ["nob"] * n,
+            "quality": ["hi", "lo"] * (3 * n // 2),
+        }
+    )
+    out = Mix(by="language", repeat={"en": 2, "deu": 0, "no": 3}).run_table(table)
+    assert Counter(out.kept.column("language").to_pylist()) == {"eng": 2 * n, "nob": 3 * n}
+    out = Mix(by="language", weights={"eng_Latn": 1, "de": 1}).run_table(table)  # shares, not 'no data'
+    kept = Counter(out.kept.column("language").to_pylist())
+    assert kept["eng"] == kept["deu_Latn"] > 0 and "nob" not in kept
+    out = Mix(by=["language", "quality"], repeat={"en/hi": 2, "*": 0}).run_table(table)
+    assert set(zip(out.kept.column("language").to_pylist(), out.kept.column("quality").to_pylist())) == {("eng", "hi")}
+    with pytest.raises(ValidationError, match="same group"):
+        Mix(by="language", repeat={"en": 2, "eng": 3})

@@ -12,24 +12,15 @@ from collections import defaultdict
 from typing import Any
 
 import pyarrow as pa
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 
 from curate.stage import Params, Stage, StepOutput
 from curate.stages.filters.features import TextFeatures, batch_features
 from curate.stages.filters.settings import load_settings, step_overrides
+from curate.stages.languages import best_match, duplicate_languages, parse
 
 LANGUAGE_COLUMN = "language"
 SCRIPT_COLUMN = "language_script"
-
-
-def language_key(code: str) -> str:
-    """Canonical form of a language code, so ``en``, ``eng`` and ``en-US`` find the same override."""
-    from curate.stages.languages import normalise
-
-    try:
-        return normalise(code)
-    except ValueError:
-        return code.strip().lower()
 
 
 class LanguageParams(Params):
@@ -58,6 +49,24 @@ class LanguageParams(Params):
         "--language LANG` shows where each value comes from",
     )
 
+    @model_validator(mode="after")
+    def _valid_overrides(self) -> LanguageParams:
+        """Each override is a mapping of this step's parameters, keyed by a language code named once."""
+        twice = duplicate_languages(self.language_overrides)
+        if twice:
+            raise ValueError(f"language_overrides names the same language twice: {twice}; keep one key of each")
+        base = self.model_dump(exclude={"language_overrides"})
+        for lang, override in self.language_overrides.items():
+            parse(lang)  # a ValueError naming the code that is not one
+            if "language_overrides" in override:
+                raise ValueError(f"language_overrides[{lang!r}] cannot itself hold language_overrides")
+            try:
+                type(self)(**{**base, "language": lang, **override})  # validated now, not at the first document
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"language_overrides[{lang!r}]: {problems}") from None
+        return self
+
 
 class HeuristicFilter(Stage):
     """Base of the document filters: groups a batch by language, evaluates ``check`` per document on shared features.
@@ -71,24 +80,13 @@ class HeuristicFilter(Stage):
 
     def __init__(self, params: Any = None, options: Any = None, **kwargs: Any):
         super().__init__(params, options, **kwargs)
-        base = self.params.model_dump(exclude={"language_overrides"})
-        self._overrides: dict[str, tuple[str, dict[str, Any]]] = {}
-        for lang, override in self.params.language_overrides.items():
-            if not isinstance(override, dict):
-                raise ValueError(
-                    f"{self.name}: language_overrides[{lang!r}] must be a mapping of parameters, "
-                    f"got {type(override).__name__}"
-                )
-            if "language_overrides" in override:
-                raise ValueError(f"{self.name}: language_overrides[{lang!r}] cannot itself hold language_overrides")
-            self.Params(**{**base, "language": lang, **override})  # validated now, not at the first document
-            self._overrides[language_key(lang)] = (lang, override)
+        self._overrides: dict[str, dict[str, Any]] = dict(self.params.language_overrides)  # checked by Params
         self._table = load_settings(self.params.settings)
         self._resolved: dict[str, LanguageParams] = {}
 
     def _override(self, language: str) -> tuple[str, dict[str, Any]] | None:
-        key = language_key(language)
-        return self._overrides.get(key) or self._overrides.get(key.split("_")[0])
+        key = best_match(language, self._overrides)  # en, eng and eng_Latn alike (curate.stages.languages)
+        return None if key is None else (key, self._overrides[key])
 
     def _override_keys(self, language: str) -> set[str]:
         found = self._override(language)
