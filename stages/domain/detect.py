@@ -40,7 +40,7 @@ def detect(signals: dict[str, Any]) -> dict[str, bool]:
     source = signals.get("qa_source") or ""
     qa = source in QA_SOURCES or bool(signals.get("qa_thread"))
     code = int(signals.get("code_program_blocks") or 0) + int(signals.get("code_other_blocks") or 0) > 0
-    return {"code": code, "math": math, "qa": qa, "forum": source == "forum"}
+    return {"code": code, "math": math, "qa": qa, "forum": source.startswith("forum")}
 
 
 _KINDS = ("code", "math", "qa", "forum")

@@ -10,9 +10,9 @@ Read in this order, the first that yields a question wins:
    HTML microdata rules say), as StackExchange, Zhihu and CodeProject write it;
 3. StackExchange's own markup (``#question``/``.answer`` posts with ``.s-prose``/``.post-text`` bodies,
    ``.js-vote-count``, ``.accepted-answer``) for pages without microdata;
-4. forum threads (XenForo ``article.message``, vBulletin ``post_message_*``, phpBB ``.post .content``, Discourse
-   ``.topic-post .cooked``): first post as the question, replies as answers — only when asked for
-   (``forums=True``), as a forum thread is a discussion more often than a question and its answers.
+4. forum threads (:mod:`~curate.stages.domain.forums`: schema.org ``DiscussionForumPosting``, XenForo, vBulletin,
+   phpBB, Discourse): first post as the question, replies as answers — only when asked for (``forums=True``), as a
+   forum thread is a discussion more often than a question and its answers.
 
 Bodies are elements of the page (or of the HTML inside JSON-LD ``text``); the caller turns them into text with
 code blocks and formulas kept.
@@ -47,7 +47,7 @@ class Thread:
     answers: list[Answer] = field(default_factory=list)
 
 
-def _is_type(el: etree._Element, name: str) -> bool:
+def is_type(el: etree._Element, name: str) -> bool:
     return any(t.rstrip("/").endswith("schema.org/" + name) for t in (el.get("itemtype") or "").split())
 
 
@@ -58,7 +58,7 @@ def _owner(el: etree._Element) -> etree._Element | None:
     return None
 
 
-def _props(scope: etree._Element, name: str) -> list[etree._Element]:
+def props(scope: etree._Element, name: str) -> list[etree._Element]:
     out = []
     for el in scope.iterdescendants():
         if isinstance(el.tag, str) and name in (el.get("itemprop") or "").split() and _owner(el) is scope:
@@ -66,14 +66,14 @@ def _props(scope: etree._Element, name: str) -> list[etree._Element]:
     return out
 
 
-def _prop_value(el: etree._Element) -> str:
+def prop_value(el: etree._Element) -> str:
     for attr in ("content", "datetime", "value"):
         if el.get(attr) is not None:
             return el.get(attr).strip()
     return " ".join(el.text_content().split())
 
 
-def _int(value: object) -> int | None:
+def int_or_none(value: object) -> int | None:
     m = re.search(r"-?\d+", str(value)) if value is not None else None
     return int(m.group()) if m else None
 
@@ -81,7 +81,7 @@ def _int(value: object) -> int | None:
 def is_qa_page(root: etree._Element) -> bool:
     """The page declares itself a QAPage (schema.org, microdata or JSON-LD)."""
     if any(
-        _is_type(el, "QAPage") or _is_type(el, "Question")
+        is_type(el, "QAPage") or is_type(el, "Question")
         for el in root.iter()
         if isinstance(el.tag, str) and el.get("itemtype")
     ):
@@ -93,7 +93,7 @@ def is_qa_page(root: etree._Element) -> bool:
     )
 
 
-def _fragment(html: str) -> etree._Element:
+def fragment(html: str) -> etree._Element:
     try:
         return lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -117,46 +117,46 @@ def _from_json_ld(root: etree._Element) -> Thread | None:
             q = q[0] if isinstance(q, list) and q else q
             if not isinstance(q, dict) or not (q.get("text") or q.get("name")):
                 continue
-            thread = Thread("json-ld", str(q.get("name") or "").strip(), _fragment(str(q.get("text") or "")))
+            thread = Thread("json-ld", str(q.get("name") or "").strip(), fragment(str(q.get("text") or "")))
             accepted = q.get("acceptedAnswer") or []
             suggested = q.get("suggestedAnswer") or []
             for group, is_accepted in ((accepted, True), (suggested, False)):
                 for a in group if isinstance(group, list) else [group]:
                     if isinstance(a, dict) and a.get("text"):
                         thread.answers.append(
-                            Answer(_fragment(str(a["text"])), _int(a.get("upvoteCount")), is_accepted)
+                            Answer(fragment(str(a["text"])), int_or_none(a.get("upvoteCount")), is_accepted)
                         )
             return thread
     return None
 
 
 def _from_microdata(root: etree._Element) -> Thread | None:
-    question = next((el for el in root.iter() if isinstance(el.tag, str) and _is_type(el, "Question")), None)
+    question = next((el for el in root.iter() if isinstance(el.tag, str) and is_type(el, "Question")), None)
     if question is None:
         return None
-    names = _props(question, "name")
-    title = _prop_value(names[0]) if names else _page_title(root)
-    texts = _props(question, "text")
+    names = props(question, "name")
+    title = prop_value(names[0]) if names else page_title(root)
+    texts = props(question, "text")
     body = texts[0] if texts else None
     answers = []
     for el in root.iter():
         if (
             isinstance(el.tag, str)
-            and _is_type(el, "Answer")
-            and not any(_is_type(a, "Answer") for a in el.iterancestors())
+            and is_type(el, "Answer")
+            and not any(is_type(a, "Answer") for a in el.iterancestors())
         ):
-            a_texts = _props(el, "text")
+            a_texts = props(el, "text")
             if not a_texts:
                 continue
-            votes = _props(el, "upvoteCount")
+            votes = props(el, "upvoteCount")
             accepted = "acceptedAnswer" in (el.get("itemprop") or "") or "accepted-answer" in classes(el)
-            answers.append(Answer(a_texts[0], _int(_prop_value(votes[0])) if votes else None, accepted))
+            answers.append(Answer(a_texts[0], int_or_none(prop_value(votes[0])) if votes else None, accepted))
     if body is None and not answers:
         return None
     return Thread("microdata", title, body, answers)
 
 
-def _first_with_class(el: etree._Element, *names: str) -> etree._Element | None:
+def first_with_class(el: etree._Element, *names: str) -> etree._Element | None:
     for d in el.iter():
         if isinstance(d.tag, str) and set(names) & set(classes(d).split()):
             return d
@@ -167,47 +167,29 @@ def _from_stackexchange(root: etree._Element) -> Thread | None:
     question = next((el for el in root.iter("div") if el.get("id") == "question"), None)
     if question is None:
         return None
-    body = _first_with_class(question, "js-post-body", "s-prose", "post-text")
+    body = first_with_class(question, "js-post-body", "s-prose", "post-text")
     if body is None:
         return None
     header = next((el for el in root.iter() if el.get("id") == "question-header"), None)
     h1 = header.find(".//h1") if header is not None else root.find(".//h1")
-    title = " ".join(h1.text_content().split()) if h1 is not None else _page_title(root)
+    title = " ".join(h1.text_content().split()) if h1 is not None else page_title(root)
     thread = Thread("stackexchange", title, body)
     for el in root.iter("div"):
         if "answer" in classes(el).split():
-            a_body = _first_with_class(el, "js-post-body", "s-prose", "post-text")
+            a_body = first_with_class(el, "js-post-body", "s-prose", "post-text")
             if a_body is not None:
-                vote = _first_with_class(el, "js-vote-count", "vote-count-post")
+                vote = first_with_class(el, "js-vote-count", "vote-count-post")
                 thread.answers.append(
                     Answer(
                         a_body,
-                        _int(_prop_value(vote)) if vote is not None else None,
+                        int_or_none(prop_value(vote)) if vote is not None else None,
                         "accepted-answer" in classes(el).split(),
                     )
                 )
     return thread
 
 
-_FORUM_POSTS = (("article", "message", "bbWrapper"), ("div", "topic-post", "cooked"), ("div", "post", "content"))
-
-
-def _from_forum(root: etree._Element) -> Thread | None:
-    bodies: list[etree._Element] = [el for el in root.iter("div") if (el.get("id") or "").startswith("post_message_")]
-    if not bodies:
-        for tag, post_class, body_class in _FORUM_POSTS:
-            posts = [el for el in root.iter(tag) if post_class in classes(el).split()]
-            bodies = [b for b in (_first_with_class(p, body_class) for p in posts) if b is not None]
-            if bodies:
-                break
-    if len(bodies) < 1:
-        return None
-    h1 = root.find(".//h1")
-    title = " ".join(h1.text_content().split()) if h1 is not None else _page_title(root)
-    return Thread("forum", title, bodies[0], [Answer(b) for b in bodies[1:]])
-
-
-def _page_title(root: etree._Element) -> str:
+def page_title(root: etree._Element) -> str:
     t = root.find(".//title")
     return " ".join(t.text_content().split()) if t is not None else ""
 
@@ -218,4 +200,8 @@ def find_thread(root: etree._Element, forums: bool = False) -> Thread | None:
         thread = reader(root)
         if thread is not None and thread.question is not None and thread.question.text_content().strip():
             return thread
-    return _from_forum(root) if forums else None
+    if not forums:
+        return None
+    from curate.stages.domain.forums import find_forum_thread  # forums builds on this module's readers
+
+    return find_forum_thread(root)
