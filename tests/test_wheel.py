@@ -38,6 +38,7 @@ def test_the_wheel_runs_the_quickstart_by_name_without_a_checkout(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "curate/recipes/quickstart.yaml" in names and "curate/data/sample.warc.gz" in names
     assert "curate/data/tokenizer.json" in names and "curate/stages/filters/fineweb2_settings.json.xz" in names
+    assert "curate/stages/filters/spacy_rules.json.xz" in names and "curate/report/html.py" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)

@@ -1,15 +1,16 @@
-"""Regenerate ``_spacy_rules.py`` from an installed spaCy (dev tool: ``python -m curate.stages.filters._gen_rules``).
+"""Regenerate ``spacy_rules.json.xz`` from an installed spaCy (dev tool:
+``python -m curate.stages.filters._gen_rules``).
 
-Dumps, per language, the tokenizer's prefix/suffix/infix/token_match/url_match regular expressions and its
-special-case table (spaCy is MIT-licensed; the data is spaCy's). Needs spaCy; nothing at run time does.
+Writes xz-compressed JSON, the package data :func:`curate.stages.filters.words.rules_data` reads: per language, the
+tokenizer's prefix/suffix/infix/token_match/url_match regular expressions and its special-case table (spaCy is
+MIT-licensed; the data is spaCy's), with datatrove's punctuation and tokenizer-assignment tables. Needs spaCy and
+datatrove; nothing at run time does.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import lzma
-import textwrap
 from pathlib import Path
 
 #: languages datatrove 0.10.1 maps to ``spacy.blank(code)`` in its tokenizer_assignment.csv, minus those that need
@@ -19,6 +20,7 @@ LANGUAGES = (
     "sk pt mk lt la ky is id hy hu hsb hr he grc ga fo eu dsb da cs ca bg af"
 ).split()
 KEYS = ("prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match")
+OUT = Path(__file__).with_name("spacy_rules.json.xz")
 
 
 def dump() -> dict:
@@ -87,16 +89,9 @@ def datatrove_tables() -> dict:
 
 def main() -> None:
     data = dump()
-    blob = base64.b64encode(lzma.compress(json.dumps(data).encode(), preset=9)).decode()
-    lines = "\n".join(f'    "{chunk}"' for chunk in textwrap.wrap(blob, 110))
-    out = Path(__file__).with_name("_spacy_rules.py")
-    out.write_text(
-        '"""spaCy tokenizer rules (prefix/suffix/infix patterns, special cases) for the languages datatrove splits\n'
-        f'with ``spacy.blank``: generated from spaCy {data["spacy_version"]} (MIT licence) by ``_gen_rules.py``."""\n\n'
-        f'SPACY_VERSION = "{data["spacy_version"]}"\n'
-        f"BLOB = (\n{lines}\n)\n"
-    )
-    print(f"wrote {out} ({len(blob)} base64 chars, {len(data['languages'])} languages)")
+    OUT.write_bytes(lzma.compress(json.dumps(data).encode(), preset=9))
+    languages = len(data["languages"])
+    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, spaCy {data['spacy_version']}, {languages} languages)")
 
 
 if __name__ == "__main__":

@@ -1,46 +1,31 @@
-"""Run report: one self-contained HTML page (``OUT/_report/index.html``) that shows what a pipeline run did, and why.
-
-It is built from ``OUT/_stats.json`` alone (the per-step :class:`curate.stats.StepStats` the engine merges from the
-shards' ``_done`` markers): counts, removal reasons, counters, a bounded subsample of column values and a few sample
-documents per reason. It never reads the corpus, so a run of millions of documents reports in about a second.
-The page has no scripts and loads nothing: plots are matplotlib figures inlined as SVG, styles are inline CSS,
-so it opens on an offline cluster node or as a CI artefact.
-
-Sections: the funnel (documents, bytes and tokens after each step, removals by reason), distributions (language,
-length, each step's added columns such as classifier scores and dedup cluster sizes), run facts (recipe,
-fingerprints, wall/CPU time, docs/s, resumed shards, counters such as skipped records), and samples (removed documents
-per reason beside kept ones, HTML-escaped; last, as they are long). Funnel cells carry ``data-field``/``data-value``
-attributes and each funnel row ``id="funnel-<n>"`` and ``data-step-key``, so tests and tools can read the figures
-off the rendered page.
-"""
+"""The run report's page: its sections (summary cards, funnel, removals, distributions, run facts, samples) and
+:func:`render_report`, which puts them together with inline CSS into one self-contained HTML page."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import html
-import io
 import json
 import re
-import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from curate.errors import CurateError
-from curate.storage import location
+from curate.report.model import (
+    ReportError,
+    StepView,
+    esc,
+    finite,
+    fmt_bytes,
+    fmt_int,
+    fmt_pct,
+    fmt_secs,
+    fmt_short,
+    fmt_time,
+    step_views,
+)
+from curate.report.plots import PALETTE, Plots, categorical_svg, funnel_svg, numeric_svg, removals_svg
 from curate.table import DOCUMENT_SCHEMA
 
-REPORT_DIR = "_report"
-REPORT_FILE = "index.html"
-#: counters that report exact token totals (the tokenize/pack steps), in order of preference
-TOKEN_COUNTERS = ("tokens", "tokens_out", "token_count")
-#: per-split token counters (the pack step: ``tokens:train``, ``tokens:valid``), summed when there is no total
-TOKEN_SPLIT_COUNTER = re.compile(r"^tokens:[^:]+$")
-TOKEN_COLUMN = "token_count"
-MAX_CATEGORIES_PLOTTED = 20
-MAX_REMOVAL_BARS = 30
 MAX_LENGTH_SERIES = 5
 #: columns never plotted: the core document columns, and identifier-like columns
 CORE_COLUMNS = frozenset(DOCUMENT_SCHEMA.names)
@@ -48,227 +33,8 @@ IDENTIFIER = re.compile(r"(^|_)(id|ids|uuid|digest|hash|sha1|md5|timestamp|date)
 #: recipe keys whose values are masked in the report (secrets belong in the environment, but be safe)
 SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|passwd|credential|access[_-]?key|(^|_)token$|auth)", re.I)
 
-PALETTE = ["#4263eb", "#f76707", "#2f9e44", "#ae3ec9", "#1098ad", "#e64980", "#74b816", "#f59f00", "#495057", "#d6336c"]
-REMOVED_COLOUR = "#e8590c"
 
-
-class ReportError(CurateError, RuntimeError):
-    """The report cannot be built (no ``_stats.json``, or one that is not a run's stats)."""
-
-
-# -- entry points ------------------------------------------------------------------------------------------------
-
-
-def build_report(out: str, compare_with: str | None = None) -> str:
-    """Write ``OUT/_report/index.html`` for the run in ``out`` (a local path or URI) and return its path/URI.
-    ``compare_with``: another run's output folder (the previous snapshot) to compare with
-    (:mod:`curate.snapshot_compare`)."""
-    root = location(out)
-    stats_loc = root.child("_stats.json")
-    if not stats_loc.exists():
-        raise ReportError(
-            f"no run statistics at {stats_loc.uri}: the report is built from the _stats.json that "
-            f"`curate run` writes into its output folder; run the recipe first (or check the path)"
-        )
-    try:
-        data = stats_loc.read_json()
-    except ValueError as exc:
-        raise ReportError(f"{stats_loc.uri} is not valid JSON ({exc}); rerun `curate run` to rewrite it") from exc
-    comparison = _comparison(compare_with, data) if compare_with else None
-    page = render_report(data, out=root.uri, input_warnings=_input_warnings(root.uri, data), comparison=comparison)
-    target = root.child(REPORT_DIR, REPORT_FILE)
-    target.write_bytes(page.encode("utf-8"))
-    return target.uri
-
-
-def _input_warnings(out: str, data: dict[str, Any]) -> list[str]:
-    """Per-input-file reading warnings (:func:`curate.stages.warc.health.run_warnings`) from the run's markers."""
-    try:
-        from curate.stages.warc.health import run_warnings
-    except ImportError:
-        return []
-    steps = data.get("steps")
-    return run_warnings(out, [s for s in steps if isinstance(s, dict)]) if isinstance(steps, list) else []
-
-
-def main_report(argv: list[str] | None = None) -> int:
-    """``curate report OUT``: (re)build the run report of an output folder."""
-    parser = argparse.ArgumentParser(
-        prog="curate report",
-        description="Write OUT/_report/index.html from "
-        "OUT/_stats.json: the funnel, removal reasons, distributions, samples, run facts.",
-    )
-    parser.add_argument("out", help="the run's output folder (local path or s3://...)")
-    parser.add_argument(
-        "--compare",
-        metavar="PREVIOUS_OUT",
-        help="add a comparison with another run's output "
-        "folder (e.g. the previous snapshot's): documents, languages, removals, cross-snapshot "
-        "duplicates",
-    )
-    args = parser.parse_args(argv)
-    try:
-        path = build_report(args.out, compare_with=args.compare)
-    except ReportError as exc:
-        print(f"curate report: {exc}", file=sys.stderr)
-        return 2
-    print(path)
-    return 0
-
-
-def _comparison(previous_out: str, data: dict[str, Any]) -> dict[str, Any]:
-    from curate.snapshot_compare import compare, run_label
-
-    loc = location(previous_out).child("_stats.json")
-    if not loc.exists():
-        raise ReportError(f"no run statistics at {loc.uri} to compare with: name the output folder of a finished run")
-    previous = loc.read_json()
-    return compare(previous, data, run_label(previous, previous_out), run_label(data, "this run"))
-
-
-# -- the model the page is rendered from -------------------------------------------------------------------------
-
-
-@dataclass
-class StepView:
-    """One step's entry of ``_stats.json`` as the page shows it: its stats plus the figures the report derives
-    (tokens and where they come from, inferred docs/bytes in, the columns it added)."""
-
-    index: int
-    key: str
-    name: str
-    fingerprint: str
-    s: dict[str, Any]
-    tokens: float | None = None
-    tokens_source: str = "none"  # counter | column | estimate | none
-    new_columns: list[str] = field(default_factory=list)
-    #: docs/bytes in as shown: the recorded figure, or (when a step recorded 0 but did output or remove documents,
-    #: as global steps may) docs out + removed and the previous step's bytes out; ``*_inferred`` says which
-    docs_in: int = 0
-    docs_in_inferred: bool = False
-    bytes_in: int | None = 0
-    bytes_in_inferred: bool = False
-    #: a global step's plan: the summaries of its ``once`` phases (quantile edges, mixing factors …)
-    phases: dict[str, Any] = field(default_factory=dict)
-
-    def get(self, name: str, default: Any = 0) -> Any:
-        value = self.s.get(name)
-        return default if value is None else value
-
-    @property
-    def removed_total(self) -> int:
-        return int(sum(self.get("removed", {}).values()))
-
-
-def _steps(data: dict[str, Any]) -> list[StepView]:
-    if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
-        raise ReportError("_stats.json has no 'steps' list: it is not a curate run's statistics")
-    steps = []
-    for i, entry in enumerate(data["steps"]):
-        stats = entry.get("stats") or {}
-        steps.append(
-            StepView(
-                i + 1,
-                str(entry.get("key") or entry.get("step") or f"step{i + 1}"),
-                str(entry.get("step") or entry.get("key") or ""),
-                str(entry.get("fingerprint") or ""),
-                stats,
-                phases=entry.get("phases") or {},
-            )
-        )
-    _assign_tokens(steps)
-    previous = None
-    for st in steps:
-        st.docs_in, st.bytes_in = int(st.get("docs_in")), int(st.get("bytes_in"))
-        if st.docs_in == 0 and st.get("docs_out") + st.removed_total > 0:
-            st.docs_in, st.docs_in_inferred = int(st.get("docs_out") + st.removed_total), True
-        if st.bytes_in == 0 and st.docs_in > 0:
-            st.bytes_in = int(previous.get("bytes_out")) if previous is not None else None
-            st.bytes_in_inferred = True
-        previous = st
-    seen: set[str] = set()
-    for st in steps:
-        cols = list(st.get("distributions", {}))
-        st.new_columns = [c for c in cols if c not in seen and c != "length_chars"]
-        seen.update(cols)
-    return steps
-
-
-def _assign_tokens(steps: list[StepView]) -> None:
-    """Exact tokens where a step counts them; else mean ``token_count`` × docs; else bytes × a measured ratio."""
-    ratio = None
-    for st in steps:
-        counters = st.get("counters", {})
-        exact = next((counters[k] for k in TOKEN_COUNTERS if k in counters), None)
-        splits = [n for k, n in counters.items() if TOKEN_SPLIT_COUNTER.match(k)]
-        if exact is None and splits:
-            exact = sum(splits)
-        values = st.get("distributions", {}).get(TOKEN_COLUMN, {}).get("values")
-        if exact is not None:
-            st.tokens, st.tokens_source = float(exact), "counter"
-        elif values:
-            st.tokens, st.tokens_source = float(np.mean(values)) * st.get("docs_out"), "column"
-        if st.tokens is not None and ratio is None and st.get("bytes_out"):
-            ratio = st.tokens / st.get("bytes_out")
-    if ratio is not None:
-        for st in steps:
-            if st.tokens is None and st.get("bytes_out"):
-                st.tokens, st.tokens_source = st.get("bytes_out") * ratio, "estimate"
-
-
-# -- formatting ----------------------------------------------------------------------------------------------------
-
-
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def fmt_int(n: float | int | None) -> str:
-    return "—" if n is None else f"{int(round(n)):,}"
-
-
-def fmt_short(n: float | None) -> str:
-    if n is None:
-        return "—"
-    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:.0f}" if float(n).is_integer() else f"{n:.3g}"
-
-
-def fmt_bytes(n: float | None) -> str:
-    if n is None:
-        return "—"
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{int(n)} B"
-
-
-def fmt_secs(s: float | None) -> str:
-    if s is None:
-        return "—"
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 120:
-        return f"{s:.1f} s"
-    if s < 7200:
-        return f"{int(s // 60)} min {int(s % 60):02d} s"
-    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
-
-
-def fmt_pct(part: float, whole: float) -> str:
-    if not whole:
-        return "—"
-    p = 100 * part / whole
-    return f"{p:.1f}%" if p >= 0.1 or p == 0 else "<0.1%"
-
-
-def fmt_time(iso: Any) -> str:
-    try:
-        return dt.datetime.fromisoformat(str(iso)).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    except ValueError:
-        return str(iso or "—")
+# -- sections ----------------------------------------------------------------------------------------------------
 
 
 def _num_cell(field_name: str, value: float | None, text: str, title: str | None = None, extra: str = "") -> str:
@@ -277,213 +43,13 @@ def _num_cell(field_name: str, value: float | None, text: str, title: str | None
     return f'<td class="num" data-field="{field_name}" data-value="{data_value}"{tip}{extra}>{esc(text)}</td>'
 
 
-# -- plots ---------------------------------------------------------------------------------------------------------
-
-
-class Plots:
-    """matplotlib figures (Agg, no pyplot state) rendered to inline SVG: text kept as text so the page's fonts
-    apply, element ids prefixed per figure so many plots share one page, fixed margins for speed."""
-
-    def __init__(self) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        from matplotlib.figure import Figure
-
-        self.Figure = Figure
-        self.count = 0
-        self.rc = {
-            "svg.fonttype": "none",
-            "font.size": 9,
-            "font.family": "sans-serif",
-            "font.sans-serif": ["Inter", "Helvetica Neue", "Arial", "DejaVu Sans"],
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.edgecolor": "#adb5bd",
-            "axes.labelcolor": "#343a40",
-            "xtick.color": "#495057",
-            "ytick.color": "#495057",
-            "axes.grid": True,
-            "grid.color": "#e9ecef",
-            "grid.linewidth": 0.8,
-            "axes.axisbelow": True,
-            "legend.frameon": False,
-            "svg.hashsalt": "curate",
-        }
-
-    def figure(self, w: float, h: float, labels: list[str] | None = None):  # noqa: ANN201
-        """A figure with one axes and fixed margins (constrained layout doubles the drawing time); ``labels`` are
-        the y tick labels, whose length sets the left margin."""
-        fig = self.Figure(figsize=(w, h))
-        left = (max((len(t) for t in labels), default=0) * 0.062 + 0.22) if labels is not None else 0.62
-        fig.subplots_adjust(left=min(0.6, left / w), right=1 - 0.25 / w, bottom=0.48 / h, top=1 - 0.1 / h)
-        return fig
-
-    def svg(self, fig) -> str:  # noqa: ANN001
-        import matplotlib
-
-        self.count += 1
-        buf = io.StringIO()
-        with matplotlib.rc_context({**self.rc, "svg.hashsalt": f"curate-{self.count}", "svg.id": f"plot{self.count}"}):
-            fig.savefig(buf, format="svg", transparent=True)
-        text = buf.getvalue()
-        text = text[text.index("<svg") :]
-        # element ids are unique within a figure only: prefix them so figures on one page never clash
-        prefix = f"f{self.count}-"
-        text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
-        text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', text)
-        text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
-        return text
-
-    def apply(self):  # noqa: ANN201
-        import matplotlib
-
-        return matplotlib.rc_context(self.rc)
-
-
-def _funnel_svg(plots: Plots, steps: list[StepView]) -> str:
-    with plots.apply():
-        n = len(steps)
-        height = 0.3 * n + 1.0
-        fig = plots.figure(9.5, height, [st.key for st in steps])
-        fig.subplots_adjust(top=1 - 0.4 / height)
-        ax = fig.add_subplot()
-        y = np.arange(n)[::-1]
-        start = max(steps[0].docs_in, steps[0].get("docs_out"), 1)
-        docs_out = np.array([st.get("docs_out") for st in steps], dtype=float)
-        removed = np.array([st.removed_total for st in steps], dtype=float)
-        ax.barh(y, docs_out, color=PALETTE[0], height=0.62, label="documents kept")
-        ax.barh(y, removed, left=docs_out, color=REMOVED_COLOUR, alpha=0.55, height=0.62, label="removed here")
-        for yi, d in zip(y, docs_out):
-            ax.text(d, yi, f"  {fmt_short(d)} ({100 * d / start:.0f}%)", va="center", fontsize=8, color="#212529")
-        ax.set_yticks(y, [st.key for st in steps])
-        ax.set_xlim(0, start * 1.22)
-        ax.xaxis.set_major_formatter(_short_formatter())
-        ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8)
-        ax.set_xlabel("documents")
-        return plots.svg(fig)
-
-
-def _short_formatter():  # noqa: ANN202
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: fmt_short(v))
-
-
-def _removals_svg(plots: Plots, steps: list[StepView]) -> str | None:
-    rows = [(st, reason, n) for st in steps for reason, n in st.get("removed", {}).items() if n]
-    if not rows:
-        return None
-    rows.sort(key=lambda r: -r[2])
-    rows = rows[:MAX_REMOVAL_BARS]
-    with plots.apply():
-        fig = plots.figure(6.4, 0.24 * len(rows) + 0.8, [reason for _, reason, _ in rows])
-        ax = fig.add_subplot()
-        y = np.arange(len(rows))[::-1]
-        colours = [PALETTE[(st.index - 1) % len(PALETTE)] for st, _, _ in rows]
-        ax.barh(y, [n for _, _, n in rows], color=colours, height=0.7)
-        ax.set_yticks(y, [f"{reason}" for _, reason, _ in rows], fontsize=8)
-        for yi, (_, _, n) in zip(y, rows):
-            ax.text(n, yi, f" {fmt_short(n)}", va="center", fontsize=7.5, color="#343a40")
-        ax.set_xlim(0, rows[0][2] * 1.15)
-        ax.xaxis.set_major_formatter(_short_formatter())
-        ax.grid(axis="y", visible=False)
-        ax.set_xlabel("documents removed")
-        return plots.svg(fig)
-
-
-def _bins(values: np.ndarray) -> tuple[np.ndarray, bool]:
-    lo, hi = float(values.min()), float(values.max())
-    positive = values[values > 0]
-    integral = bool(np.all(np.mod(values, 1) == 0))
-    if integral and hi - lo <= 40:
-        return np.arange(lo - 0.5, hi + 1.5), False
-    if positive.size == values.size and hi / max(float(positive.min()), 1e-12) > 200:
-        edges = np.geomspace(float(positive.min()), hi * 1.0001, 41)
-        if integral:  # whole numbers (cluster sizes): edges between integers, no empty slivers
-            edges = np.unique(np.floor(edges)) + 0.5
-            edges = np.concatenate([[lo - 0.5], edges[edges > lo - 0.5]])
-        return edges, True
-    if lo == hi:
-        return np.array([lo - 0.5, hi + 0.5]), False
-    return np.linspace(lo, hi, 41), False
-
-
-def _finite(values: Any) -> np.ndarray:
-    """Sampled values as floats, without the NaN/inf a score column may hold (None: empty)."""
-    try:
-        a = np.asarray(values if values is not None else [], dtype=float).ravel()
-    except (TypeError, ValueError):
-        return np.zeros(0)
-    return a[np.isfinite(a)]
-
-
-def _numeric_svg(plots: Plots, series: list[tuple[str, np.ndarray]], xlabel: str) -> str:
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    arrays = [(label, _finite(v)) for label, v in series if _finite(v).size]
-    combined = np.concatenate([a for _, a in arrays])
-    bins, log_x = _bins(combined)
-    with plots.apply():
-        fig = plots.figure(6.2, 2.7)
-        ax = fig.add_subplot()
-        for i, (label, a) in enumerate(arrays):
-            share = np.histogram(a, bins=bins)[0] * (100.0 / a.size)
-            if len(arrays) == 1:
-                ax.stairs(share, bins, fill=True, color=PALETTE[0], alpha=0.85, label=label)
-            else:
-                ax.stairs(share, bins, linewidth=1.6, color=PALETTE[i % len(PALETTE)], label=label)
-        if log_x:
-            ax.set_xscale("log")
-            ax.xaxis.set_major_formatter(_short_formatter())
-            ax.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-            ax.xaxis.set_minor_formatter(NullFormatter())  # log minor labels are costly mathtext, and clutter
-        counts, _ = np.histogram(combined, bins=bins)
-        nonzero = counts[counts > 0]
-        if nonzero.size and nonzero.max() > 0.3 * counts.sum() and nonzero.max() / nonzero.min() > 100:
-            ax.set_yscale("log")  # heavy-tailed counts such as dedup cluster sizes
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel("% of documents")
-        ax.set_xlabel(xlabel)
-        if len(arrays) > 1:
-            ax.legend(fontsize=7, loc="best")
-        return plots.svg(fig)
-
-
-def _categorical_svg(plots: Plots, counts: dict[str, int], xlabel: str) -> str:
-    items = sorted(((k, n) for k, n in counts.items() if k != "(other)"), key=lambda kv: (-kv[1], kv[0]))
-    top = items[:MAX_CATEGORIES_PLOTTED]
-    other = counts.get("(other)", 0) + sum(n for _, n in items[MAX_CATEGORIES_PLOTTED:])
-    if other:
-        top.append(("(other)", other))
-    total = sum(counts.values()) or 1
-    with plots.apply():
-        fig = plots.figure(6.2, 0.2 * len(top) + 0.8, [k for k, _ in top])
-        ax = fig.add_subplot()
-        y = np.arange(len(top))[::-1]
-        ax.barh(y, [n for _, n in top], color=PALETTE[0], height=0.7)
-        ax.set_yticks(y, [k for k, _ in top], fontsize=8)
-        for yi, (_, n) in zip(y, top):
-            ax.text(n, yi, f" {100 * n / total:.1f}%", va="center", fontsize=7.5, color="#343a40")
-        ax.set_xlim(0, max(n for _, n in top) * 1.2)
-        ax.xaxis.set_major_formatter(_short_formatter())
-        ax.grid(axis="y", visible=False)
-        ax.set_xlabel(xlabel)
-        return plots.svg(fig)
-
-
 def _summary_line(values: Any) -> str:
-    a = _finite(values)
+    a = finite(values)
     p10, p50, p90 = np.percentile(a, [10, 50, 90])
     return (
         f"{a.size:,} sampled · p10 {fmt_short(p10)} · median {fmt_short(p50)} · p90 {fmt_short(p90)} · "
         f"mean {fmt_short(float(a.mean()))}"
     )
-
-
-# -- sections -------------------------------------------------------------------------------------------------------
 
 
 def _summary_cards(data: dict[str, Any], steps: list[StepView]) -> str:
@@ -606,7 +172,7 @@ def _funnel_section(plots: Plots, steps: list[StepView]) -> str:
     )
     return (
         f'<section id="funnel"><h2>Funnel</h2><div class="panel">{table}{note}</div>'
-        f'<div class="panel plot">{_funnel_svg(plots, steps)}</div></section>'
+        f'<div class="panel plot">{funnel_svg(plots, steps)}</div></section>'
     )
 
 
@@ -616,7 +182,7 @@ def _reasons_tip(st: StepView) -> str | None:
 
 
 def _removals_section(plots: Plots, steps: list[StepView]) -> str:
-    chart = _removals_svg(plots, steps)
+    chart = removals_svg(plots, steps)
     if chart is None:
         return '<section id="removals"><h2>Removals</h2><p class="empty">No step removed any document.</p></section>'
     total = sum(st.removed_total for st in steps) or 1
@@ -653,18 +219,16 @@ def _removals_section(plots: Plots, steps: list[StepView]) -> str:
 
 def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
     cards = []
-    with_length = [
-        st for st in steps if _finite(st.get("distributions", {}).get("length_chars", {}).get("values")).size
-    ]
+    with_length = [st for st in steps if finite(st.get("distributions", {}).get("length_chars", {}).get("values")).size]
     if with_length:
         chosen = _spread(with_length, MAX_LENGTH_SERIES)
-        series = [(f"after {st.key}", _finite(st.get("distributions")["length_chars"]["values"])) for st in chosen]
+        series = [(f"after {st.key}", finite(st.get("distributions")["length_chars"]["values"])) for st in chosen]
         cards.append(
             _card(
                 "dist-length_chars",
                 "Document length (characters)",
                 "kept documents after each step",
-                _numeric_svg(plots, series, "characters"),
+                numeric_svg(plots, series, "characters"),
                 _summary_line(series[-1][1]) + f" (after {chosen[-1].key})",
             )
         )
@@ -683,7 +247,7 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
                         f"dist-{_slug(col)}",
                         title,
                         sub + f" · {len(counts)} values",
-                        _categorical_svg(plots, counts, "documents"),
+                        categorical_svg(plots, counts, "documents"),
                         f"{sum(counts.values()):,} documents",
                     )
                 )
@@ -694,27 +258,27 @@ def _distributions_section(plots: Plots, steps: list[StepView]) -> str:
                             f"dist-{_slug(col)}-output",
                             f"{title} of the output",
                             f"kept by the last step ({last.key}) · {len(final)} values",
-                            _categorical_svg(plots, final, "documents"),
+                            categorical_svg(plots, final, "documents"),
                             f"{sum(final.values()):,} documents",
                         )
                     )
-            elif dist.get("kind") == "numeric" and _finite(dist.get("values")).size:
-                series = [(f"after {st.key}", _finite(dist["values"]))]
-                final = _finite(last.get("distributions", {}).get(col, {}).get("values"))
+            elif dist.get("kind") == "numeric" and finite(dist.get("values")).size:
+                series = [(f"after {st.key}", finite(dist["values"]))]
+                final = finite(last.get("distributions", {}).get(col, {}).get("values"))
                 if last is not st and final.size:
                     series.append((f"final ({last.key})", final))
                 values = series[-1][1]
                 distinct = np.unique(values)
                 if set(distinct.tolist()) <= {0.0, 1.0}:
                     counts = {"true": int(np.sum(values)), "false": int(len(values) - np.sum(values))}
-                    svg = _categorical_svg(plots, counts, "documents (sampled)")
+                    svg = categorical_svg(plots, counts, "documents (sampled)")
                 elif distinct.size <= 12 and np.all(np.mod(distinct, 1) == 0) and np.ptp(distinct) > 40:
                     # a few codes far apart (HTTP statuses, bucket ids): bars per value, not a sparse histogram
                     codes, n = np.unique(values, return_counts=True)
                     counts = {f"{int(c)}": int(k) for c, k in zip(codes, n)}
-                    svg = _categorical_svg(plots, counts, "documents (sampled)")
+                    svg = categorical_svg(plots, counts, "documents (sampled)")
                 else:
-                    svg = _numeric_svg(plots, series, col)
+                    svg = numeric_svg(plots, series, col)
                 cards.append(_card(f"dist-{_slug(col)}", title, sub, svg, _summary_line(values)))
     if not cards:
         return (
@@ -1046,7 +610,7 @@ def render_report(
     """The report page for a run's ``_stats.json`` content (a pure function: no IO); ``input_warnings`` are the
     per-input-file reading warnings (:mod:`curate.stages.warc.health`), shown above the funnel; ``comparison``
     (:func:`curate.snapshot_compare.compare`: the previous snapshot's run) adds a section after the summary."""
-    steps = _steps(data)
+    steps = step_views(data)
     if not steps:
         raise ReportError("_stats.json lists no steps: the run did not get as far as its first step")
     recipe = data.get("recipe") or {}
@@ -1081,9 +645,3 @@ def render_report(
         f"<main>{''.join(body)}</main><footer>generated by curate from _stats.json at "
         f"{esc(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}</footer></body></html>\n"
     )
-
-
-main = main_report  # the CLI delegates `curate report ...` to curate.report:main
-
-if __name__ == "__main__":
-    sys.exit(main_report())
