@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from curate.registry import register
 from curate.stage import Params, Phase, Stage, StepOutput
@@ -117,9 +117,17 @@ class QualityBuckets(_QuantileStep):
         )
         column: str = Field("quality_bucket", description="bucket column (int32, 0 = lowest)")
         per_score_columns: bool = Field(False, description="also add <score>_bucket for every score")
-        min_bucket: int | None = Field(None, description="remove documents whose bucket is below this")
+        min_bucket: int | None = Field(None, ge=0, description="remove documents whose bucket is below this")
         sample_size: int = Field(100_000, ge=1, description="documents sampled for the percentiles")
         seed: int = Field(0, description="seed of the hashed sample")
+
+        @model_validator(mode="after")
+        def _bucket_exists(self) -> QualityBuckets.Params:
+            if self.min_bucket is not None and self.min_bucket >= self.buckets:
+                raise ValueError(
+                    f"min_bucket {self.min_bucket} is not a bucket (0 to {self.buckets - 1}): nothing could pass"
+                )
+            return self
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

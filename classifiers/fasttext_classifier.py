@@ -10,7 +10,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from curate.registry import register
-from curate.stage import Params, Resources, Stage, StepOutput
+from curate.stage import Params, Ratio, Resources, Stage, StepOutput
 
 from .models import read_model_card, resolve_file
 from .selection import pareto_keep
@@ -93,7 +93,8 @@ class FastTextClassifier(Stage):
 
     class Params(Params):
         model: str = Field(
-            "",
+            ...,
+            min_length=1,
             description="fastText model: .bin/.ftz path, http(s) URL (cached in ~/.cache/curate), "
             "or a folder written by `curate train-classifier`",
         )
@@ -106,13 +107,13 @@ class FastTextClassifier(Stage):
             description="label whose probability is <prefix>score (default: the "
             "trained model's positive label, or 'hq' as in DCLM)",
         )
-        threshold: float | None = Field(None, description="remove documents whose score is below this")
+        threshold: Ratio | None = Field(None, description="remove documents whose score is below this")
         pareto_alpha: float | None = Field(
-            None, description="keep stochastically: Pareto(alpha) draw > 1 - score (NeMo Curator uses 3)"
+            None, gt=0, description="keep stochastically: Pareto(alpha) draw > 1 - score (NeMo Curator uses 3)"
         )
         seed: int = Field(0, description="seed of the Pareto draw (hashed with the document id)")
         lowercase: bool | None = Field(None, description="lowercase text before predicting (default: as trained)")
-        max_chars: int | None = Field(None, description="score only the first N characters (speed on long pages)")
+        max_chars: int | None = Field(None, ge=1, description="score only the first N characters (speed on long pages)")
         text_column: str = Field("text", description="column to score")
 
     def __init__(self, *args, **kwargs):
@@ -123,8 +124,6 @@ class FastTextClassifier(Stage):
 
     def setup(self) -> None:
         p = self.params
-        if not p.model:
-            raise ValueError("fasttext_classifier: set `model` to a fastText .bin/.ftz path, URL, or trained folder")
         self.scorer = FastTextScorer(p.model, lowercase=p.lowercase, max_chars=p.max_chars)
         unknown = sorted(set(p.labels or []) - set(self.scorer.labels))
         if unknown:

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from curate.registry import register
-from curate.stage import Params, Resources, Stage, StepOutput
+from curate.stage import Params, Ratio, Resources, Stage, StepOutput
 
 from .models import read_model_card, resolve_file
 
@@ -102,7 +102,7 @@ class Safety(Stage):
             "auto", description="auto: fastText for .bin/.ftz files and fastText folders, else HF"
         )
         score_label: str | None = Field(None, description="label whose probability is the unsafe score")
-        threshold: float = Field(0.5, description="model score at or above which the model signal fires")
+        threshold: Ratio = Field(0.5, description="model score at or above which the model signal fires")
         url_blocklists: list[str] = Field(default_factory=list, description="domain list files (adult domains)")
         word_lists: list[str] = Field(default_factory=list, description="word/phrase list files")
         min_word_hits: int = Field(3, ge=1, description="word-list hits at which the word signal fires")

@@ -384,7 +384,7 @@ def _format_errors(
         ).replace(".[", "[")
         line = _line_of(positions, (*prefix, *loc))
         where = f"{source}:{line}" if line else source
-        message = err["msg"]
+        message = err["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's ValueError
         if err["type"] == "extra_forbidden":
             message = f"unknown parameter {loc[-1]!r}"
             if allowed:

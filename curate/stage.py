@@ -20,7 +20,7 @@ import io
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar, Literal
+from typing import IO, Annotated, Any, ClassVar, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,9 +34,23 @@ ROWS_ADDED = "rows_added"
 
 
 class Params(BaseModel):
-    """Base of every step's parameters: unknown keys are errors, values are validated and coerced."""
+    """Base of every step's parameters: unknown keys are errors, values are validated and coerced. Ranges live in
+    the fields (``Field(ge=0)``, :data:`Ratio`), pairs in :meth:`check_order`, so ``curate validate`` reports them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def check_order(self, *pairs: tuple[str, str]) -> None:
+        """A ``ValueError`` when a lower bound is above its upper bound (``("min_doc_words", "max_doc_words")``);
+        None on either side is no bound. For a ``model_validator(mode="after")``."""
+        for low, high in pairs:
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{low} ({a}) is above {high} ({b}): nothing could pass; lower {low} or raise {high}")
+
+
+#: a share or probability that documents must reach (a lower bound): 0 to 1. An upper bound on a share is a
+#: ``NonNegativeFloat``: 1 or more turns its rule off, as FineWeb2's per-language table does for some languages
+Ratio = Annotated[float, Field(ge=0, le=1)]
 
 
 class StepOptions(BaseModel):

@@ -40,7 +40,7 @@ from pydantic import Field, field_validator
 
 from curate.cache import cache_dir, download
 from curate.registry import register
-from curate.stage import Params, Resources, Stage, StepOutput
+from curate.stage import Params, Ratio, Resources, Stage, StepOutput
 from curate.stages.languages import Language, best_match, dominant_script, duplicate_languages, parse, to_iso639_1
 
 LID176_URLS = {
@@ -129,7 +129,7 @@ class LanguageId(Stage):
             "[en] or [eng, deu]; none: keep any language",
         )
         min_score: float = Field(0.65, ge=0, le=1, description="keep only above this score (FineWeb: 0.65)")
-        min_score_per_language: dict[str, float] = Field(
+        min_score_per_language: dict[str, Ratio] = Field(
             default_factory=dict, description="thresholds for some languages, e.g. {nb: 0.5}; others use min_score"
         )
         settings: str | list[str] | None = Field(

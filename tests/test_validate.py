@@ -68,3 +68,45 @@ def test_columns_made_by_earlier_steps_satisfy_later_ones(tmp_path):
         "  - mix: {by: quality_bucket, repeat: {'0': 2}}\n",
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_parameter_ranges_live_in_the_params_models(tmp_path):
+    proc = validate(
+        tmp_path,
+        "  - gopher_quality: {min_doc_words: -5}\n"
+        "  - gopher_quality: {min_avg_word_length: 12, max_avg_word_length: 10}\n"
+        "  - fineweb_quality: {line_punct_thr: 1.5, short_line_length: -1}\n"
+        "  - gopher_repetition: {dup_line_frac: -0.1, top_n_grams: [[0, 0.2]]}\n"
+        "  - c4_quality: {min_num_sentences: -3}\n"
+        "  - code_quality: {min_code_share: 0.9, max_code_share: 0.5}\n"
+        "  - quality_buckets: {scores: [text], buckets: 5, min_bucket: 5}\n"
+        "  - language_id: {min_score_per_language: {de: 1.5}}\n",
+    )
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr.replace("\n", " ")
+    for where in (
+        "steps[0].gopher_quality.min_doc_words: Input should be greater than or equal to 0 (got -5)",
+        "min_avg_word_length (12.0) is above max_avg_word_length (10.0)",
+        "fineweb_quality.line_punct_thr",
+        "fineweb_quality.short_line_length",
+        "gopher_repetition.dup_line_frac",
+        "gopher_repetition.top_n_grams.0.0",
+        "c4_quality.min_num_sentences",
+        "min_code_share (0.9) is above max_code_share (0.5)",
+        "min_bucket 5 is not a bucket (0 to 4)",
+        "language_id.min_score_per_language.de",
+    ):
+        assert where in err, where
+
+
+def test_fineweb2_table_values_are_within_the_ranges():
+    """FineWeb2 turns rules off with out-of-range values (line_punct_thr -1, fractions above 1): those stay legal."""
+    from curate.stages.filters.fineweb import FineWebQuality
+    from curate.stages.filters.gopher import GopherQuality, GopherRepetition
+    from curate.stages.filters.settings import FINEWEB2_FIXED, load_settings
+
+    table = load_settings("fineweb2")
+    for cls in (GopherQuality, GopherRepetition, FineWebQuality):
+        step = cls(settings="fineweb2", **FINEWEB2_FIXED.get(cls.name, {}))
+        for key in table.entries:
+            step.params_for(key)  # validates the language's parameters

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from curate.registry import register
-from curate.stage import Params, Stage, StepOutput
+from curate.stage import Params, Ratio, Stage, StepOutput
 
 _FENCE = re.compile(r"(?ms)^(`{3,})[^\n`]*\n(.*?)^\1$")
 _FORMULA = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$([^$]+?)(?<!\\)\$", re.S)
@@ -55,21 +55,26 @@ class CodeQuality(Stage):
         )
         min_code_blocks: int = Field(1, ge=0, description="fewer fenced code blocks: code_no_blocks")
         max_avg_line_length: float | None = Field(
-            100, description="mean code line length above this (StarCoder: 100): code_avg_line_length"
+            100, ge=0, description="mean code line length above this (StarCoder: 100): code_avg_line_length"
         )
         max_line_length: int | None = Field(
-            1000, description="longest code line above this (StarCoder: 1000): code_max_line_length"
+            1000, ge=0, description="longest code line above this (StarCoder: 1000): code_max_line_length"
         )
-        min_alnum_fraction: float | None = Field(
+        min_alnum_fraction: Ratio | None = Field(
             0.25, description="alphanumeric share of code characters below this (StarCoder: 0.25): code_alnum_fraction"
         )
-        min_code_share: float | None = Field(
+        min_code_share: Ratio | None = Field(
             0.05, description="share of characters in code blocks below this: code_share_low"
         )
         max_code_share: float | None = Field(
-            0.95, description="share above this (code with no explanation): code_share_high"
+            0.95, ge=0, description="share above this (code with no explanation): code_share_high"
         )
-        min_prose_words: int | None = Field(20, description="fewer words outside code blocks: code_no_prose")
+        min_prose_words: int | None = Field(20, ge=0, description="fewer words outside code blocks: code_no_prose")
+
+        @model_validator(mode="after")
+        def _ordered(self) -> CodeQuality.Params:
+            self.check_order(("min_code_share", "max_code_share"))
+            return self
 
     def check(self, text: str) -> str | None:
         p = self.params
@@ -124,9 +129,11 @@ class MathQuality(Stage):
             True, description="an odd number of unescaped $ outside code blocks (a cut formula): math_unbalanced"
         )
         max_formula_share: float | None = Field(
-            0.8, description="share of characters inside formulas above this: math_formula_share_high"
+            0.8, ge=0, description="share of characters inside formulas above this: math_formula_share_high"
         )
-        min_prose_words: int | None = Field(20, description="fewer words outside formulas and code: math_no_prose")
+        min_prose_words: int | None = Field(
+            20, ge=0, description="fewer words outside formulas and code: math_no_prose"
+        )
 
     def check(self, text: str) -> str | None:
         p = self.params

@@ -96,9 +96,11 @@ class C4Quality(HeuristicFilter):
         split_paragraph: bool = Field(True, description="apply the line rules to lines (C4); false: to sentences")
         remove_citations: bool = Field(True, description="remove Wikipedia-style citation marks like [1], [edit]")
         filter_no_terminal_punct: bool = Field(True, description="drop lines not ending in . ? ! \" ' (or ending ...)")
-        min_num_sentences: int = Field(5, description="drop documents with fewer sentences left (-1: off)")
-        min_words_per_line: int = Field(3, description="drop lines with fewer whitespace-separated words (-1: off)")
-        max_word_length: int = Field(1000, description="drop lines with a longer word (-1: off)")
+        min_num_sentences: int = Field(5, ge=-1, description="drop documents with fewer sentences left (-1: off)")
+        min_words_per_line: int = Field(
+            3, ge=-1, description="drop lines with fewer whitespace-separated words (-1: off)"
+        )
+        max_word_length: int = Field(1000, ge=-1, description="drop lines with a longer word (-1: off)")
         filter_lorem_ipsum: bool = Field(True, description="drop documents containing 'lorem ipsum'")
         filter_javascript: bool = Field(True, description="drop lines mentioning 'javascript'")
         filter_curly_bracket: bool = Field(True, description="drop documents containing '{'")

@@ -27,15 +27,22 @@ class FineWebQuality(HeuristicFilter):
     version = 1
 
     class Params(LanguageParams):
-        line_punct_thr: float = Field(0.12, description="drop when the share of lines ending in a stop char is below")
+        line_punct_thr: float = Field(
+            0.12,
+            ge=-1,
+            le=1,
+            description="drop when the share of lines ending in a stop char is below (-1: off, as in FineWeb2's table)",
+        )
         line_punct_exclude_zero: bool = Field(False, description="keep documents where no line ends in a stop char")
         stop_chars: list[str] | None = Field(
             None, description="line-ending characters (default: datatrove's TERMINAL_PUNCTUATION, all scripts)"
         )
-        short_line_thr: float = Field(0.67, description="drop when the share of short lines is above this")
-        short_line_length: int = Field(30, description="a line this many characters or fewer is short")
-        char_duplicates_ratio: float = Field(0.01, description="characters in duplicated lines / all, above: drop")
-        new_line_ratio: float = Field(0.3, description="newlines per word above this: drop (list-like pages)")
+        short_line_thr: float = Field(0.67, ge=0, description="drop when the share of short lines is above this")
+        short_line_length: int = Field(30, ge=0, description="a line this many characters or fewer is short")
+        char_duplicates_ratio: float = Field(
+            0.01, ge=0, description="characters in duplicated lines / all, above: drop"
+        )
+        new_line_ratio: float = Field(0.3, ge=0, description="newlines per word above this: drop (list-like pages)")
 
     def check(self, f: TextFeatures, p: Params) -> str | None:
         text = f.text

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from curate.registry import register
+from curate.stage import Ratio
 from curate.stages.filters.base import HeuristicFilter, LanguageParams
 from curate.stages.filters.features import HAS_ALPHA, NON_SYMBOL, TextFeatures
 
@@ -34,18 +35,27 @@ class GopherQuality(HeuristicFilter):
     version = 1
 
     class Params(LanguageParams):
-        min_doc_words: int | None = Field(50, description="fewer non-symbol words than this: gopher_short_doc")
-        max_doc_words: int | None = Field(100_000, description="more non-symbol words than this: gopher_long_doc")
-        min_avg_word_length: float | None = Field(3, description="mean non-symbol word length below this")
-        max_avg_word_length: float | None = Field(10, description="mean non-symbol word length above this")
-        max_symbol_word_ratio: float | None = Field(0.1, description="'#' or ellipses per word above this")
-        max_bullet_lines_ratio: float | None = Field(0.9, description="share of lines starting with a bullet")
-        max_ellipsis_lines_ratio: float | None = Field(0.3, description="share of lines ending with an ellipsis")
-        max_non_alpha_words_ratio: float | None = Field(
+        min_doc_words: int | None = Field(50, ge=0, description="fewer non-symbol words than this: gopher_short_doc")
+        max_doc_words: int | None = Field(100_000, ge=0, description="more non-symbol words than this: gopher_long_doc")
+        min_avg_word_length: float | None = Field(3, ge=0, description="mean non-symbol word length below this")
+        max_avg_word_length: float | None = Field(10, ge=0, description="mean non-symbol word length above this")
+        max_symbol_word_ratio: NonNegativeFloat | None = Field(0.1, description="'#' or ellipses per word above this")
+        max_bullet_lines_ratio: NonNegativeFloat | None = Field(
+            0.9, description="share of lines starting with a bullet"
+        )
+        max_ellipsis_lines_ratio: NonNegativeFloat | None = Field(
+            0.3, description="share of lines ending with an ellipsis"
+        )
+        max_non_alpha_words_ratio: Ratio | None = Field(
             0.8, description="drop when the share of words containing a letter is below this (datatrove's name)"
         )
-        min_stop_words: int | None = Field(2, description="fewer distinct stop words than this")
+        min_stop_words: int | None = Field(2, ge=0, description="fewer distinct stop words than this")
         stop_words: list[str] = Field(list(STOP_WORDS), description="Gopher's stop words")
+
+        @model_validator(mode="after")
+        def _ordered(self) -> GopherQuality.Params:
+            self.check_order(("min_doc_words", "max_doc_words"), ("min_avg_word_length", "max_avg_word_length"))
+            return self
 
     def check(self, f: TextFeatures, p: Params) -> str | None:
         text = f.text
@@ -194,14 +204,18 @@ class GopherRepetition(HeuristicFilter):
     version = 1
 
     class Params(LanguageParams):
-        dup_line_frac: float | None = Field(0.3, description="share of lines that repeat an earlier line")
-        dup_para_frac: float | None = Field(0.3, description="share of paragraphs that repeat an earlier one")
-        dup_line_char_frac: float | None = Field(0.2, description="characters in repeated lines / all characters")
-        dup_para_char_frac: float | None = Field(0.2, description="characters in repeated paragraphs / all")
-        top_n_grams: list[tuple[int, float]] = Field(
+        dup_line_frac: NonNegativeFloat | None = Field(0.3, description="share of lines that repeat an earlier line")
+        dup_para_frac: NonNegativeFloat | None = Field(
+            0.3, description="share of paragraphs that repeat an earlier one"
+        )
+        dup_line_char_frac: NonNegativeFloat | None = Field(
+            0.2, description="characters in repeated lines / all characters"
+        )
+        dup_para_char_frac: NonNegativeFloat | None = Field(0.2, description="characters in repeated paragraphs / all")
+        top_n_grams: list[tuple[PositiveInt, NonNegativeFloat]] = Field(
             [(2, 0.2), (3, 0.18), (4, 0.16)], description="(n, max share of characters in the most common n-gram)"
         )
-        dup_n_grams: list[tuple[int, float]] = Field(
+        dup_n_grams: list[tuple[PositiveInt, NonNegativeFloat]] = Field(
             [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)],
             description="(n, max share of characters in repeated n-grams)",
         )

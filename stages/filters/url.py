@@ -92,7 +92,7 @@ class UrlFilter(Stage):
         banned_words: list[str] = Field(default_factory=list, description="more banned URL words")
         banned_subwords: list[str] = Field(default_factory=list, description="more banned sub-words")
         soft_banned_words: list[str] = Field(default_factory=list, description="more soft-banned words")
-        soft_word_threshold: int = Field(2, description="drop when at least this many soft-banned words occur")
+        soft_word_threshold: int = Field(2, ge=1, description="drop when at least this many soft-banned words occur")
 
     def setup(self) -> None:
         try:
