@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from curate.errors import CurateError
 
@@ -94,7 +94,7 @@ def print_summary(result: Any) -> None:
     from rich.table import Table
 
     table = Table(title=f"curate: {result.out}", title_justify="left")
-    for column, justify in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("step", "left"),
         ("docs in", "right"),
         ("docs out", "right"),
@@ -102,7 +102,8 @@ def print_summary(result: Any) -> None:
         ("top removal reasons", "left"),
         ("CPU s", "right"),
         ("docs/s", "right"),
-    ):
+    )
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for step in result.steps:
         s = step["stats"]

@@ -32,8 +32,8 @@ try:  # torch is optional: without it the dataset still works and returns numpy 
     import torch
     from torch.utils.data import Dataset as _Base
 except ImportError:  # pragma: no cover - exercised only where torch is absent
-    torch = None
-    _Base = object
+    torch = None  # type: ignore[assignment]
+    _Base = object  # type: ignore[assignment,misc]
 
 
 class PackedPart:

@@ -235,17 +235,17 @@ class ShardWriter:
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._tmp_path = temporary_path(loc.path)
-        self._sink = None
+        self._stream: pa.NativeFile | None = None  # the upload stream on object stores (locally: a path)
 
     def write(self, table: pa.Table) -> None:
         if self._writer is None:
             self._schema = table.schema.with_metadata({**(table.schema.metadata or {}), **WRITER_METADATA})
             if self.loc.is_local:
                 os.makedirs(os.path.dirname(self._tmp_path), exist_ok=True)
-                self._sink = self._tmp_path
+                sink: str | pa.NativeFile = self._tmp_path
             else:
-                self._sink = self.loc.fs.open_output_stream(self._tmp_path)
-            self._writer = pq.ParquetWriter(self._sink, self._schema, compression=PARQUET_COMPRESSION)
+                sink = self._stream = self.loc.fs.open_output_stream(self._tmp_path)
+            self._writer = pq.ParquetWriter(sink, self._schema, compression=PARQUET_COMPRESSION)
         if table.schema != self._schema:
             table = _conform(table, self._schema, self.loc.uri)
         if table.num_rows:
@@ -261,7 +261,8 @@ class ShardWriter:
         if self.loc.is_local:
             os.replace(self._tmp_path, self.loc.path)
         else:
-            self._sink.close()
+            assert self._stream is not None
+            self._stream.close()
             self.loc.fs.move(self._tmp_path, self.loc.path)
         return True
 
@@ -269,7 +270,7 @@ class ShardWriter:
         """Drop the temporary file; the final name keeps whatever it held before."""
         if self._writer is None:
             return
-        for close in (self._writer.close, getattr(self._sink, "close", None)):
+        for close in (self._writer.close, self._stream.close if self._stream is not None else None):
             try:
                 if close is not None:
                     close()

@@ -31,7 +31,10 @@ def resolve_inputs(recipe: Recipe) -> list[InputFile]:
     if lists:
         seen = {f.uri for f in inputs}
         listed = [f for p in lists for f in commoncrawl.expand_paths_file(p)]
-        inputs += [f for f in listed if f.uri not in seen and not seen.add(f.uri)]
+        for f in listed:
+            if f.uri not in seen:
+                seen.add(f.uri)
+                inputs.append(f)
         names = [f.shard for f in inputs]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})[:3]
@@ -112,8 +115,9 @@ def run_recipe(
     )
     try:
         check_shared_paths(out, inputs, specs, runner.nodes(), execution.shared_filesystem, recipe.source)
-        if getattr(runner, "dashboard_url", None) and progress is not None:
-            progress.note(f"Ray dashboard: {runner.dashboard_url}")
+        dashboard_url = getattr(runner, "dashboard_url", None)
+        if dashboard_url and progress is not None:
+            progress.note(f"Ray dashboard: {dashboard_url}")
         result = run_steps(
             specs,
             inputs,

@@ -300,7 +300,8 @@ def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: di
     except ValidationError as exc:
         errors.append(_format_errors(exc, source, positions, ()))
         model = None
-    items = model.steps if model is not None else raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    raw_steps = raw.get("steps")
+    items = model.steps if model is not None else raw_steps if isinstance(raw_steps, list) else []
     steps = []
     for i, item in enumerate(items):
         try:

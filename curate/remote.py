@@ -141,6 +141,8 @@ class BlockReader(io.RawIOBase):
 
 def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
     parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        raise ValueError(f"{url}: no host name in the URL")
     if parts.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
             parts.hostname, parts.port, timeout=TIMEOUT_S, context=ssl.create_default_context()

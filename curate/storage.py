@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyarrow.fs as pafs
 
@@ -65,7 +65,8 @@ class Location:
             return self.fs.open_input_file(self.path)
         from curate.remote import http_reader, is_http, object_reader
 
-        return http_reader(self.path) if is_http(self.fs) else object_reader(self.fs, self.path, self.uri)
+        reader = http_reader(self.path) if is_http(self.fs) else object_reader(self.fs, self.path, self.uri)
+        return cast(IO[bytes], reader)  # a binary file object (io.RawIOBase), though not nominally an IO[bytes]
 
     def read_bytes(self) -> bytes:
         with self.fs.open_input_stream(self.path) as f:

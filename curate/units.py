@@ -79,22 +79,22 @@ class ShardSink:
         if self.partition_by is None:
             self.writer.write(output.kept)
         else:
-            self._write_partitioned(output.kept)
+            self._write_partitioned(output.kept, self.partition_by)
         if self.rejected_writer is not None and output.rejected is not None:
             self.rejected_writer.write(output.rejected)
 
-    def _write_partitioned(self, kept: pa.Table) -> None:
-        if self.partition_by not in kept.column_names:
+    def _write_partitioned(self, kept: pa.Table, partition_by: str) -> None:
+        if partition_by not in kept.column_names:
             raise ValueError(
-                f"partition_by: step {self.key!r} has no column {self.partition_by!r} to partition its "
+                f"partition_by: step {self.key!r} has no column {partition_by!r} to partition its "
                 f"output by (columns: {kept.column_names})"
             )
-        column = kept.column(self.partition_by)
+        column = kept.column(partition_by)
         for value in pc.unique(column).to_pylist():
             mask = pc.is_null(column) if value is None else pc.fill_null(pc.equal(column, value), False)
             writer = self.partitions.get(value)
             if writer is None:
-                loc = self.layout.partition_shard(self.key, self.partition_by, value, self.shard)
+                loc = self.layout.partition_shard(self.key, partition_by, value, self.shard)
                 writer = self.partitions[value] = ShardWriter(loc)
             writer.write(kept.filter(mask))
 
@@ -182,6 +182,7 @@ def _segment_input(task: SegmentTask, first: _StepRun) -> Iterator[tuple[StepOut
     For a source step, "output" is what it read; for a map step it is the step applied to an input batch."""
     stage = first.stage
     if stage.kind == "source":
+        assert task.input_file is not None  # a segment that starts at a source step reads the raw input
         source = _source_file(task.input_file)
         iterator = iter(stage.read(source))
         first.stats.bytes_in += task.input_file.size or 0

@@ -87,11 +87,14 @@ class RayExecutor:
         self.dashboard_url: str | None = None
         if not ray.is_initialized():
             address = address or os.environ.get("RAY_ADDRESS")
-            common = {"logging_level": logging.WARNING, "log_to_driver": bool(os.environ.get("CURATE_RAY_LOGS"))}
+            common: dict[str, Any] = {
+                "logging_level": logging.WARNING,
+                "log_to_driver": bool(os.environ.get("CURATE_RAY_LOGS")),
+            }
             if address:
                 _check_reachable(address)
                 # Plugins on the driver's PYTHONPATH (same paths on every node, as with a shared image or folder)
-                extra = (
+                extra: dict[str, Any] = (
                     {"runtime_env": {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}}}
                     if os.environ.get("PYTHONPATH")
                     else {}

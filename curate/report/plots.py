@@ -14,6 +14,7 @@ from curate.report.model import StepView, finite, fmt_short
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
+    from matplotlib.typing import RcKeyType
 
 MAX_CATEGORIES_PLOTTED = 20
 MAX_REMOVAL_BARS = 30
@@ -36,7 +37,7 @@ class Plots:
 
         self.Figure = Figure
         self.count = 0
-        self.rc = {
+        self.rc: dict[RcKeyType, Any] = {
             "svg.fonttype": "none",
             "font.size": 9,
             "font.family": "sans-serif",
@@ -68,7 +69,8 @@ class Plots:
 
         self.count += 1
         buf = io.StringIO()
-        with matplotlib.rc_context({**self.rc, "svg.hashsalt": f"curate-{self.count}", "svg.id": f"plot{self.count}"}):
+        rc: dict[RcKeyType, Any] = {**self.rc, "svg.hashsalt": f"curate-{self.count}", "svg.id": f"plot{self.count}"}
+        with matplotlib.rc_context(rc):
             fig.savefig(buf, format="svg", transparent=True)
         text = buf.getvalue()
         text = text[text.index("<svg") :]
