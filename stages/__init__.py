@@ -9,6 +9,7 @@ from curate.stages.decontam.stage import Decontaminate
 from curate.stages.dedup import ExactDedup, MinhashDedup, ParagraphDedup, SemanticDedup, UrlDedup
 from curate.stages.domain.detect import DomainDetect
 from curate.stages.domain.filters import CodeQuality, MathQuality
+from curate.stages.domain.seeds import DomainSeeds
 from curate.stages.filters import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, PiiMasker, UrlFilter
 from curate.stages.langid import LanguageId
 from curate.stages.mix import Mix
@@ -22,6 +23,7 @@ __all__ = [
     "CodeQuality",
     "Decontaminate",
     "DomainDetect",
+    "DomainSeeds",
     "ExactDedup",
     "FineWebQuality",
     "GopherQuality",

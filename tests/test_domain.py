@@ -122,6 +122,27 @@ def test_sample_pages_by_domain():
     assert qa["is_qa"] and qa["domain"] == "qa" and qa["qa_answers"] == 2
     assert "Answer (accepted, 27 votes):" in qa["text"]
     assert sum(d["domain"] == "web" for d in docs) > 30
+    katex = by_url["three-proofs-of-the-pythagorean-theorem.html"]  # KaTeX: the x-tex annotations
+    assert katex["is_math"] and "$$a^2 + b^2 = c^2$$" in katex["text"] and r"$\tfrac{1}{2}ab$" in katex["text"]
+    assert "katex-html" not in katex["text"] and "a2+b2=c2" not in katex["text"]  # the drawn copy is left out
+    mathjax2 = by_url["completing-the-square-step-by-step.html"]  # MathJax 2: script type="math/tex"
+    assert mathjax2["math_elements"] == 11 and r"$$x = \frac{-b \pm \sqrt{b^2 - 4ac}}{2a}$$" in mathjax2["text"]
+    mathjax3 = by_url["why-the-sample-variance-divides-by-n-1.html"]  # MathJax 3: mjx-container, assistive MathML
+    assert r"$$s^{2}=\frac{1}{n-1}\sum_{i=1}^{n}(x_{i}-\overline{x})^{2}$$" in mathjax3["text"]
+    table = by_url["ring-buffers-a-fixed-size-queue.html"]  # Pygments highlighttable: gutter out, one block
+    assert table["is_code"] and "```python\nclass RingBuffer:\n    def __init__(self, size):\n" in table["text"]
+    assert "|" not in table["text"] and "\n1\n2\n" not in table["text"]
+
+
+def test_sample_forum_thread():
+    """The sample's phpBB thread: with forums: true, one thread document; quotes and signatures left out."""
+    docs = DomainDetect()(read_warc(SAMPLE, domain=True, forums=True)).to_pylist()
+    forum = next(d for d in docs if "field-radio" in d["url"])
+    assert forum["is_forum"] and not forum["is_qa"] and forum["qa_source"] == "forum:phpbb"
+    text = forum["text"]
+    assert text.startswith("Question: Which tip temperature for lead-free solder?\n\nI am rebuilding")
+    assert text.count("\nAnswer:\n") == 2 and "QRP since 2019" not in text and "Board index" not in text
+    assert text.count("Start at 350 and go to 370") == 1  # the reply's quote of the answer is not repeated
 
 
 def test_code_and_math_filters():
@@ -144,11 +165,23 @@ def _run(recipe: str, out: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("recipe,kept_domain", [("code", "is_code"), ("math", "is_math"), ("qa", "is_qa")])
-def test_domain_recipes_end_to_end(tmp_path, recipe, kept_domain):
+@pytest.mark.parametrize(
+    "recipe,kept,pages",
+    [
+        ("code", ["is_code"], ["counting-words", "ring-buffers"]),
+        ("math", ["is_math"], ["pythagorean", "completing-the-square", "sample-variance"]),
+        ("qa", ["is_qa", "is_forum"], ["sort-by-two-keys", "viewtopic.php"]),
+    ],
+)
+def test_domain_recipes_end_to_end(tmp_path, recipe, kept, pages):
+    """Each domain recipe on the sample keeps its pages (KaTeX, MathJax 2 and 3, a line-number table, a forum
+    thread among them) and only pages tagged with its kind."""
     _run(f"redstone-{recipe}.yaml", tmp_path / "out")
-    out = read_parquet(str(tmp_path / "out" / "minhash_dedup"))
-    assert out.num_rows >= 1 and all(out.column(kept_domain).to_pylist())
+    rows = read_parquet(str(tmp_path / "out" / "minhash_dedup")).to_pylist()
+    assert all(any(r[k] for k in kept) for r in rows)
+    urls = [r["url"] for r in rows]
+    for page in pages:
+        assert any(page in u for u in urls), (page, urls)
 
 
 def test_mix_recipe_end_to_end(tmp_path):

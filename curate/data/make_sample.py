@@ -83,6 +83,12 @@ SITES: dict[str, dict] = {  # key: domain, brand, layout (magazine | blog | port
     "saberpt": dict(domain="www.saber-mais.example", brand="Saber Mais", layout="magazine", lang="pt"),
     "nihon": dict(domain="www.nihon-kurashi.example", brand="日本のくらし", layout="blog", lang="ja"),
     "priroda": dict(domain="priroda-zhurnal.example", brand="Природа и мир", layout="magazine", lang="ru"),
+    # RedStone pages (sample_pages.py): formulas from KaTeX / MathJax, code in a line-number table, a forum thread
+    "numberline": dict(domain="numberline-blog.example", brand="The Number Line", layout="blog", lang="en"),
+    "calcclub": dict(domain="www.calculus-club.example", brand="Calculus Club", layout="magazine", lang="en"),
+    "statsnotes": dict(domain="stats-notes.example", brand="Stats Notes", layout="portal", lang="en"),
+    "devdocs": dict(domain="docs.ringkit.example", brand="ringkit docs", layout="magazine", lang="en"),
+    "fieldradio": dict(domain="forum.field-radio.example", brand="Field Radio Forum", layout="blog", lang="en"),
 }
 
 UI: dict[str, dict] = {
@@ -375,8 +381,10 @@ def render_page(
     related: list[tuple[str, str]],
     chrome: bool = True,
     canonical: str = "",
+    head_extra: str = "",
 ) -> str:
-    """A full HTML document: head, then the site's chrome around `main_html` in one of three layouts."""
+    """A full HTML document: head (``head_extra`` at its end: a page's own scripts and styles), then the site's chrome
+    around `main_html` in one of three layouts."""
     ui = UI[lang]
     meta = ""
     if meta_charset == "utf-8":
@@ -390,7 +398,7 @@ def render_page(
         f'<link rel="canonical" href="{canonical}">\n<link rel="stylesheet" href="/static/css/main.css">\n'
         '<script src="/static/js/analytics.js" async></script>\n'
         "<script>window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);}</script>\n"
-        "</head>\n"
+        f"{head_extra}</head>\n"
     )
     if not chrome:
         return f"{head}<body>\n{main_html}\n</body>\n</html>\n"
@@ -518,7 +526,8 @@ def build_fetches() -> list[dict]:
 
     for key, art in content.ARTICLES.items():
         category = art.get("category", "article")
-        add(key, art, art["site"], category=category, author=art["author"], body=art["body"])
+        extra = {k: art[k] for k in ("subcategory", "head") if k in art}
+        add(key, art, art["site"], category=category, author=art["author"], body=art["body"], **extra)
         for copy_site in art.get("copies", []):
             add(
                 key,
@@ -572,6 +581,7 @@ def build_fetches() -> list[dict]:
             related=related,
             chrome=d.get("chrome", True),
             canonical=d["url"],
+            head_extra=d.get("head", ""),
         )
         ctype = f"text/html; charset={d['http_charset']}" if d["http_charset"] else "text/html"
         text = f"{d['title']}\n\n{block_text(d['body'])}"

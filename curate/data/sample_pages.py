@@ -1138,3 +1138,190 @@ members.sort(key=itemgetter("surname", "age"))
 """,
     )
 )
+
+# ----------------------------------------------------------------------------------------------------------------
+# RedStone pages: formulas as the common renderers write them (KaTeX, MathJax 2 and 3), a forum thread, and code in
+# a highlighter's line-number table. Written for this project; the markup follows each tool's output.
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _katex(tex: str, mathml: str, glyphs: str, display: bool = False) -> str:
+    """KaTeX's output: hidden MathML with the TeX source as an x-tex annotation, then the HTML it draws."""
+    html = "".join(f'<span class="mord mathnormal">{g}</span>' if g.isalpha() else f'<span class="mbin">{g}</span>' for g in glyphs)
+    out = (
+        '<span class="katex"><span class="katex-mathml"><math xmlns="http://www.w3.org/1998/Math/MathML"'
+        + (' display="block"' if display else "")
+        + f'><semantics><mrow>{mathml}</mrow><annotation encoding="application/x-tex">{tex}</annotation></semantics></math></span>'
+        + f'<span class="katex-html" aria-hidden="true"><span class="base"><span class="strut" style="height:0.8641em;"></span>{html}</span></span></span>'
+    )
+    return f'<span class="katex-display">{out}</span>' if display else out
+
+
+_HALF_AB = _katex(r"\tfrac{1}{2}ab", "<mstyle scriptlevel='1'><mfrac><mn>1</mn><mn>2</mn></mfrac></mstyle><mi>a</mi><mi>b</mi>", "½ab")
+_SQUARE_SUM = _katex(
+    r"(a + b)^2 = c^2 + 4 \cdot \tfrac{1}{2}ab",
+    "<mo stretchy='false'>(</mo><mi>a</mi><mo>+</mo><mi>b</mi><msup><mo stretchy='false'>)</mo><mn>2</mn></msup><mo>=</mo><msup><mi>c</mi><mn>2</mn></msup><mo>+</mo><mn>4</mn><mo>⋅</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mi>a</mi><mi>b</mi>",
+    "(a+b)2=c2+4·½ab",
+    display=True,
+)
+
+ARTICLES["pythagoras"] = dict(
+    lang="en",
+    site="numberline",
+    category="math",
+    subcategory="katex",
+    head='<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/katex@0.16.11/dist/katex.min.css" crossorigin="anonymous">\n',
+    title="Three Proofs of the Pythagorean Theorem",
+    author="Ilse Marchetti",
+    date="9 April 2025",
+    body=f"""
+<p>The theorem every school pupil meets says that in a right-angled triangle with legs {_katex("a", "<mi>a</mi>", "a")} and {_katex("b", "<mi>b</mi>", "b")} and hypotenuse {_katex("c", "<mi>c</mi>", "c")}, the squares on the legs add up to the square on the hypotenuse:</p>
+
+<p>{_katex("a^2 + b^2 = c^2", "<msup><mi>a</mi><mn>2</mn></msup><mo>+</mo><msup><mi>b</mi><mn>2</mn></msup><mo>=</mo><msup><mi>c</mi><mn>2</mn></msup>", "a2+b2=c2", display=True)}</p>
+
+## Rearranging squares
+
+<p>Draw a large square with side {_katex("a + b", "<mi>a</mi><mo>+</mo><mi>b</mi>", "a+b")} and place four copies of the triangle inside it, one in each corner. The space left over is a tilted square with side {_katex("c", "<mi>c</mi>", "c")}. Now slide the triangles into two rectangles: the space left over is two squares, one of side {_katex("a", "<mi>a</mi>", "a")} and one of side {_katex("b", "<mi>b</mi>", "b")}. The large square and the four triangles did not change, so the leftover areas are equal.</p>
+
+## Algebra
+
+<p>The same picture gives a two-line calculation. The area of the large square is the tilted square plus four triangles, each of area {_HALF_AB}:</p>
+
+<p>{_SQUARE_SUM}</p>
+
+<p>Expanding the left side gives {_katex("a^2 + 2ab + b^2", "<msup><mi>a</mi><mn>2</mn></msup><mo>+</mo><mn>2</mn><mi>a</mi><mi>b</mi><mo>+</mo><msup><mi>b</mi><mn>2</mn></msup>", "a2+2ab+b2")}, and the terms in {_katex("ab", "<mi>a</mi><mi>b</mi>", "ab")} cancel on both sides, which leaves the theorem.</p>
+
+## Similar triangles
+
+<p>Drop the altitude from the right angle onto the hypotenuse. It cuts the triangle into two smaller triangles, each similar to the whole one. If the altitude divides the hypotenuse into pieces {_katex("p", "<mi>p</mi>", "p")} and {_katex("q", "<mi>q</mi>", "q")}, similarity gives {_katex("a^2 = cp", "<msup><mi>a</mi><mn>2</mn></msup><mo>=</mo><mi>c</mi><mi>p</mi>", "a2=cp")} and {_katex("b^2 = cq", "<msup><mi>b</mi><mn>2</mn></msup><mo>=</mo><mi>c</mi><mi>q</mi>", "b2=cq")}. Adding the two and using {_katex("p + q = c", "<mi>p</mi><mo>+</mo><mi>q</mi><mo>=</mo><mi>c</mi>", "p+q=c")} proves the theorem a third time, and this is the proof Euclid's later commentators liked best because it needs no rearranging at all.</p>
+""",
+)
+
+ARTICLES["quadratic"] = dict(
+    lang="en",
+    site="calcclub",
+    category="math",
+    subcategory="mathjax2",
+    head='<script type="text/javascript" async src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.9/MathJax.js?config=TeX-AMS_CHTML"></script>\n',
+    title="Completing the Square, Step by Step",
+    author="Dev Raman",
+    date="22 May 2025",
+    body=r"""
+<p>Every quadratic equation <script type="math/tex">ax^2 + bx + c = 0</script> with <script type="math/tex">a \neq 0</script> can be solved by one idea: turn the left side into a perfect square plus a constant. This article walks through the steps and shows where the familiar formula comes from.</p>
+
+<p>First divide by <script type="math/tex">a</script>, so that the square term has coefficient one:</p>
+
+<p><script type="math/tex; mode=display">x^2 + \frac{b}{a}x + \frac{c}{a} = 0</script></p>
+
+<p>A perfect square <script type="math/tex">(x + h)^2</script> expands to <script type="math/tex">x^2 + 2hx + h^2</script>, so the middle term matches when <script type="math/tex">h = \frac{b}{2a}</script>. Add and subtract <script type="math/tex">h^2</script>:</p>
+
+<p><script type="math/tex; mode=display">\left(x + \frac{b}{2a}\right)^2 = \frac{b^2 - 4ac}{4a^2}</script></p>
+
+<p>Taking square roots on both sides and moving the constant across gives the quadratic formula,</p>
+
+<p><script type="math/tex; mode=display">x = \frac{-b \pm \sqrt{b^2 - 4ac}}{2a}</script></p>
+
+<p>The expression under the root, the discriminant <script type="math/tex">\Delta = b^2 - 4ac</script>, decides how many real solutions there are: two when it is positive, one when it is zero, and none when it is negative. Completing the square is worth learning even if you remember the formula, because the same trick finds the centre of a circle from its equation and the vertex of a parabola from its graph.</p>
+""",
+)
+
+ARTICLES["variance"] = dict(
+    lang="en",
+    site="statsnotes",
+    category="math",
+    subcategory="mathjax3",
+    head='<style id="MJX-CHTML-styles">mjx-container[jax="CHTML"] { line-height: 0; } mjx-container [space="1"] { margin-left: .111em; }</style>\n'
+    '<script id="MathJax-script" async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>\n',
+    title="Why the Sample Variance Divides by n − 1",
+    author="Agnes Holt",
+    date="30 June 2025",
+    body="""
+<p>Students meet two formulas for the variance and wonder why the one for samples divides by one less than the number of observations. The short answer is that the sample mean is closer to the data than the true mean is, so squared distances from it are too small on average. Dividing by a smaller number makes up the difference exactly.</p>
+
+<p>Given observations <mjx-container class="MathJax" jax="CHTML" style="position: relative;"><mjx-math class="MJX-TEX" aria-hidden="true"><mjx-msub><mjx-mi class="mjx-i"><mjx-c class="mjx-c1D465 TEX-I"></mjx-c></mjx-mi><mjx-script style="vertical-align: -0.15em;"><mjx-mn class="mjx-n" size="s"><mjx-c class="mjx-c31"></mjx-c></mjx-mn></mjx-script></mjx-msub></mjx-math><mjx-assistive-mml unselectable="on" display="inline"><math xmlns="http://www.w3.org/1998/Math/MathML"><msub><mi>x</mi><mn>1</mn></msub><mo>,</mo><mo>…</mo><mo>,</mo><msub><mi>x</mi><mi>n</mi></msub></math></mjx-assistive-mml></mjx-container> with mean <mjx-container class="MathJax" jax="CHTML" style="position: relative;"><mjx-math class="MJX-TEX" aria-hidden="true"><mjx-mover><mjx-mi class="mjx-i"><mjx-c class="mjx-c1D465 TEX-I"></mjx-c></mjx-mi></mjx-mover></mjx-math><mjx-assistive-mml unselectable="on" display="inline"><math xmlns="http://www.w3.org/1998/Math/MathML"><mover><mi>x</mi><mo>¯</mo></mover></math></mjx-assistive-mml></mjx-container>, the sample variance is</p>
+
+<mjx-container class="MathJax" jax="CHTML" display="true" style="position: relative;"><mjx-math display="true" class="MJX-TEX" aria-hidden="true"><mjx-msup><mjx-mi class="mjx-i"><mjx-c class="mjx-c1D460 TEX-I"></mjx-c></mjx-mi><mjx-script style="vertical-align: 0.413em;"><mjx-mn class="mjx-n" size="s"><mjx-c class="mjx-c32"></mjx-c></mjx-mn></mjx-script></mjx-msup><mjx-mo class="mjx-n"><mjx-c class="mjx-c3D"></mjx-c></mjx-mo></mjx-math><mjx-assistive-mml unselectable="on" display="block"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><msup><mi>s</mi><mn>2</mn></msup><mo>=</mo><mfrac><mn>1</mn><mrow><mi>n</mi><mo>−</mo><mn>1</mn></mrow></mfrac><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><mo stretchy="false">(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>−</mo><mover><mi>x</mi><mo>¯</mo></mover><msup><mo stretchy="false">)</mo><mn>2</mn></msup></math></mjx-assistive-mml></mjx-container>
+
+<p>The reason is one identity. For any number <mjx-container class="MathJax" jax="CHTML" style="position: relative;"><mjx-math class="MJX-TEX" aria-hidden="true"><mjx-mi class="mjx-i"><mjx-c class="mjx-c1D707 TEX-I"></mjx-c></mjx-mi></mjx-math><mjx-assistive-mml unselectable="on" display="inline"><math xmlns="http://www.w3.org/1998/Math/MathML"><mi>μ</mi></math></mjx-assistive-mml></mjx-container>, the sum of squared distances splits into the distances from the sample mean plus a term that is never negative:</p>
+
+<mjx-container class="MathJax" jax="CHTML" display="true" style="position: relative;"><mjx-math display="true" class="MJX-TEX" aria-hidden="true"><mjx-munderover><mjx-mo class="mjx-lop"><mjx-c class="mjx-c2211 TEX-S2"></mjx-c></mjx-mo></mjx-munderover></mjx-math><mjx-assistive-mml unselectable="on" display="block"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><mo stretchy="false">(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>−</mo><mi>μ</mi><msup><mo stretchy="false">)</mo><mn>2</mn></msup><mo>=</mo><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><mo stretchy="false">(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>−</mo><mover><mi>x</mi><mo>¯</mo></mover><msup><mo stretchy="false">)</mo><mn>2</mn></msup><mo>+</mo><mi>n</mi><mo stretchy="false">(</mo><mover><mi>x</mi><mo>¯</mo></mover><mo>−</mo><mi>μ</mi><msup><mo stretchy="false">)</mo><mn>2</mn></msup></math></mjx-assistive-mml></mjx-container>
+
+<p>Taking expectations with the true mean in place of the arbitrary number, the left side is n times the true variance and the last term is the variance of the mean, one n-th as large, times n. What remains for the squared distances from the sample mean is n − 1 times the true variance, which is exactly what the division undoes. The correction matters for small samples and hardly at all for large ones.</p>
+""",
+)
+
+ARTICLES["ringbuffer"] = dict(
+    lang="en",
+    site="devdocs",
+    category="code",
+    subcategory="highlight_table",
+    title="Ring Buffers: a Fixed-Size Queue",
+    author="Tomasz Wrona",
+    date="11 June 2025",
+    body="""
+A ring buffer stores a queue in a fixed array and two positions: where the next item is written and where the next item is read. When a position reaches the end of the array it wraps round to the start, so the buffer never needs to move items or allocate memory. That makes it the usual choice for audio streams, logs that keep only the latest lines and messages passed between threads.
+
+## A minimal implementation
+
+The version below overwrites the oldest item when the buffer is full, which is what a log of recent events wants. The count tells a full buffer from an empty one, because in both cases the read and write positions are equal.
+
+<div class="language-python highlight"><table class="highlighttable"><tr><td class="linenos"><div class="linenodiv"><pre><span></span><span class="normal"><a href="#__codelineno-0-1">1</a></span>
+<span class="normal"><a href="#__codelineno-0-2">2</a></span>
+<span class="normal"><a href="#__codelineno-0-3">3</a></span>
+<span class="normal"><a href="#__codelineno-0-4">4</a></span>
+<span class="normal"><a href="#__codelineno-0-5">5</a></span>
+<span class="normal"><a href="#__codelineno-0-6">6</a></span>
+<span class="normal"><a href="#__codelineno-0-7">7</a></span>
+<span class="normal"><a href="#__codelineno-0-8">8</a></span>
+<span class="normal"><a href="#__codelineno-0-9">9</a></span>
+<span class="normal"><a href="#__codelineno-0-10">10</a></span>
+<span class="normal"><a href="#__codelineno-0-11">11</a></span>
+<span class="normal"><a href="#__codelineno-0-12">12</a></span>
+<span class="normal"><a href="#__codelineno-0-13">13</a></span>
+<span class="normal"><a href="#__codelineno-0-14">14</a></span>
+<span class="normal"><a href="#__codelineno-0-15">15</a></span></pre></div></td><td class="code"><div><pre><span></span><code><a id="__codelineno-0-1" name="__codelineno-0-1"></a><span class="k">class</span> <span class="nc">RingBuffer</span><span class="p">:</span>
+<a id="__codelineno-0-2" name="__codelineno-0-2"></a>    <span class="k">def</span> <span class="fm">__init__</span><span class="p">(</span><span class="bp">self</span><span class="p">,</span> <span class="n">size</span><span class="p">):</span>
+<a id="__codelineno-0-3" name="__codelineno-0-3"></a>        <span class="bp">self</span><span class="o">.</span><span class="n">items</span> <span class="o">=</span> <span class="p">[</span><span class="kc">None</span><span class="p">]</span> <span class="o">*</span> <span class="n">size</span>
+<a id="__codelineno-0-4" name="__codelineno-0-4"></a>        <span class="bp">self</span><span class="o">.</span><span class="n">start</span> <span class="o">=</span> <span class="bp">self</span><span class="o">.</span><span class="n">count</span> <span class="o">=</span> <span class="mi">0</span>
+<a id="__codelineno-0-5" name="__codelineno-0-5"></a>
+<a id="__codelineno-0-6" name="__codelineno-0-6"></a>    <span class="k">def</span> <span class="nf">push</span><span class="p">(</span><span class="bp">self</span><span class="p">,</span> <span class="n">item</span><span class="p">):</span>
+<a id="__codelineno-0-7" name="__codelineno-0-7"></a>        <span class="n">end</span> <span class="o">=</span> <span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">start</span> <span class="o">+</span> <span class="bp">self</span><span class="o">.</span><span class="n">count</span><span class="p">)</span> <span class="o">%</span> <span class="nb">len</span><span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">items</span><span class="p">)</span>
+<a id="__codelineno-0-8" name="__codelineno-0-8"></a>        <span class="bp">self</span><span class="o">.</span><span class="n">items</span><span class="p">[</span><span class="n">end</span><span class="p">]</span> <span class="o">=</span> <span class="n">item</span>
+<a id="__codelineno-0-9" name="__codelineno-0-9"></a>        <span class="k">if</span> <span class="bp">self</span><span class="o">.</span><span class="n">count</span> <span class="o">==</span> <span class="nb">len</span><span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">items</span><span class="p">):</span>
+<a id="__codelineno-0-10" name="__codelineno-0-10"></a>            <span class="bp">self</span><span class="o">.</span><span class="n">start</span> <span class="o">=</span> <span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">start</span> <span class="o">+</span> <span class="mi">1</span><span class="p">)</span> <span class="o">%</span> <span class="nb">len</span><span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">items</span><span class="p">)</span>
+<a id="__codelineno-0-11" name="__codelineno-0-11"></a>        <span class="k">else</span><span class="p">:</span>
+<a id="__codelineno-0-12" name="__codelineno-0-12"></a>            <span class="bp">self</span><span class="o">.</span><span class="n">count</span> <span class="o">+=</span> <span class="mi">1</span>
+<a id="__codelineno-0-13" name="__codelineno-0-13"></a>
+<a id="__codelineno-0-14" name="__codelineno-0-14"></a>    <span class="k">def</span> <span class="nf">latest</span><span class="p">(</span><span class="bp">self</span><span class="p">):</span>
+<a id="__codelineno-0-15" name="__codelineno-0-15"></a>        <span class="k">return</span> <span class="p">[</span><span class="bp">self</span><span class="o">.</span><span class="n">items</span><span class="p">[(</span><span class="bp">self</span><span class="o">.</span><span class="n">start</span> <span class="o">+</span> <span class="n">i</span><span class="p">)</span> <span class="o">%</span> <span class="nb">len</span><span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">items</span><span class="p">)]</span> <span class="k">for</span> <span class="n">i</span> <span class="ow">in</span> <span class="nb">range</span><span class="p">(</span><span class="bp">self</span><span class="o">.</span><span class="n">count</span><span class="p">)]</span>
+</code></pre></div></td></tr></table></div>
+
+Pushing onto a full buffer moves the start forward by one, so the oldest item is the one overwritten. Reading everything in order is a single list comprehension that starts at the oldest position and wraps with the modulo operator.
+
+## When not to use one
+
+A ring buffer has a fixed capacity chosen up front. If losing old items is not acceptable, either block the writer until there is room, which is what a bounded queue between threads does, or use a structure that grows. In Python, collections.deque with a maxlen argument is a ring buffer already written and tested, and it is the better choice outside of an exercise.
+""",
+)
+
+PAGES.append(
+    dict(
+        key="forum_solder",
+        category="forum",
+        subcategory="phpbb",
+        lang="en",
+        site="fieldradio",
+        title="Which tip temperature for lead-free solder? - Field Radio Forum",
+        path="/viewtopic.php?t=2207",
+        chrome=False,
+        body="""
+<div id="wrap" class="wrap"><div id="page-header"><div class="headerbar" role="banner"><div class="inner"><a id="logo" class="logo" href="./index.php" title="Board index">Field Radio Forum</a><p class="skiplink"><a href="#start_here">Skip to content</a></p></div></div><div class="navbar" role="navigation"><ul id="nav-breadcrumbs" class="nav-breadcrumbs linklist navlinks"><li class="breadcrumbs"><span class="crumb"><a href="./index.php">Board index</a></span> <span class="crumb"><a href="./viewforum.php?f=4">Building and repair</a></span></li></ul></div></div>
+<div id="page-body" class="page-body" role="main"><h2 class="topic-title"><a href="./viewtopic.php?t=2207">Which tip temperature for lead-free solder?</a></h2><div class="action-bar bar-top"><a href="./posting.php?mode=reply&amp;t=2207" class="button" title="Post a reply"><span>Post Reply</span></a><div class="pagination">3 posts &bull; Page <strong>1</strong> of <strong>1</strong></div></div>
+<div id="p18811" class="post has-profile bg2"><div class="inner"><dl class="postprofile" id="profile18811"><dt class="has-profile-rank no-avatar"><a href="./memberlist.php?mode=viewprofile&amp;u=912" class="username">kestrel_ham</a></dt><dd class="profile-rank">New member</dd><dd class="profile-posts"><strong>Posts:</strong> 14</dd></dl><div class="postbody"><div id="post_content18811"><h3 class="first"><a href="#p18811">Which tip temperature for lead-free solder?</a></h3><p class="author"><a class="unread" href="./viewtopic.php?p=18811#p18811" title="Post">by <strong><a href="./memberlist.php?mode=viewprofile&amp;u=912" class="username">kestrel_ham</a></strong></a> &raquo; Sat Mar 08, 2025 7:42 pm</p><div class="content">I am rebuilding the power supply of an old receiver and switched to lead-free solder because it is all the local shop sells. With my iron at 300 degrees the joints come out dull and grainy, and the solder takes ages to flow. The station lets me set the temperature from 200 to 450 degrees. What should I use, and is the dull look a sign of a bad joint?</div></div><div id="sig18811" class="signature">73 de kestrel, QRP since 2019</div></div></div></div>
+<div id="p18814" class="post has-profile bg1"><div class="inner"><dl class="postprofile" id="profile18814"><dt class="has-profile-rank no-avatar"><a href="./memberlist.php?mode=viewprofile&amp;u=33" class="username">old_valve</a></dt><dd class="profile-rank">Moderator</dd></dl><div class="postbody"><div id="post_content18814"><h3><a href="#p18814">Re: Which tip temperature for lead-free solder?</a></h3><p class="author">by <strong><a href="./memberlist.php?mode=viewprofile&amp;u=33" class="username">old_valve</a></strong> &raquo; Sat Mar 08, 2025 8:15 pm</p><div class="content">Lead-free alloys melt at about 217 to 227 degrees, some 35 degrees higher than the old tin-lead solder, so 300 is on the low side for anything bigger than a resistor lead. Start at 350 and go to 370 for ground planes and heavy terminals. A dull, slightly grainy surface is normal for most lead-free alloys and does not mean the joint is cold; what matters is that the solder has wetted both the pad and the lead and forms a smooth fillet.<br><br>Use a chisel tip rather than a fine cone: the larger contact area moves heat faster, which matters more than the number on the display.</div></div></div></div></div>
+<div id="p18820" class="post has-profile bg2"><div class="inner"><dl class="postprofile" id="profile18820"><dt class="has-profile-rank no-avatar"><a href="./memberlist.php?mode=viewprofile&amp;u=912" class="username">kestrel_ham</a></dt></dl><div class="postbody"><div id="post_content18820"><h3><a href="#p18820">Re: Which tip temperature for lead-free solder?</a></h3><p class="author">by <strong><a href="./memberlist.php?mode=viewprofile&amp;u=912" class="username">kestrel_ham</a></strong> &raquo; Sun Mar 09, 2025 10:03 am</p><div class="content"><blockquote cite="./viewtopic.php?p=18814#p18814"><div><cite><a href="./memberlist.php?mode=viewprofile&amp;u=33">old_valve</a> wrote: <a href="./viewtopic.php?p=18814#p18814" data-post-id="18814">&uarr;</a></cite>Start at 350 and go to 370 for ground planes and heavy terminals.</div></blockquote>That did it, thank you. At 360 with the chisel tip the solder flows in a second or two, and the joints on the rectifier board look like the pictures in the manual. I also cleaned the tip with brass wool instead of the wet sponge, which keeps it much shinier.</div></div><div id="sig18820" class="signature">73 de kestrel, QRP since 2019</div></div></div></div>
+</div>
+<div id="page-footer" class="page-footer" role="contentinfo"><div class="navbar" role="navigation"><ul class="linklist"><li><a href="./ucp.php?mode=privacy">Privacy</a></li><li><a href="./ucp.php?mode=terms">Terms</a></li></ul></div><div class="copyright">Powered by <a href="https://www.phpbb.com/">phpBB</a>&reg; Forum Software &copy; phpBB Limited</div></div></div>
+""",
+    )
+)

@@ -5,8 +5,9 @@ read as a newline and one leading newline dropped (HTML 5, "the pre element"); l
 (SyntaxHighlighter ``.gutter``, Pygments ``.linenos``, highlight.js ``.hljs-ln-numbers``, Prism
 ``.line-numbers-rows``, GitHub/Gitea ``td[data-line-number]``) and ``<script>``/``<style>`` inside a block are not
 code; highlighters that lay code out as a table of lines (SyntaxHighlighter ``.syntaxhighlighter``, GitHub / Gitea /
-Gitiles blob tables) are joined line by line; a ``<code>`` laid out with ``<br>`` outside any ``<pre>`` (php.net,
-vBulletin) is read as a browser shows it (whitespace collapsed, ``<br>`` a newline). NBSP becomes a space. The
+Gitiles blob tables) are joined line by line; a ``<pre>`` beside a gutter cell (Pygments ``highlighttable``) stands
+for its whole table; a ``<code>`` laid out with ``<br>`` outside any ``<pre>`` (php.net, vBulletin) is read as a
+browser shows it (whitespace collapsed, ``<br>`` a newline). NBSP becomes a space. The
 language hint comes from class names as highlighters write them (``language-x``/``lang-x`` — the HTML spec's
 suggestion for ``<code>`` —, SyntaxHighlighter ``brush: x``, GitHub ``highlight-source-x``, Pygments/pandoc
 ``highlight-x`` / ``sourceCode x``). This is the code half of RedStone-Code's extraction (Chang et al. 2024).
@@ -174,6 +175,19 @@ def _has_class_below(el: etree._Element, name: str) -> bool:
     return any(isinstance(d.tag, str) and name in _class_set(d) for d in el.iterdescendants())
 
 
+def _gutter_table(pre: etree._Element) -> etree._Element | None:
+    """The table a highlighter lays a block out in, beside its line-number gutter (Pygments ``highlighttable``:
+    ``td.linenos`` then ``td.code``), so the whole table is the block and no empty cell is left around it."""
+    cell = next((a for a in pre.iterancestors() if a.tag in ("td", "table")), None)
+    if cell is None or cell.tag != "td":
+        return None
+    table = next((a for a in cell.iterancestors("table")), None)
+    if table is None or not any(is_gutter(c) for c in table.iter("td")):
+        return None
+    code = [p for p in table.iter("pre") if not any(is_gutter(a) for a in p.iterancestors())]
+    return table if len(code) == 1 else None
+
+
 def find_code_blocks(root: etree._Element) -> list[CodeBlock]:
     """Every code block of the page in document order (outermost only; line tables and ``<br>`` code too)."""
     blocks: list[CodeBlock] = []
@@ -201,7 +215,12 @@ def find_code_blocks(root: etree._Element) -> list[CodeBlock]:
                 continue
             text = pre_text(el)
             if text.strip():
-                blocks.append(CodeBlock(el, text, language_of(el)))
+                table = _gutter_table(el)
+                if table is not None and table not in taken:
+                    blocks.append(CodeBlock(table, text, language_of(el) or language_of(table)))
+                    taken.add(table)
+                elif table is None:
+                    blocks.append(CodeBlock(el, text, language_of(el)))
                 taken.add(el)
         elif el.tag == "code" and el.find(".//br") is not None and el.find(".//pre") is None:
             text = _collapsed_text(el)

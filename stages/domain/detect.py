@@ -46,16 +46,34 @@ def detect(signals: dict[str, Any]) -> dict[str, bool]:
 _KINDS = ("code", "math", "qa", "forum")
 
 
+def page_signals(table: pa.Table) -> list[dict[str, Any]]:
+    """Each document's signals: the page-signal columns ``warc_extract(domain: true)`` wrote, or, where they are
+    missing, :func:`~curate.stages.domain.signals.text_signals` of its text."""
+    if all(c in table.column_names for c in SIGNAL_COLUMNS):
+        return table.select(list(SIGNAL_COLUMNS)).to_pylist()
+    return [text_signals(t or "") for t in table.column("text").to_pylist()]
+
+
+def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    if name in table.column_names:
+        return table.set_column(table.schema.get_field_index(name), name, values)
+    return table.append_column(name, values)
+
+
 @register
 class DomainDetect(Stage):
-    """Tag each document with code / math / QA / forum signals (RedStone's first recall move); optionally keep
-    only documents with some tags.
+    """Tag each document with code / math / QA / forum signals (RedStone's first recall move) and, with
+    ``classifier_scores``, a domain classifier's verdict (the second); optionally keep only documents with some tags.
 
     Reads the page-signal columns ``warc_extract(domain: true)`` writes (structure seen in the HTML); documents
     without them are judged from their text (:func:`~curate.stages.domain.signals.text_signals`). Adds boolean
     columns ``is_code``, ``is_math``, ``is_qa``, ``is_forum`` and one ``domain`` per document for ``mix`` (``qa``,
-    else ``math``, else ``code``, else ``web``: the rarer, more specific corpus wins). With ``keep``, a document
-    with none of the listed tags is removed under ``domain_not_<kinds>``.
+    else ``math``, else ``code``, else ``web``: the rarer, more specific corpus wins). ``classifier_scores`` maps a
+    kind to a score column written by an earlier ``fasttext_classifier`` (a model from ``curate train-classifier``
+    on seed pages, docs/redstone.md): a document whose score is at least ``min_score`` gets the tag even when its
+    markup showed nothing (RedStone recalls with a classifier what tags miss), and ``tagged_by_classifier`` counts
+    the documents only the classifier tagged. With ``keep``, a document with none of the listed tags is removed
+    under ``domain_not_<kinds>``.
     """
 
     name = "domain_detect"
@@ -67,27 +85,31 @@ class DomainDetect(Stage):
         keep: list[Literal["code", "math", "qa", "forum"]] = Field(
             default_factory=list, description="keep only documents tagged with one of these (empty: tag only)"
         )
+        classifier_scores: dict[Literal["code", "math", "qa", "forum"], str] = Field(
+            default_factory=dict,
+            description="kind -> score column of a domain classifier run before this step (e.g. {code: code_score})",
+        )
+        min_score: float = Field(
+            0.5, ge=0.0, le=1.0, description="classifier score at or above which a document gets the kind's tag"
+        )
+
+    def input_columns(self) -> set[str]:
+        return {"text", *self.params.classifier_scores.values()}
 
     def process(self, table: pa.Table) -> StepOutput:
-        columns = set(table.column_names)
-        has_signals = all(c in columns for c in SIGNAL_COLUMNS)
-        rows = table.select(list(SIGNAL_COLUMNS)).to_pylist() if has_signals else None
-        texts = table.column("text").to_pylist()
-        tags = [detect(rows[i] if rows is not None else text_signals(texts[i] or "")) for i in range(len(texts))]
+        tags = [detect(signals) for signals in page_signals(table)]
+        by_classifier = 0
+        for kind, column in self.params.classifier_scores.items():
+            for t, score in zip(tags, table.column(column).to_pylist(), strict=True):
+                if not t[kind] and score is not None and score >= self.params.min_score:
+                    t[kind] = True
+                    by_classifier += 1
         for kind in _KINDS:
-            values = pa.array([t[kind] for t in tags], pa.bool_())
-            name = f"is_{kind}"
-            if name in columns:
-                table = table.set_column(table.schema.get_field_index(name), name, values)
-            else:
-                table = table.append_column(name, values)
+            table = _set_column(table, f"is_{kind}", pa.array([t[kind] for t in tags], pa.bool_()))
         domains = pa.array([next((k for k in ("qa", "math", "code") if t[k]), "web") for t in tags], pa.string())
-        if "domain" in columns:
-            table = table.set_column(table.schema.get_field_index("domain"), "domain", domains)
-        else:
-            table = table.append_column("domain", domains)
+        table = _set_column(table, "domain", domains)
         keep = self.params.keep
-        if not keep:
-            return StepOutput.split(table, [None] * table.num_rows)
         reason = "domain_not_" + "_".join(keep)
-        return StepOutput.split(table, [None if any(t[k] for k in keep) else reason for t in tags])
+        reasons = [None if not keep or any(t[k] for k in keep) else reason for t in tags]
+        counters = {"tagged_by_classifier": by_classifier} if self.params.classifier_scores else None
+        return StepOutput.split(table, reasons, counters)
