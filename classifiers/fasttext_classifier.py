@@ -9,10 +9,11 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Ratio, Resources, Stage, StepOutput
 
-from .models import read_model_card, resolve_file
+from .models import read_model_card, reference_problems, resolve_file
 from .selection import pareto_keep
 
 LABEL_PREFIX = "__label__"
@@ -121,6 +122,9 @@ class FastTextClassifier(Stage):
         p = self.params
         # the columns this instance adds (the report plots their distributions); all labels once the model is loaded
         self.adds = (f"{p.column_prefix}score", *(f"{p.column_prefix}{label}" for label in p.labels or []))
+
+    def check_files(self) -> list[Problem]:
+        return reference_problems("model", self.params.model, "fastText model")
 
     def setup(self) -> None:
         p = self.params

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from curate.cache import cache_dir, download
+from curate.cache import cache_dir, download, download_problem, hub_problem, looks_like_path, missing_path
+from curate.errors import Problem
 
 #: metadata file that ``curate train-classifier`` writes into every model folder it produces
 MODEL_CARD = "curate_model.json"
@@ -25,10 +26,31 @@ def is_url(reference: str) -> bool:
     return reference.startswith(("http://", "https://"))
 
 
+def cached_copy(url: str) -> Path:
+    """Where :func:`fetch` keeps its copy of ``url``."""
+    name = Path(url.split("?", 1)[0]).name or "model"
+    return cache_dir("models", f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-{name}")
+
+
 def fetch(url: str) -> Path:
     """A local copy of ``url``, downloaded once into ``cache_dir("models")``."""
-    name = Path(url.split("?", 1)[0]).name or "model"
-    return download(url, cache_dir("models", f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-{name}"), "model")
+    return download(url, cached_copy(url), "model")
+
+
+def reference_problems(field: str, reference: str, what: str = "model", hub_file: str | None = None) -> list[Problem]:
+    """Why a model reference would not load in a run, found before any work (``Stage.check_files``): a URL neither
+    cached nor reachable, a local path that does not exist, or (with ``hub_file``, for Hugging Face models) a Hub id
+    whose ``hub_file`` is neither in the Hub cache nor reachable."""
+    if is_url(reference):
+        hint = "download it elsewhere and give its local path instead"
+        return download_problem(field, reference, cached_copy(reference), what, hint)
+    if Path(reference).expanduser().exists():
+        return []
+    if hub_file and not looks_like_path(reference):
+        hint = "download the model elsewhere and give its local folder"
+        return hub_problem(field, reference, hub_file, what, hint)
+    kinds = "a local path, an http(s) URL" + (" or a Hugging Face Hub id" if hub_file else "")
+    return missing_path(field, reference, what, f"give {kinds}")
 
 
 def resolve_file(reference: str, what: str = "model") -> Path:

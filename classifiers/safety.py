@@ -12,10 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Ratio, Resources, Stage, StepOutput
 
-from .models import read_model_card, resolve_file
+from .models import read_model_card, reference_problems, resolve_file
 
 _WORD_SPLIT = r"[^\pL\pN]+"
 _BOUNDARY = r"[^\pL\pN]"
@@ -120,6 +121,14 @@ class Safety(Stage):
         p = self.params
         signals = {"score": bool(p.model), "url": bool(p.url_blocklists), "word_hits": bool(p.word_lists), "flag": True}
         self.adds = tuple(f"{p.prefix}{name}" for name, on in signals.items() if on)
+
+    def check_files(self) -> list[Problem]:
+        p = self.params
+        problems = reference_problems("model", p.model, "safety model", hub_file="config.json") if p.model else []
+        for field in ("url_blocklists", "word_lists"):
+            for i, path in enumerate(getattr(p, field)):
+                problems += reference_problems(f"{field}[{i}]", path, "list file")
+        return problems
 
     def setup(self) -> None:
         p = self.params

@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from curate.errors import Problem
+
 
 def cache_dir(*parts: str) -> Path:
     """``$CURATE_CACHE/<parts>`` (``$CURATE_CACHE_DIR`` is read too), else ``~/.cache/curate/<parts>``."""
@@ -33,3 +35,91 @@ def download(url: str, dest: Path, what: str = "file", offline_hint: str = "") -
         hint = offline_hint or f"download it elsewhere and pass its local path instead (or place it at {dest})"
         raise RuntimeError(f"could not download {what} {url} ({exc}). Offline? {hint}") from exc
     return dest
+
+
+#: seconds a reachability check waits for an answer (``curate validate`` stays quick offline)
+REACH_TIMEOUT = 10.0
+
+
+def unreachable(
+    url: str, timeout: float = REACH_TIMEOUT, headers: dict[str, str] | None = None
+) -> tuple[str, bool] | None:
+    """None when ``url`` answers a HEAD request (redirects followed), else (why not, whether the network is the
+    cause): ``("HTTP 404 Not Found", False)`` for a wrong name, ``("[Errno 111] Connection refused", True)``."""
+    request = urllib.request.Request(url, method="HEAD", headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return None
+    except urllib.error.HTTPError as exc:
+        if exc.code in (405, 501):  # a server that does not do HEAD is still there
+            return None
+        return f"HTTP {exc.code} {exc.reason}", exc.code in (408, 429) or exc.code >= 500
+    except (urllib.error.URLError, OSError) as exc:
+        return str(getattr(exc, "reason", exc)), True
+
+
+def download_problem(field: str, url: str, dest: Path, what: str, offline_hint: str) -> list[Problem]:
+    """What stops ``url`` being had by a run (nothing: cached at ``dest``, or reachable): for ``Stage.check_files``."""
+    if dest.exists():
+        return []
+    failure = unreachable(url)
+    if failure is None:
+        return []
+    why, offline = failure
+    return [
+        Problem(
+            field,
+            f"{what} must be downloaded from {url} (it is not in the cache, {dest}), and that failed: {why}. "
+            f"{'Offline? ' if offline else ''}{offline_hint}",
+            offline,
+        )
+    ]
+
+
+def missing_path(field: str, value: str, what: str, hint: str = "") -> list[Problem]:
+    """A problem when the local path ``value`` (``~`` expanded) does not exist; URIs (``s3://``, ``https://``) are
+    checked where they are read."""
+    if "://" in value or Path(value).expanduser().exists():
+        return []
+    return [Problem(field, f"{what} {value!r} does not exist" + (f": {hint}" if hint else ""))]
+
+
+def hub_problem(field: str, repo_id: str, filename: str, what: str, hint: str) -> list[Problem]:
+    """What stops a Hugging Face Hub file being had by a run (nothing: in the Hub's local cache, or reachable with the
+    user's token); ``HF_HUB_OFFLINE`` set counts as offline, as the Hub's own clients treat it."""
+    token = None
+    try:
+        from huggingface_hub import get_token, try_to_load_from_cache
+    except ImportError:  # transformers' own dependency: without it nothing could load the model anyway
+        pass
+    else:
+        if isinstance(try_to_load_from_cache(repo_id, filename), str):
+            return []
+        token = get_token()
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        failure: tuple[str, bool] | None = ("HF_HUB_OFFLINE is set", True)
+    else:
+        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+        auth = {"Authorization": f"Bearer {token}"} if token else None
+        failure = unreachable(f"{endpoint}/{repo_id}/resolve/main/{filename}", headers=auth)
+    if failure is None:
+        return []
+    why, offline = failure
+    return [
+        Problem(
+            field,
+            f"{what} {repo_id!r} is no local path, and its {filename} is neither in the Hugging Face cache nor "
+            f"reachable on the Hub ({why}). {'Offline? ' if offline else ''}{hint}",
+            offline,
+        )
+    ]
+
+
+def looks_like_path(value: str) -> bool:
+    """A parameter value meant as a local path rather than a Hub id (``org/name``): ``./x``, ``/x``, ``~/x``, a
+    file suffix, or more than one ``/``."""
+    return (
+        value.startswith((".", "/", "~"))
+        or Path(value).suffix.lower() in (".json", ".bin", ".ftz")
+        or (value.count("/") > 1)
+    )

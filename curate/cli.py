@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from typing import Any, Literal
@@ -24,10 +25,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from curate.progress import Progress
     from curate.recipe import load_recipe
 
-    recipe = load_recipe(args.recipe, args.set)
+    recipe = load_recipe(args.recipe, args.set, check_files=True)
     progress = Progress(enabled=not args.quiet)
     try:
-        result = run_recipe(recipe, output=args.output, executor=args.executor, address=args.address, progress=progress)
+        result = run_recipe(
+            recipe,
+            output=args.output,
+            executor=args.executor,
+            address=args.address,
+            progress=progress,
+            strict=args.strict,
+        )
     finally:
         progress.close()
     if not args.quiet:
@@ -213,16 +221,28 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Every check a run makes before any work (the recipe, each step's files and models, the inputs, the output,
+    the columns), all reported at once; a recipe with broken steps still gets its sound part checked."""
     from rich.markup import escape
 
-    from curate.outdir import check_placement
-    from curate.pipeline import check_inputs, check_plan
-    from curate.recipe import load_recipe, resolve_output
+    from curate.errors import RecipeError
+    from curate.pipeline import preflight
+    from curate.recipe import load_recipe
 
-    recipe = load_recipe(args.recipe, args.set)
-    inputs = check_inputs(recipe)
-    check_placement(resolve_output(recipe, None), recipe.input_paths, inputs, recipe.source)
-    specs = check_plan(recipe, inputs)
+    warnings: list[str] = []
+    try:
+        try:
+            recipe = load_recipe(args.recipe, args.set, check_files=True)
+        except RecipeError as exc:
+            if exc.partial is None:
+                raise
+            preflight(exc.partial, args.output, args.strict, earlier=exc, warnings=warnings)
+            raise  # the sound part passed every other check: the recipe's own errors are the report
+        checked = preflight(recipe, args.output, args.strict, warnings=warnings)
+    finally:
+        for warning in warnings:
+            _console(stderr=True).print(f"[yellow]warning[/yellow] {escape(warning)}", markup=True, soft_wrap=True)
+    inputs, specs = checked.inputs, checked.specs
     console = _console()
     files = f"{len(inputs)} input file" + ("s" if len(inputs) != 1 else "")
     console.print(f"[green]ok[/green] {escape(args.recipe)}: {len(specs)} steps over {files} → {escape(recipe.output)}")
@@ -354,6 +374,12 @@ DELEGATED = {
 }
 
 
+#: exit status when the output (or a scratch file) cannot be written once work started (EX_CANTCREAT); before any
+#: work, an unwritable output is refused as a bad recipe (2). All codes: ``curate.errors.EXIT_CODES``
+EXIT_CANNOT_WRITE = 73
+_CANNOT_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="curate", description="Common Crawl WARC files to pretraining corpora.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -375,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="fail (exit status 4) when an input file reads as nothing or loses most of its records "
-        "to one damage reason (nightly jobs); without it these are warnings",
+        "to one damage reason (nightly jobs), and (exit status 2, before any work) when an input pattern "
+        "matches nothing beside others that do; without it these are warnings",
     )
     run.add_argument(
         "--allow-empty",
@@ -420,9 +447,17 @@ def build_parser() -> argparse.ArgumentParser:
     recipes = sub.add_parser("recipes", help="list the recipes shipped with curate (run one by name)")
     recipes.set_defaults(func=cmd_recipes)
 
-    validate = sub.add_parser("validate", help="check a recipe and its inputs without running it")
-    validate.add_argument("recipe")
-    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate = sub.add_parser(
+        "validate", help="check a recipe, its inputs, output, models and columns without running it (all errors)"
+    )
+    validate.add_argument("recipe", help="recipe YAML file, or the name of a shipped recipe (`curate recipes`)")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe field")
+    validate.add_argument("--output", "-o", help="check this output folder instead of the recipe's `output`")
+    validate.add_argument(
+        "--strict",
+        action="store_true",
+        help="an input pattern that matches nothing (beside others that do) is an error, not a warning",
+    )
     validate.set_defaults(func=cmd_validate)
 
     steps = sub.add_parser("steps", help="list every step with its parameters and defaults")
@@ -453,6 +488,18 @@ def main(argv: list[str] | None = None) -> int:
 
         _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         return exc.exit_code
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            raise
+        from rich.text import Text
+
+        where = f" {exc.filename}" if exc.filename else ""
+        message = (
+            f"cannot write{where}: {exc.strerror or exc} (read-only, no permission, or disk full); free space or "
+            "fix the permissions and rerun the same command to resume"
+        )
+        _console(stderr=True).print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+        return EXIT_CANNOT_WRITE
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted: rerun the same command to resume")
         return 130

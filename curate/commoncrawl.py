@@ -29,7 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from curate.cache import cache_dir
-from curate.errors import CurateError, RecipeError
+from curate.errors import AccessDenied, RecipeError, Unavailable
 from curate.io import InputFile, shard_name
 from curate.storage import Location, location
 
@@ -41,16 +41,8 @@ MIRROR_COLLINFO = "crawl-info/collinfo.json"
 SNAPSHOT_ID = re.compile(r"^CC-MAIN-\d{4}(-\d{2,4})?$")
 
 
-class RemoteUnavailable(CurateError):
+class RemoteUnavailable(Unavailable):
     """A Common Crawl base or its ``collinfo.json`` cannot be reached (offline, DNS, refused, timed out)."""
-
-    exit_code = 69  # EX_UNAVAILABLE: try again when the network is back
-
-
-class AccessDenied(CurateError):
-    """The store answered 401/403: bad or missing credentials, or a bucket that is not public."""
-
-    exit_code = 77  # EX_NOPERM
 
 
 class CommonCrawlSpec(BaseModel):

@@ -54,11 +54,15 @@ def file_format(path: str) -> str:
     return "unknown"
 
 
-def discover_inputs(patterns: list[str]) -> list[InputFile]:
-    """Every file matched by ``patterns`` (paths, folders, globs; local or ``s3://``), with unique shard names."""
+def discover_inputs(patterns: list[str], unmatched: list[str] | None = None) -> list[InputFile]:
+    """Every file matched by ``patterns`` (paths, folders, globs; local or ``s3://``), with unique shard names;
+    the patterns that matched nothing are appended to ``unmatched``."""
     found: dict[str, tuple[Location, int | None, float | None]] = {}
     for pattern in patterns:
-        for loc, size, mtime in expand(pattern):
+        matched = expand(pattern)
+        if not matched and unmatched is not None:
+            unmatched.append(pattern)
+        for loc, size, mtime in matched:
             found.setdefault(loc.uri, (loc, size, mtime))
     uris = sorted(found)
     files = [InputFile(uri, name, found[uri][1], found[uri][2]) for uri, name in zip(uris, shard_names(uris))]

@@ -38,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from curate.commoncrawl import CommonCrawlSpec
-from curate.errors import RecipeError
+from curate.errors import RecipeError, Unavailable
 from curate.registry import all_steps, resolve
 from curate.stage import Stage, StepOptions
 
@@ -224,9 +224,11 @@ def shipped_recipes() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
-def load_recipe(path: str, overrides: list[str] | None = None) -> Recipe:
+def load_recipe(path: str, overrides: list[str] | None = None, check_files: bool = False) -> Recipe:
     """Read, override and validate a recipe file, or a shipped recipe by name (``quickstart``): then relative paths
-    in it that exist beside the installed package (its sample data) are made absolute, so it runs from any folder."""
+    in it that exist beside the installed package (its sample data) are made absolute, so it runs from any folder.
+    ``check_files``: also each step's files and models (``Stage.check_files``: local paths exist, downloads are
+    cached or reachable), reported with the other errors (``curate validate`` and ``curate run`` do)."""
     shipped = shipped_recipes().get(path) if not os.path.exists(path) else None
     source = str(shipped) if shipped is not None else path
     try:
@@ -238,8 +240,8 @@ def load_recipe(path: str, overrides: list[str] | None = None) -> Recipe:
             f"cannot read recipe {path}: {exc.strerror or exc} (shipped recipes, runnable by name: {names})"
         ) from exc
     if shipped is not None:
-        return parse_recipe(text, source, overrides, base=PACKAGE_ROOT)
-    return parse_recipe(text, path, overrides)
+        return parse_recipe(text, source, overrides, base=PACKAGE_ROOT, check_files=check_files)
+    return parse_recipe(text, path, overrides, check_files=check_files)
 
 
 #: the folder holding the installed ``curate`` package: shipped recipes name their data relative to it
@@ -265,7 +267,11 @@ def _rebase(value: Any, base: Path) -> Any:
 
 
 def parse_recipe(
-    text: str, source: str = "<recipe>", overrides: list[str] | None = None, base: Path | None = None
+    text: str,
+    source: str = "<recipe>",
+    overrides: list[str] | None = None,
+    base: Path | None = None,
+    check_files: bool = False,
 ) -> Recipe:
     try:
         node = yaml.compose(text)
@@ -289,27 +295,51 @@ def parse_recipe(
         raw = {k: (_rebase(v, base) if k in ("input", "steps") else v) for k, v in raw.items()}
     for assignment in overrides or []:
         apply_override(raw, assignment)
-    return validate_recipe(raw, source, positions)
+    return validate_recipe(raw, source, positions, check_files)
 
 
-def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: dict[tuple, int] | None = None) -> Recipe:
+def validate_recipe(
+    raw: dict[str, Any],
+    source: str = "<recipe>",
+    positions: dict[tuple, int] | None = None,
+    check_files: bool = False,
+) -> Recipe:
+    """The :class:`Recipe` of a raw mapping, or one :class:`RecipeError` listing every problem (exit status 69 when
+    they are all models that only the network is missing for). The error's ``partial`` is the recipe up to its first
+    broken step when the rest of it is sound, so later checks (input files, columns) can still be reported."""
     positions = positions or {}
     errors: list[str] = []  # every problem of the recipe, reported at once
+    offline: list[bool] = []  # per error: only the network is missing
     try:
         model = _RecipeModel.model_validate(raw)
     except ValidationError as exc:
         errors.append(_format_errors(exc, source, positions, ()))
+        offline.append(False)
         model = None
     raw_steps = raw.get("steps")
     items = model.steps if model is not None else raw_steps if isinstance(raw_steps, list) else []
-    steps = []
+    steps: list[StepEntry] = []
+    broken = False  # a step before failed: later steps still get checked, but the partial recipe stops there
     for i, item in enumerate(items):
         try:
-            steps.append(_validate_step(item, i, source, positions))
+            entry = _validate_step(item, i, source, positions)
         except RecipeError as exc:
             errors.append(str(exc))
+            offline.append(False)
+            broken = True
+            continue
+        if not broken:
+            steps.append(entry)
+        for problem in entry.stage.check_files() if check_files else []:
+            line = _line_of(positions, ("steps", i, entry.name, problem.field.split("[")[0]))
+            errors.append(f"{source}:{line}: steps[{i}].{entry.name}.{problem.field}: {problem.message}")
+            offline.append(problem.offline)
     if model is None or errors:
-        raise RecipeError("\n".join(errors))
+        error = RecipeError("\n".join(errors))
+        if len(offline) == len(errors) and all(offline):
+            error.exit_code = Unavailable.exit_code
+        error.partial = _partial_recipe(raw, steps, source) if steps else None
+        raise error
     _check_order(steps, source)
     return Recipe(
         model.name,
@@ -321,6 +351,28 @@ def validate_recipe(raw: dict[str, Any], source: str = "<recipe>", positions: di
         source,
         raw,
         model.input.commoncrawl,
+    )
+
+
+def _partial_recipe(raw: dict[str, Any], steps: list[StepEntry], source: str) -> Recipe | None:
+    """The recipe's sound steps before the first broken one, with its input and output when those are sound."""
+    try:
+        inputs = InputSpec.model_validate(raw.get("input"))
+    except ValidationError:
+        return None
+    output = raw.get("output")
+    if not isinstance(output, str) or any(entry.stage.kind == "source" for entry in steps[1:]):
+        return None
+    return Recipe(
+        str(raw.get("name", "")),
+        "",
+        list(inputs.paths),
+        output,
+        steps,
+        ExecutionSpec(),
+        source,
+        raw,
+        inputs.commoncrawl,
     )
 
 
@@ -358,6 +410,8 @@ def _validate_step(item: Any, index: int, source: str, positions: dict[tuple, in
     except ValidationError as exc:
         allowed = sorted(stage_class.Params.model_fields) + sorted(option_keys)
         raise RecipeError(_format_errors(exc, source, positions, (*path, name), step=name, allowed=allowed)) from None
+    except (ValueError, OSError) as exc:  # a step that checks more when it is built (a settings table it reads …)
+        raise RecipeError(f"{source}:{line}: steps[{index}].{name}: {exc}") from None
     return StepEntry(name, stage, line)
 
 

@@ -41,10 +41,20 @@ def resolve(name: str) -> type[Stage]:
     """The stage class for a recipe key, or for an explicit plugin reference ``package.module:ClassName``."""
     if ":" in name:
         module_name, _, class_name = name.partition(":")
+        if not module_name or module_name.startswith(".") or not class_name:
+            raise KeyError(
+                f"plugin step {name!r}: name the module by its full import path and the class, "
+                "`package.module:ClassName` (relative names such as `.module:Class` are not supported); "
+                "the module must be importable from the folder curate runs in or from PYTHONPATH"
+            )
         try:
             cls = getattr(importlib.import_module(module_name), class_name)
         except (ImportError, AttributeError) as exc:
             raise KeyError(f"plugin step {name!r} could not be loaded: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - the plugin's own module raised while importing
+            raise KeyError(
+                f"plugin step {name!r}: importing {module_name} failed: {type(exc).__name__}: {exc}"
+            ) from exc
         if not (isinstance(cls, type) and issubclass(cls, Stage)):
             raise KeyError(f"plugin step {name!r} is not a curate Stage subclass")
         return cls

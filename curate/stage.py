@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from curate.errors import Problem
 from curate.table import TableLike, from_arrow, to_arrow
 
 REASON_COLUMN = "reason"
@@ -242,6 +243,13 @@ class Stage:
             "partition_by": self.options.partition_by,
             "code": code_fingerprint(type(self)),
         }
+
+    def check_files(self) -> list[Problem]:
+        """Problems with the files and models this step's parameters name, found before any work starts: a local
+        path that does not exist, a model that must be downloaded and is neither cached nor reachable (the message
+        names the offline alternative; helpers in :mod:`curate.cache`). ``curate validate`` and ``curate run`` report
+        them with the recipe's other errors. Default: none."""
+        return []
 
     def input_columns(self) -> set[str]:
         """The columns this step reads, as its parameters make them (``requires`` plus e.g. a score column); the

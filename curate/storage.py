@@ -200,3 +200,33 @@ def _glob_to_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(c))
             i += 1
     return re.compile("".join(out))
+
+
+_DENIED = (
+    "ACCESS_DENIED",
+    "AccessDenied",
+    "INVALID_ACCESS_KEY_ID",
+    "SIGNATURE_DOES_NOT_MATCH",
+    "HTTP response code: 403",
+)
+_NETWORK = ("NETWORK_CONNECTION", "Could not connect", "Couldn't connect", "curlCode", "timed out", "resolve host")
+
+
+def storage_error(exc: OSError, what: str) -> Exception:
+    """A store's ``OSError`` (pyarrow's S3 messages) as an error a user can act on, naming ``what`` was read or
+    written: access denied (exit 77), the store unreachable (69), a bucket that does not exist (2); anything else
+    comes back unchanged."""
+    from curate.errors import AccessDenied, RecipeError, Unavailable
+
+    text = str(exc)
+    cause = text.split(": ", 1)[-1].split(" (Request ID")[0]
+    if any(mark in text for mark in _DENIED):
+        return AccessDenied(
+            f"{what}: access denied by the store ({cause}). Check the credentials (AWS_ACCESS_KEY_ID / "
+            "AWS_PROFILE / the instance role) and that they may list, read and write this bucket"
+        )
+    if any(mark in text for mark in _NETWORK):
+        return Unavailable(f"{what}: the store cannot be reached ({cause}); check AWS_ENDPOINT_URL and the network")
+    if "NO_SUCH_BUCKET" in text or "bucket does not exist" in text:
+        return RecipeError(f"{what}: the bucket does not exist ({cause}); check the bucket name, or create it")
+    return exc

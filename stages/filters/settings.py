@@ -25,6 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from curate.cache import missing_path
+from curate.errors import Problem
+
 FINEWEB2 = "fineweb2"
 SHIPPED = Path(__file__).with_name("fineweb2_settings.json.xz")
 
@@ -151,6 +154,13 @@ def _load_one(spec: str) -> SettingsTable:
     entries = {k: v for k, v in data.items() if not k.startswith("_")}
     sources = {k: dict.fromkeys(v, spec) for k, v in entries.items()}
     return SettingsTable(entries, aliases, sources, spec)
+
+
+def settings_problems(spec: str | list[str] | None, field: str = "settings") -> list[Problem]:
+    """Tables named in ``settings`` that are neither ``fineweb2`` nor an existing file or folder."""
+    specs = [] if not spec else [spec] if isinstance(spec, str) else list(spec)
+    hint = "name fineweb2 (shipped) or a folder of <lang>_<Script>.yml files / one YAML or JSON table"
+    return [p for i, s in enumerate(specs) if s != FINEWEB2 for p in missing_path(f"{field}[{i}]", s, "table", hint)]
 
 
 def load_settings(spec: str | list[str] | None) -> SettingsTable | None:

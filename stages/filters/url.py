@@ -9,6 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 from pydantic import Field
 
+from curate.cache import missing_path
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Stage, StepOutput
 
@@ -93,6 +95,16 @@ class UrlFilter(Stage):
         banned_subwords: list[str] = Field(default_factory=list, description="more banned sub-words")
         soft_banned_words: list[str] = Field(default_factory=list, description="more soft-banned words")
         soft_word_threshold: int = Field(2, ge=1, description="drop when at least this many soft-banned words occur")
+
+    def check_files(self) -> list[Problem]:
+        p = self.params
+        fields = ("blocklist_dirs", "domain_files", "url_files", "banned_words_files", "banned_subwords_files")
+        return [
+            problem
+            for field in (*fields, "soft_banned_words_files")
+            for i, path in enumerate(getattr(p, field))
+            for problem in missing_path(f"{field}[{i}]", path, "blocklist")
+        ]
 
     def setup(self) -> None:
         try:

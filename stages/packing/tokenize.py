@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from curate.cache import cache_dir
+from curate.cache import cache_dir, hub_problem, looks_like_path, missing_path
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 
@@ -73,12 +74,26 @@ def load_tokenizer(spec: str) -> Any:
                 f"not load a fast tokenizer from it ({exc}); point `tokenizer` at a "
                 f"tokenizer.json file"
             ) from exc
-    if spec.startswith((".", "/", "~")) or spec.endswith(".json") or spec.count("/") > 1:
+    if looks_like_path(spec):
         raise TokenizerNotFound(
             f"tokenizer {spec!r} not found: no such file or folder (give a tokenizer.json path, "
             f"a local model folder, or a Hugging Face Hub id such as 'gpt2')"
         )
     return _from_hub(spec)
+
+
+def tokenizer_problems(spec: str, field: str = "tokenizer") -> list[Problem]:
+    """Why :func:`load_tokenizer` would fail for ``spec`` in a run, found before any work: a local path that does not
+    exist, or a Hub id neither cached nor reachable (URIs are read, and checked, by the run)."""
+    if "://" in spec or Path(os.path.expanduser(spec)).exists():
+        return []
+    if looks_like_path(spec):
+        hint = "give a tokenizer.json path, a local model folder, or a Hugging Face Hub id such as 'gpt2'"
+        return missing_path(field, spec, "tokenizer file", hint)
+    if (CACHE_DIR / spec.replace("/", "--") / "tokenizer.json").is_file():
+        return []
+    hint = "pass a local tokenizer.json or model folder as `tokenizer` (copied from a machine with network access)"
+    return hub_problem(field, spec, "tokenizer.json", "tokenizer", hint)
 
 
 def _from_hub(repo_id: str) -> Any:
@@ -282,6 +297,9 @@ class Tokenize(Stage):
         drop_empty: bool = Field(
             True, description="drop documents whose text encodes to no tokens (reason tokenize_empty)"
         )
+
+    def check_files(self) -> list[Problem]:
+        return tokenizer_problems(self.params.tokenizer)
 
     def setup(self) -> None:
         set_tokenizer_threads(self.params.threads)
