@@ -21,7 +21,10 @@ Figures (micro-averaged over all gold items of all pages; the same scoring for e
 * ``detect_f1_<kind>``: F1 of page labels (code / math / qa) by :func:`curate.stages.domain.detect.detect` — ours
   from the signals the extractor reads off the HTML, the baselines from their text alone (``text_signals``).
 
-Usage: .venv/bin/python bench/domain_extract.py [--pages DIR] [--show-misses KIND]
+``--forums`` runs ours with ``forums: true`` (forum threads read as first post + replies; default off, as in the
+code and math recipes).
+
+Usage: .venv/bin/python bench/domain_extract.py [--pages DIR] [--show-misses KIND] [--forums]
 """
 
 from __future__ import annotations
@@ -167,13 +170,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=Path, default=SHARED / "domains" / "dev")
     parser.add_argument("--show-misses", default="", choices=["", "code", "math", "qa", "detect"])
+    parser.add_argument("--forums", action="store_true", help="ours with forums: true")
     args = parser.parse_args()
     if not (args.pages / "index.jsonl").exists():
         sys.exit(f"no domain pages at {args.pages} (see ../shared/data/README.md)")
     pages, gold = load(args.pages)
     from curate.stages.domain.extract import make_domain_extractor
 
-    ours = run_extractor("ours", make_domain_extractor({}), pages, structured=True)
+    ours = run_extractor("ours", make_domain_extractor({"forums": args.forums}), pages, structured=True)
     fineweb = {
         "favor_precision": True,
         "include_comments": False,

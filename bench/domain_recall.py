@@ -8,8 +8,8 @@ training side:
 1. seed labels on the training side, as ``domain_seeds`` writes them — positive: strong markup
    (:func:`curate.stages.domain.seeds.strong`), negative: no tag of the kind, else unlabelled — from the markup only,
    never from the gold;
-2. ``curate train-classifier`` (fastText, word bigrams, dim 100; ``--epochs 25 --lr 0.5``: fastText's advice for
-   small sets, as a few dozen seeds are) on the labelled pages' ``seed_text`` (the extracted text without code
+2. ``curate train-classifier`` (fastText, word bigrams, dim 100, character 2- to 4-grams; ``--epochs 25 --lr
+   0.5``: fastText's advice for small sets, as a few dozen seeds are) on the labelled pages' ``seed_text`` (the extracted text without code
    fences and thread heads, as ``domain_seeds`` writes it), one classifier per kind;
 3. the classifier scores the other side's pages (their extracted text, as ``fasttext_classifier`` sees it in
    recipes/redstone-recall.yaml); a page is the kind when its score is ≥ 0.5.
@@ -80,8 +80,8 @@ def main() -> None:
     parser.add_argument("--pages", type=Path, default=SHARED / "domains" / "dev")
     parser.add_argument("--epochs", type=int, default=25, help="fastText epochs")
     parser.add_argument("--lr", type=float, default=0.5, help="fastText learning rate")
-    parser.add_argument("--minn", type=int, default=0, help="fastText character n-grams, shortest (0: none)")
-    parser.add_argument("--maxn", type=int, default=0, help="fastText character n-grams, longest")
+    parser.add_argument("--minn", type=int, default=2, help="fastText character n-grams, shortest (0: none)")
+    parser.add_argument("--maxn", type=int, default=4, help="fastText character n-grams, longest")
     args = parser.parse_args()
     if not (args.pages / "index.jsonl").exists():
         sys.exit(f"no domain pages at {args.pages} (see ../shared/data/README.md)")

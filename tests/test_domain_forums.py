@@ -282,3 +282,20 @@ def test_forums_off_by_default():
     result = make_domain_extractor({})(PHPBB3)
     assert result["signals"]["qa_source"] == "" and not detect(result["signals"])["forum"]
     assert not result["texts"][0].startswith("Question:")
+
+
+def test_markup_with_more_posts_wins_over_json_ld(extract):
+    """XenForo 2.2 puts only the opening post in its JSON-LD: the page's posts, which hold the replies, win."""
+    opening = {"@context": "https://schema.org", "@type": "WebPage", "mainEntity": {}}
+    opening["mainEntity"] = {"@type": "DiscussionForumPosting", "headline": TITLE, "articleBody": FIRST}
+    page = XENFORO2.replace("</head>", f'<script type="application/ld+json">{json.dumps(opening)}</script></head>')
+    result = extract(page)
+    assert result["signals"]["qa_source"] == "forum:xenforo" and result["signals"]["qa_answers"] == 2
+
+
+def test_wordpress_post_is_not_a_phpbb_post(extract):
+    """WordPress themes write ``div.post#post-<id>``; phpBB's posts are ``div.post#p<number>``."""
+    page = _page(
+        "", f'<div class="post" id="post-1684713"><h1>{TITLE}</h1><div class="content"><p>{FIRST}</p></div></div>'
+    )
+    assert extract(page)["signals"]["qa_source"] == ""

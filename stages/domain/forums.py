@@ -1,7 +1,8 @@
 """Forum threads out of HTML: the first post and its replies, from schema.org markup or the forum software's own.
 
 A forum thread is one opening post and replies; :mod:`~curate.stages.domain.qa` writes it in the thread format
-(first post as the question, replies as answers). Read in this order, the first that yields an opening post wins:
+(first post as the question, replies as answers). Three readings, in this order; of those that find an opening post,
+the one with the most posts wins (the earlier on a tie):
 
 1. schema.org ``DiscussionForumPosting`` in JSON-LD (``headline``, ``text`` or ``articleBody``, ``comment`` — a
    ``Comment`` or a list of them, each with ``text`` and its own ``comment`` replies — and ``upvoteCount``), the
@@ -16,8 +17,8 @@ A forum thread is one opening post and replies; :mod:`~curate.stages.domain.qa` 
      (question threads); XenForo 1: ``li.message`` posts, body ``blockquote.messageText``;
    * vBulletin 3 / 4: bodies ``div#post_message_<id>``, title ``span.threadtitle`` (4) or the page's ``<h1>`` /
      ``<title>``; vBulletin 5: ``li.b-post`` posts, body ``.js-post__content-text``, title ``h1.main-title``;
-   * phpBB 3 (prosilver): ``div.post`` posts (id ``p<id>``), body ``div.content`` (the signature is
-     ``div.signature``, outside it), title ``h2.topic-title``;
+   * phpBB 3 (prosilver): ``div.post`` posts with id ``p<number>`` (WordPress's ``div.post#post-<id>`` is not
+     one), body ``div.content`` (the signature is ``div.signature``, outside it), title ``h2.topic-title``;
    * Discourse's browser view: ``.topic-post`` posts, body ``.cooked``.
 
 Inside a body, what the software adds around the author's words is left out: quotes of earlier posts (they repeat a
@@ -29,7 +30,7 @@ post the thread already holds: XenForo ``.bbCodeBlock--quote`` and 1's ``.bbCode
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Iterator
 
 from lxml import etree
@@ -43,6 +44,7 @@ from curate.stages.domain.qa import (
     fragment,
     int_or_none,
     is_type,
+    json_ld_items,
     page_title,
     prop_value,
     props,
@@ -86,18 +88,6 @@ def clean_body(body: etree._Element, software: str) -> etree._Element:
 # -- schema.org -----------------------------------------------------------------------------------------------------
 
 
-def _json_items(root: etree._Element) -> Iterator[dict]:
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
-        yield from (item for item in items if isinstance(item, dict))
-
-
 def _json_comments(item: dict) -> Iterator[dict]:
     """Replies depth first: a comment, then the comments on it (schema.org nests replies in ``comment``)."""
     comments = item.get("comment") or []
@@ -108,7 +98,7 @@ def _json_comments(item: dict) -> Iterator[dict]:
 
 
 def _from_json_ld(root: etree._Element) -> Thread | None:
-    for item in _json_items(root):
+    for item in json_ld_items(root):
         posting = item if "DiscussionForumPosting" in str(item.get("@type")) else item.get("mainEntity")
         if not isinstance(posting, dict) or "DiscussionForumPosting" not in str(posting.get("@type")):
             continue
@@ -203,7 +193,7 @@ def _vbulletin(root: etree._Element) -> tuple[list[tuple[etree._Element, int | N
 
 
 def _phpbb(root: etree._Element) -> tuple[list[tuple[etree._Element, int | None]], str] | None:
-    posts = [el for el in root.iter("div") if _has_class(el, "post") and (el.get("id") or "").startswith("p")]
+    posts = [el for el in root.iter("div") if _has_class(el, "post") and re.fullmatch(r"p\d+", el.get("id") or "")]
     found = []
     for post in posts:
         body = next((d for d in post.iter("div") if _has_class(d, "content")), None)
@@ -226,12 +216,7 @@ _SOFTWARE: tuple[tuple[str, Callable], ...] = (
 )
 
 
-def find_forum_thread(root: etree._Element) -> Thread | None:
-    """The page's forum thread (first post and replies), or None (see the module docstring for the order)."""
-    for reader in (_from_json_ld, _from_microdata):
-        thread = reader(root)
-        if thread is not None and _text(thread.question):
-            return thread
+def _software_thread(root: etree._Element) -> Thread | None:
     for software, reader in _SOFTWARE:
         found = reader(root)
         if not found or not found[0]:
@@ -242,3 +227,17 @@ def find_forum_thread(root: etree._Element) -> Thread | None:
             continue
         return Thread(f"forum:{software}", title, bodies[0][0], [Answer(b, v) for b, v in bodies[1:]])
     return None
+
+
+def find_forum_thread(root: etree._Element) -> Thread | None:
+    """The page's forum thread (first post and replies), or None (see the module docstring for the order).
+
+    schema.org data and the software's markup can both be on a page and disagree on how many posts there are
+    (XenForo 2.2 puts only the opening post in its JSON-LD): the reading with more posts wins, the earlier on a tie.
+    """
+    best: Thread | None = None
+    for reader in (_from_json_ld, _from_microdata, _software_thread):
+        thread = reader(root)
+        if thread is not None and _text(thread.question) and (best is None or len(thread.answers) > len(best.answers)):
+            best = thread
+    return best

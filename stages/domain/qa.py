@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -102,7 +103,8 @@ def fragment(html: str) -> etree._Element:
         return el
 
 
-def _from_json_ld(root: etree._Element) -> Thread | None:
+def json_ld_items(root: etree._Element) -> Iterator[dict]:
+    """The objects of the page's JSON-LD scripts (a top-level list, an ``@graph``, or one object each)."""
     for script in root.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
@@ -110,23 +112,28 @@ def _from_json_ld(root: etree._Element) -> Thread | None:
             data = json.loads(script.text)
         except ValueError:
             continue
-        for item in data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []:
-            if not isinstance(item, dict) or "QAPage" not in str(item.get("@type")):
-                continue
-            q = item.get("mainEntity")
-            q = q[0] if isinstance(q, list) and q else q
-            if not isinstance(q, dict) or not (q.get("text") or q.get("name")):
-                continue
-            thread = Thread("json-ld", str(q.get("name") or "").strip(), fragment(str(q.get("text") or "")))
-            accepted = q.get("acceptedAnswer") or []
-            suggested = q.get("suggestedAnswer") or []
-            for group, is_accepted in ((accepted, True), (suggested, False)):
-                for a in group if isinstance(group, list) else [group]:
-                    if isinstance(a, dict) and a.get("text"):
-                        thread.answers.append(
-                            Answer(fragment(str(a["text"])), int_or_none(a.get("upvoteCount")), is_accepted)
-                        )
-            return thread
+        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        yield from (item for item in items if isinstance(item, dict))
+
+
+def _from_json_ld(root: etree._Element) -> Thread | None:
+    for item in json_ld_items(root):
+        if "QAPage" not in str(item.get("@type")):
+            continue
+        q = item.get("mainEntity")
+        q = q[0] if isinstance(q, list) and q else q
+        if not isinstance(q, dict) or not (q.get("text") or q.get("name")):
+            continue
+        thread = Thread("json-ld", str(q.get("name") or "").strip(), fragment(str(q.get("text") or "")))
+        accepted = q.get("acceptedAnswer") or []
+        suggested = q.get("suggestedAnswer") or []
+        for group, is_accepted in ((accepted, True), (suggested, False)):
+            for a in group if isinstance(group, list) else [group]:
+                if isinstance(a, dict) and a.get("text"):
+                    thread.answers.append(
+                        Answer(fragment(str(a["text"])), int_or_none(a.get("upvoteCount")), is_accepted)
+                    )
+        return thread
     return None
 
 
