@@ -126,14 +126,14 @@ def load_tokenizer(reference: str):
         ) from exc
 
 
-def load_pretrained(auto_class, reference: str, dtype: Any):
+def load_pretrained(auto_class, reference: str, dtype: Any, **kwargs: Any):
     """``auto_class.from_pretrained`` with the dtype keyword of the installed transformers (``dtype`` since 4.56,
     ``torch_dtype`` before), and an actionable error when a hub id cannot be fetched."""
     try:
         try:
-            return auto_class.from_pretrained(reference, dtype=dtype)
+            return auto_class.from_pretrained(reference, dtype=dtype, **kwargs)
         except TypeError:
-            return auto_class.from_pretrained(reference, torch_dtype=dtype)
+            return auto_class.from_pretrained(reference, torch_dtype=dtype, **kwargs)
     except OSError as exc:
         raise OSError(
             f"could not load model {reference!r}: give a local folder (config.json + weights + tokenizer) "

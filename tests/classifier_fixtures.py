@@ -157,3 +157,148 @@ def dclm_like_fasttext(tmp_path: Path) -> Path:
         ]
     )
     return out
+
+
+#: sentences the offline DeBERTa-style tokenizer is trained on (a Unigram model, as DeBERTa-v3's spm.model is)
+TOKENIZER_TEXTS = [
+    "The committee reviewed the proposal and explained why the bridge needed repairs before winter.",
+    "Researchers found that students who slept longer remembered more of what they had learned.",
+    "cheap shoes buy now best price discount sale free shipping casino bonus slots jackpot",
+    "home | about | contact | login | register | cart | privacy | terms of service",
+    "In this article we describe how the river changed course after the flood of 1953.",
+]
+
+
+def deberta_tokenizer(folder: Path):
+    """A DeBERTa-v3-shaped fast tokenizer built offline: a small Unigram model with Metaspace pre-tokenisation and
+    ``[CLS] … [SEP]`` framing (the hub models ship spm.model + tokenizer.json; only the vocabulary differs)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import DebertaV2TokenizerFast
+
+    specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    tok.train_from_iterator(
+        TOKENIZER_TEXTS * 20, trainers.UnigramTrainer(vocab_size=300, special_tokens=specials, unk_token="[UNK]")
+    )
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    tokenizer = DebertaV2TokenizerFast(
+        tokenizer_object=tok,
+        bos_token="[CLS]",
+        eos_token="[SEP]",
+        unk_token="[UNK]",
+        sep_token="[SEP]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        mask_token="[MASK]",
+    )
+    tokenizer.save_pretrained(str(folder))
+    return tokenizer
+
+
+def tiny_deberta_backbone(folder: Path, vocab_size: int, seed: int = 0) -> Path:
+    """A random 2-layer, 32-wide DeBERTa-v3-shaped encoder (relative positions only, as microsoft/deberta-v3-base),
+    saved as the ``base_model`` NeMo Curator's class loads with ``AutoModel.from_pretrained``."""
+    import torch
+    from transformers import DebertaV2Config, DebertaV2Model
+
+    config = DebertaV2Config(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        relative_attention=True,
+        position_buckets=256,
+        max_relative_positions=-1,
+        position_biased_input=False,
+        pos_att_type=["p2c", "c2p"],
+        norm_rel_ebd="layer_norm",
+        share_att_key=True,
+        pad_token_id=0,
+    )
+    torch.manual_seed(seed)
+    DebertaV2Model(config).save_pretrained(str(folder))
+    return folder
+
+
+def nemo_head_class():
+    """NeMo Curator's model class as its hub repos were saved with it (``HFDeberta`` / ``Deberta``): the backbone
+    ``AutoModel.from_pretrained(config["base_model"])``, dropout ``fc_dropout``, a linear ``fc`` per label, and
+    huggingface_hub's ``PyTorchModelHubMixin`` writing config.json + model.safetensors. ``forward`` is NeMo's
+    prediction: the softmax of ``fc`` over the first token."""
+    import torch
+    from huggingface_hub import PyTorchModelHubMixin
+    from torch import nn
+    from transformers import AutoModel
+
+    class NemoHead(nn.Module, PyTorchModelHubMixin):
+        def __init__(self, config: dict):
+            super().__init__()
+            self.model = AutoModel.from_pretrained(config["base_model"])
+            self.dropout = nn.Dropout(config["fc_dropout"])
+            self.fc = nn.Linear(self.model.config.hidden_size, len(config["id2label"]))
+
+        def forward(self, input_ids, attention_mask):
+            features = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return torch.softmax(self.fc(self.dropout(features))[:, 0, :], dim=1)
+
+    return NemoHead
+
+
+def nemo_curator_model(folder: Path, labels: list[str], base: Path, seed: int = 0) -> Path:
+    """A randomly initialised model in NeMo Curator's hub layout (config.json with base_model, fc_dropout,
+    id2label/label2id, model_type; model.safetensors; the tokenizer files), written by ``PyTorchModelHubMixin``.
+    ``id2label`` keys are strings in the hub's lexicographic order. A random encoder's first-token states barely
+    differ between texts, so the head is centred and scaled on a few sample texts: the labels differ by document."""
+    import torch
+
+    config = {
+        "base_model": str(base),
+        "config_path": None,
+        "fc_dropout": 0.2,
+        "id2label": {str(i): label for i, label in sorted(enumerate(labels), key=lambda kv: str(kv[0]))},
+        "label2id": {label: i for i, label in sorted(enumerate(labels), key=lambda kv: kv[1])},
+        "model_type": "deberta-v2",
+        "pretrained": True,
+    }
+    torch.manual_seed(seed)
+    model = nemo_head_class()(config).eval()
+    tokenizer = deberta_tokenizer(folder)
+    samples = [" ".join(t.split()[i:]) for t in TOKENIZER_TEXTS for i in range(0, 8, 2)]
+    enc = tokenizer(samples, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        first = model.model(**enc).last_hidden_state[:, 0]
+        centre = first.mean(0)
+        weight = torch.randn(len(labels), first.shape[1]) / float((first - centre).norm(dim=1).mean()) * 3
+        model.fc.weight.copy_(weight)
+        model.fc.bias.copy_(-weight @ centre)
+    model.save_pretrained(str(folder))
+    return folder
+
+
+def fineweb_edu_like(folder: Path, seed: int = 0) -> Path:
+    """A FineWeb-Edu-shaped regressor (``BertForSequenceClassification``, one output, ``problem_type`` regression)
+    whose head is centred and scaled on sample texts so the scores spread over about -2..7: rounding and the [0, 5]
+    clamp are both exercised."""
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    tiny_bert(folder, num_labels=1, regression=True, seed=seed)
+    model = BertForSequenceClassification.from_pretrained(str(folder)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    samples = [" ".join(t.split()[i:]) for t in TOKENIZER_TEXTS for i in range(0, 8, 2)]
+    with torch.no_grad():
+        pooled = model.bert(**tokenizer(samples, padding=True, return_tensors="pt")).pooler_output
+        centre = pooled.mean(0)
+        weight = torch.randn(1, pooled.shape[1]) / float((pooled - centre).norm(dim=1).mean()) * 3
+        model.classifier.weight.copy_(weight)
+        model.classifier.bias.copy_(2.5 - weight @ centre)
+    model.save_pretrained(str(folder))
+    return folder
