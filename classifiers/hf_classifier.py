@@ -10,13 +10,14 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 
 from .embedding_head import EmbeddingHeadModel, load_pretrained, load_tokenizer
 from .inference import batched_forward, tokenize
 from .layouts import SUPPORTED, Layout, NemoCuratorModel, UnsupportedLayout, resolve_layout
-from .models import Device, DType, pick_device, pick_dtype
+from .models import Device, DType, pick_device, pick_dtype, reference_problems
 
 
 def token_limits(tokenizer: Any, config: Any, declared: int | None = None) -> tuple[int, int | None]:
@@ -183,6 +184,13 @@ class HfClassifier(Stage):
 
     def input_columns(self) -> set[str]:
         return {self.params.text_column}
+
+    def check_files(self) -> list[Problem]:
+        p = self.params
+        problems = reference_problems("model", p.model, "model", hub_file="config.json")
+        if p.base_model:
+            problems += reference_problems("base_model", p.base_model, "backbone", hub_file="config.json")
+        return problems
 
     def setup(self) -> None:
         p = self.params

@@ -62,18 +62,16 @@ def download_problem(field: str, url: str, dest: Path, what: str, offline_hint: 
     """What stops ``url`` being had by a run (nothing: cached at ``dest``, or reachable): for ``Stage.check_files``."""
     if dest.exists():
         return []
-    failure = unreachable(url)
+    head = f"{what} must be downloaded from {url} (it is not in the cache, {dest}), and that failed"
+    return _fetch_problem(field, unreachable(url), head, offline_hint)
+
+
+def _fetch_problem(field: str, failure: tuple[str, bool] | None, head: str, hint: str) -> list[Problem]:
+    """The problem of a fetch that failed (:func:`unreachable`'s answer), or nothing when it did not."""
     if failure is None:
         return []
     why, offline = failure
-    return [
-        Problem(
-            field,
-            f"{what} must be downloaded from {url} (it is not in the cache, {dest}), and that failed: {why}. "
-            f"{'Offline? ' if offline else ''}{offline_hint}",
-            offline,
-        )
-    ]
+    return [Problem(field, f"{head} ({why}). {'Offline? ' if offline else ''}{hint}", offline)]
 
 
 def missing_path(field: str, value: str, what: str, hint: str = "") -> list[Problem]:
@@ -102,17 +100,8 @@ def hub_problem(field: str, repo_id: str, filename: str, what: str, hint: str) -
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
         auth = {"Authorization": f"Bearer {token}"} if token else None
         failure = unreachable(f"{endpoint}/{repo_id}/resolve/main/{filename}", headers=auth)
-    if failure is None:
-        return []
-    why, offline = failure
-    return [
-        Problem(
-            field,
-            f"{what} {repo_id!r} is no local path, and its {filename} is neither in the Hugging Face cache nor "
-            f"reachable on the Hub ({why}). {'Offline? ' if offline else ''}{hint}",
-            offline,
-        )
-    ]
+    head = f"{what} {repo_id!r} is no local path, and its {filename} is neither in the Hugging Face cache nor reachable"
+    return _fetch_problem(field, failure, head, hint)
 
 
 def looks_like_path(value: str) -> bool:

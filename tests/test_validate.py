@@ -314,3 +314,18 @@ def test_a_setup_error_has_the_same_exit_status_locally_and_on_ray(tmp_path, cap
         rc, err = curate_cli(capsys, "run", recipe, "-q", "--executor", executor, "-o", str(tmp_path / executor))
         assert rc == 3, (executor, err)  # failed shards: rerun retries them
         assert "steps ['language_id'] failed" in err and "Traceback" not in err
+
+
+def test_hub_models_offline_name_the_local_alternative(tmp_path, capsys, monkeypatch):
+    """A Hub id neither cached nor reachable (HF_HUB_OFFLINE, as the Hub's own clients read it; no network)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("CURATE_CACHE", str(tmp_path / "cache"))
+    recipe = write_recipe(
+        tmp_path, "  - hf_classifier: {model: acme/edu-classifier}\n  - tokenize: {tokenizer: acme/tokenizer}\n"
+    )
+    rc, err = curate_cli(capsys, "validate", recipe)
+    assert rc == 69, err  # only the network is missing
+    assert "steps[0].hf_classifier.model: model 'acme/edu-classifier' is no local path" in err
+    assert "download the model elsewhere and give its local folder" in err
+    assert "steps[1].tokenize.tokenizer: tokenizer 'acme/tokenizer'" in err and "local tokenizer.json" in err
