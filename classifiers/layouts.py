@@ -14,10 +14,17 @@
   ``config.json`` is read (to build the backbone's shape); its weights are never downloaded.
 * ``embedding_head`` — a folder written by ``curate train-classifier --kind head`` (``curate_model.json``).
 
-Anything else is refused with what was found and what is supported: a PEFT adapter (``adapter_config.json``; NVIDIA's
-Aegis safety models are LlamaGuard-7b + LoRA and answer by generating text, not through a classification head), a
+Anything else is refused with what was found and what is supported: a PEFT adapter (``adapter_config.json``), a
 checkpoint whose architectures carry no sequence-classification head, a ``PyTorchModelHubMixin`` config without
 ``base_model`` (nvidia/instruction-data-guard: an MLP over Aegis' hidden states).
+
+NeMo Curator's safety classifiers do not share the DeBERTa + head layout, which is why ``safety`` cannot name them:
+nvidia/Aegis-AI-Content-Safety-LlamaGuard-{Defensive,Permissive}-1.0 are LoRA adapters (``peft``) on
+meta-llama/LlamaGuard-7b, a gated 7B causal LM (Meta's licence; a hub token with granted access), and they classify
+by *generating* a verdict ("safe", or "unsafe" and a category O1–O13) after Aegis' policy prompt, parsed from the
+text; instruction-data-guard reads LlamaGuard's last hidden state. That is a generation path (prompt, decode,
+parse) rather than a layout to load, it needs the gated base weights, and a 7B model cannot be checked on a
+2-core CPU; ``safety`` takes any classifier of the layouts above (a DeBERTa + head safety model included).
 """
 
 from __future__ import annotations
