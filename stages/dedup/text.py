@@ -101,8 +101,83 @@ def unicode_normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def collapse_whitespace(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Runs of Unicode whitespace replaced by one space, leading and trailing whitespace removed."""
-    return pc.utf8_trim(pc.replace_substring_regex(_strings(texts), WHITESPACE, " "), " ")
+    """Runs of Unicode whitespace (:data:`WHITESPACE`) replaced by one space, leading and trailing whitespace
+    removed: on the UTF-8 bytes with numpy (:func:`collapse_bytes`), ~10x Arrow's regex replacement; the same output."""
+    return collapse_bytes(_strings(texts), _ASCII_WHITESPACE, multibyte_whitespace=True)
+
+
+#: ASCII bytes of :data:`WHITESPACE` as inclusive ranges: \t-\r, \x1c-\x1f and space
+_ASCII_WHITESPACE = ((0x09, 0x0D), (0x1C, 0x20))
+#: ASCII bytes of normalized_text's separator class [\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]
+_ASCII_NON_WORD = ((0x00, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7F))
+
+
+def _in_ranges(data: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Bytes of ``data`` inside any inclusive range (two vector operations per range: ``data - lo <= hi - lo``
+    on wrapping uint8, several times faster than a 256-entry table lookup in numpy)."""
+    out = np.zeros(len(data), dtype=bool)
+    for lo, hi in ranges:
+        out |= (data - np.uint8(lo)) <= np.uint8(hi - lo)
+    return out
+
+
+def _multibyte_whitespace(data: np.ndarray, ws: np.ndarray) -> None:
+    """Mark in ``ws`` every byte of a multi-byte UTF-8 whitespace character of ``data`` (valid UTF-8: a lead byte
+    is never a continuation byte, so a match cannot start inside another character)."""
+    cand = np.flatnonzero(_in_ranges(data, ((0xC2, 0xC2), (0xE1, 0xE3))))
+    if not len(cand):
+        return
+    padded = np.concatenate([data, np.zeros(2, np.uint8)])
+    lead, b1, b2 = data[cand], padded[cand + 1], padded[cand + 2]
+    two = (lead == 0xC2) & ((b1 == 0x85) | (b1 == 0xA0))
+    e2_80 = (b2 <= 0x8A) | (b2 == 0xA8) | (b2 == 0xA9) | (b2 == 0xAF)  # b2 >= 0x80 holds for a continuation byte
+    three = (
+        ((lead == 0xE1) & (b1 == 0x9A) & (b2 == 0x80))
+        | ((lead == 0xE2) & (b1 == 0x80) & e2_80)
+        | ((lead == 0xE2) & (b1 == 0x81) & (b2 == 0x9F))
+        | ((lead == 0xE3) & (b1 == 0x80) & (b2 == 0x80))
+    )
+    hit = cand[two | three]
+    ws[hit] = ws[hit + 1] = True
+    ws[cand[three] + 2] = True
+
+
+def collapse_bytes(
+    strings: pa.Array, ascii_class: tuple[tuple[int, int], ...], multibyte_whitespace: bool = False
+) -> pa.Array:
+    """Each run of bytes of ``ascii_class`` (inclusive byte ranges below 0x80, so no UTF-8 character is cut; with
+    ``multibyte_whitespace`` the non-ASCII characters of :data:`WHITESPACE` too) replaced by one space, runs at
+    either end of a string removed; a large_string array without nulls. Vectorised over the bytes of the whole
+    array (a run keeps its first byte, as a space, unless it starts or ends its string), so no Python runs per
+    string."""
+    data, offsets = _string_buffers(strings)
+    if not len(data):
+        return strings.cast(pa.large_string())
+    ws = _in_ranges(data, ascii_class)
+    if multibyte_whitespace:
+        _multibyte_whitespace(data, ws)
+    nonempty = offsets[:-1] < offsets[1:]
+    starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty]
+    prev_ws = np.empty_like(ws)
+    prev_ws[0], prev_ws[1:] = True, ws[:-1]
+    prev_ws[starts] = True  # a run at the start of a string has no first byte: all of it goes
+    keep = ~ws | ~prev_ws  # non-run bytes, and the first byte of each run not at a string start
+    # a run at the end of a string goes too: its first byte is the string's last first byte, found by bisection
+    # among the first bytes of runs (few strings end in a run, so the search is cheap)
+    tail = ws[ends - 1]
+    firsts = np.flatnonzero(ws & ~prev_ws) if tail.any() else np.zeros(0, np.int64)
+    if len(firsts):
+        at = np.searchsorted(firsts, ends[tail]) - 1
+        found = at >= 0
+        first = firsts[np.maximum(at, 0)]
+        keep[first[found & (first >= starts[tail])]] = False
+    spaces = ws & keep
+    dropped = np.flatnonzero(~keep)
+    out = data.copy()
+    np.copyto(out, np.uint8(0x20), where=spaces)
+    out = out[keep]
+    new_offsets = offsets - np.searchsorted(dropped, offsets)
+    return pa.LargeStringArray.from_buffers(len(strings), pa.py_buffer(new_offsets.astype(np.int64)), pa.py_buffer(out))
 
 
 def visible_length(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -174,8 +249,7 @@ def normalize(texts: pa.Array | pa.ChunkedArray, fold_digits: bool = True) -> pa
 
 def normalized_text(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The fully FineWeb-normalised text (words joined by single spaces): exact dedup's ``fineweb`` option."""
-    normed = normalize(texts)
-    return pc.utf8_trim(pc.replace_substring_regex(normed, r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+", " "), " ")
+    return collapse_bytes(normalize(texts).cast(pa.large_string()), _ASCII_NON_WORD)
 
 
 def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
