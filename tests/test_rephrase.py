@@ -164,8 +164,8 @@ def test_prompt_parameters_are_checked_when_the_step_is_built():
         Rephrase(model="m", prompt="qa", template="{text}")
     custom = Rephrase(model="m", prompt="custom", template="Summarise:\n{text}\nSummary:")
     assert custom.template.messages("X") == [{"role": "user", "content": "Summarise:\nX\nSummary:"}]
-    with pytest.raises(ValueError, match="set `model`"):
-        Rephrase().ensure_setup()
+    with pytest.raises(ValueError, match="model"):
+        Rephrase()  # required: a recipe without it fails in `curate validate`
     assert set(PROMPTS) == {"wikipedia", "qa", "diverse_qa", "distill", "extract_knowledge", "knowledge_list"}
     assert all("{text}" in t.user and t.source for t in PROMPTS.values())
 
@@ -683,7 +683,8 @@ def test_nemotron_rephrase_recipe_runs_end_to_end_with_a_local_model(tmp_path, t
 
 @pytest.mark.ray
 def test_rephrase_on_ray_actors_matches_in_process(tmp_path, pages, tiny_lm, ray_instance):
-    """The step runs on Ray's actor pool (it is stateful: the model loads once per actor) with the same output."""
+    """The step runs on Ray's actor pool (it is stateful: the model loads once per actor) with the same output (four
+    pages in two shards: each actor gets a shard; generation itself is covered in-process above)."""
     import pyarrow.parquet as pq
 
     from curate.executors.ray import RayExecutor
@@ -691,7 +692,8 @@ def test_rephrase_on_ray_actors_matches_in_process(tmp_path, pages, tiny_lm, ray
     from curate.plan import StepSpec
     from curate.runner import Layout, run_steps
 
-    for i, part in enumerate((pages.slice(0, 6), pages.slice(6))):
+    pages = pages.slice(0, 4)
+    for i, part in enumerate((pages.slice(0, 2), pages.slice(2))):
         pq.write_table(part, tmp_path / f"part-{i}.parquet")
     step = lm_step(tiny_lm)
     spec = StepSpec.from_stage(step, "rephrase", 0)

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from curate.classifiers.models import reference_problems
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
 from curate.stages.rephrase.backends import (
@@ -144,7 +146,7 @@ class Rephrase(Stage):
             "serve, TGI, SGLang, OpenAI), vllm (offline vllm.LLM on a GPU)",
         )
         model: str = Field(
-            "", description="hub id or local folder (transformers, vllm); the served model name (openai)"
+            ..., min_length=1, description="hub id or local folder (transformers, vllm); the served model name (openai)"
         )
         max_new_tokens: int = Field(512, ge=1, description="most tokens generated per segment")
         max_input_tokens: int = Field(
@@ -247,12 +249,13 @@ class Rephrase(Stage):
             self.adds = (*self.adds, FAILED_COLUMN)
 
     # -- setup -------------------------------------------------------------------------------------------------
+    def check_files(self) -> list[Problem]:
+        if self.params.backend == "openai":  # the served model's name: the server is asked when the run starts
+            return []
+        return reference_problems("model", self.params.model, "model", hub_file="config.json")
+
     def setup(self) -> None:
         p = self.params
-        if not p.model:
-            raise ValueError(
-                "rephrase: set `model` (a hub id or local folder; for backend: openai the model name the server serves)"
-            )
         self.backend = self.make_backend()
         self.cache = ReplyCache(p.cache_dir or default_cache_dir(), self.cache_settings()) if p.cache else None
 
