@@ -133,7 +133,9 @@ def preflight(
     reported with these."""
     errors: list[CurateError] = [earlier] if earlier is not None else []
     warnings = [] if warnings is None else warnings
-    out = inputs = specs = None
+    out: str | None = None
+    inputs: list[InputFile] | None = None
+    specs: list[StepSpec] | None = None
     try:
         out = resolve_output(recipe, output)
         check_output(out, recipe.source)
@@ -163,6 +165,7 @@ def preflight(
         errors += [RecipeError(e) for e in column_errors(specs, input_file_columns(inputs), recipe.source)]
     if errors:
         raise one_error(errors)
+    assert out is not None and inputs is not None and specs is not None  # each is set when its check passed
     return Preflight(out, inputs, specs, warnings)
 
 
