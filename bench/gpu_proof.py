@@ -137,21 +137,11 @@ def build_classifier(folder: Path, tokenizer: Path, sizes: Sizes, vocab: int) ->
     model.safetensors (``model.*``, ``fc.*``), the tokenizer, and the backbone's config in ``base/``."""
     import torch
     from safetensors.torch import save_file
-    from transformers import AutoModel, DebertaV2Config
+    from transformers import AutoModel
 
-    backbone = DebertaV2Config(
-        vocab_size=vocab,
-        max_position_embeddings=512,
-        relative_attention=True,
-        position_buckets=256,
-        max_relative_positions=-1,
-        position_biased_input=False,
-        pos_att_type=["p2c", "c2p"],
-        norm_rel_ebd="layer_norm",
-        share_att_key=True,
-        pad_token_id=0,
-        **sizes.deberta,
-    )
+    from curate.classifiers.layouts import deberta_v3_config
+
+    backbone = deberta_v3_config(vocab, **sizes.deberta)
     (folder / "base").mkdir(parents=True, exist_ok=True)
     backbone.save_pretrained(str(folder / "base"))
     torch.manual_seed(0)

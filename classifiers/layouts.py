@@ -148,6 +148,28 @@ def ordered_labels(config: dict[str, Any]) -> list[str]:
     raise UnsupportedLayout("a NeMo Curator model's config.json needs id2label or label2id (the head's labels)")
 
 
+def deberta_v3_config(vocab_size: int, **shape: Any):
+    """A ``DebertaV2Config`` with microsoft/deberta-v3-base's attention (relative positions only: no absolute
+    position embeddings, 256 log-bucketed distances, content-to-position and position-to-content terms, layer-normed
+    relative embeddings, shared keys) and the given shape (``hidden_size``, ``num_hidden_layers`` …): the backbone of
+    NeMo Curator's classifiers, for building them offline (tests, bench/gpu_proof.py)."""
+    from transformers import DebertaV2Config
+
+    return DebertaV2Config(
+        vocab_size=vocab_size,
+        max_position_embeddings=512,
+        relative_attention=True,
+        position_buckets=256,
+        max_relative_positions=-1,
+        position_biased_input=False,
+        pos_att_type=["p2c", "c2p"],
+        norm_rel_ebd="layer_norm",
+        share_att_key=True,
+        pad_token_id=0,
+        **shape,
+    )
+
+
 class NemoCuratorModel:
     """NeMo Curator's DeBERTa + ``fc`` head loaded without its class (and without huggingface_hub's mixin):
     ``logits(input_ids, attention_mask)`` -> the head's logits on the first token, ``labels`` in output order.

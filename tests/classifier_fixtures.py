@@ -205,23 +205,12 @@ def tiny_deberta_backbone(folder: Path, vocab_size: int, seed: int = 0) -> Path:
     """A random 2-layer, 32-wide DeBERTa-v3-shaped encoder (relative positions only, as microsoft/deberta-v3-base),
     saved as the ``base_model`` NeMo Curator's class loads with ``AutoModel.from_pretrained``."""
     import torch
-    from transformers import DebertaV2Config, DebertaV2Model
+    from transformers import DebertaV2Model
 
-    config = DebertaV2Config(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        relative_attention=True,
-        position_buckets=256,
-        max_relative_positions=-1,
-        position_biased_input=False,
-        pos_att_type=["p2c", "c2p"],
-        norm_rel_ebd="layer_norm",
-        share_att_key=True,
-        pad_token_id=0,
+    from curate.classifiers.layouts import deberta_v3_config
+
+    config = deberta_v3_config(
+        vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
     )
     torch.manual_seed(seed)
     DebertaV2Model(config).save_pretrained(str(folder))
