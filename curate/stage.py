@@ -156,6 +156,10 @@ class Phase:
     partitions: int = 0
 
 
+#: the module's ``Params`` under a name a class body can use (inside :class:`Stage`, ``Params`` is the attribute)
+_BaseParams = Params
+
+
 class Stage:
     """Base of every step. Subclasses set ``name``, ``kind``, a nested ``Params`` model and implement the methods
     of their kind. Call a built step on a ``pyarrow.Table`` or ``polars.DataFrame`` to get the kept documents back
@@ -172,9 +176,11 @@ class Stage:
     resources: ClassVar[Resources] = Resources()
     #: bump when the step's behaviour changes, so resumed runs redo its shards
     version: ClassVar[int] = 1
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[_BaseParams]] = Params
 
-    def __init__(self, params: Params | dict | None = None, options: StepOptions | dict | None = None, **kwargs: Any):
+    def __init__(
+        self, params: _BaseParams | dict | None = None, options: StepOptions | dict | None = None, **kwargs: Any
+    ):
         if isinstance(params, Params):
             if kwargs:
                 raise TypeError(f"{self.name}: pass parameters either as a Params object or as keywords, not both")

@@ -36,6 +36,7 @@ USER_AGENT = "curate-sample/1.0 (synthetic pages written for the curate project;
 
 def _load_pages():
     spec = importlib.util.spec_from_file_location("curate_sample_pages", HERE / "sample_pages.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
