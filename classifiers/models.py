@@ -49,7 +49,7 @@ def reference_problems(field: str, reference: str, what: str = "model", hub_file
     if hub_file and not looks_like_path(reference):
         hint = "download the model elsewhere and give its local folder"
         return hub_problem(field, reference, hub_file, what, hint)
-    kinds = "a local path, an http(s) URL" + (" or a Hugging Face Hub id" if hub_file else "")
+    kinds = "a local path, an http(s) URL or a Hugging Face Hub id" if hub_file else "a local path or an http(s) URL"
     return missing_path(field, reference, what, f"give {kinds}")
 
 
