@@ -69,7 +69,12 @@ def discover_inputs(patterns: list[str], unmatched: list[str] | None = None) -> 
     names = [f.shard for f in files]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"input files map to the same shard name {dupes}: rename them or narrow input.paths")
+        clash = [f.uri for f in files if f.shard == dupes[0]]
+        raise ValueError(
+            f"input files {clash} map to the same shard name {dupes[0]!r}"
+            + (f" (and {len(dupes) - 1} more names)" if len(dupes) > 1 else "")
+            + ": rename one of them, or narrow input.paths"
+        )
     return files
 
 

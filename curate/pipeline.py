@@ -38,6 +38,8 @@ def resolve_inputs(recipe: Recipe, unmatched: list[str] | None = None) -> list[I
         inputs = discover_inputs([p for p in recipe.input_paths if p not in lists], unmatched)
     except OSError as exc:
         raise storage_error(exc, f"{recipe.source}: input.paths {recipe.input_paths}") from None
+    except ValueError as exc:  # two files with one shard name
+        raise RecipeError(f"{recipe.source}: {exc}") from None
     if lists:
         seen = {f.uri for f in inputs}
         listed = [f for p in lists for f in commoncrawl.expand_paths_file(p)]

@@ -329,3 +329,24 @@ def test_hub_models_offline_name_the_local_alternative(tmp_path, capsys, monkeyp
     assert "steps[0].hf_classifier.model: model 'acme/edu-classifier' is no local path" in err
     assert "download the model elsewhere and give its local folder" in err
     assert "steps[1].tokenize.tokenizer: tokenizer 'acme/tokenizer'" in err and "local tokenizer.json" in err
+
+
+def test_input_files_with_one_shard_name_are_a_recipe_error(tmp_path, capsys):
+    write_shards(tmp_path / "in", shards=1, docs=5)
+    (tmp_path / "in" / "part-000.jsonl").write_text('{"id": "1", "text": "hello"}\n')
+    rc, err = curate_cli(capsys, "validate", write_recipe(tmp_path, "  - gopher_quality: {}\n", [f"{tmp_path}/in/*"]))
+    assert rc == 2 and "map to the same shard name 'part-000'" in err and "part-000.jsonl" in err
+    assert "Traceback" not in err
+
+
+def test_a_write_error_once_work_started_exits_73(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import curate.pipeline
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "step" / "x.parquet"))
+
+    monkeypatch.setattr(curate.pipeline, "run_recipe", disk_full)
+    rc, err = curate_cli(capsys, "run", write_recipe(tmp_path, "  - gopher_quality: {}\n"), "-q")
+    assert rc == 73 and "cannot write" in err and "No space left on device" in err and "x.parquet" in err
