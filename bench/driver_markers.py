@@ -2,10 +2,11 @@
 
 A run's driver reads every shard's ``_done`` marker to decide what to resume and again to merge ``_stats.json``; on
 S3 each read is a HEAD and a GET (pyarrow's S3 client), each a round trip of tens of milliseconds. This bench serves
-``--shards`` markers of a realistic size from an S3 stand-in on loopback that answers HEAD and GET after a fixed
-``--latency-ms`` (20 by default: S3's typical first-byte latency for small objects), through the same pyarrow S3
-filesystem a run uses, and times reading them all one by one and with ``read_markers``. (moto's server is no use
-here: it spends ~6 ms of CPU per request, so it, not latency, would set the pace on this 2-core machine.)
+``--shards`` markers of a realistic size from the S3 stand-in (``bench/s3_standin.py``, in this process) that answers
+each request after a fixed ``--latency-ms`` (20 by default: S3's typical first-byte latency for small objects),
+through the same pyarrow S3 filesystem a run uses, and times reading them all one by one and with ``read_markers``.
+(moto's server is no use here: it spends ~6 ms of CPU per request, so it, not latency, would set the pace on this
+2-core machine.)
 
     .venv/bin/python bench/driver_markers.py [--shards 1000] [--latency-ms 20]
 
@@ -17,60 +18,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
+import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-OBJECTS: dict[str, bytes] = {}
-LATENCY_S = 0.02
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-class S3StandIn(BaseHTTPRequestHandler):
-    """HEAD and GET of stored objects (404 with S3's NoSuchKey otherwise), each after ``LATENCY_S``."""
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _reply(self, with_body: bool) -> None:
-        time.sleep(LATENCY_S)
-        body = OBJECTS.get(self.path.split("?")[0])
-        if body is None:
-            body = b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>"
-            self.send_response(404)
-            self.send_header("Content-Type", "application/xml")
-        else:
-            self.send_response(200)
-            self.send_header("Last-Modified", "Wed, 25 Nov 2026 00:00:00 GMT")
-            self.send_header("ETag", '"0"')
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if with_body:
-            self.wfile.write(body)
-
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
-        self._reply(False)
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._reply(True)
+import s3_standin  # noqa: E402 - a sibling module, found through the path set above
 
 
 def main() -> None:
-    global LATENCY_S
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shards", type=int, default=1000)
     ap.add_argument("--latency-ms", type=float, default=20.0)
     args = ap.parse_args()
-    LATENCY_S = args.latency_ms / 1000
-    server = ThreadingHTTPServer(("127.0.0.1", 0), S3StandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    )
+    server = s3_standin.serve(args.latency_ms / 1000)
+    os.environ.update(s3_standin.s3_env(server.server_port))
     from curate.runner import MARKER_READERS, Layout
 
     layout = Layout("s3://bench/run")
@@ -85,8 +48,7 @@ def main() -> None:
         },
     }
     locs = [layout.marker("gopher_quality", f"shard-{i:06d}") for i in range(args.shards)]
-    for loc in locs:
-        OBJECTS["/" + loc.path] = json.dumps(marker).encode()
+    s3_standin.STORE.load((loc.path, json.dumps(marker).encode()) for loc in locs)
     t0 = time.perf_counter()
     sequential = [layout.read_marker(loc) for loc in locs]
     t_seq = time.perf_counter() - t0

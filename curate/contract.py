@@ -25,6 +25,8 @@ ENGINE_COLUMNS = {"id"}
 def input_file_columns(inputs: list[InputFile]) -> set[str] | None:
     """The columns of the first Parquet/JSONL input (``None`` when unknown: no such input, or unreadable)."""
     for f in inputs:
+        if f.format not in ("parquet", "jsonl"):
+            continue  # (a WARC run has 100,000 of these: no filesystem made for each)
         try:
             loc = location(f.uri)
             if f.format == "parquet":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +30,11 @@ class Layout:
     out: str
 
     def root(self) -> Location:
+        return self._root
+
+    @cached_property
+    def _root(self) -> Location:
+        """Made once: an S3 filesystem takes milliseconds to make, and a driver makes paths for 100,000 shards."""
         return location(self.out)
 
     def shard(self, key: str, shard: str) -> Location:

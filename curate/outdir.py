@@ -25,13 +25,16 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
 
 from curate.errors import CurateError, RecipeError
 from curate.io import InputFile
-from curate.layout import PHASE_MARKERS, WORK, Layout, marker_files
+from curate.layout import PHASE_MARKERS, WORK, Layout
+from curate.manifest import MANIFEST, ShardMarker, StepMarkers, listed, read_step_markers
 from curate.storage import Location, is_temporary, location
 
 if TYPE_CHECKING:
@@ -223,6 +226,19 @@ def prune(
     ``scratch[key]``: the current run id of a global step, whose ``_work/<run id>/`` is kept;
     ``listed_files[key]``: extra output files the current run's units wrote (``PhaseContext.write_file``)."""
     root = location(out)
+    removed = _prune_root(root, keys)
+    for key in keys:
+        removed += [
+            f"{key}/{rel}"
+            for rel in _prune_step(
+                root.child(key), vouched.get(key, set()), scratch.get(key), listed_files.get(key, set())
+            )
+        ]
+    return removed
+
+
+def _prune_root(root: Location, keys: list[str]) -> list[str]:
+    """Folders of steps the recipe no longer has (they hold a ``_done/``) and temporaries at the top."""
     removed: list[str] = []
     for info in _children(root):
         name = posixpath.basename(info.path)
@@ -237,17 +253,14 @@ def prune(
         elif info.type == pafs.FileType.File and is_temporary(name):
             root.child(name).delete()
             removed.append(name)
-    for key in keys:
-        removed += [
-            f"{key}/{rel}"
-            for rel in _prune_step(
-                root.child(key), vouched.get(key, set()), scratch.get(key), listed_files.get(key, set())
-            )
-        ]
     return removed
 
 
-def _prune_step(folder: Location, vouched: set[str], run: str | None, listed: set[str]) -> list[str]:
+def _prune_step(
+    folder: Location, vouched: set[str], run: str | None, listed: set[str], files: Iterable[str] | None = None
+) -> list[str]:
+    """Delete from a step folder what is not vouched for. ``files``: the folder's files (relative), when the caller
+    listed it already (a listing of a 100,000-shard folder is hundreds of round trips on an object store)."""
     removed = []
     work = folder.child("_work")
     for info in _children(work):  # other runs' scratch: whole folders at once
@@ -256,14 +269,17 @@ def _prune_step(folder: Location, vouched: set[str], run: str | None, listed: se
             Location(folder.fs, info.path, f"{work.uri}/{name}").delete()
             removed.append(f"_work/{name}/")
     base = folder.path.rstrip("/") + "/"
+    if files is None:
+        files = [info.path[len(base) :] for info in folder.list_files(recursive=True)]
     keep_prefix = f"_work/{run}/" if run else None
-    for info in folder.list_files(recursive=True):
-        rel = info.path[len(base) :]
+    for rel in files:
         if rel in vouched or rel in listed:
             continue
         if keep_prefix and rel.startswith(keep_prefix) and not is_temporary(rel):
             continue
-        folder.fs.delete_file(info.path)
+        if rel.startswith(f"{WORK}/") and rel.split("/", 2)[1] != run:
+            continue  # another run's scratch: its whole folder went above
+        folder.fs.delete_file(base + rel)
         removed.append(rel)
     if removed and folder.is_local:
         _remove_empty_folders(folder.path)
@@ -286,47 +302,67 @@ def _children(loc: Location) -> list[pafs.FileInfo]:
 
 def tidy_output(
     layout: Layout, specs: list[StepSpec], fps: list[dict[str, str]], runs: dict[str, str], shards: list[str]
-) -> dict[str, list[dict | None]]:
+) -> dict[str, StepMarkers]:
     """Remove from the output folder everything the plan does not vouch for (see :mod:`curate.outdir`): a
     marker vouches for its shard's files when its fingerprint is the plan's and the files it names are there.
     Returns, per step, the markers that remain (``None`` for a shard without one), in ``shards`` order, so the
-    driver decides what to resume without reading them again."""
-    vouched: dict[str, set[str]] = {}
-    listed: dict[str, set[str]] = {}
-    remaining: dict[str, list[dict | None]] = {}
-    for spec in specs:
-        remaining[spec.key] = [None] * len(shards)
-        folder = layout.root().child(spec.key)
-        base = folder.path.rstrip("/") + "/"
-        files = {info.path[len(base) :] for info in folder.list_files(recursive=True)}
-        if not files:
-            continue
-        markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
-        keep_rejected = bool(spec.options.get("keep_rejected"))
-        vouched[spec.key] = set().union(
-            *(
-                _vouched_files(m, shard, fps[spec.index][shard], files, keep_rejected)
-                for shard, m in zip(shards, markers, strict=True)
-            )
-        )
-        remaining[spec.key] = [
-            m if f"_done/{shard}.json" in vouched[spec.key] else None for shard, m in zip(shards, markers, strict=True)
-        ]
-        if spec.key in runs and any(_is_extra_file(f) for f in files):
-            listed[spec.key] = _listed_files(layout, spec.key, runs[spec.key], files)
-    prune(layout.out, [s.key for s in specs], vouched, runs, listed)
+    driver decides what to resume without reading them again.
+
+    Each step folder is listed once; markers come from its manifest where the listing shows them unchanged
+    since it was written, and are read one by one otherwise (:mod:`curate.manifest`). Steps are tidied one
+    after the other while the next ones are listed, so the driver holds a few folders' listings at a time."""
+    keys = [s.key for s in specs]
+    _prune_root(layout.root(), keys)
+    remaining: dict[str, StepMarkers] = {}
+    with ThreadPoolExecutor(1) as ahead:  # the next step's folder is listed while this one is tidied
+        listing = [ahead.submit(listed, layout, spec.key) if i < 2 else None for i, spec in enumerate(specs)]
+        for i, spec in enumerate(specs):
+            files = listing[i].result()
+            listing[i] = None
+            if i + 2 < len(specs):
+                listing[i + 2] = ahead.submit(listed, layout, specs[i + 2].key)
+            remaining[spec.key] = _tidy_step(layout, spec, fps, runs, shards, files)
     return remaining
 
 
-def _vouched_files(marker: dict | None, shard: str, fingerprint: str, files: set[str], keep_rejected: bool) -> set[str]:
-    if marker is None or marker.get("fingerprint") != fingerprint:
+def _tidy_step(
+    layout: Layout,
+    spec: StepSpec,
+    fps: list[dict[str, str]],
+    runs: dict[str, str],
+    shards: list[str],
+    files: dict[str, tuple[int, int]],
+) -> StepMarkers:
+    """:func:`tidy_output` for one step folder, given its listing."""
+    if not files:
+        return StepMarkers([None] * len(shards))
+    found = read_step_markers(layout, spec.key, shards, files)
+    keep_rejected = bool(spec.options.get("keep_rejected"))
+    step_fps = fps[spec.index]
+    vouched = {MANIFEST}
+    for i, (shard, entry) in enumerate(zip(shards, found.entries, strict=True)):
+        kept = _vouched_files(entry, shard, step_fps[shard], files, keep_rejected)
+        if kept:
+            vouched |= kept
+        else:
+            found.entries[i] = None
+    listed_extra: set[str] = set()
+    if spec.key in runs and any(_is_extra_file(f) for f in files):
+        listed_extra = _listed_files(layout, spec.key, runs[spec.key], files)
+    _prune_step(layout.root().child(spec.key), vouched, runs.get(spec.key), listed_extra, files)
+    return found
+
+
+def _vouched_files(
+    marker: ShardMarker | None, shard: str, fingerprint: str, files: Mapping[str, Any], keep_rejected: bool
+) -> set[str]:
+    if marker is None or marker.fingerprint != fingerprint:
         return set()
     rejected_file = f"rejected/{shard}.parquet"
-    outputs = set(marker_files(marker, shard))
-    wants_rejected = keep_rejected and sum(((marker.get("stats") or {}).get("removed") or {}).values()) > 0
-    if not outputs <= files or (wants_rejected and rejected_file not in files):
+    wants_rejected = keep_rejected and marker.removed
+    if any(f not in files for f in marker.files) or (wants_rejected and rejected_file not in files):
         return set()  # a file the marker names was deleted: the shard is redone
-    return {f"_done/{shard}.json"} | outputs | ({rejected_file} if wants_rejected else set())
+    return {f"_done/{shard}.json", *marker.files, *((rejected_file,) if wants_rejected else ())}
 
 
 def _is_extra_file(rel: str) -> bool:
@@ -338,7 +374,7 @@ def _is_extra_file(rel: str) -> bool:
     return not name.endswith(".parquet") or bool(folder) and ("/" in folder or "=" not in folder)
 
 
-def _listed_files(layout: Layout, key: str, run: str, files: set[str]) -> set[str]:
+def _listed_files(layout: Layout, key: str, run: str, files: Iterable[str]) -> set[str]:
     """Files the units of run ``run`` wrote beside the step's shards, as their phase markers list them."""
     prefix = f"{WORK}/{run}/{PHASE_MARKERS}/"
     paths = [f for f in files if f.startswith(prefix) and f.endswith(".json") and not is_temporary(f)]

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from curate.fingerprint import fingerprint
+from curate.fingerprint import fingerprint, fingerprinter
 from curate.io import InputFile
 from curate.stage import Stage, StepOptions
 
@@ -165,10 +165,11 @@ def shard_fingerprints(steps: list[StepSpec], inputs: list[InputFile]) -> list[d
     for spec in steps:
         config = spec.config()
         if spec.kind == "global":
-            whole = fingerprint(config, sorted(current.items()))
-            current = {shard: fingerprint(whole, shard) for shard in current}
+            of_shard = fingerprinter(fingerprint(config, sorted(current.items())))
+            current = {shard: of_shard(shard) for shard in current}
         else:
-            current = {shard: fingerprint(config, fp) for shard, fp in current.items()}
+            of_input = fingerprinter(config)
+            current = {shard: of_input(fp) for shard, fp in current.items()}
         result.append(dict(current))
     return result
 

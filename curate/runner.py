@@ -8,6 +8,7 @@ of one phase of a global step. Layout of the output folder: :mod:`curate.layout`
 
 from __future__ import annotations
 
+import posixpath
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from typing import Any
 from curate.errors import StepFailed
 from curate.executors.base import Executor, Task
 from curate.io import InputFile
-from curate.layout import MARKER_READERS, Layout, now, unit_name
+from curate.layout import MARKER_READERS, PHASE_MARKERS, Layout, now, unit_name
+from curate.manifest import StepMarkers, iter_marker_stats, listed, read_step_markers, write_manifest
 from curate.outdir import OutputLock, tidy_output
 from curate.plan import Segment, StepSpec, run_ids, segments, shard_fingerprints
 from curate.progress import Progress
@@ -83,10 +85,12 @@ def run_steps(
     with OutputLock(out):
         layout.root().child("_stats.json").delete()  # describes an earlier run until this one finishes
         markers = tidy_output(layout, specs, fps, runs, shards)  # what survived: read once, for every segment
+        known = {key: found.fingerprints() for key, found in markers.items()}
+        counting = _CountingExecutor(executor)
         for segment in segments(specs):
             if segment.kind == "local":
                 resumed += _run_local_segment(
-                    segment, specs, fps, input_files, layout, executor, progress, batch_size, markers
+                    segment, specs, fps, input_files, layout, counting, progress, batch_size, known
                 )
             else:
                 resumed += _run_global_step(
@@ -97,13 +101,15 @@ def run_steps(
                     input_files,
                     shards,
                     layout,
-                    executor,
+                    counting,
                     progress,
                     batch_size,
-                    markers[segment.steps[0].key],
+                    known[segment.steps[0].key],
                 )
-        tidy_output(layout, specs, fps, runs, shards)
-        steps = collect_stats(specs, shards, fps, layout, runs)
+        del known
+        if counting.dispatched:  # else nothing was written since the first tidying: what it found still holds
+            markers = tidy_output(layout, specs, fps, runs, shards)
+        steps = collect_stats(specs, shards, fps, layout, runs, markers)
         result = RunResult(out, steps, resumed, time.perf_counter() - wall0)
         layout.root().child("_stats.json").write_json(
             {
@@ -131,23 +137,19 @@ def _run_local_segment(
     executor: Executor,
     progress: Progress,
     batch_size: int,
-    known: dict[str, list[dict | None]],
+    known: dict[str, list[str | None]],
 ) -> int:
-    """Run the shards of a segment of document-local steps that ``known`` (the markers after tidying, in input
-    order) does not show finished with the plan's fingerprints."""
+    """Run the shards of a segment of document-local steps that ``known`` (the fingerprints of the markers left
+    after tidying, in input order) does not show finished with the plan's fingerprints."""
     first = segment.steps[0].index
     previous_key = specs[first - 1].key if first > 0 else None
     tasks: list[SegmentTask] = []
     skipped = 0
     reports = executor.running_reports(progress) if progress.enabled else None
-    markers = {
-        (spec.key, shard): marker
-        for spec in segment.steps
-        for shard, marker in zip(input_files, known[spec.key], strict=True)
-    }
-    for shard, input_file in input_files.items():
+    done = [known[spec.key] for spec in segment.steps]
+    for i, (shard, input_file) in enumerate(input_files.items()):
         seg_fps = [fps[s.index][shard] for s in segment.steps]
-        start = _first_unfinished(markers, segment.steps, shard, seg_fps)
+        start = next((j for j, fp in enumerate(seg_fps) if done[j][i] != fp), None)
         if start is None:
             skipped += 1
             continue
@@ -186,16 +188,6 @@ def _run_local_segment(
     return skipped
 
 
-def _first_unfinished(
-    markers: dict[tuple[str, str], dict | None], steps: list[StepSpec], shard: str, seg_fps: list[str]
-) -> int | None:
-    for i, (spec, fp) in enumerate(zip(steps, seg_fps)):
-        marker = markers[(spec.key, shard)]
-        if marker is None or marker.get("fingerprint") != fp:
-            return i
-    return None
-
-
 def _run_global_step(
     spec: StepSpec,
     specs: list[StepSpec],
@@ -207,10 +199,10 @@ def _run_global_step(
     executor: Executor,
     progress: Progress,
     batch_size: int,
-    known: list[dict | None],
+    known: list[str | None],
 ) -> int:
-    """Run a global step's phases, skipping units whose phase markers match (``known``: its shard markers after
-    tidying, in input order)."""
+    """Run a global step's phases, skipping units whose phase markers match (``known``: the fingerprints of its
+    shard markers after tidying, in input order)."""
     whole = runs[spec.key]
     stage = spec.build()
     phases = stage.phases()
@@ -230,8 +222,8 @@ def _run_global_step(
         stage.adds,
         stage.options.partition_by,
     )
-    step_markers = dict(zip(shards, known, strict=True))
-    all_done = all((step_markers[s] or {}).get("fingerprint") == fps[spec.index][s] for s in shards)
+    step_fps = dict(zip(shards, known, strict=True))
+    all_done = all(step_fps[s] == fps[spec.index][s] for s in shards)
     progress.start_step(spec.key, total=len(shards), skipped=len(shards) if all_done else 0)
     if all_done:
         progress.finish_step(spec.key)
@@ -249,9 +241,8 @@ def _run_global_step(
         )
         summaries: dict[Any, Any] = {}
         tasks = []
-        phase_markers = layout.read_markers([layout.phase_marker(spec.key, whole, phase.name, u) for u in units])
-        for unit, marker in zip(units, phase_markers, strict=True):
-            step_marker_ok = not is_last or (step_markers.get(unit) or {}).get("fingerprint") == fps[spec.index][unit]
+        for unit, marker in zip(units, _phase_markers(layout, spec.key, whole, phase.name, units), strict=True):
+            step_marker_ok = not is_last or step_fps.get(unit) == fps[spec.index][unit]
             if marker is not None and marker.get("fingerprint") == whole and step_marker_ok:
                 summaries[unit] = marker.get("summary")
                 resumed += int(is_last)
@@ -277,6 +268,35 @@ def _run_global_step(
             layout.work(spec.key, whole, PHASE_COUNTERS).write_json(counters)
     progress.finish_step(spec.key)
     return resumed
+
+
+def _phase_markers(layout: Layout, key: str, run: str, phase: str, units: list[Any]) -> list[dict | None]:
+    """The phase markers of ``units`` (``None`` where missing): one listing of the phase's folder, then a read of
+    each marker it shows (a phase not started yet costs one listing, not a round trip per unit)."""
+    folder = layout.work(key, run, PHASE_MARKERS, phase)
+    there = {posixpath.basename(i.path) for i in folder.list_files()}
+    present = [u for u in units if f"{unit_name(u)}.json" in there]
+    read = dict(
+        zip(map(unit_name, present), layout.read_markers([folder.child(f"{unit_name(u)}.json") for u in present]))
+    )
+    return [read.get(unit_name(u)) for u in units]
+
+
+class _CountingExecutor:
+    """An executor that counts the units handed to it (none: the output folder is as the first tidying left it)."""
+
+    def __init__(self, executor: Executor):
+        self.executor = executor
+        self.dispatched = 0
+
+    def run(
+        self, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None
+    ) -> Iterator[tuple[Task, Any]]:
+        self.dispatched += len(tasks)
+        return self.executor.run(fn, tasks, resources, concurrency)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.executor, name)
 
 
 #: a global step's earlier phases' counters, summed (``_work/<run id>/``)
@@ -330,35 +350,54 @@ def _concurrency(steps: list[StepSpec]) -> int | None:
 
 
 def collect_stats(
-    specs: list[StepSpec], shards: list[str], fps: list[dict[str, str]], layout: Layout, runs: dict[str, str]
+    specs: list[StepSpec],
+    shards: list[str],
+    fps: list[dict[str, str]],
+    layout: Layout,
+    runs: dict[str, str],
+    markers: dict[str, StepMarkers] | None = None,
 ) -> list[dict]:
-    """Merge every shard's marker stats per step (markers of skipped shards included, so totals are complete)."""
+    """Merge every shard's marker stats per step (markers of skipped shards included, so totals are complete), and
+    leave each step's manifest (:mod:`curate.manifest`) describing exactly the markers merged.
+
+    ``markers``: what the last tidying found. A step whose markers all came unchanged from its manifest takes the
+    merged stats stored there; the others read their markers, a chunk at a time."""
     steps = []
     for spec in specs:
-        per_shard = []
-        nodes: dict[str, int] = {}
-        markers = layout.read_markers([layout.marker(spec.key, shard) for shard in shards])
-        for shard, marker in zip(shards, markers, strict=True):
-            if marker is not None and marker.get("fingerprint") == fps[spec.index][shard]:
-                per_shard.append(StepStats.from_dict(marker["stats"]))
-                node = marker.get("node") or "unknown"
-                nodes[node] = nodes.get(node, 0) + 1
-        merged = merge_all(per_shard)
+        step_fps = fps[spec.index]
+        found = markers[spec.key] if markers is not None else None
+        if found is None:
+            found = read_step_markers(layout, spec.key, shards, listed(layout, spec.key))
+        entries = [e if e is not None and e.fingerprint == step_fps[s] else None for s, e in zip(shards, found.entries)]
+        kept = [s for s, e in zip(shards, entries, strict=True) if e is not None]
+        summary = found.reusable_stats(kept)
+        if summary is None:
+            nodes: dict[str, int] = {}
+            merged = merge_all(_counting_nodes(iter_marker_stats(layout, spec.key, kept), nodes))
+            summary = {"stats": merged.to_dict(), "nodes": nodes}
+            write_manifest(layout, spec.key, shards, entries, summary)
+        merged = StepStats.from_dict(summary["stats"])
         if spec.key in runs:  # a global step: what its earlier phases counted, once for the whole step
             earlier = layout.read_marker(layout.work(spec.key, runs[spec.key], PHASE_COUNTERS)) or {}
             StepStats.add_counts(merged.counters, earlier)
         entry = {
             "key": spec.key,
             "step": spec.stage_class.name,
-            "fingerprint": fps[spec.index].get(shards[0]) if shards else None,
+            "fingerprint": step_fps.get(shards[0]) if shards else None,
             "config": redact(spec.config()),
             "stats": merged.to_dict(),
-            "nodes": nodes,
+            "nodes": dict(summary["nodes"]),
         }
         if spec.stage_class.kind == "global":
             entry["phases"] = _once_phase_summaries(spec, layout, runs[spec.key])
         steps.append(entry)
     return steps
+
+
+def _counting_nodes(stats: Iterator[tuple[StepStats, str]], nodes: dict[str, int]) -> Iterator[StepStats]:
+    for shard_stats, node in stats:
+        nodes[node] = nodes.get(node, 0) + 1
+        yield shard_stats
 
 
 def _once_phase_summaries(spec: StepSpec, layout: Layout, run: str) -> dict[str, Any]:
