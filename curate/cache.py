@@ -91,8 +91,11 @@ def hub_problem(field: str, repo_id: str, filename: str, what: str, hint: str) -
     except ImportError:  # transformers' own dependency: without it nothing could load the model anyway
         pass
     else:
-        if isinstance(try_to_load_from_cache(repo_id, filename), str):
-            return []
+        try:
+            if isinstance(try_to_load_from_cache(repo_id, filename), str):
+                return []
+        except ValueError as exc:  # not a Hub id at all (spaces, three parts …)
+            return [Problem(field, f"{what} {repo_id!r} is neither an existing local path nor a Hub id ({exc})")]
         token = get_token()
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         failure: tuple[str, bool] | None = ("HF_HUB_OFFLINE is set", True)

@@ -329,6 +329,8 @@ def test_hub_models_offline_name_the_local_alternative(tmp_path, capsys, monkeyp
     assert "steps[0].hf_classifier.model: model 'acme/edu-classifier' is no local path" in err
     assert "download the model elsewhere and give its local folder" in err
     assert "steps[1].tokenize.tokenizer: tokenizer 'acme/tokenizer'" in err and "local tokenizer.json" in err
+    rc, err = curate_cli(capsys, "validate", write_recipe(tmp_path, "  - hf_classifier: {model: my classifier}\n"))
+    assert rc == 2 and "model 'my classifier' is neither an existing local path nor a Hub id" in err
 
 
 def test_input_files_with_one_shard_name_are_a_recipe_error(tmp_path, capsys):
