@@ -188,7 +188,7 @@ def run_nightly(
 ) -> NightlyResult:
     """One night (see the module docstring). User errors raise :class:`CurateError`s with their exit codes."""
     overrides = list(overrides or [])
-    recipe = load_recipe(recipe_path, overrides)
+    recipe = load_recipe(recipe_path, overrides, check_files=True)  # a model offline: exit 69 before any work
     if recipe.commoncrawl is None:
         raise RecipeError(
             f"{recipe.source}: `curate nightly` builds Common Crawl snapshots; give the recipe "
