@@ -10,13 +10,20 @@ step on CPU.
    not-copied answers grouped with their source (wrongly: they are the same topic, not the same text). Printed
    for several ``eps``, with the pairwise view too (answer-source cosine above 1 - eps) and MinHash's grouping
    (``minhash_dedup``, FineWeb's setting) beside it; the RESULT line uses ``--eps``.
-2. Throughput: ``--docs`` documents (default 100,000) of real text — sentences of 20 languages from
-   ../shared/data/langid/lingua_testdata recombined into ~2 KB documents with 10% near-copies, bench/dedup_scale.py's
-   corpus — through the engine (``run_steps``, local executor, one process: embed -> kmeans -> assign -> dedup ->
-   emit) on CPU; docs_per_s_cpu = documents / wall seconds of the whole step. ``--max-length`` sets the tokens
-   embedded per document (the step's default is the model's 256; CPU time is about linear in it).
+2. Throughput: ``--docs`` documents (default 100,000) of real text through the engine (``run_steps``, local
+   executor, one process: embed -> kmeans -> assign -> dedup -> emit) on CPU; docs_per_s_cpu = documents / wall
+   seconds of the whole step. ../shared/data holds no 100k-document web corpus, so the corpus concatenates every
+   real text source with a ``text`` field there is (:data:`REAL_SOURCES`, read from ../shared/data at run time:
+   4,772 non-empty HPLT v2 web documents in 22 languages, the decontamination web corpus (673), GSM8K (8,792),
+   PIQA (4,922), MBPP (974) and HumanEval (164) items: 20,297 texts, in that order, so ``--docs 20000`` is real
+   texts only) and fills the rest with bench/dedup_scale.py's documents (real sentences of 20 languages from
+   ../shared/data/langid/lingua_testdata recombined into ~2 KB documents) and, 10% of the filling, near-copies
+   (1% of the words replaced) of an earlier document; shuffled, in 25k-document Parquet shards under
+   ``--workdir``. ``--max-length`` sets the tokens embedded per document (the step's default is the model's
+   256; CPU time is about linear in it). ``--dtype`` is the step's (auto: bf16 on CPUs with AMX, else fp32).
 
-Usage: .venv/bin/python bench/semantic_dedup.py [--eps 0.1] [--docs 100000] [--max-length 128] [--skip-throughput]
+Usage: .venv/bin/python bench/semantic_dedup.py [--eps 0.1] [--docs 100000] [--max-length 128] [--skip-quality]
+    [--skip-throughput]  (``--docs 2000 --skip-quality`` is a CI-sized run)
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import random
 import shutil
 import sys
 import time
@@ -31,9 +40,23 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
-CLOUGH = ROOT.parent / "shared" / "data" / "dedup" / "clough_stevenson_plagiarism_corpus"
+DATA = ROOT.parent / "shared" / "data"
+CLOUGH = DATA / "dedup" / "clough_stevenson_plagiarism_corpus"
+#: JSONL files of real texts (a "text" field) under ../shared/data: the real part of the throughput corpus
+REAL_SOURCES = (
+    "quality_labels/hplt_v2_inspection/hplt_v2_annotated.jsonl",
+    "benchmarks/corpus/docs.jsonl",
+    "benchmarks/negatives/gsm8k_train.jsonl",
+    "benchmarks/benchmarks/gsm8k_test.jsonl",
+    "benchmarks/negatives/piqa_test.jsonl",
+    "benchmarks/benchmarks/piqa_validation.jsonl",
+    "benchmarks/negatives/mbpp_nontest.jsonl",
+    "benchmarks/benchmarks/mbpp_test.jsonl",
+    "benchmarks/benchmarks/humaneval.jsonl",
+)
 
 
 def clough() -> tuple[pa.Table, dict[str, tuple[str, str]]]:
@@ -53,10 +76,10 @@ def grouped_shares(groups: dict[str, str], answers: dict[str, tuple[str, str]]) 
     return {c: float(np.mean(v)) for c, v in hits.items()}
 
 
-def semantic_groups(table: pa.Table, eps: float, max_length: int | None) -> dict[str, str]:
+def semantic_groups(table: pa.Table, eps: float, max_length: int | None, dtype: str = "auto") -> dict[str, str]:
     from curate.stages.dedup import SemanticDedup
 
-    out = SemanticDedup(eps=eps, max_length=max_length).run_table(table)
+    out = SemanticDedup(eps=eps, max_length=max_length, dtype=dtype).run_table(table)
     rows = out.kept.to_pylist() + (out.rejected.to_pylist() if out.rejected is not None else [])
     return {r["id"]: r["semantic_duplicate_of"] or r["id"] for r in rows}
 
@@ -70,11 +93,11 @@ def minhash_groups(table: pa.Table) -> dict[str, str]:
 
 
 def pairwise_shares(
-    table: pa.Table, answers: dict[str, tuple[str, str]], eps: float, max_length: int | None
+    table: pa.Table, answers: dict[str, tuple[str, str]], eps: float, max_length: int | None, dtype: str = "auto"
 ) -> dict[str, float]:
     from curate.stages.dedup import SemanticDedup
 
-    step = SemanticDedup(max_length=max_length)
+    step = SemanticDedup(max_length=max_length, dtype=dtype)
     vectors = dict(zip(table.column("id").to_pylist(), step.embed(table.column("text").to_pylist()), strict=True))
     hits: dict[str, list[bool]] = {}
     for doc, (task, category) in answers.items():
@@ -82,10 +105,54 @@ def pairwise_shares(
     return {c: float(np.mean(v)) for c, v in hits.items()}
 
 
-def throughput(docs: int, max_length: int | None, workdir: Path) -> tuple[float, dict]:
+def write_corpus(folder: Path, n: int, shard_docs: int = 25_000, seed: int = 0) -> dict[str, int]:
+    """``n`` documents: every real text of :data:`REAL_SOURCES` (up to ``n``), then dedup_scale's recombined real
+    sentences, 10% near-copies of an earlier document; shuffled. Returns documents per source."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from dedup_scale import write_corpus
+    from dedup_scale import DATA as SENTENCES
+    from dedup_scale import LANGS
 
+    done = folder / "_complete"
+    if done.exists():
+        return json.loads(done.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = random.Random(seed)
+    texts: list[str] = []
+    counts: dict[str, int] = {}
+    for source in REAL_SOURCES:
+        with open(DATA / source, encoding="utf-8") as f:
+            found = [t for t in (json.loads(line).get("text") for line in f) if t and t.strip()]
+        found = found[: max(0, n - len(texts))]
+        counts[source] = len(found)
+        texts += found
+    pools = [(SENTENCES / f"{lang}.txt").read_text(encoding="utf-8").splitlines() for lang in LANGS]
+    copies = made = 0
+    while len(texts) < n:
+        if rng.random() < 0.1:
+            words = rng.choice(texts).split()
+            for _ in range(max(1, len(words) // 100)):
+                words[rng.randrange(len(words))] = f"w{rng.randrange(10**6)}"
+            texts.append(" ".join(words))
+            copies += 1
+            continue
+        pool, parts, size = rng.choice(pools), [], 0
+        while size < 2000:
+            parts.append(rng.choice(pool))
+            size += len(parts[-1].encode()) + 1
+        texts.append(" ".join(parts))
+        made += 1
+    counts["lingua sentences recombined"], counts["near-copies"] = made, copies
+    rng.shuffle(texts)
+    for s in range(0, n, shard_docs):
+        chunk = texts[s : s + shard_docs]
+        ids = [f"doc{i:08d}" for i in range(s, s + len(chunk))]
+        pq.write_table(pa.table({"id": ids, "text": chunk}), folder / f"part-{s // shard_docs:05d}.parquet")
+    done.write_text(json.dumps(counts))
+    return counts
+
+
+def throughput(docs: int, max_length: int | None, dtype: str, workdir: Path) -> tuple[float, dict]:
     from curate.executors.local import LocalExecutor
     from curate.io import discover_inputs
     from curate.plan import StepSpec
@@ -93,10 +160,13 @@ def throughput(docs: int, max_length: int | None, workdir: Path) -> tuple[float,
     from curate.stages.dedup import SemanticDedup
 
     corpus = workdir / f"corpus-{docs}"
-    write_corpus(corpus, docs, 25_000)
+    counts = write_corpus(corpus, docs)
+    print(f"corpus {corpus}: {docs} documents: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
     out = workdir / "out"
     shutil.rmtree(out, ignore_errors=True)
-    spec = StepSpec("semantic_dedup", 0, SemanticDedup, {"max_length": max_length, "device": "cpu"}, {})
+    params = {"max_length": max_length, "device": "cpu", "dtype": dtype}
+    spec = StepSpec("semantic_dedup", 0, SemanticDedup, params, {})
+    load = os.getloadavg()[0]
     t = time.perf_counter()
     result = run_steps([spec], discover_inputs([str(corpus / "*.parquet")]), str(out), LocalExecutor())
     secs = time.perf_counter() - t
@@ -106,7 +176,8 @@ def throughput(docs: int, max_length: int | None, workdir: Path) -> tuple[float,
             phases.get(marker.parent.name, 0.0) + json.loads(marker.read_text())["wall_seconds"]
         )
     stats = result.step_stats(spec.key)
-    return secs, {"phases": phases, "docs_out": stats.docs_out, "removed": stats.removed}
+    load = (load + os.getloadavg()[0]) / 2
+    return secs, {"phases": phases, "docs_out": stats.docs_out, "removed": stats.removed, "load": load}
 
 
 def main() -> None:
@@ -121,21 +192,26 @@ def main() -> None:
         default=None,
         help="tokens per document on Clough–Stevenson (default: the model's 256)",
     )
+    ap.add_argument("--dtype", default="auto", help="the step's dtype (auto: bf16 on CPUs with AMX, else fp32)")
     ap.add_argument("--workdir", default="/tmp/curate-semantic-bench")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true", help="throughput only (RESULT recalls are nan)")
     args = ap.parse_args()
     if not CLOUGH.exists():
         raise SystemExit(f"{CLOUGH} not found: this benchmark reads ../shared/data")
     table, answers = clough()
-    mh = grouped_shares(minhash_groups(table), answers)
-    print(
-        "minhash_dedup (FineWeb 14x8): grouped with source  " + "  ".join(f"{c} {v:.3f}" for c, v in sorted(mh.items()))
-    )
-    results = {}
-    for eps in sorted({float(e) for e in args.sweep.split(",")} | {args.eps}):
+    results = {args.eps: {c: float("nan") for c in ("heavy", "light", "non")}}
+    sweep = [] if args.skip_quality else sorted({float(e) for e in args.sweep.split(",")} | {args.eps})
+    if sweep:
+        mh = grouped_shares(minhash_groups(table), answers)
+        print(
+            "minhash_dedup (FineWeb 14x8): grouped with source  "
+            + "  ".join(f"{c} {v:.3f}" for c, v in sorted(mh.items()))
+        )
+    for eps in sweep:
         t = time.perf_counter()
-        shares = grouped_shares(semantic_groups(table, eps, args.quality_max_length), answers)
-        pairs = pairwise_shares(table, answers, eps, args.quality_max_length)
+        shares = grouped_shares(semantic_groups(table, eps, args.quality_max_length, args.dtype), answers)
+        pairs = pairwise_shares(table, answers, eps, args.quality_max_length, args.dtype)
         results[eps] = shares
         print(
             f"semantic_dedup eps={eps:<5} grouped: "
@@ -148,13 +224,14 @@ def main() -> None:
     chosen = results[args.eps]
     rate = float("nan")
     if not args.skip_throughput:
-        secs, info = throughput(args.docs, args.max_length, Path(args.workdir))
+        secs, info = throughput(args.docs, args.max_length, args.dtype, Path(args.workdir))
         rate = args.docs / secs
         print(
             f"throughput: {args.docs} docs in {secs:.1f} s = {rate:.1f} docs/s (CPU, max_length "
-            f"{args.max_length}); phases (wall s): "
+            f"{args.max_length}, dtype {args.dtype}); phases (wall s): "
             + ", ".join(f"{k} {v:.1f}" for k, v in info["phases"].items())
-            + f"; kept {info['docs_out']}, removed {info['removed']}",
+            + f"; kept {info['docs_out']}, removed {info['removed']}; load average {info['load']:.1f} "
+            f"on {os.cpu_count()} CPUs",
             flush=True,
         )
     print(
