@@ -7,7 +7,8 @@ cost of a forward pass:
   length spread (log-normal word counts, median ``--median-words``, some far beyond the 512-token cut), so token
   counts are known and sorting by length has the padding to save that it has on real crawls;
 * ``hf_classifier``: a NeMo Curator-layout classifier (curate.classifiers.layouts: a DeBERTa-v3-base-shaped backbone
-  — 12 layers, 768 wide, relative positions — plus an ``fc`` head of 3 labels, as nvidia/quality-classifier-deberta)
+  — 12 layers, 768 wide, relative positions; a 32,000-word vocabulary where the real one has 128,100: embedding
+  rows cost memory, not time — plus an ``fc`` head of 3 labels, as nvidia/quality-classifier-deberta)
   saved as the hub lays it out and loaded by the step; docs/s on GPU in bf16 with length-sorted and unsorted
   mini-batches, GPU memory peak, and the same step on this machine's CPUs in fp32 (fewer documents);
 * embedding: curate.classifiers.embedding_head.Embedder, the encoder ``semantic_dedup`` embeds with (mean pooled,
@@ -15,7 +16,8 @@ cost of a forward pass:
 * ``rephrase``: a ~0.5B-parameter Qwen2-shaped causal LM (28 layers, 1024 wide, GQA 16/8 heads) through the
   step's ``VllmBackend`` (offline ``vllm.LLM``), and through its ``OpenAIBackend`` against a ``vllm serve`` this
   script starts on 127.0.0.1: output tokens/s (greedy, ``--max-new-tokens`` per document, WRAP's Wikipedia-style
-  prompt on plain prompts: the random model has no chat template).
+  prompt on plain prompts: the random model has no chat template). ``--cpu-smoke`` sends a toy LM of the same
+  folder layout through the step's transformers backend instead.
 
 Without CUDA, or without vLLM, the parts that need them are skipped with the reason printed and their RESULT keys
 say ``skipped``: no GPU figure is ever printed that did not come from a GPU. ``--cpu-smoke`` runs the CPU parts at
@@ -325,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where the models are written (default: a temporary dir)")
     args = parser.parse_args(argv)
     if args.cpu_smoke:
-        args.docs, args.cpu_docs, args.lm_docs, args.repeats = 16, 16, 4, 1
+        args.docs, args.cpu_docs, args.lm_docs, args.repeats = 12, 12, 2, 1
         args.median_words, args.batch_size, args.cpu_batch_size, args.max_new_tokens = 40, 8, 8, 8
     sizes = SMOKE if args.cpu_smoke else FULL
 
@@ -414,11 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         encoder = build_encoder(root / "minilm-shaped", root / "tokenizer", sizes, vocab)
         for device in ["cpu"] + (["cuda"] if cuda else []):
             n = len(cpu_docs) if device == "cpu" else len(docs)
+            batch = args.cpu_batch_size if device == "cpu" else args.batch_size
             embedder = Embedder(encoder, device, pick_dtype("auto", device), normalize=True)
-            embedder.embed(docs[: args.batch_size], args.batch_size)  # warm-up
+            embedder.embed(docs[:batch], batch)  # warm-up
             sync(device)
             t0 = time.perf_counter()
-            vectors = embedder.embed(docs[:n], args.cpu_batch_size if device == "cpu" else args.batch_size)
+            vectors = embedder.embed(docs[:n], batch)
             sync(device)
             rate = n / (time.perf_counter() - t0)
             norms = np.linalg.norm(vectors, axis=1)
@@ -438,11 +441,20 @@ def main(argv: list[str] | None = None) -> int:
 
         sampling = Sampling(max_new_tokens=args.max_new_tokens, temperature=0.0)
         lm_docs = [" ".join(d.split()[: args.lm_words]) for d in docs[: args.lm_docs]]
-        if "vllm_serve" not in skipped or "vllm_offline" not in skipped:
+        if "vllm_serve" not in skipped or "vllm_offline" not in skipped or args.cpu_smoke:
             lm, params = build_causal_lm(root / "lm", root / "tokenizer", sizes, vocab, "cuda" if cuda else "cpu")
-            say(f"causal LM built: Qwen2-shaped, {params / 1e9:.2f}B parameters, bf16")
-            extra["lm_params_b"] = f"{params / 1e9:.2f}"
-            torch.cuda.empty_cache()
+            say(f"causal LM built: Qwen2-shaped, {params / 1e6:.1f}M parameters, bf16")
+            extra["lm_params_m"] = f"{params / 1e6:.1f}"
+            if cuda:
+                torch.cuda.empty_cache()
+        if args.cpu_smoke:  # the folder vLLM would load, through the step's transformers backend on CPU
+            from curate.stages.rephrase.backends import TransformersBackend
+
+            local = TransformersBackend(str(lm), sampling, batch_size=4, device="cpu", dtype="float32", chat=False)
+            rate, tokens, failed = rephrase_rate(local, lm_docs)
+            say(f"rephrase via transformers on CPU (smoke): {tokens} tokens, {rate:.1f} tokens/s, {failed} failed")
+            extra["cpu_transformers_tokens_s"] = f"{rate:.1f}" if not failed else "failed"
+            del local
         if "vllm_serve" not in skipped:
             port = free_port()
             log = root / "vllm_serve.log"

@@ -24,6 +24,7 @@ def test_gpu_proof_cpu_smoke_skips_gpu_parts_and_reports_cpu_figures(capsys, tmp
     result = dict(kv.split("=", 1) for kv in lines[-1].split()[2:])
     assert lines[-1].startswith("RESULT gpu_proof classifier_docs_s=")
     assert float(result["cpu_classifier_docs_s"]) > 0 and float(result["cpu_embed_docs_s"]) > 0
+    assert float(result["cpu_transformers_tokens_s"]) > 0  # the LM folder vLLM would load generates
     assert list(tmp_path.iterdir()) == []  # the models it built are gone
     if not torch.cuda.is_available():
         for key in ("classifier_docs_s", "classifier_vs_cpu", "embed_docs_s", "vllm_tokens_s", "server_tokens_s"):
