@@ -11,13 +11,13 @@ a paragraph already in it as a duplicate span ``[start, end, 1]`` (first occurre
 key occurs more than ``max_occurrences`` times in the corpus (or within a ``within`` group) loses its occurrences
 after the first ``max_occurrences`` in input order, or all of them with ``keep_first: false``. Keys are 64-bit
 hashes of the normalised span (:func:`curate.stages.dedup.text.string_hashes`), range-partitioned like MinHash's
-band keys, so a partition holds 20 bytes per span: see docs/dedup.md.
+band keys, so a partition holds 24 bytes per span (~90 B at the peak of its sort): see docs/dedup.md.
 
 Phases::
 
-    spans    (shards)      (key, handle, span index) per span -> spans/<p>/<shard>.parquet
+    spans    (shards)      (key, handle, span index, characters) per span -> spans/<p>/<shard>.parquet
     counts   (partitions)  sort by key; occurrences past the allowed ones -> removed/<shard>/<p>.parquet
-    tally    (shards)      removed spans and characters per domain (host of `url`) -> tally/<shard>.parquet
+    tally    (shards)      removed spans, characters per domain (host of `url`, read alone) -> tally/<shard>.parquet
     domains  (once)        the per-domain totals (the step's plan in _stats.json and the report)
     emit     (shards)      spans cut (or marked), documents left too short removed
 """
@@ -135,7 +135,7 @@ class ParagraphDedup(Stage):
             16,
             ge=1,
             le=1 << 20,
-            description="key-range partitions: memory per worker is about 20 B x (spans in the corpus) / partitions",
+            description="key-range partitions: a counts unit holds 24 B (peak ~90 B) x corpus spans / partitions",
         )
 
     def input_columns(self) -> set[str]:
@@ -158,8 +158,9 @@ class ParagraphDedup(Stage):
     # -- spans -------------------------------------------------------------------------------------------------
     def span_keys(
         self, texts: pa.Array | pa.ChunkedArray, groups: pa.Array | pa.ChunkedArray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(key per span, span offsets per document, eligible per span) of a batch of texts."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(key per span, span offsets per document, eligible per span, characters per span with its separator) of
+        a batch of texts."""
         lists = _split(texts, self.params.separator)
         spans = lists.flatten()
         normed = exact_normalize(spans, self.params.normalize)
@@ -169,7 +170,7 @@ class ParagraphDedup(Stage):
         if groups is not None:
             per_doc = _group_hashes(groups)
             keys = splitmix64(keys ^ np.repeat(per_doc, np.diff(offsets)))
-        return keys, offsets - offsets[0], eligible
+        return keys, offsets - offsets[0], eligible, _span_chars(lists, self.params.separator)
 
     def _spans(self, ctx, shard: str) -> dict:
         p = self.params
@@ -177,11 +178,13 @@ class ParagraphDedup(Stage):
         columns = ["text", *([p.within] if p.within else [])]
         row, parts = 0, []
         for batch in ctx.iter_input(shard, columns):
-            keys, offsets, eligible = self.span_keys(batch.column("text"), batch.column(p.within) if p.within else None)
+            groups = batch.column(p.within) if p.within else None
+            keys, offsets, eligible, chars = self.span_keys(batch.column("text"), groups)
             counts = np.diff(offsets)
             handles = np.repeat(_handles(si, row, batch.num_rows), counts)
             index = (np.arange(len(keys), dtype=np.int64) - np.repeat(offsets[:-1], counts)).astype(np.uint32)
-            parts.append(pa.table({"key": keys[eligible], "handle": handles[eligible], "span": index[eligible]}))
+            columns = {"key": keys, "handle": handles, "span": index, "chars": chars.astype(np.uint32)}
+            parts.append(pa.table({k: v[eligible] for k, v in columns.items()}))
             row += batch.num_rows
         return _write_partitioned(ctx, parts, "spans", f"{si:06d}.parquet", p.partitions, _top32)
 
@@ -191,63 +194,56 @@ class ParagraphDedup(Stage):
         if table is None:
             return {"keys": 0, "removed": 0}
         keys, handles = table.column("key").to_numpy(), table.column("handle").to_numpy()
-        spans = table.column("span").to_numpy()
+        spans, chars = table.column("span").to_numpy(), table.column("chars").to_numpy()
         order = np.lexsort((spans, handles, keys))
-        keys, handles, spans = keys[order], handles[order], spans[order]
+        keys, handles, spans, chars = keys[order], handles[order], spans[order], chars[order]
         removed = repeated_occurrences(
             keys, handles, self.params.max_occurrences, self.params.count, self.params.keep_first
         )
         shard_idx, rows = _split_handles(handles[removed])
-        spans = spans[removed]
+        spans, chars = spans[removed], chars[removed]
         out_order = np.lexsort((spans, rows, shard_idx))
-        shard_idx, rows, spans = shard_idx[out_order], rows[out_order], spans[out_order]
+        shard_idx, rows, spans, chars = shard_idx[out_order], rows[out_order], spans[out_order], chars[out_order]
         bounds = np.searchsorted(shard_idx, np.arange(len(ctx.shards) + 1))
         for s in range(len(ctx.shards)):
             lo, hi = int(bounds[s]), int(bounds[s + 1])
             if hi > lo:
                 ctx.write_table(
                     _shard_path("removed", s, f"{part:05d}.parquet"),
-                    pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi]}),
+                    pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi], "chars": chars[lo:hi]}),
                 )
         distinct = int(np.count_nonzero(np.diff(keys)) + 1) if len(keys) else 0
         return {"keys": distinct, "removed": int(removed.sum())}
 
     # -- per-domain report -------------------------------------------------------------------------------------
     def _tally(self, ctx, shard: str) -> dict:
+        """Removed spans, characters and documents per domain of one shard: characters come with the removed spans
+        (counted in ``spans``), so only the ``url`` column is read, not the text."""
         si = ctx.shards.index(shard)
         removed = _removed_spans(ctx, si)
         if removed is None:
             return {"spans": 0}
+        rows, _spans, chars = removed
         schema = ctx.input_schema(shard)
-        has_url = schema is not None and "url" in schema.names
-        rows_all, spans_all = removed
-        doms, spans_n, chars_n, docs_n = [], [], [], []
-        row = 0
-        for batch in ctx.iter_input(shard, ["text", "url"] if has_url else ["text"]):
-            n = batch.num_rows
-            lo, hi = np.searchsorted(rows_all, [row, row + n])
-            if hi > lo:
-                rows, spans = rows_all[lo:hi] - row, spans_all[lo:hi]
-                lists = _split(batch.column("text"), self.params.separator)
-                offsets = lists.offsets.to_numpy().astype(np.int64)
-                offsets -= offsets[0]
-                chars = _span_chars(lists, self.params.separator)[offsets[rows] + spans]
-                domain = (_domains(batch.column("url")) if has_url else pa.nulls(n, pa.string())).take(pa.array(rows))
-                doms.append(domain)
-                spans_n.append(np.ones(len(rows), np.int64))
-                chars_n.append(chars)
-                first = np.ones(len(rows), dtype=bool)
-                first[1:] = rows[1:] != rows[:-1]
-                docs_n.append(first.astype(np.int64))
-            row += n
-        if not doms:
-            return {"spans": 0}
+        if schema is not None and "url" in schema.names:
+            hosts, row = [], 0
+            for batch in ctx.iter_input(shard, ["url"]):
+                n = batch.num_rows
+                lo, hi = np.searchsorted(rows, [row, row + n])
+                if hi > lo:
+                    hosts.append(_domains(batch.column("url")).take(pa.array(rows[lo:hi] - row)).cast(pa.string()))
+                row += n
+            domain = pa.concat_arrays(hosts)
+        else:
+            domain = pa.nulls(len(rows), pa.string())
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
         table = pa.table(
             {
-                "domain": pa.concat_arrays([d.cast(pa.string()) for d in doms]),
-                "spans": np.concatenate(spans_n),
-                "chars": np.concatenate(chars_n),
-                "docs": np.concatenate(docs_n),
+                "domain": domain,
+                "spans": np.ones(len(rows), np.int64),
+                "chars": chars.astype(np.int64),
+                "docs": first.astype(np.int64),
             }
         )
         grouped = table.group_by("domain").aggregate([("spans", "sum"), ("chars", "sum"), ("docs", "sum")])
@@ -291,9 +287,7 @@ class ParagraphDedup(Stage):
 
         return _emit_with_decisions(ctx, shard, annotate)
 
-    def apply(
-        self, batch: pa.Table, row: int, removed: tuple[np.ndarray, np.ndarray] | None
-    ) -> tuple[pa.Table, pa.Array]:
+    def apply(self, batch: pa.Table, row: int, removed: tuple[np.ndarray, ...] | None) -> tuple[pa.Table, pa.Array]:
         """``batch`` (rows ``row..``) with its removed spans cut (or listed) and the count columns; the reason per
         row (documents left too short)."""
         p = self.params
@@ -427,11 +421,11 @@ def _domains(urls: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.struct_field(hosts, "host")
 
 
-def _removed_spans(ctx, si: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(row, span) of shard ``si``'s removed spans, sorted."""
+def _removed_spans(ctx, si: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(row, span, characters) of shard ``si``'s removed spans, sorted by row and span."""
     table = _read_all(ctx, _shard_path("removed", si))
     if table is None:
         return None
     rows, spans = table.column("row").to_numpy().astype(np.int64), table.column("span").to_numpy()
     order = np.lexsort((spans, rows))
-    return rows[order], spans[order]
+    return rows[order], spans[order], table.column("chars").to_numpy()[order]
