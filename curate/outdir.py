@@ -317,7 +317,9 @@ def tidy_output(
     with ThreadPoolExecutor(1) as ahead:  # the next step's folder is listed while this one is tidied
         listing = [ahead.submit(listed, layout, spec.key) if i < 2 else None for i, spec in enumerate(specs)]
         for i, spec in enumerate(specs):
-            files = listing[i].result()
+            future = listing[i]
+            assert future is not None  # submitted when the step two before it was tidied (or up front)
+            files = future.result()
             listing[i] = None
             if i + 2 < len(specs):
                 listing[i + 2] = ahead.submit(listed, layout, specs[i + 2].key)

@@ -345,7 +345,7 @@ def _combine(resources: list[Resources]) -> Resources:
 
 
 def _concurrency(steps: list[StepSpec]) -> int | None:
-    limits = [s.options.get("concurrency") for s in steps if s.options.get("concurrency")]
+    limits: list[int] = [c for s in steps if (c := s.options.get("concurrency"))]
     return min(limits) if limits else None
 
 

@@ -1,5 +1,5 @@
-"""Packaging stays in step: every subpackage is installed, the Dockerfile installs what pyproject declares, and
-CI runs the README's test command."""
+"""Packaging stays in step: every subpackage is installed, the Dockerfile installs what pyproject declares, CI runs
+the README's test command, and the code is ruff-clean and the engine type-checks."""
 
 from __future__ import annotations
 
@@ -70,3 +70,12 @@ def test_code_is_ruff_clean():
     assert proc.returncode == 0, proc.stdout[-3000:]
     proc = subprocess.run([ruff, "format", "--check", str(REPO)], capture_output=True, text=True)
     assert proc.returncode == 0, "not ruff-formatted (run `ruff format .`):\n" + proc.stdout[-3000:]
+
+
+def test_engine_type_checks():
+    """mypy over ``curate/`` as configured in pyproject's ``[tool.mypy]`` (``.ci/run`` runs it too)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, "mypy (run `.venv/bin/mypy`):\n" + (proc.stdout + proc.stderr)[-3000:]
