@@ -16,6 +16,9 @@ executor: it records the units it is handed and runs none. ``plan_s`` is that pr
 
     .venv/bin/python bench/plan_scale.py [--shards 100000] [--done all|half] [--latency-ms 20] [--no-manifest]
 
+``--passes 2`` runs the driver twice on the same store: the second pass sees the manifests the first wrote.
+Figures (the last pass's) are in docs/cluster.md, "Planning at scale".
+
 Last line: ``RESULT plan_scale shards=... plan_s=... driver_peak_mb=... units=... requests=...``
 """
 
@@ -271,7 +274,8 @@ def main() -> None:
             server.wait()
     print(
         f"RESULT plan_scale shards={args.shards} plan_s={got['plan_s']:.1f} driver_peak_mb={got['peak_mb']:.0f} "
-        f"done={args.done} manifest={int(args.manifest)} latency_ms={args.latency_ms:g} units={got['units']} "
+        f"done={args.done} seeded_manifest={int(args.manifest)} passes={args.passes} latency_ms={args.latency_ms:g} "
+        f"units={got['units']} "
         f"requests={sum(made.values())}"
     )
 
