@@ -9,8 +9,8 @@ training side:
    (:func:`curate.stages.domain.seeds.strong`), negative: no tag of the kind, else unlabelled — from the markup only,
    never from the gold;
 2. ``curate train-classifier`` (fastText, word bigrams, dim 100, character 2- to 4-grams; ``--epochs 25 --lr
-   0.5``: fastText's advice for small sets, as a few dozen seeds are) on the labelled pages' ``seed_text`` (the extracted text without code
-   fences and thread heads, as ``domain_seeds`` writes it), one classifier per kind;
+   0.5``: fastText's advice for small sets, as a few dozen seeds are) on the labelled pages' ``seed_text`` (the
+   extracted text without code fences and thread heads, as ``domain_seeds`` writes it), one classifier per kind;
 3. the classifier scores the other side's pages (their extracted text, as ``fasttext_classifier`` sees it in
    recipes/redstone-recall.yaml); a page is the kind when its score is ≥ 0.5.
 
