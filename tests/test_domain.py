@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA, needs_shared_data
 
 from curate import read_parquet
 from curate.pipeline import run_recipe
@@ -16,12 +17,9 @@ from curate.stages import CodeQuality, DomainDetect, MathQuality, read_warc
 from curate.stages.domain.extract import make_domain_extractor
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "domains" / "dev"
+DEV = SHARED_DATA / "domains" / "dev"
 SAMPLE = str(REPO / "curate" / "data" / "sample.warc.gz")
-needs_dev = pytest.mark.skipif(
-    not (DEV / "index.jsonl").exists(),
-    reason="real domain pages absent (../shared/data/domains/dev, see DEVELOPERS.md)",
-)
+needs_dev = needs_shared_data("domains", "dev", "index.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +186,19 @@ def test_mix_recipe_end_to_end(tmp_path):
     _run("redstone-mix.yaml", tmp_path / "out")
     mixed = read_parquet(str(tmp_path / "out" / "mix"))
     assert set(mixed.column("domain").to_pylist()) == {"web", "code", "math", "qa"}
+
+
+def test_classifier_scores_join_the_tags():
+    """domain_detect(classifier_scores): a page is code when its markup says so or its classifier score is at least
+    min_score; the pages only the classifier tagged are counted, and keep uses the joined tag."""
+    import pyarrow as pa
+
+    table = read_warc(SAMPLE, domain=True)
+    tags = DomainDetect()(table).column("is_code").to_pylist()
+    untagged = tags.index(False)
+    scores = [0.9 if i == untagged else 0.1 for i in range(table.num_rows)]
+    table = table.append_column("code_score", pa.array(scores, pa.float32()))
+    out = DomainDetect(keep=["code"], classifier_scores={"code": "code_score"}, min_score=0.5).run_table(table)
+    assert out.counters["tagged_by_classifier"] == 1
+    assert out.kept.num_rows == sum(tags) + 1 and all(out.kept.column("is_code").to_pylist())
+    assert DomainDetect(classifier_scores={"code": "code_score"}).input_columns() == {"text", "code_score"}
