@@ -84,7 +84,10 @@ class DomainSeeds(Stage):
             default_factory=lambda: ["code", "math", "qa"], description="kinds to label: one seed_<kind> column each"
         )
         negative_rate: float = Field(
-            1.0, gt=0.0, le=1.0, description="share of general pages (no domain tag) labelled negative (hashed)"
+            1.0,
+            gt=0.0,
+            le=1.0,
+            description="share of the pages whose markup shows nothing of a kind labelled negative for it (hashed)",
         )
         min_code_blocks: int = Field(1, ge=1, description="code positives: at least this many program-like blocks")
         min_formulas: int = Field(3, ge=1, description="math positives: at least this many formulas from markup")
