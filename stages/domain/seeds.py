@@ -1,4 +1,4 @@
-"""Seed labels for RedStone-style domain classifiers: strong structural positives vs random general pages.
+"""Seed labels for RedStone-style domain classifiers: strong structural positives vs pages without the kind.
 
 RedStone (Chang et al. 2024) recalls domain pages with fastText classifiers trained on seed data: positives known to
 be of the domain, negatives drawn at random from general web pages. Here the seeds come from the page's own markup,
