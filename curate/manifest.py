@@ -81,12 +81,12 @@ class StepMarkers:
     def fingerprints(self) -> list[str | None]:
         return [e.fingerprint if e is not None else None for e in self.entries]
 
-    def reusable_stats(self, shards: list[str]) -> dict[str, Any] | None:
-        """The manifest's merged stats when the markers to merge are exactly its rows, in its order, all taken
-        from it (nothing rewritten or added since): merging them again would give the same result."""
+    def reusable_stats(self, kept: list[str]) -> dict[str, Any] | None:
+        """The manifest's merged stats when the markers to merge (``kept``: shards, in run order) are exactly its
+        rows, in its order, all taken from it (nothing rewritten or added since): merging them again would give
+        the same result."""
         if self.manifest_stats is None or self.read:
             return None
-        kept = [s for s, e in zip(shards, self.entries, strict=True) if e is not None]
         return self.manifest_stats if kept == self.manifest_shards else None
 
 

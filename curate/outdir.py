@@ -341,13 +341,11 @@ def _tidy_step(
     found = read_step_markers(layout, spec.key, shards, files)
     keep_rejected = bool(spec.options.get("keep_rejected"))
     step_fps = fps[spec.index]
-    vouched = {MANIFEST}
+    kept: list[str] = [MANIFEST]
     for i, (shard, entry) in enumerate(zip(shards, found.entries, strict=True)):
-        kept = _vouched_files(entry, shard, step_fps[shard], files, keep_rejected)
-        if kept:
-            vouched |= kept
-        else:
+        if entry is not None and not _vouched_files(entry, shard, step_fps[shard], files, keep_rejected, kept):
             found.entries[i] = None
+    vouched = set(kept)
     listed_extra: set[str] = set()
     if spec.key in runs and any(_is_extra_file(f) for f in files):
         listed_extra = _listed_files(layout, spec.key, runs[spec.key], files)
@@ -356,15 +354,29 @@ def _tidy_step(
 
 
 def _vouched_files(
-    marker: ShardMarker | None, shard: str, fingerprint: str, files: Mapping[str, Any], keep_rejected: bool
-) -> set[str]:
-    if marker is None or marker.fingerprint != fingerprint:
-        return set()
+    marker: ShardMarker,
+    shard: str,
+    fingerprint: str,
+    files: Mapping[str, Any],
+    keep_rejected: bool,
+    vouched: list[str],
+) -> bool:
+    """Whether ``marker`` vouches for its shard (the plan's fingerprint, every file it names there); if so its
+    files (marker, outputs, rejected file when asked for) are added to ``vouched``."""
+    if marker.fingerprint != fingerprint:
+        return False
     rejected_file = f"rejected/{shard}.parquet"
     wants_rejected = keep_rejected and marker.removed
-    if any(f not in files for f in marker.files) or (wants_rejected and rejected_file not in files):
-        return set()  # a file the marker names was deleted: the shard is redone
-    return {f"_done/{shard}.json", *marker.files, *((rejected_file,) if wants_rejected else ())}
+    for name in marker.files:
+        if name not in files:
+            return False  # a file the marker names was deleted: the shard is redone
+    if wants_rejected and rejected_file not in files:
+        return False
+    vouched.append(f"_done/{shard}.json")
+    vouched.extend(marker.files)
+    if wants_rejected:
+        vouched.append(rejected_file)
+    return True
 
 
 def _is_extra_file(rel: str) -> bool:

@@ -202,3 +202,15 @@ def test_marker_rewritten_with_the_same_size_and_time_is_not_trusted(world, read
     run(world, out)
     assert str(marker) in reads
     assert_same_as_fresh(world, out)
+
+
+def test_merged_stats_are_reused_only_for_exactly_the_manifest_rows():
+    from curate.manifest import ShardMarker, StepMarkers
+
+    row = ShardMarker("f" * 16, ("a.parquet",), False, 10, 1)
+    found = StepMarkers([row, None], manifest_shards=["a"], manifest_stats={"stats": {}, "nodes": {}}, from_manifest=1)
+    assert found.reusable_stats(["a"]) == {"stats": {}, "nodes": {}}
+    assert found.reusable_stats(["a", "b"]) is None  # a marker the manifest does not cover
+    assert found.reusable_stats([]) is None
+    found.read = 1  # a marker read one by one: its stats are not in the manifest's
+    assert found.reusable_stats(["a"]) is None
