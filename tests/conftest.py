@@ -1,13 +1,20 @@
-"""Shared fixtures: the real data folder (../shared/data), a session-wide local Ray instance, input shards."""
+"""Shared fixtures: the real data folder (../shared/data), a session-wide local Ray instance, input shards.
+
+Real data is looked up only through :func:`shared_data` (inside a test) and :func:`needs_shared_data` (a mark):
+both skip when the folder is absent (a user's fresh clone), and ``.ci/run`` fails without it, so in CI they run.
+Tests that start Ray (the ``ray_instance`` fixture, ``RayExecutor``, ``executor=ray``) are marked ``ray``: a test
+that takes ``ray_instance`` without the mark is a collection error."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,12 +25,33 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 
+def _absent(path: Path) -> str:
+    return f"../shared/data not found ({path}): real-data tests run in CI, where it sits beside the repo"
+
+
 def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data, or a skip when that folder is absent (a user's fresh clone has none)."""
+    """A path under ../shared/data, or a skip when it is absent (a user's fresh clone has none)."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"../shared/data not found ({path}): real-data tests run in CI, where it sits beside the repo")
+        pytest.skip(_absent(path))
     return path
+
+
+def needs_shared_data(*parts: str) -> pytest.MarkDecorator:
+    """A mark that skips the test when a path under ../shared/data is absent (:func:`shared_data` as a decorator)."""
+    path = SHARED_DATA.joinpath(*parts)
+    return pytest.mark.skipif(not path.exists(), reason=_absent(path))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that takes the session's Ray instance is marked ``ray`` (``-m "not ray"`` deselects them all)."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "ray_instance" in getattr(item, "fixturenames", ()) and item.get_closest_marker("ray") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"tests start Ray (ray_instance) but are not marked @pytest.mark.ray: {unmarked}")
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +71,24 @@ def ray_instance():
         )
     yield ray
     ray.shutdown()
+
+
+def run_quickstart(out: Path, *overrides: str) -> Any:
+    """recipes/quickstart.yaml on the packaged sample into ``out`` (no report), run from the checkout's root."""
+    from curate.pipeline import run_recipe
+    from curate.recipe import load_recipe
+
+    settings = [f"output={out}", "execution.report=false", *overrides]
+    with contextlib.chdir(REPO):  # the recipe names the sample and tokenizer relative to the checkout
+        return run_recipe(load_recipe(str(REPO / "recipes" / "quickstart.yaml"), settings))
+
+
+@pytest.fixture(scope="session")
+def quickstart_local(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """One local run of the quickstart (output folder, result), shared by the tests that check it: treat the folder
+    as read-only (copy it to change it)."""
+    out = tmp_path_factory.mktemp("quickstart") / "local"
+    return out, run_quickstart(out, "execution.executor=local")
 
 
 def write_shards(folder: Path, shards: int = 4, docs: int = 50, seed: int = 0) -> list[Path]:

@@ -11,17 +11,17 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+from conftest import shared_data
 
 from curate.stages.dedup.steps import MinhashDedup
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-HPLT = SHARED / "quality_labels" / "hplt_v2_inspection" / "hplt_v2_annotated.jsonl"
+HPLT = ("quality_labels", "hplt_v2_inspection", "hplt_v2_annotated.jsonl")
 
 
 def real_docs(n: int, min_words: int = 80, max_chars: int = 4000) -> list[str]:
     """``n`` distinct real web documents (HPLT v2 inspection set, many languages) of at least ``min_words``."""
     out, seen = [], set()
-    with open(HPLT, encoding="utf-8") as f:
+    with open(shared_data(*HPLT), encoding="utf-8") as f:
         for line in f:
             text = json.loads(line)["text"][:max_chars]
             if len(text.split()) >= min_words and text not in seen:

@@ -12,19 +12,10 @@ import pytest
 from classifier_fixtures import dclm_like_fasttext, tiny_bert
 
 import curate
-from curate.registry import all_steps
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "curate" / "data" / "sample.warc.gz"
 RECIPE = REPO / "recipes" / "fineweb-edu.yaml"
-
-
-def needs(*steps: str) -> None:
-    missing = [s for s in steps if s not in all_steps()]
-    if missing:
-        pytest.skip(f"steps not registered yet: {missing}")
-    if not SAMPLE.exists():
-        pytest.skip(f"sample WARC missing: {SAMPLE}")
 
 
 def below_count(out: Path) -> int:
@@ -36,15 +27,6 @@ def read_step(out: Path, step: str):
 
 
 def test_fineweb_edu_recipe_end_to_end(tmp_path):
-    needs(
-        "warc_extract",
-        "language_id",
-        "gopher_repetition",
-        "gopher_quality",
-        "c4_quality",
-        "fineweb_quality",
-        "hf_classifier",
-    )
     from curate.pipeline import run_recipe
 
     model = tiny_bert(tmp_path / "edu", num_labels=1, regression=True)
@@ -101,9 +83,16 @@ def run_quality_buckets(tmp_path: Path, executor: str) -> Path:
     return out
 
 
-def test_quality_buckets_recipe_end_to_end(tmp_path):
-    needs("warc_extract", "language_id", "fasttext_classifier", "hf_classifier", "quality_buckets")
-    out = run_quality_buckets(tmp_path, "local")
+@pytest.fixture(scope="module")
+def buckets_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One local run of the quality-buckets recipe (``out-local``) and its models, shared by the tests below."""
+    folder = tmp_path_factory.mktemp("buckets")
+    run_quality_buckets(folder, "local")
+    return folder
+
+
+def test_quality_buckets_recipe_end_to_end(buckets_folder):
+    out = buckets_folder / "out-local"
     english = read_step(out, "language_id")
     bucketed = read_step(out, "quality_buckets")
     assert bucketed.num_rows == english.num_rows > 4
@@ -125,10 +114,9 @@ def test_quality_buckets_recipe_end_to_end(tmp_path):
 
 
 @pytest.mark.ray
-def test_model_steps_on_ray_actors_match_local(tmp_path, ray_instance):
-    needs("warc_extract", "language_id", "fasttext_classifier", "hf_classifier", "quality_buckets")
-    local = read_step(run_quality_buckets(tmp_path, "local"), "quality_buckets")
-    on_ray = read_step(run_quality_buckets(tmp_path, "ray"), "quality_buckets")
+def test_model_steps_on_ray_actors_match_local(buckets_folder, ray_instance):
+    local = read_step(buckets_folder / "out-local", "quality_buckets")
+    on_ray = read_step(run_quality_buckets(buckets_folder, "ray"), "quality_buckets")
     local, on_ray = local.sort_by("id"), on_ray.sort_by("id")
     for column in ("id", "quality_bucket", "dclm_score", "edu_score_bucket"):
         assert local[column].equals(on_ray[column]), column

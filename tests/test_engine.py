@@ -118,6 +118,7 @@ def test_resume_after_sigkill_redoes_only_unfinished_shards(tmp_path):
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
 
 
+@pytest.mark.ray
 def test_local_and_ray_executors_give_identical_output(tmp_path, input_shards, ray_instance):
     path = make_recipe(tmp_path, input_shards, tmp_path / "local")
     run(path)
@@ -135,6 +136,7 @@ def test_local_and_ray_executors_give_identical_output(tmp_path, input_shards, r
         )
 
 
+@pytest.mark.ray
 def test_ray_retries_a_task_whose_worker_is_killed(tmp_path, input_shards, ray_instance):
     reference = tmp_path / "reference"
     run(make_recipe(tmp_path, input_shards, reference))

@@ -6,23 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-from conftest import REPO
-
-from curate.pipeline import run_recipe
-from curate.recipe import load_recipe
+import pytest
+from conftest import REPO, run_quickstart
 
 QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
 
 
-def run_quickstart(out: Path, *overrides: str):
-    return run_recipe(load_recipe(QUICKSTART, [f"output={out}", "execution.report=false", *overrides]))
-
-
-def test_quickstart_funnel_on_the_sample(tmp_path, monkeypatch):
-    monkeypatch.chdir(REPO)
-    result = run_quickstart(tmp_path / "out", "execution.executor=local")
+def test_quickstart_funnel_on_the_sample(quickstart_local):
+    out, result = quickstart_local
     stats = {s["key"]: s["stats"] for s in result.steps}
     manifest = json.loads((REPO / "curate" / "data" / "sample_manifest.json").read_text())
     html_ok = [r for r in manifest if r["content_type"].startswith("text/html")]
@@ -33,33 +25,35 @@ def test_quickstart_funnel_on_the_sample(tmp_path, monkeypatch):
     assert stats["exact_dedup"]["removed"].get("exact_duplicate", 0) >= 4
     assert stats["minhash_dedup"]["removed"].get("minhash_duplicate", 0) >= 3
     assert stats["pack"]["docs_out"] == stats["tokenize"]["docs_out"] > 20
-    assert (tmp_path / "out" / "pack" / "train").exists()
+    assert (out / "pack" / "train").exists()
     assert result.wall_seconds < 60
 
 
-def test_quickstart_local_and_ray_write_identical_shards(tmp_path, monkeypatch, ray_instance):
-    monkeypatch.chdir(REPO)
-    run_quickstart(tmp_path / "local", "execution.executor=local")
+@pytest.mark.ray
+def test_quickstart_local_and_ray_write_identical_shards(tmp_path, quickstart_local, ray_instance):
+    local, _ = quickstart_local
     run_quickstart(tmp_path / "ray", "execution.executor=ray")
     files = sorted(
-        p.relative_to(tmp_path / "local")
-        for p in (tmp_path / "local").rglob("*")
+        p.relative_to(local)
+        for p in local.rglob("*")
         if p.is_file() and "_done" not in p.parts and "_work" not in p.parts and p.suffix != ".json"
     )
     assert len(files) > 10
     for relative in files:
-        assert (tmp_path / "local" / relative).read_bytes() == (tmp_path / "ray" / relative).read_bytes(), relative
+        assert (local / relative).read_bytes() == (tmp_path / "ray" / relative).read_bytes(), relative
 
 
-def test_cli_steps_and_validate(monkeypatch):
+def test_cli_steps_and_validate(monkeypatch, capsys):
+    from curate.cli import main
+
     monkeypatch.chdir(REPO)
-    steps = subprocess.run([sys.executable, "-m", "curate.cli", "steps"], capture_output=True, text=True, check=True)
+    assert main(["steps"]) == 0  # in-process; `validate` below runs the real entry point
+    steps = capsys.readouterr().out
     for name in ("warc_extract", "language_id", "minhash_dedup", "tokenize", "pack"):
-        assert f"{name} (" in steps.stdout
-    detail = subprocess.run(
-        [sys.executable, "-m", "curate.cli", "steps", "language_id"], capture_output=True, text=True, check=True
-    )
-    assert "min_score" in detail.stdout and "0.65" in detail.stdout and "keep_rejected" in detail.stdout
+        assert f"{name} (" in steps
+    assert main(["steps", "language_id"]) == 0
+    detail = capsys.readouterr().out
+    assert "min_score" in detail and "0.65" in detail and "keep_rejected" in detail
     valid = subprocess.run(
         [sys.executable, "-m", "curate.cli", "validate", QUICKSTART], capture_output=True, text=True, check=True
     )

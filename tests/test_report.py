@@ -1,8 +1,8 @@
 """The run report (OUT/_report/index.html) and `curate inspect`.
 
 The page is rendered in headless Chromium and the funnel figures are read back from the rendered DOM and compared
-with OUT/_stats.json, for a fabricated run (tests/report_fixtures.py), a real engine run over generated shards, and
-the quickstart recipe over ../shared/data when its steps are available.
+with OUT/_stats.json, for a fabricated run (tests/report_fixtures.py), a real engine run over generated shards, the
+quickstart recipe on the packaged sample (the session's shared run) and real documents from ../shared/data.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import shared_data
 from report_fixtures import HOSTILE, fabricate_run, fabricate_stats
 
 from curate.report import ReportError, build_report, main_report, render_report
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -180,30 +180,13 @@ def test_real_engine_run_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "too_short" in dom
 
 
-def test_quickstart_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quickstart_report(tmp_path: Path, quickstart_local: tuple[Path, object]) -> None:
     """The quickstart recipe, run locally (the lead's recipe: the packaged sample WARC); its report's funnel matches
     its _stats.json once rendered in Chromium."""
-    recipe_path = REPO / "recipes" / "quickstart.yaml"
-    if not recipe_path.exists():
-        pytest.skip("recipes/quickstart.yaml not written yet")
-    from curate.errors import RecipeError
-    from curate.pipeline import run_recipe
-    from curate.recipe import load_recipe
-
-    monkeypatch.chdir(REPO)
-    out = tmp_path / "quickstart"
-    try:
-        recipe = load_recipe(str(recipe_path), [f"output={out}", "execution.executor=local"])
-    except RecipeError as exc:  # a step it names is not registered yet in this checkout
-        pytest.skip(f"quickstart recipe does not load here yet: {exc}")
-    try:
-        run_recipe(recipe, executor="local")
-    except RecipeError as exc:  # e.g. its inputs are ../shared/data files this machine lacks
-        pytest.skip(f"quickstart recipe cannot run here: {exc}")
+    out = tmp_path / "quickstart"  # a copy: the shared run's folder stays as the run left it
+    shutil.copytree(quickstart_local[0], out)
     stats = json.loads((out / "_stats.json").read_text())
-    page = out / "_report" / "index.html"
-    if not page.exists():
-        build_report(str(out))
+    page = Path(build_report(str(out)))
     dom, shot = render_in_chromium(page, tmp_path, "quickstart")
     assert_funnel_matches(dom, stats)
     assert shot.stat().st_size > 20_000
@@ -353,12 +336,9 @@ def test_hostile_text_printed_literally(run_dir: Path) -> None:
 def test_real_data_dedup_tokenize_pack_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real web documents (HPLT v2 inspection set, with planted exact copies) through the real exact and MinHash
     dedup, tokenize and pack steps; the rendered funnel matches _stats.json, including the tokens pack counts."""
-    source = DATA / "quality_labels" / "hplt_v2_inspection" / "hplt_v2_annotated.jsonl"
-    if not source.exists():
-        pytest.skip(f"../shared/data not found: {source}")
+    source = shared_data("quality_labels", "hplt_v2_inspection", "hplt_v2_annotated.jsonl")
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-    from curate.errors import RecipeError
     from curate.pipeline import run_recipe
     from curate.recipe import load_recipe
 
@@ -400,11 +380,7 @@ def test_real_data_dedup_tokenize_pack_report(tmp_path: Path, monkeypatch: pytes
         f"  - tokenize: {{tokenizer: {tmp_path / 'tokenizer.json'}}}\n  - pack: {{seq_len: 512}}\n"
         "execution: {executor: local}\n"
     )
-    try:
-        recipe = load_recipe(str(recipe_file), [])
-    except RecipeError as exc:
-        pytest.skip(f"dedup/tokenize/pack steps not available in this checkout: {exc}")
-    run_recipe(recipe, executor="local")
+    run_recipe(load_recipe(str(recipe_file), []), executor="local")
     stats = json.loads((out / "_stats.json").read_text())
     dom, _ = render_in_chromium(out / "_report" / "index.html", tmp_path, "hplt")
     assert_funnel_matches(dom, stats)

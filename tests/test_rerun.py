@@ -4,11 +4,17 @@ Each test runs ``curate run`` (a subprocess, as users do), changes one thing —
 parameter, the rows of an input, an input removed or edited, a plugin's code, ``keep_rejected`` — reruns in the
 same folder, and compares every file with a fresh run of the changed recipe, byte for byte. Kills land in each
 phase of the redone global step before the rerun.
+
+The corpus, the plugin and a first run of the unchanged recipe are made once per module and copied, times kept, to
+the same path before each test (``world["ran"]`` is that first run's folder), so inputs keep their fingerprints and
+the first run's markers stay valid; fresh runs on the unchanged inputs are made once per configuration.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,14 +58,30 @@ class Tagger(Stage):
 '''
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> dict[str, Path]:
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The world every test starts from, built once: the planted corpus, the plugin, and the unchanged recipe run
+    into ``ran``; a copy of it (``template``), and a folder for fresh reference runs (``fresh``)."""
     shared_data("quality_labels", "hplt_v2_inspection")
-    planted_corpus(tmp_path / "in")
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "tagger.py").write_text(TAGGER.format(tag="v1"))
-    return {"root": tmp_path, "in": tmp_path / "in", "plugins": plugins}
+    base = tmp_path_factory.mktemp("rerun")
+    root = base / "world"
+    planted_corpus(root / "in")
+    (root / "plugins").mkdir()
+    (root / "plugins" / "tagger.py").write_text(TAGGER.format(tag="v1"))
+    world = {"root": root, "in": root / "in", "plugins": root / "plugins", "ran": root / "ran"}
+    curate_run(world, recipe(world, world["ran"]))
+    shutil.copytree(root, base / "template")
+    (base / "fresh").mkdir()
+    return {**world, "template": base / "template", "fresh": base / "fresh"}
+
+
+@pytest.fixture
+def world(pristine: dict[str, Path]) -> dict[str, Path]:
+    """The pristine world at its own path (copies keep modification times, so every fingerprint is the same)."""
+    root = pristine["root"]
+    shutil.rmtree(root)
+    shutil.copytree(pristine["template"], root)
+    return pristine
 
 
 def recipe(
@@ -118,9 +140,15 @@ def snapshot(out: Path) -> dict[str, bytes]:
     return files
 
 
-def assert_same_as_fresh(world: dict[str, Path], in_place: Path, **changed: str) -> None:
-    fresh = world["root"] / f"fresh-{time.monotonic_ns()}"
-    curate_run(world, recipe(world, fresh, **changed))
+def assert_same_as_fresh(world: dict[str, Path], in_place: Path, inputs_changed: bool = False, **changed: str) -> None:
+    """``in_place`` equals a fresh run of the recipe with ``changed``; fresh runs on the unchanged inputs and plugin
+    (``inputs_changed`` false) are made once per configuration and reused."""
+    if inputs_changed:
+        fresh = world["root"] / f"fresh-{time.monotonic_ns()}"
+    else:
+        fresh = world["fresh"] / hashlib.sha1(repr(sorted(changed.items())).encode()).hexdigest()[:12]
+    if not (fresh / "_stats.json").exists():
+        curate_run(world, recipe(world, fresh, **changed))
     got, want = snapshot(in_place), snapshot(fresh)
     assert sorted(got) == sorted(want), set(got) ^ set(want)
     assert [k for k in want if got[k] != want[k]] == []
@@ -133,8 +161,7 @@ def rows(out: Path, step: str) -> int:
 
 
 def test_upstream_filter_change_removes_no_originals(world):
-    out = world["root"] / "out"
-    curate_run(world, recipe(world, out))
+    out = world["ran"]  # the unchanged recipe ran there
     texts = curate.read_parquet(str(out / "url_filter")).column("text").to_pylist()
     assert rows(out, "exact_dedup") == len(set(texts)) <= len(texts) - 60  # the 60 planted copies and no more
     curate_run(world, recipe(world, out, banned=f"[{COPY_WORD}]"))
@@ -147,9 +174,7 @@ def test_upstream_filter_change_removes_no_originals(world):
     "change", ["shard_order", "removed_input", "edited_input", "plugin_edit", "keep_rejected_on", "dedup_parameter"]
 )
 def test_rerun_in_place_after_a_change_equals_a_fresh_run(world, change):
-    out = world["root"] / "out"
-    base = {"keep_rejected": "true"} if change == "keep_rejected_off" else {}
-    curate_run(world, recipe(world, out, **base))
+    out = world["ran"]  # the unchanged recipe ran there
     changed: dict[str, str] = {}
     if change == "shard_order":
         path = world["in"] / "part-1.parquet"
@@ -179,7 +204,8 @@ def test_rerun_in_place_after_a_change_equals_a_fresh_run(world, change):
         assert set(curate.read_parquet(str(out / "count_words")).column("tag").to_pylist()) == {"v2"}
     if change == "keep_rejected_on":
         assert list((out / "dying_minhash" / "rejected").glob("*.parquet"))
-    assert_same_as_fresh(world, out, **changed)
+    inputs_changed = change in ("shard_order", "removed_input", "edited_input", "plugin_edit")
+    assert_same_as_fresh(world, out, inputs_changed, **changed)
 
 
 def test_keep_rejected_off_removes_the_rejected_files(world):
@@ -193,8 +219,7 @@ def test_keep_rejected_off_removes_the_rejected_files(world):
 
 @pytest.mark.parametrize("phase", ["signatures", "candidates", "components", "cluster_keys", "groups", "emit"])
 def test_kill_in_each_phase_of_a_redone_step_then_rerun_equals_fresh(world, phase):
-    out = world["root"] / "out"
-    curate_run(world, recipe(world, out))
+    out = world["ran"]  # the unchanged recipe ran there
     killed = curate_run(world, recipe(world, out, banned=f"[{COPY_WORD}]", die_phase=phase), check=False)
     assert killed.returncode == 9 and (world["root"] / "died").exists(), killed.stderr[-2000:]
     curate_run(world, recipe(world, out, banned=f"[{COPY_WORD}]", die_phase=phase))
@@ -202,8 +227,7 @@ def test_kill_in_each_phase_of_a_redone_step_then_rerun_equals_fresh(world, phas
 
 
 def test_a_deleted_shard_whose_marker_stayed_is_redone(world):
-    out = world["root"] / "out"
-    curate_run(world, recipe(world, out))
+    out = world["ran"]  # the unchanged recipe ran there
     (out / "exact_dedup" / "part-1.parquet").unlink()
     (out / "url_filter" / "part-2.parquet").unlink()
     curate_run(world, recipe(world, out))
@@ -213,8 +237,7 @@ def test_a_deleted_shard_whose_marker_stayed_is_redone(world):
 def test_stale_outputs_are_never_served(world):
     """A later step that now gets nothing must not show what an earlier run wrote; a step dropped from the recipe
     and shards of removed inputs disappear."""
-    out = world["root"] / "out"
-    curate_run(world, recipe(world, out))
+    out = world["ran"]  # the unchanged recipe ran there
     assert rows(out, "count_words") > 0
     everything = "[" + ", ".join(f"site{i}" for i in range(31)) + f", {COPY_WORD}, near0, near1, near2, near3, near4]"
     curate_run(world, recipe(world, out, banned=everything))

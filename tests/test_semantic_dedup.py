@@ -140,6 +140,18 @@ def _write_corpus(folder: Path, shards: int = 3) -> None:
 PARAMS = {"max_length": 32, "clusters": 4, "partitions": 3, "device": "cpu"}
 
 
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus (``in``) and one uninterrupted in-process run of semantic_dedup over it (``clean``), shared by the
+    kill and Ray tests (read-only)."""
+    _needs_minilm()
+    root = tmp_path_factory.mktemp("semantic")
+    _write_corpus(root / "in")
+    spec = StepSpec("semantic_dedup", 0, SemanticDedup, PARAMS, {"keep_rejected": True})
+    run_steps([spec], discover_inputs([str(root / "in")]), str(root / "clean"), LocalExecutor())
+    return root
+
+
 class DyingSemanticDedup(SemanticDedup):
     """Dies (os._exit) once, in the assign phase, after the first shard's members were written."""
 
@@ -160,30 +172,23 @@ def _run(inputs: Path, out: Path, marker: Path) -> int:
     )
 
 
-def test_kill_during_assign_then_resume_is_byte_identical(tmp_path):
-    _needs_minilm()
-    _write_corpus(tmp_path / "in")
-    spec = StepSpec("semantic_dedup", 0, SemanticDedup, PARAMS, {"keep_rejected": True})  # uninterrupted, in-process
-    run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "clean"), LocalExecutor())
+def test_kill_during_assign_then_resume_is_byte_identical(tmp_path, clean_run):
     marker = tmp_path / "died"
-    assert _run(tmp_path / "in", tmp_path / "killed", marker) == 9 and marker.exists()
+    assert _run(clean_run / "in", tmp_path / "killed", marker) == 9 and marker.exists()
     work = next((tmp_path / "killed" / "semantic_dedup" / "_work").iterdir())
     assert (work / "centroids.parquet").exists() and not (work / "decisions").exists()
-    assert _run(tmp_path / "in", tmp_path / "killed", marker) == 0
-    clean, resumed = parquet_outputs(tmp_path / "clean"), parquet_outputs(tmp_path / "killed")
+    assert _run(clean_run / "in", tmp_path / "killed", marker) == 0
+    clean, resumed = parquet_outputs(clean_run / "clean"), parquet_outputs(tmp_path / "killed")
     assert clean and clean == resumed
-    removed = pq.read_table(tmp_path / "clean" / "semantic_dedup" / "rejected", columns=["id"]).num_rows
+    removed = pq.read_table(clean_run / "clean" / "semantic_dedup" / "rejected", columns=["id"]).num_rows
     assert 10 <= removed <= 20  # the 15 near-copies (5% of words edited), give or take a same-topic pair
 
 
 @pytest.mark.ray
-def test_local_and_ray_give_identical_output(tmp_path, ray_instance):
-    _needs_minilm()
+def test_local_and_ray_give_identical_output(tmp_path, clean_run, ray_instance):
     from curate.executors.ray import RayExecutor
 
-    _write_corpus(tmp_path / "in")
     spec = StepSpec("semantic_dedup", 0, SemanticDedup, PARAMS, {"keep_rejected": True})
-    run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "local"), LocalExecutor())
-    run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "ray"), RayExecutor())
-    local, on_ray = parquet_outputs(tmp_path / "local"), parquet_outputs(tmp_path / "ray")
+    run_steps([spec], discover_inputs([str(clean_run / "in")]), str(tmp_path / "ray"), RayExecutor())
+    local, on_ray = parquet_outputs(clean_run / "clean"), parquet_outputs(tmp_path / "ray")
     assert local and local == on_ray
