@@ -186,14 +186,15 @@ def _read_manifest(
 
 
 def write_manifest(
-    layout: Layout, key: str, shards: list[str], entries: list[ShardMarker | None], stats: dict[str, Any]
+    layout: Layout, key: str, shards: list[str], entries: list[ShardMarker | None], stats: dict[str, Any] | None
 ) -> None:
     """Write step ``key``'s manifest: a row per marker in ``entries`` (in ``shards`` order) and ``stats``, the
-    merged stats of exactly those markers. Only called when no unit writes in the step's folder."""
+    merged stats of exactly those markers (``None``: not merged yet). Only called when no unit writes in the
+    step's folder (before the work, or after it)."""
     layout.root().child(key, MANIFEST).write_bytes(manifest_bytes(shards, entries, stats))
 
 
-def manifest_bytes(shards: list[str], entries: list[ShardMarker | None], stats: dict[str, Any]) -> bytes:
+def manifest_bytes(shards: list[str], entries: list[ShardMarker | None], stats: dict[str, Any] | None) -> bytes:
     """The manifest file of :func:`write_manifest`."""
     kept = [(s, e) for s, e in zip(shards, entries, strict=True) if e is not None]
     table = pa.table(

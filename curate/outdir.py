@@ -34,7 +34,7 @@ import pyarrow.fs as pafs
 from curate.errors import CurateError, RecipeError
 from curate.io import InputFile
 from curate.layout import PHASE_MARKERS, WORK, Layout
-from curate.manifest import MANIFEST, ShardMarker, StepMarkers, listed, read_step_markers
+from curate.manifest import MANIFEST, ShardMarker, StepMarkers, listed, read_step_markers, write_manifest
 from curate.storage import Location, is_temporary, location
 
 if TYPE_CHECKING:
@@ -350,7 +350,13 @@ def _tidy_step(
     if spec.key in runs and any(_is_extra_file(f) for f in files):
         listed_extra = _listed_files(layout, spec.key, runs[spec.key], files)
     _prune_step(layout.root().child(spec.key), vouched, runs.get(spec.key), listed_extra, files)
+    if found.read >= INDEX_AFTER_READS:  # e.g. a killed run's markers: read once, not again after the work
+        write_manifest(layout, spec.key, shards, found.entries, None)
     return found
+
+
+#: markers read one by one in a step folder after which tidying writes their manifest (without merged stats)
+INDEX_AFTER_READS = 1000
 
 
 def _vouched_files(

@@ -214,3 +214,21 @@ def test_merged_stats_are_reused_only_for_exactly_the_manifest_rows():
     assert found.reusable_stats([]) is None
     found.read = 1  # a marker read one by one: its stats are not in the manifest's
     assert found.reusable_stats(["a"]) is None
+
+
+def test_markers_read_one_by_one_are_indexed_before_the_work(world, trusting, reads, monkeypatch):
+    """A folder without manifests (a run killed before writing them): the first tidying reads the markers and
+    writes their manifest, so the tidying after the work does not read them again (only the stats do)."""
+    import curate.outdir
+
+    monkeypatch.setattr(curate.outdir, "INDEX_AFTER_READS", 1)
+    out = world["root"] / "out"
+    run(world, out)
+    for step in STEPS:
+        (out / step / MANIFEST).unlink()
+    reads.clear()
+    run(world, out, suffix="?")  # upper and later are redone; min_length is resumed
+    min_length = [r for r in reads if "/min_length/" in r]
+    assert len(set(min_length)) == 6
+    assert len(min_length) == 3 * 6  # the first tidying, upper's units finding their input, the stats: no 2nd tidy
+    assert_same_as_fresh(world, out, suffix="?")
