@@ -1,12 +1,15 @@
 """WARC → text extraction: ``warc_extract`` vs datatrove ``WarcReader`` + ``Trafilatura``, same input, same run.
 
 Input: ``../shared/data/warc/pages_with_gold/dev_pages.warc.gz`` (1,120 real HTML pages as WARC response records;
-``--limit N`` uses a temporary WARC of its first N records). One core each, run one after the other:
+``--limit N`` uses a temporary WARC of its first N records). One core each, the two trafilatura sides alternating
+(``--rounds``, default 2: datatrove, ours, ours, datatrove) so that load from other work hits both alike; times are
+summed per side:
 
 1. datatrove 0.10.1: ``WarcReader`` → ``Trafilatura(favour_precision=True, timeout=1)`` (FineWeb's settings);
-2. ours: ``warc_extract`` with the same trafilatura settings and its default limits (bounds, then 60 CPU-s: no
-   page of this WARC comes near either, its slowest takes 0.4-0.6 CPU-s; datatrove's 1 s wall limit may drop a
-   page or two, which its score and record count show);
+2. ours: ``warc_extract`` with the same trafilatura settings, its exact shortcuts (``compiled_xpaths``,
+   ``compiled_lookup``, ``compiled_fallbacks``: ``stages/warc/trafilatura_fast.py``) and its default limits
+   (bounds, then 60 CPU-s: no page of this WARC comes near either, its slowest takes 0.4-0.6 CPU-s; datatrove's
+   1 s wall limit may drop a page or two, which its score and record count show);
 3. ours: ``warc_extract(extractor=resiliparse)``.
 
 Rates are HTML records read per second (reading + decoding + extraction), so a reader that drops records does
@@ -19,7 +22,7 @@ trafilatura-eval pages, ``WARC-Gold-Id`` keys into ``dev_pages.gold.jsonl.gz``; 
 judged right (``with`` snippets found in the text + ``without`` snippets absent) over all snippets of all pages
 (pages without output count as all ``with`` missing) — trafilatura's own evaluation metric (accuracy).
 
-Usage: .venv/bin/python bench/extract_speed.py [--limit 300] [--skip-datatrove]
+Usage: .venv/bin/python bench/extract_speed.py [--limit 300] [--skip-datatrove] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -157,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N records (0: all 1,120)")
     parser.add_argument("--skip-datatrove", action="store_true")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per side, alternating which goes first")
     args = parser.parse_args()
     if not DEV.exists():
         sys.exit(f"{DEV} not found (../shared/data)")
@@ -165,18 +169,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = sample_records(DEV, args.limit, tmp) if args.limit else DEV
 
-        if not args.skip_datatrove:
-            dt_s, dt_cpu, dt_read, dt_texts = run_datatrove(path)
-        tr_s, tr_cpu, tr_c, tr_texts = run_ours(path)
+        # alternate the sides (datatrove, ours, ours, datatrove …) so load from other work hits both alike
+        dt_s = dt_cpu = tr_s = tr_cpu = 0.0
+        for i in range(args.rounds):
+            order = ("dt", "ours") if i % 2 == 0 else ("ours", "dt")
+            for side in order:
+                if side == "dt" and not args.skip_datatrove:
+                    s, c, dt_read, dt_texts = run_datatrove(path)
+                    dt_s, dt_cpu = dt_s + s, dt_cpu + c
+                elif side == "ours":
+                    s, c, tr_c, tr_texts = run_ours(path)
+                    tr_s, tr_cpu = tr_s + s, tr_cpu + c
         rp_s, rp_cpu, rp_c, rp_texts = run_ours(path, extractor="resiliparse")
+        rp_s, rp_cpu = rp_s * args.rounds, rp_cpu * args.rounds  # rates below divide totals by rounds x records
 
         ids = {gid for gid in gold_ids(path) if gid in gold}
-    html = tr_c.get("html_records", 0)
+    html = tr_c.get("html_records", 0) * args.rounds  # summed over the rounds, like the times
     tr_score, tr_detail = score(tr_texts, gold, ids)
     rp_score, rp_detail = score(rp_texts, gold, ids)
     tr_rate, tr_cpu_rate = html / tr_s, html / tr_cpu
-    rp_rate, rp_cpu_rate = rp_c.get("html_records", 0) / rp_s, rp_c.get("html_records", 0) / rp_cpu
-    print(f"input: {path.name}, {html} HTML records, {len(ids)} gold pages scored")
+    rp_html = rp_c.get("html_records", 0) * args.rounds
+    rp_rate, rp_cpu_rate = rp_html / rp_s, rp_html / rp_cpu
+    records = html // args.rounds
+    print(f"input: {path.name}, {records} HTML records x {args.rounds} rounds, {len(ids)} gold pages scored")
     print(
         f"ours trafilatura : {tr_s:7.1f} s wall {tr_rate:6.1f} records/s | {tr_cpu:7.1f} s CPU "
         f"{tr_cpu_rate:6.1f} records/CPU-s | {len(tr_texts)} docs out  counters={tr_c}"
@@ -187,19 +202,20 @@ def main() -> None:
     )
     speedup = wall_speedup = float("nan")
     if not args.skip_datatrove:
-        dt_rate, dt_cpu_rate = dt_read / dt_s, dt_read / dt_cpu
+        dt_read_all = dt_read * args.rounds
+        dt_rate, dt_cpu_rate = dt_read_all / dt_s, dt_read_all / dt_cpu
         speedup, wall_speedup = tr_cpu_rate / dt_cpu_rate, tr_rate / dt_rate
         dt_score, dt_detail = score(dt_texts, gold, ids)
         print(
             f"datatrove        : {dt_s:7.1f} s wall {dt_rate:6.1f} records/s | {dt_cpu:7.1f} s CPU "
             f"{dt_cpu_rate:6.1f} records/CPU-s | {len(dt_texts)} docs out "
-            f"(WarcReader handed {dt_read} of {html} HTML records to extraction)"
+            f"(WarcReader handed {dt_read} of {records} HTML records to extraction)"
         )
         print(
             f"speedup ours/datatrove: {speedup:.2f} per CPU-second (reported), {wall_speedup:.2f} wall "
             f"(wall is noisy on a shared machine)"
         )
-        print(f"records read: ours {html} vs datatrove {dt_read} (lost {html - dt_read})")
+        print(f"records read: ours {records} vs datatrove {dt_read} (lost {records - dt_read})")
         print(f"score datatrove+trafilatura {dt_score:.4f} {dt_detail}")
     print(f"score ours trafilatura {tr_score:.4f} {tr_detail}")
     print(f"score ours resiliparse {rp_score:.4f} {rp_detail}")

@@ -1,9 +1,11 @@
 """Main-text extractors (trafilatura, resiliparse) and a per-document time limit that really interrupts them.
 
 Trafilatura is called exactly as datatrove's ``Trafilatura`` step calls it for FineWeb
-(``favor_precision=True, include_comments=False, deduplicate=True``, fallback extractors on), with its boilerplate
-XPaths evaluated by compiled Python (``trafilatura_xpath.py``: the same elements, about 1.5x faster extraction;
-``compiled_xpaths: false`` leaves them to lxml). Resiliparse's
+(``favor_precision=True, include_comments=False, deduplicate=True``, fallback extractors on), through exact
+shortcuts that give the same text (``trafilatura_fast.py``): its boilerplate XPaths evaluated by compiled Python
+(``trafilatura_xpath.py``, ``compiled_xpaths``), element proxies made by lxml's C lookup (``compiled_lookup``) and
+the readability fallback skipped where it cannot change the result (``compiled_fallbacks``); each ``false`` leaves
+that part to trafilatura. Resiliparse's
 ``extract_plain_text(main_content=True)`` is the fast alternative (an optional extra: ``pip install resiliparse``).
 
 Time limit, two mechanisms (``timeout_mode``), both counting CPU seconds, so that a loaded machine does not
@@ -64,14 +66,16 @@ def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
     if name == "trafilatura":
         from trafilatura import extract
 
-        from curate.stages.warc.trafilatura_xpath import compiled_xpaths
+        from curate.stages.warc.trafilatura_fast import check_version, shortcuts
 
         opts = dict(options)
-        if not opts.pop("compiled_xpaths", True):
+        chosen = {part: opts.pop(f"compiled_{part}", True) for part in ("xpaths", "lookup", "fallbacks")}
+        if not any(chosen.values()):
             return lambda html: extract(html, **opts)
+        check_version()  # fails at setup, not on the first page
 
         def trafilatura_extract(html: str) -> str | None:
-            with compiled_xpaths():
+            with shortcuts(**chosen):
                 return extract(html, **opts)
 
         return trafilatura_extract

@@ -76,6 +76,18 @@ def first_attribute(el: Any, names: tuple[str, ...]) -> str:
     return el.get(present[0])
 
 
+def first_of_two(el: Any, a: str, b: str) -> str:
+    """:func:`first_attribute` for two names (``@id|@class``, the common case), without building lists."""
+    get = el.get
+    va, vb = get(a), get(b)
+    if va is None:
+        return "" if vb is None else vb
+    if vb is None:
+        return va
+    keys = el.keys()
+    return va if keys.index(a) < keys.index(b) else vb
+
+
 def has_descendant(el: Any, tag: str) -> bool:
     return next(el.iterdescendants(tag), None) is not None
 
@@ -211,32 +223,35 @@ class _Compiler:
     def string(self) -> str:
         return self.take(kind="string")[1:-1]
 
-    def string_value(self) -> str:
-        """A string-valued argument: attributes (first in document order), translate(), or a literal."""
+    def string_value(self) -> tuple[str, str | None]:
+        """A string-valued argument: attributes (first in document order), translate(), or a literal, as
+        ``(code, the attribute it is when it is exactly one)``."""
         if self.peek(kind="attr"):
             names = self.attributes()
             if len(names) == 1:
-                return f"g({names[0]!r}, '')"
-            return f"_first_attribute(el, {names!r})"
+                return f"g({names[0]!r}, '')", names[0]
+            if len(names) == 2:
+                return f"_first_of_two(el, {names[0]!r}, {names[1]!r})", None
+            return f"_first_attribute(el, {names!r})", None
         if self.peek(kind="string"):
-            return repr(self.string())
+            return repr(self.string()), None
         if self.peek("translate", "name"):
             self.take()
             self.take("(")
-            value = self.string_value()
+            value, _ = self.string_value()
             self.take(",")
             src = self.string()
             self.take(",")
             dst = self.string()
             self.take(")")
-            return f"{value}.translate({self.constant(_translate_table(src, dst))})"
+            return f"{value}.translate({self.constant(_translate_table(src, dst))})", None
         got = self.tokens[self.i][1] if self.i < len(self.tokens) else "end"
         raise Unsupported(f"string argument {got!r}")
 
     def function(self) -> str:
         name = self.take(kind="name")
         self.take("(")
-        value = self.string_value()
+        value, attribute = self.string_value()
         self.take(",")
         arg = self.string()
         flags = ""
@@ -250,7 +265,10 @@ class _Compiler:
             return f"{value}.startswith({arg!r})"
         if name == "re:test":  # lxml's EXSLT: re.search, 'i' in flags -> IGNORECASE
             pattern = re.compile(arg, re.UNICODE | (re.IGNORECASE if "i" in flags else 0))
-            return f"({self.constant(pattern.search)}({value}) is not None)"
+            search = self.constant(pattern.search)
+            if attribute is not None and pattern.search("") is None:  # an absent attribute cannot match: no call
+                return f"((v := g({attribute!r})) is not None and {search}(v) is not None)"
+            return f"({search}({value}) is not None)"
         raise Unsupported(f"function {name}()")
 
 
@@ -269,6 +287,7 @@ class CompiledXPath:
         self.source = _function_source(tags, preds, positional)
         namespace: dict[str, Any] = {
             "_first_attribute": first_attribute,
+            "_first_of_two": first_of_two,
             "_has_descendant": has_descendant,
             "_Element": etree.Element,
             **compiler.constants,

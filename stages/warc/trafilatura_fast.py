@@ -1,0 +1,219 @@
+"""Exact shortcuts through ``trafilatura.extract``: the same text for less CPU, each one switchable.
+
+Measured first (cProfile of ``extract`` as ``warc_extract`` calls it, FineWeb settings, on the 1,120 pages of
+``dev_pages.warc.gz``): with the boilerplate XPaths already compiled (:mod:`.trafilatura_xpath`), about a third of
+the time went to ``compare_extraction`` (a copy of the raw tree, the discard XPaths over it, readability, reparsing
+its output), ~10-15 % to lxml.html's element-class lookup (a Python ``lookup()`` call for every element proxy lxml
+creates, 3.8 M of them), ~8 % to copying trees. Three shortcuts, each a ``warc_extract`` parameter:
+
+* ``compiled_lookup`` — :func:`element_lookup`: trafilatura's parser makes its element proxies through lxml's
+  C-level :class:`lxml.etree.ElementDefaultClassLookup` (``HtmlElement`` for every element, ``HtmlComment``…)
+  instead of ``HtmlElementClassLookup``, whose Python ``lookup`` picks ``FormElement``/``InputElement``/… for form
+  tags. trafilatura only uses what every ``HtmlElement`` has (``text_content``, ``drop_tree``, attributes), so
+  the text is the same; the parser is shared, so it is swapped only inside the ``with`` block.
+* ``compiled_fallbacks`` — :func:`fallback_shortcuts`: readability runs only when its text could be chosen.
+  trafilatura keeps its own extraction unless readability's text is empty, or more than twice as long, or longer
+  than ``2 * MIN_EXTRACTED_SIZE`` while its own lacks paragraphs (``external._prefer_readability``). Readability's
+  text is a part of the page's text (it drops ``script``/``style``, moves and removes elements, and writes
+  ``VIDEO`` into video iframes), so :func:`readability_bound` — the page's text length without ``script``/
+  ``style`` content, plus 5 per ``iframe`` — bounds it; when that bound rules out every condition above, the
+  readability pass (tree copy, discard XPaths, scoring, reparse) is skipped and only the jusText check runs,
+  exactly as trafilatura continues. The pre-conversion copy of the cleaned tree that only jusText reads is made
+  when jusText runs (it is ``tree_cleaning`` of the raw tree, deterministic), not for every page. Comment
+  extraction (``include_comments``) and recall mode keep trafilatura's own code.
+* ``compiled_xpaths`` — :mod:`.trafilatura_xpath` (since warc_extract v3).
+
+Equality with plain trafilatura is checked by ``tests/test_trafilatura_fast.py`` on every page of the dev WARC and
+the other shared WARCs, and only for the trafilatura versions in :data:`SUPPORTED_VERSIONS`: another version makes
+:func:`check_version` fail loudly (the shortcuts replace private functions whose logic they restate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from copy import copy
+from typing import Any
+
+from lxml import etree
+
+#: trafilatura versions whose ``extract`` the shortcuts were checked against (tests/test_trafilatura_fast.py)
+SUPPORTED_VERSIONS = ("2.3.1",)
+
+
+class UnsupportedTrafilatura(RuntimeError):
+    """The installed trafilatura is not one the shortcuts were checked against."""
+
+
+def check_version() -> str:
+    """The installed trafilatura version; raises :class:`UnsupportedTrafilatura` for an unchecked one."""
+    import trafilatura
+
+    version = trafilatura.__version__
+    if version not in SUPPORTED_VERSIONS:
+        raise UnsupportedTrafilatura(
+            f"warc_extract: the compiled_* shortcuts were checked against trafilatura {', '.join(SUPPORTED_VERSIONS)}"
+            f", not {version}: install one of those, or set compiled_xpaths, compiled_lookup and compiled_fallbacks "
+            "to false (and run tests/test_trafilatura_fast.py to check a new version)"
+        )
+    return version
+
+
+# -- compiled_lookup -------------------------------------------------------------------------------------------------
+def _c_lookup() -> etree.ElementDefaultClassLookup:
+    from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+
+    return etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+
+
+@contextmanager
+def element_lookup() -> Iterator[None]:
+    """Within the block, trafilatura's ``HTML_PARSER`` makes element proxies through the C-level lookup."""
+    from lxml.html import HtmlElementClassLookup
+    from trafilatura.utils import HTML_PARSER
+
+    HTML_PARSER.set_element_class_lookup(_c_lookup())
+    try:
+        yield
+    finally:
+        HTML_PARSER.set_element_class_lookup(HtmlElementClassLookup())  # what lxml.html.HTMLParser sets
+
+
+# -- compiled_fallbacks ----------------------------------------------------------------------------------------------
+#: text readability writes into an iframe it keeps (a video embed)
+_VIDEO_TEXT = len("VIDEO")
+
+
+def readability_bound(tree: Any) -> int:
+    """Most characters readability's trimmed text can have for ``tree`` (see the module docstring)."""
+    total = len(etree.tostring(tree, method="text", encoding=str))
+    for el in tree.iter("script", "style"):  # dropped by readability first, tails kept
+        if el.text:
+            total -= len(el.text)
+    return total + _VIDEO_TEXT * sum(1 for _ in tree.iter("iframe"))
+
+
+def readability_cannot_win(tree: Any, body: Any, text: str, options: Any) -> bool:
+    """True when no readability text of at most :func:`readability_bound` characters could replace ``text``."""
+    if options.focus == "recall" or not text:
+        return False
+    bound = readability_bound(tree)
+    if bound > 2 * len(text):  # "readability much longer" is possible
+        return False
+    if bound > 2 * options.min_extracted_size:  # "own extraction structurally deficient" is possible
+        deficient = not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p"))
+        return not deficient
+    return True
+
+
+class _Backup:
+    """The cleaned, unconverted tree jusText reads: a copy taken up front, or ``tree_cleaning`` of the raw tree
+    redone when (rarely) jusText runs."""
+
+    def __init__(self, tree: Any = None, raw: Any = None, options: Any = None):
+        self._tree, self._raw, self._options = tree, raw, options
+
+    def tree(self) -> Any:
+        if self._tree is None:
+            from trafilatura.htmlprocessing import tree_cleaning
+
+            return tree_cleaning(copy(self._raw), self._options)
+        return self._tree
+
+
+def _justext_check(backup: _Backup, body: Any, text: str, options: Any) -> tuple[Any, str, bool]:
+    """trafilatura's jusText override after the readability decision: ``(body, text, jusText taken)``."""
+    import trafilatura.external as external
+
+    unclean = bool(body.xpath(external.SANITIZED_XPATH))
+    if not unclean and len(text) >= options.min_extracted_size:
+        return body, text, False
+    jbody, jtext = external.justext_rescue(backup.tree(), options)
+    if not jtext:
+        return body, text, False
+    if unclean:  # boilerplate-dropping may shorten, within a ratio; image-heavy pages guarded
+        accept = len(text) <= external.JUSTEXT_OVERRIDE_RATIO * len(jtext) and (
+            len(jtext) > len(text) or not options.images or body.find(".//graphic") is None
+        )
+    else:  # merely short: jusText must add text
+        accept = len(jtext) > len(text)
+    return (jbody, jtext, True) if accept else (body, text, False)
+
+
+def _compare(backup: _Backup, tree: Any, body: Any, text: str, options: Any) -> tuple[Any, str]:
+    """``external.compare_extraction`` with the readability pass skipped when it cannot change the result and the
+    backup tree built only when jusText needs it."""
+    import trafilatura.external as external
+    from trafilatura.utils import trim
+
+    if options.focus == "recall" and len(text) > options.min_extracted_size * 10:
+        return body, text
+    use_readability = False
+    if not readability_cannot_win(tree, body, text, options):
+        raw = copy(tree)
+        if options.focus == "precision":
+            raw = external.prune_unwanted_nodes(raw, external.OVERALL_DISCARD_XPATH)
+        algo_body = external.try_readability(raw)
+        algo_text = trim(etree.tostring(algo_body, method="text", encoding="utf-8").decode("utf-8"))
+        use_readability = external._prefer_readability(body, algo_body, algo_text, len(text), len(algo_text), options)
+        if use_readability:
+            body, text = algo_body, algo_text
+    body, text, took_justext = _justext_check(backup, body, text, options)
+    if use_readability and not took_justext:
+        body, text = external.sanitize_tree(body, options)
+    return body, text
+
+
+def _prepare_tree(tree: Any, options: Any, url: str | None) -> tuple[Any, Any]:
+    import trafilatura.htmlprocessing as hp
+
+    cleaned = hp.tree_cleaning(copy(tree), options)
+    if options.comments:  # trafilatura_sequence reads the backup itself (thread-forum pages)
+        backup: Any = copy(cleaned)
+    else:
+        backup = _Backup(raw=tree, options=options)
+    return hp.convert_tags(cleaned, options, url), backup
+
+
+def _extract_and_compare(cleaned: Any, backup: Any, tree: Any, options: Any) -> tuple[Any, str]:
+    from trafilatura.main_extractor import extract_content
+
+    body, text = extract_content(cleaned, options)
+    if not options.fast:
+        if not isinstance(backup, _Backup):
+            backup = _Backup(tree=backup)
+        body, text = _compare(backup, tree, body, text, options)
+    return body, text
+
+
+@contextmanager
+def fallback_shortcuts() -> Iterator[None]:
+    """Within the block, trafilatura's cascade runs :func:`_prepare_tree` and :func:`_extract_and_compare` above."""
+    import trafilatura.core as core
+
+    originals: dict[str, Callable] = {name: getattr(core, name) for name in ("_prepare_tree", "_extract_and_compare")}
+    core._prepare_tree, core._extract_and_compare = _prepare_tree, _extract_and_compare
+    try:
+        yield
+    finally:
+        for name, fn in originals.items():
+            setattr(core, name, fn)
+
+
+@contextmanager
+def shortcuts(xpaths: bool = True, lookup: bool = True, fallbacks: bool = True) -> Iterator[None]:
+    """The chosen shortcuts for the duration of the block (checks the trafilatura version when any is on)."""
+    from curate.stages.warc.trafilatura_xpath import compiled_xpaths
+
+    with ExitStack() as stack:
+        if xpaths or lookup or fallbacks:
+            check_version()
+        if xpaths:
+            stack.enter_context(compiled_xpaths())
+        if lookup:
+            stack.enter_context(element_lookup())
+        if fallbacks:
+            stack.enter_context(fallback_shortcuts())
+        yield

@@ -1,0 +1,165 @@
+"""trafilatura_fast: the shortcuts give plain trafilatura's text on every real page, and the bound they rely on holds.
+
+Plain trafilatura (no shortcut at all, lxml XPaths, lxml.html's lookup, readability on every page) and the
+shortcuts (each alone and all together) extract the same pages in the same order with FineWeb's settings
+(``deduplicate`` state reset before each pass); every text must be equal. Both branches of ``compiled_fallbacks``
+must occur (readability skipped, and run), so the comparison is not vacuous. The version pin fails loudly."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+import trafilatura
+import trafilatura.core
+import trafilatura.deduplication
+import trafilatura.external
+from conftest import SHARED_DATA, shared_data
+from lxml import etree
+from lxml.html import FormElement, HtmlElement
+from trafilatura.utils import HTML_PARSER, load_html, trim
+
+from curate.stage import SourceFile
+from curate.stages import WarcExtract
+from curate.stages.warc import trafilatura_fast
+from curate.stages.warc.trafilatura_fast import (
+    SUPPORTED_VERSIONS,
+    UnsupportedTrafilatura,
+    check_version,
+    readability_bound,
+    shortcuts,
+)
+
+DEV = ("warc", "pages_with_gold", "dev_pages.warc.gz")
+FINEWEB = {"favor_precision": True, "include_comments": False, "deduplicate": True}
+NONE = {"xpaths": False, "lookup": False, "fallbacks": False}
+
+
+def html_pages(path) -> list[str]:
+    step = WarcExtract(extract=False)
+    tables = [out.kept for out in step.read(SourceFile(str(path), lambda: open(path, "rb")))]
+    return pa.concat_tables(tables).column("text").to_pylist() if tables else []
+
+
+def extract_all(pages: list[str], options: dict | None = None, **chosen: bool) -> list[str | None]:
+    trafilatura.deduplication.LRU_TEST.clear()
+    out = []
+    for html in pages:
+        with shortcuts(**chosen):
+            out.append(trafilatura.extract(html, **(options or FINEWEB)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def dev_pages() -> list[str]:
+    return html_pages(shared_data(*DEV))
+
+
+def first_difference(expected: list, got: list) -> str:
+    differ = [i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b]
+    if not differ:
+        return ""
+    i = differ[0]
+    return f"{len(differ)} of {len(expected)} pages differ, e.g. page {i}: {expected[i]!r:.300} vs {got[i]!r:.300}"
+
+
+def test_the_installed_trafilatura_is_the_checked_one():
+    assert trafilatura.__version__ in SUPPORTED_VERSIONS
+    assert check_version() == trafilatura.__version__
+
+
+def test_an_unchecked_version_fails_loudly(monkeypatch):
+    monkeypatch.setattr(trafilatura, "__version__", "9.9.9")
+    with pytest.raises(UnsupportedTrafilatura, match="9.9.9"):
+        check_version()
+    with pytest.raises(UnsupportedTrafilatura):
+        WarcExtract(extractor="trafilatura").ensure_setup()
+    step = WarcExtract(extractor="trafilatura", compiled_xpaths=False, compiled_lookup=False, compiled_fallbacks=False)
+    step.ensure_setup()  # plain trafilatura needs no check
+
+
+def test_every_dev_page_extracts_as_plain_trafilatura(dev_pages, monkeypatch):
+    """Every HTML page of the dev WARC (1,120): all shortcuts together vs none."""
+    decisions = {True: 0, False: 0}
+    cannot_win = trafilatura_fast.readability_cannot_win
+
+    def counted(*args):
+        decided = cannot_win(*args)
+        decisions[decided] += 1
+        return decided
+
+    plain = extract_all(dev_pages, **NONE)
+    monkeypatch.setattr(trafilatura_fast, "readability_cannot_win", counted)
+    fast = extract_all(dev_pages)
+    assert len(dev_pages) >= 1000 and sum(t is not None and len(t) > 200 for t in plain) > len(dev_pages) // 2
+    assert not first_difference(plain, fast)
+    assert decisions[True] > 100 and decisions[False] > 100, decisions  # both branches, on real pages
+
+
+@pytest.mark.parametrize("chosen", ["xpaths", "lookup", "fallbacks"])
+def test_each_shortcut_alone_extracts_as_plain_trafilatura(dev_pages, chosen):
+    pages = dev_pages[::10]
+    plain = extract_all(pages, **NONE)
+    assert not first_difference(plain, extract_all(pages, **{**NONE, chosen: True}))
+
+
+def test_the_other_shared_warcs_extract_as_plain_trafilatura():
+    """The real crawls and Common Crawl excerpts (other sites, other years), also with comments and recall on."""
+    folders = [SHARED_DATA / "warc" / "real_crawls", SHARED_DATA / "warc" / "common_crawl_format"]
+    if not folders[0].exists():
+        shared_data("warc", "real_crawls")
+    pages = [page for folder in folders for path in sorted(folder.glob("*.warc*")) for page in html_pages(path)]
+    assert len(pages) > 250
+    assert not first_difference(extract_all(pages, **NONE), extract_all(pages))
+    for options in ({"include_comments": True, "deduplicate": True}, {"favor_recall": True}):
+        assert not first_difference(extract_all(pages[::3], options, **NONE), extract_all(pages[::3], options))
+
+
+def readability_text(tree: HtmlElement) -> str:
+    body = trafilatura.external.try_readability(tree)
+    return trim(etree.tostring(body, method="text", encoding="utf-8").decode("utf-8"))
+
+
+def test_readability_text_never_exceeds_the_bound(dev_pages):
+    """The bound compiled_fallbacks decides on, on real pages and on pages built to add text (video iframes)."""
+    built = [
+        "<html><body><div><p>Some words here. More words.</p>"
+        + '<iframe src="https://www.youtube.com/embed/x"></iframe>' * n
+        + "</div><script>var x = 1;</script><style>p {}</style></body></html>"
+        for n in (1, 5)
+    ]
+    checked = 0
+    for html in [*dev_pages[::4], *built]:
+        tree = load_html(html)
+        if tree is None:
+            continue
+        bound = readability_bound(tree)
+        assert len(readability_text(tree)) <= bound, html[:200]
+        checked += 1
+    assert checked > 250
+
+
+def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
+    form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
+    originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)
+    assert isinstance(load_html(form).find(".//form"), FormElement)
+    with pytest.raises(RuntimeError, match="boom"), shortcuts():
+        tree = load_html(form)
+        assert type(tree.find(".//form")) is HtmlElement  # the C lookup: one class for every element
+        assert trafilatura.core._prepare_tree is trafilatura_fast._prepare_tree
+        raise RuntimeError("boom")
+    assert isinstance(load_html(form).find(".//form"), FormElement)
+    assert (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare) == originals
+    assert isinstance(etree.fromstring("<p/>", HTML_PARSER), HtmlElement)
+
+
+def test_warc_extract_gives_the_same_texts_with_every_shortcut_off():
+    sample = shared_data("warc", "real_crawls", "dolma__sample-0000.warc.gz")
+
+    def texts(**params) -> list[str]:
+        step = WarcExtract(timeout_mode="signal", **params)
+        kept = pa.concat_tables([out.kept for out in step.read(SourceFile(str(sample), lambda: sample.open("rb")))])
+        return kept.column("text").to_pylist()
+
+    default = texts()
+    assert len(default) > 10
+    assert default == texts(compiled_xpaths=False, compiled_lookup=False, compiled_fallbacks=False)
