@@ -102,7 +102,7 @@ def unicode_normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def collapse_whitespace(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Runs of Unicode whitespace (:data:`WHITESPACE`) replaced by one space, leading and trailing whitespace
-    removed: on the UTF-8 bytes with numpy (:func:`collapse_bytes`), ~10x Arrow's regex replacement; the same output."""
+    removed: on the UTF-8 bytes with numpy (:func:`collapse_bytes`), half the CPU of a regex replacement."""
     return collapse_bytes(_strings(texts), _ASCII_WHITESPACE, multibyte_whitespace=True)
 
 
