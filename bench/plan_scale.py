@@ -12,7 +12,9 @@ The driver then runs ``curate.pipeline.run_recipe`` as ``curate run`` does (inpu
 placement checks, plan and fingerprints, the output lock, ``tidy_output``, resume decisions, unit lists per
 segment and phase, the final tidying, stats and their manifests) in a separate process whose only change is the
 executor: it records the units it is handed and runs none. ``plan_s`` is that process's wall time for the whole
-``run_recipe``; ``driver_peak_mb`` its peak resident memory (``getrusage``), Python and pyarrow included.
+``run_recipe``; ``driver_peak_mb`` its peak resident memory (``getrusage``), Python and pyarrow included;
+``driver_cpu_s`` the CPU time it used (on a busy machine the wall time is mostly waiting for a core; ``load`` is
+the load average at the end).
 
     .venv/bin/python bench/plan_scale.py [--shards 100000] [--done all|half] [--latency-ms 20] [--no-manifest]
 
@@ -198,19 +200,22 @@ def drive_main(args: argparse.Namespace) -> None:
     import curate.pipeline
     from curate.recipe import load_recipe
 
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    rss0, cpu0 = start.ru_maxrss / 1024, start.ru_utime + start.ru_stime
     executor = PlanOnly()
     curate.pipeline.make_executor = lambda *a, **k: executor
     t0 = time.perf_counter()
     executor.t0 = t0
     result = curate.pipeline.run_recipe(load_recipe(args.recipe))
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss / 1024
     first = executor.calls[0][0] if executor.calls else None
     print(
         json.dumps(
             {
                 "plan_s": wall,
+                "cpu_s": usage.ru_utime + usage.ru_stime - cpu0,
                 "first_units_s": first,
                 "peak_mb": peak,
                 "imports_mb": rss0,
@@ -264,7 +269,8 @@ def main() -> None:
                 got = json.loads(out.stdout.strip().splitlines()[-1])
                 made = {k: v - before.get(k, 0) for k, v in _requests(port).items() if v - before.get(k, 0)}
                 print(
-                    f"pass {n + 1}: {got['plan_s']:.1f} s, peak {got['peak_mb']:.0f} MB (after imports "
+                    f"pass {n + 1}: {got['plan_s']:.1f} s ({got['cpu_s']:.1f} s of CPU), peak {got['peak_mb']:.0f} MB "
+                    f"(after imports "
                     f"{got['imports_mb']:.0f} MB), {got['units']} units handed out (first list after "
                     f"{got['first_units_s'] or 0:.1f} s), {got['resumed']} shards resumed, requests {made}",
                     flush=True,
@@ -274,6 +280,7 @@ def main() -> None:
             server.wait()
     print(
         f"RESULT plan_scale shards={args.shards} plan_s={got['plan_s']:.1f} driver_peak_mb={got['peak_mb']:.0f} "
+        f"driver_cpu_s={got['cpu_s']:.1f} load={os.getloadavg()[0]:.1f} "
         f"done={args.done} seeded_manifest={int(args.manifest)} passes={args.passes} latency_ms={args.latency_ms:g} "
         f"units={got['units']} "
         f"requests={sum(made.values())}"
