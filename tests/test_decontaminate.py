@@ -7,23 +7,20 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SHARED_DATA, needs_shared_data
 
 from curate.stages.decontam.benchmarks import BenchmarkError, BenchmarkSource, Item, as_source, load_all, load_items
 from curate.stages.decontam.index import IndexConfig, NgramIndex
 from curate.stages.decontam.stage import Decontaminate, cut_text
 from curate.stages.decontam.text import chunk_words, words
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
-needs_data = pytest.mark.skipif(
-    not (DATA / "corpus" / "docs.jsonl").exists(),
-    reason=f"real benchmark data not found at {DATA} (see ../shared/data/README.md)",
-)
+DATA = SHARED_DATA / "benchmarks"
+needs_data = needs_shared_data("benchmarks", "corpus", "docs.jsonl")
 
 LONG_Q = (
     "A farmer has 17 cows and buys 4 more each week. After six weeks he sells a third of the herd to his "

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA, needs_shared_data
 
 from curate import read_parquet
 from curate.pipeline import run_recipe
@@ -16,12 +17,9 @@ from curate.stages import CodeQuality, DomainDetect, MathQuality, read_warc
 from curate.stages.domain.extract import make_domain_extractor
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "domains" / "dev"
+DEV = SHARED_DATA / "domains" / "dev"
 SAMPLE = str(REPO / "curate" / "data" / "sample.warc.gz")
-needs_dev = pytest.mark.skipif(
-    not (DEV / "index.jsonl").exists(),
-    reason="real domain pages absent (../shared/data/domains/dev, see DEVELOPERS.md)",
-)
+needs_dev = needs_shared_data("domains", "dev", "index.jsonl")
 
 
 @pytest.fixture(scope="module")

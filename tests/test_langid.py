@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import shared_data
 
 from curate.stages import LanguageId
 from curate.stages.langid import packaged_ftz, resolve_model
@@ -20,14 +19,13 @@ from curate.stages.languages import (
     to_iso639_1,
 )
 
-SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "langid" / "lingua_testdata" / "sentences"
-
 
 def sentences(code: str, n: int = 150) -> list[str]:
-    path = SENTENCES / f"{code}.txt"
-    if not path.exists():
-        pytest.skip(f"../shared/data not found: {path}")
-    return path.read_text(encoding="utf-8").splitlines()[:n]
+    return (
+        shared_data("langid", "lingua_testdata", "sentences", f"{code}.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()[:n]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import yaml
+from conftest import SHARED_DATA, needs_shared_data, shared_data
 
 from curate.stages.filters import FineWebQuality, GopherQuality, GopherRepetition, TextRepair
 from curate.stages.filters.segmenters import cjk_fallback, indic_tokens
@@ -17,17 +18,13 @@ from curate.stages.filters.settings import FINEWEB2_FIXED, load_settings, proven
 from curate.stages.filters.words import tokenizer_for
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-FW2 = DATA / "fineweb2" / "configs"
-HPLT = DATA / "quality_labels" / "hplt_v2_inspection" / "hplt_v2_annotated.jsonl"
-needs_data = pytest.mark.skipif(
-    not HPLT.exists() or not FW2.exists(), reason="../shared/data (FineWeb2 configs, HPLT labels) not present"
-)
+FW2 = SHARED_DATA / "fineweb2" / "configs"
+HPLT = ("quality_labels", "hplt_v2_inspection", "hplt_v2_annotated.jsonl")
 
 
 def hplt_good(lang: str, n: int) -> list[str]:
     out = []
-    for line in HPLT.open(encoding="utf-8"):
+    for line in shared_data(*HPLT).open(encoding="utf-8"):
         r = json.loads(line)
         if r["lang"] == lang and r["lang_correct"] == "1" and r["unnatural"] in ("", "0"):
             out.append(r["text"].replace("\n..........\n", "\n"))  # the sample's excerpt separator
@@ -47,7 +44,7 @@ def test_lookup_any_code_form():
     assert table.resolve("en") is None and table.resolve("not a code") is None
 
 
-@needs_data
+@needs_shared_data("fineweb2", "configs")
 def test_shipped_table_equals_fineweb2_configs():
     table = load_settings("fineweb2")
     for key in ("deu_Latn", "tha_Thai", "arb_Arab", "cmn_Hani", "gla_Latn"):
@@ -104,7 +101,6 @@ def test_segmenters_by_language():
     assert cjk_fallback("我们是人。", rules, kana_runs=False) == ("我", "们", "是", "人", "。")
 
 
-@needs_data
 def test_segmenters_match_datatrove_on_real_text():
     pytest.importorskip("datatrove")
     pytest.importorskip("jieba")
@@ -116,7 +112,6 @@ def test_segmenters_match_datatrove_on_real_text():
             assert tokenizer_for(key).words(text) == theirs.word_tokenize(text)
 
 
-@needs_data
 def test_fineweb2_settings_keep_natural_text_the_english_defaults_drop():
     """The issue's case: Gopher quality with English stop words drops natural Arabic/Chinese/Russian pages."""
     for lang in ("ara_Arab", "zho_Hans", "rus_Cyrl"):
@@ -128,7 +123,6 @@ def test_fineweb2_settings_keep_natural_text_the_english_defaults_drop():
         assert fw2 / len(texts) > 0.75, lang
 
 
-@needs_data
 def test_fineweb2_thresholds_reach_the_rules():
     text = hplt_good("deu_Latn", 1)[0]
     table = pa.table({"id": ["a"], "text": [text], "language": ["de"]})

@@ -17,6 +17,7 @@ import pytest
 import trafilatura
 import trafilatura.deduplication
 import trafilatura.xpaths
+from conftest import shared_data
 from lxml import etree
 from trafilatura.utils import HTML_PARSER, load_html
 
@@ -25,7 +26,7 @@ from curate.stages import WarcExtract
 from curate.stages.warc.trafilatura_xpath import CompiledXPath, _trafilatura_swaps, compile_xpath, compiled_xpaths
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_pages.warc.gz"
+DEV = ("warc", "pages_with_gold", "dev_pages.warc.gz")  # real pages for the extraction comparison
 SAMPLE = ROOT / "curate" / "data" / "sample.warc.gz"
 
 # every tag named in the expressions, plus ordinary markup around them
@@ -488,9 +489,7 @@ def extract_all(pages: list[str]) -> list[str | None]:
 
 
 def test_extraction_is_unchanged_on_real_pages():
-    if not DEV.exists():
-        pytest.skip(f"../shared/data not found: {DEV} (real pages for the extraction comparison)")
-    texts = read_html(DEV).column("text").to_pylist()
+    texts = read_html(shared_data(*DEV)).column("text").to_pylist()
     step = max(1, len(texts) // 120)
     pages = texts[::step][:120]
     plain = extract_all(pages)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import shared_data
 
 from curate.registry import resolve
 from curate.stage import SourceFile
@@ -18,15 +19,7 @@ from curate.stages.warc.decode import dechunk, decode_html, normalise_charset, s
 from curate.stages.warc.extractors import ExtractTimeout, TimeLimitedExtractor, _with_alarm
 from curate.stages.warc.stream import gzip_members
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-WARC = DATA / "warc"
-DEV = WARC / "pages_with_gold" / "dev_pages.warc.gz"
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"../shared/data not found: {path}")
-    return path
+DEV = ("warc", "pages_with_gold", "dev_pages.warc.gz")
 
 
 def run(step: WarcExtract, path: Path | str, data: bytes | None = None) -> tuple[pa.Table, dict[str, int]]:
@@ -83,7 +76,7 @@ LONG = (
 
 # -- real data -----------------------------------------------------------------------------------------------------
 def test_dev_pages_every_html_record_is_read():
-    table, counters = run(WarcExtract(extract=False, keep_headers=["WARC-Gold-Id"]), need(DEV))
+    table, counters = run(WarcExtract(extract=False, keep_headers=["WARC-Gold-Id"]), shared_data(*DEV))
     assert counters["records"] == 1120
     assert counters["html_records"] == 1120
     assert table.num_rows == 1120
@@ -95,7 +88,7 @@ def test_dev_pages_every_html_record_is_read():
 
 
 def test_dev_pages_extraction_on_a_sample(tmp_path):
-    parts = members(need(DEV))
+    parts = members(shared_data(*DEV))
     sample = tmp_path / "sample.warc.gz"
     small = [p for p in parts if len(p) < 25_000]
     sample.write_bytes(b"".join(small[:: len(small) // 12][:12]))  # 12 pages, both gold sources
@@ -104,7 +97,7 @@ def test_dev_pages_extraction_on_a_sample(tmp_path):
     assert table.num_rows + counters.get("extract_empty", 0) == 12
     assert table.num_rows >= 11
     gold = {}
-    with gzip.open(DEV.parent / "dev_pages.gold.jsonl.gz", "rt") as f:
+    with gzip.open(shared_data("warc", "pages_with_gold", "dev_pages.gold.jsonl.gz"), "rt") as f:
         for line in f:
             import json
 
@@ -130,7 +123,7 @@ EDGE_EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EDGE_EXPECTED))
 def test_edge_cases_pass_with_reasons(name):
-    path = need(WARC / "edge_cases" / name)
+    path = shared_data("warc", "edge_cases", name)
     html_records, min_docs, reasons = EDGE_EXPECTED[name]
     start = time.perf_counter()
     table, counters = run(WarcExtract(extractor="resiliparse" if name.endswith(".arc.gz") else "trafilatura"), path)
@@ -145,7 +138,7 @@ def test_edge_cases_pass_with_reasons(name):
 
 
 def test_giant_page_is_streamed_not_loaded():
-    path = need(WARC / "edge_cases" / "cdxwriter__giant_html_431MB_uncompressed.warc.gz")
+    path = shared_data("warc", "edge_cases", "cdxwriter__giant_html_431MB_uncompressed.warc.gz")
     import tracemalloc
 
     tracemalloc.start()
@@ -158,14 +151,16 @@ def test_giant_page_is_streamed_not_loaded():
 
 
 def test_chunked_payload_is_dechunked():
-    table, _ = run(WarcExtract(extract=False), need(WARC / "edge_cases" / "warcio__example-iana.org-chunked.warc"))
+    table, _ = run(
+        WarcExtract(extract=False), shared_data("warc", "edge_cases", "warcio__example-iana.org-chunked.warc")
+    )
     html = table.column("text")[0].as_py()
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert "\n001c37" not in html and not html.startswith("001c37")
 
 
 def test_clueweb_quirks_charset_and_fake_gzip():
-    path = need(WARC / "edge_cases" / "resiliparse__clueweb09-ja_quirk_WARC018.warc.gz")
+    path = shared_data("warc", "edge_cases", "resiliparse__clueweb09-ja_quirk_WARC018.warc.gz")
     table, _ = run(WarcExtract(extract=False), path)
     assert table.num_rows == 29
     assert set(table.column("charset").to_pylist()) == {"euc_jp"}
@@ -175,7 +170,7 @@ def test_clueweb_quirks_charset_and_fake_gzip():
 
 def test_arc_records_get_ids_and_iso_dates():
     table, counters = run(
-        WarcExtract(extract=False), need(WARC / "edge_cases" / "aut__IAH-20080430-blackbook_ARC_format.arc.gz")
+        WarcExtract(extract=False), shared_data("warc", "edge_cases", "aut__IAH-20080430-blackbook_ARC_format.arc.gz")
     )
     assert counters["records"] == 300  # 299 records + the filedesc header
     ids = table.column("id").to_pylist()
@@ -185,14 +180,16 @@ def test_arc_records_get_ids_and_iso_dates():
 
 
 def test_wet_conversion_records_are_documents():
-    cc = WARC / "common_crawl_format"
+    cc = ("warc", "common_crawl_format")
     table, counters = run(
         WarcExtract(keep_headers=["WARC-Identified-Content-Language"]),
-        need(cc / "whirlwind__CC-MAIN-2024-22_an.wikipedia_Escopete.warc.wet.gz"),
+        shared_data(*cc, "whirlwind__CC-MAIN-2024-22_an.wikipedia_Escopete.warc.wet.gz"),
     )
     assert table.num_rows == 1 and "Escopete" in table.column("text")[0].as_py()
     assert table.column("warc_identified_content_language")[0].as_py()
-    table, _ = run(WarcExtract(), need(cc / "CC-MAIN-20140820021334-00006-ip-10-180-136-8.ec2.internal.warc.wet"))
+    table, _ = run(
+        WarcExtract(), shared_data(*cc, "CC-MAIN-20140820021334-00006-ip-10-180-136-8.ec2.internal.warc.wet")
+    )
     assert table.num_rows == 3
 
 
@@ -203,14 +200,14 @@ def test_real_crawls_html_counts():
         "dolma__sample-0000.warc.gz": 22,
     }
     for name, html in expected.items():
-        _, counters = run(WarcExtract(extract=False), need(WARC / "real_crawls" / name))
+        _, counters = run(WarcExtract(extract=False), shared_data("warc", "real_crawls", name))
         assert counters.get("html_records", 0) + counters.get("skipped_empty_payload", 0) == html, name
-    _, counters = run(WarcExtract(extract=False), WARC / "real_crawls" / "pywb__iana.warc.gz")
+    _, counters = run(WarcExtract(extract=False), shared_data("warc", "real_crawls", "pywb__iana.warc.gz"))
     assert counters["skipped_revisit"] == 123
 
 
 def test_read_warc_api():
-    table = read_warc(str(need(WARC / "common_crawl_format" / "jwarc__cc.warc.gz")))
+    table = read_warc(str(shared_data("warc", "common_crawl_format", "jwarc__cc.warc.gz")))
     assert table.num_rows == 1
     assert table.column_names[:5] == ["id", "text", "url", "date", "source"]
     assert resolve("warc_extract") is WarcExtract

@@ -3,15 +3,14 @@ to the original text; the chosen charset and how it was chosen are kept as colum
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 import pytest
+from conftest import shared_data
 
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
 
-SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "langid" / "lingua_testdata" / "sentences"
+SENTENCES = ("langid", "lingua_testdata", "sentences")
 
 #: WHATWG label -> (Python codec of that WHATWG encoding, a language written in it)
 CASES = {
@@ -29,10 +28,8 @@ CASES = {
 
 def page(lang: str, codec: str, n: int = 15, start: int = 0) -> str:
     """An HTML page of ``n`` real sentences of ``lang`` that ``codec`` represents (the others are left out)."""
-    if not SENTENCES.exists():
-        pytest.skip(f"../shared/data not found: {SENTENCES}")
     good = []
-    for line in (SENTENCES / f"{lang}.txt").read_text(encoding="utf-8").splitlines()[start:]:
+    for line in shared_data(*SENTENCES, f"{lang}.txt").read_text(encoding="utf-8").splitlines()[start:]:
         try:
             if line.strip() and line.encode(codec).decode(codec) == line:
                 good.append(line.strip())

@@ -12,16 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pytest
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SENTENCES = DATA / "langid" / "lingua_testdata" / "sentences"
+from conftest import shared_data
 
 
 def require_data() -> Path:
-    if not SENTENCES.is_dir():
-        pytest.skip(f"../shared/data not found: {SENTENCES} is needed for real multilingual text")
-    return SENTENCES
+    """The real multilingual sentences (../shared/data/langid/lingua_testdata/sentences)."""
+    return shared_data("langid", "lingua_testdata", "sentences")
 
 
 def lingua_documents(
