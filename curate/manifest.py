@@ -141,7 +141,7 @@ def read_step_markers(layout: Layout, key: str, shards: list[str], files: dict[s
         else:
             to_read.append(i)
     for i, marker in zip(to_read, _read_many(layout, key, [shards[i] for i in to_read]), strict=True):
-        if marker is not None:
+        if isinstance(marker, dict):  # (anything else is no marker of ours: the shard is redone)
             size, mtime_ns = files[f"_done/{shards[i]}.json"]
             entries[i] = ShardMarker.of(marker, shards[i], size, mtime_ns)
     return StepMarkers(entries, manifest_shards, stats, hits, len(to_read))

@@ -232,3 +232,11 @@ def test_markers_read_one_by_one_are_indexed_before_the_work(world, trusting, re
     assert len(set(min_length)) == 6
     assert len(min_length) == 3 * 6  # the first tidying, upper's units finding their input, the stats: no 2nd tidy
     assert_same_as_fresh(world, out, suffix="?")
+
+
+def test_a_marker_that_is_not_an_object_is_no_marker(world, trusting):
+    out = world["root"] / "out"
+    run(world, out)
+    (out / "upper" / "_done" / "part-001.json").write_text("[]")  # rewritten after the manifest: read, not trusted
+    run(world, out)
+    assert_same_as_fresh(world, out)
