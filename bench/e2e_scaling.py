@@ -9,11 +9,12 @@ the workers and loads trafilatura and the fastText model before any clock starts
 ratio uses the mean rate of each.
 
 CPU evidence (the machine has 2 cores and other users): the CPU seconds of this process and every process under it
-(the Ray workers, raylet, GCS; read from ``/proc``) are counted per run. ``cpu_2_vs_1`` near 1 means two workers do
+(the Ray workers, raylet, GCS; sampled from ``/proc`` every 0.2 s, so workers that exit still count) are counted
+per run. ``cpu_2_vs_1`` near 1 means two workers do
 no more work than one (no serialisation or scheduling overhead worth the name); ``busy_2`` = CPU seconds /
 (2 x wall) is the share of two cores the run got: below ~0.95 the machine, not the engine, held it back, and
-``cpu_scaling`` = 2 x busy_2 x (cpu_1 / cpu_2) / busy_1 is the speedup those CPU shares imply (what the wall ratio
-would be on an idle machine).
+``cpu_scaling`` = 2 x cpu_1 / cpu_2 is what the wall ratio would be with both cores ours (two workers each doing
+a document for the CPU it costs them), before the tail where one worker finishes the last shard alone.
 
     .venv/bin/python bench/e2e_scaling.py [--shards 16]
 
@@ -26,6 +27,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,27 +47,51 @@ def split_warc(warc: Path, shards: int, folder: Path) -> None:
         (folder / f"dev-{i:03d}.warc.gz").write_bytes(b"".join(members[i::shards]))
 
 
-def tree_cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process and all its living descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        pid, ppid = int(entry), int(fields[1])
-        children.setdefault(ppid, []).append(pid)
-        times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
-    total, stack = 0.0, [os.getpid()]
-    while stack:
-        pid = stack.pop()
-        total += times.get(pid, 0.0)
-        stack.extend(children.get(pid, []))
-    return total
+class TreeCPU:
+    """CPU seconds (user + system) of this process and every process under it, from /proc.
+
+    Ray workers come and go: a thread samples the tree every ``interval`` seconds and keeps each process's last
+    reading, so a worker that exits still counts (all but its last ``interval``)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.seen: dict[tuple[int, int], float] = {}  # (pid, start time) -> CPU seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.sample()
+
+    def sample(self) -> None:
+        children: dict[int, list[int]] = {}
+        info: dict[int, tuple[int, float]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+            pid = int(entry)
+            children.setdefault(int(fields[1]), []).append(pid)
+            info[pid] = (int(fields[19]), (int(fields[11]) + int(fields[12])) / TICKS)
+        stack = [os.getpid()]
+        while stack:
+            pid = stack.pop()
+            if pid in info:
+                started, cpu = info[pid]
+                self.seen[(pid, started)] = cpu
+            stack.extend(children.get(pid, []))
+
+    def total(self) -> float:
+        self.sample()
+        return sum(self.seen.values())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def specs(workers: int) -> list:
@@ -83,13 +109,13 @@ def specs(workers: int) -> list:
     return [StepSpec.from_stage(step, f"s{i}", i) for i, step in enumerate(steps)]
 
 
-def timed_run(inputs: list, out: Path, workers: int, executor) -> tuple[float, float, int]:
+def timed_run(inputs: list, out: Path, workers: int, executor, meter: TreeCPU) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds of the process tree, HTML records read)."""
     from curate.runner import run_steps
 
-    cpu, start = tree_cpu_seconds(), time.perf_counter()
+    cpu, start = meter.total(), time.perf_counter()
     result = run_steps(specs(workers), inputs, str(out), executor)
-    wall, cpu = time.perf_counter() - start, tree_cpu_seconds() - cpu
+    wall, cpu = time.perf_counter() - start, meter.total() - cpu
     html = result.step_stats("s0").counters.get("html_records", 0)
     return wall, cpu, html
 
@@ -108,24 +134,26 @@ def main() -> None:
         split_warc(args.warc, args.shards, Path(tmp) / "in")
         inputs = discover_inputs([f"{tmp}/in/*.warc.gz"])
         executor = make_executor("ray", num_cpus=2)
+        meter = TreeCPU()
         try:
-            timed_run(inputs[:2], Path(tmp) / "warmup", 2, executor)
+            timed_run(inputs[:2], Path(tmp) / "warmup", 2, executor, meter)
             runs: dict[int, list[tuple[float, float, int]]] = {1: [], 2: []}
             for i, workers in enumerate((1, 2, 2, 1)):
-                runs[workers].append(timed_run(inputs, Path(tmp) / f"out{i}", workers, executor))
+                runs[workers].append(timed_run(inputs, Path(tmp) / f"out{i}", workers, executor, meter))
                 wall, cpu, html = runs[workers][-1]
                 print(
                     f"{workers} worker(s): {wall:6.1f} s wall, {html / wall:5.1f} docs/s, {cpu:6.1f} CPU-s "
                     f"({cpu / html * 1000:.1f} CPU-ms/doc, {cpu / (workers * wall):.2f} of {workers} core(s) busy)"
                 )
         finally:
+            meter.close()
             executor.close()
     rate = {w: sum(h / wall for wall, _, h in r) / len(r) for w, r in runs.items()}
     cpu_doc = {w: sum(c / h for _, c, h in r) / len(r) for w, r in runs.items()}
     busy = {w: sum(c / (w * wall) for wall, c, _ in r) / len(r) for w, r in runs.items()}
     ratio = rate[2] / rate[1]
     cpu_ratio = cpu_doc[2] / cpu_doc[1]
-    cpu_scaling = 2 * busy[2] / busy[1] / cpu_ratio
+    cpu_scaling = 2 / cpu_ratio  # docs per CPU-second of two busy workers vs one: the wall ratio on idle cores
     print(
         f"{args.shards} shards of {args.warc.name}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} "
         "(others' work on this machine lowers busy_2 and the wall ratio)"
