@@ -26,7 +26,6 @@ def test_quickstart_funnel_on_the_sample(quickstart_local):
     assert stats["minhash_dedup"]["removed"].get("minhash_duplicate", 0) >= 3
     assert stats["pack"]["docs_out"] == stats["tokenize"]["docs_out"] > 20
     assert (out / "pack" / "train").exists()
-    assert result.wall_seconds < 60
 
 
 @pytest.mark.ray

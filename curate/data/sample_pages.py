@@ -1147,7 +1147,9 @@ members.sort(key=itemgetter("surname", "age"))
 
 def _katex(tex: str, mathml: str, glyphs: str, display: bool = False) -> str:
     """KaTeX's output: hidden MathML with the TeX source as an x-tex annotation, then the HTML it draws."""
-    html = "".join(f'<span class="mord mathnormal">{g}</span>' if g.isalpha() else f'<span class="mbin">{g}</span>' for g in glyphs)
+    html = "".join(
+        f'<span class="mord mathnormal">{g}</span>' if g.isalpha() else f'<span class="mbin">{g}</span>' for g in glyphs
+    )
     out = (
         '<span class="katex"><span class="katex-mathml"><math xmlns="http://www.w3.org/1998/Math/MathML"'
         + (' display="block"' if display else "")
@@ -1157,7 +1159,9 @@ def _katex(tex: str, mathml: str, glyphs: str, display: bool = False) -> str:
     return f'<span class="katex-display">{out}</span>' if display else out
 
 
-_HALF_AB = _katex(r"\tfrac{1}{2}ab", "<mstyle scriptlevel='1'><mfrac><mn>1</mn><mn>2</mn></mfrac></mstyle><mi>a</mi><mi>b</mi>", "½ab")
+_HALF_AB = _katex(
+    r"\tfrac{1}{2}ab", "<mstyle scriptlevel='1'><mfrac><mn>1</mn><mn>2</mn></mfrac></mstyle><mi>a</mi><mi>b</mi>", "½ab"
+)
 _SQUARE_SUM = _katex(
     r"(a + b)^2 = c^2 + 4 \cdot \tfrac{1}{2}ab",
     "<mo stretchy='false'>(</mo><mi>a</mi><mo>+</mo><mi>b</mi><msup><mo stretchy='false'>)</mo><mn>2</mn></msup><mo>=</mo><msup><mi>c</mi><mn>2</mn></msup><mo>+</mo><mn>4</mn><mo>⋅</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mi>a</mi><mi>b</mi>",
