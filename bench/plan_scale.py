@@ -181,7 +181,7 @@ class PlanOnly:
         self.calls: list[tuple[float, int]] = []
         self.t0 = time.perf_counter()
 
-    def run(self, fn, tasks, resources, concurrency):  # noqa: ANN001 - the Executor protocol's signature
+    def run(self, fn, tasks, resources, concurrency, shared=None):  # noqa: ANN001 - the Executor protocol's signature
         self.units += len(tasks)
         self.calls.append((time.perf_counter() - self.t0, len(tasks)))
         return iter(())

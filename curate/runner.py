@@ -23,11 +23,12 @@ from curate.outdir import OutputLock, tidy_output
 from curate.plan import Segment, StepSpec, run_ids, segments, shard_fingerprints
 from curate.progress import Progress
 from curate.redact import redact
-from curate.stage import Resources, StepOptions
+from curate.stage import Phase, Resources, Stage, StepOptions
 from curate.stats import StepStats, merge_all
 from curate.units import (
     DEFAULT_BATCH_SIZE,
     PhaseContext,
+    PhaseJob,
     PhaseTask,
     SegmentTask,
     read_step_shard,
@@ -204,8 +205,7 @@ def _run_global_step(
     """Run a global step's phases, skipping units whose phase markers match (``known``: the fingerprints of its
     shard markers after tidying, in input order)."""
     whole = runs[spec.key]
-    stage = spec.build()
-    phases = stage.phases()
+    stage, phases = _build_global(spec)
     if not phases or phases[-1].over != "shards":
         raise ValueError(f"global step {spec.key!r}: its last phase must run over shards (it emits the output)")
     previous_key = specs[spec.index - 1].key if spec.index > 0 else None
@@ -241,6 +241,14 @@ def _run_global_step(
         )
         summaries: dict[Any, Any] = {}
         tasks = []
+        # what every unit of the phase shares goes to the executor once (not in each of 100,000 payloads)
+        job = PhaseJob(
+            PhaseContext(**{**context.__dict__, "summaries": dict(context.summaries)}),
+            spec,
+            phase_index,
+            whole,
+            is_last,
+        )
         for unit, marker in zip(units, _phase_markers(layout, spec.key, whole, phase.name, units), strict=True):
             step_marker_ok = not is_last or step_fps.get(unit) == fps[spec.index][unit]
             if marker is not None and marker.get("fingerprint") == whole and step_marker_ok:
@@ -249,15 +257,16 @@ def _run_global_step(
                 if not is_last:
                     StepStats.add_counts(counters, marker.get("counters") or {})
                 continue
-            ctx = PhaseContext(**{**context.__dict__, "summaries": dict(context.summaries)})
             tasks.append(
                 Task(
-                    PhaseTask(ctx, spec, phase_index, unit, whole, is_last, fps[spec.index][unit] if is_last else None),
+                    PhaseTask(unit, fps[spec.index][unit] if is_last else None),
                     f"{spec.key}:{phase.name}:{unit_name(unit)}",
                 )
             )
         progress.phase(spec.key, phase.name, len(units), len(units) - len(tasks))
-        for task, result in _completed(executor, run_phase_unit, tasks, _resources(spec), _concurrency([spec])):
+        for task, result in _completed(
+            executor, run_phase_unit, tasks, _resources(spec), _concurrency([spec]), shared=job
+        ):
             summaries[task.payload.unit] = result["summary"]
             if is_last:
                 progress.shard_done(spec.key, result["stats"])
@@ -268,6 +277,23 @@ def _run_global_step(
             layout.work(spec.key, whole, PHASE_COUNTERS).write_json(counters)
     progress.finish_step(spec.key)
     return resumed
+
+
+def _build_global(spec: StepSpec) -> tuple[Stage, list[Phase]]:
+    """A global step built and set up on the driver, and its phases. A failure there (a model or file ``setup()``
+    cannot load, ``phases()`` raising) fails the step as a map step's setup failure fails its shards: a
+    :class:`StepFailed` (exit code 3) naming the step and the cause, not a traceback."""
+    try:
+        stage = spec.build()
+        return stage, stage.phases()
+    except StepFailed:
+        raise
+    except Exception as exc:
+        raise StepFailed(
+            f"global step {spec.key!r} ({spec.stage_class.name}) could not be set up on the driver: "
+            f"{type(exc).__name__}: {exc}\n  Nothing of this step ran; the steps before it finished and are kept. Fix "
+            "what its setup needs (a file, a model, a parameter) and rerun: the run resumes at this step."
+        ) from exc
 
 
 def _phase_markers(layout: Layout, key: str, run: str, phase: str, units: list[Any]) -> list[dict | None]:
@@ -290,10 +316,12 @@ class _CountingExecutor:
         self.dispatched = 0
 
     def run(
-        self, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None
+        self, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None, shared: Any = None
     ) -> Iterator[tuple[Task, Any]]:
         self.dispatched += len(tasks)
-        return self.executor.run(fn, tasks, resources, concurrency)
+        if shared is None:
+            return self.executor.run(fn, tasks, resources, concurrency)
+        return self.executor.run(fn, tasks, resources, concurrency, shared=shared)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.executor, name)
@@ -307,12 +335,17 @@ FAILURES_SHOWN = 10
 
 
 def _completed(
-    executor: Executor, fn: Any, tasks: list[Task], resources: Resources, concurrency: int | None
+    executor: Executor,
+    fn: Any,
+    tasks: list[Task],
+    resources: Resources,
+    concurrency: int | None,
+    shared: Any = None,
 ) -> Iterator[tuple[Task, Any]]:
-    """The executor's results of the units that succeeded. Every unit runs even when some fail (their work is
-    kept and a rerun skips it); then one ``StepFailed`` names the failures."""
+    """The executor's results of the units that succeeded (``shared``: see :meth:`Executor.run`). Every unit runs
+    even when some fail (their work is kept and a rerun skips it); then one ``StepFailed`` names the failures."""
     failures: list[str] = []
-    for task, result in executor.run(fn, tasks, resources, concurrency):
+    for task, result in executor.run(fn, tasks, resources, concurrency, shared=shared):
         if isinstance(result, StepFailed):
             failures.append(str(result))
         else:

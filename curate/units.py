@@ -5,6 +5,7 @@ which to run."""
 
 from __future__ import annotations
 
+import copy
 import socket
 import sys
 import time
@@ -305,6 +306,13 @@ class PhaseContext:
     def layout(self) -> Layout:
         return Layout(self.out)
 
+    def for_unit(self) -> PhaseContext:
+        """A copy for one unit: the same inputs and summaries (not copied), nothing emitted or counted yet. A
+        phase's context is shared by its units (one object per worker process), so a unit never writes to it."""
+        unit = copy.copy(self)
+        unit._emitted, unit._counters, unit._files, unit._emitted_files = {}, {}, [], {}
+        return unit
+
     # inputs
     def iter_input(self, shard: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
         return iter_step_input(
@@ -388,37 +396,44 @@ class PhaseContext:
 
 
 @dataclass
-class PhaseTask:
+class PhaseJob:
+    """What every unit of one phase of a global step shares: the context (every input file, shard name and earlier
+    phase's summaries: megabytes at 100,000 shards), the step, which phase, the step's run id. The driver hands it
+    to the executor once per phase (``Executor.run``'s ``shared``), not in each unit's payload."""
+
     context: PhaseContext
     spec: StepSpec
     phase_index: int
-    unit: Any
     fingerprint: str
     is_last: bool
-    shard_fingerprint: str | None
 
-    def describe(self) -> str:
-        return f"step {self.spec.key!r} phase {self.phase_index} unit {self.unit!r}"
+    def describe(self, unit: Any) -> str:
+        return f"step {self.spec.key!r} phase {self.phase_index} unit {unit!r}"
 
 
-def run_phase_unit(task: PhaseTask) -> dict:
+@dataclass
+class PhaseTask:
+    """One unit of a phase (the payload shipped per unit): which one, and in the last phase the fingerprint its
+    shard's marker gets."""
+
+    unit: Any
+    shard_fingerprint: str | None = None
+
+
+def run_phase_unit(job: PhaseJob, task: PhaseTask) -> dict:
     """Run one unit of one phase of a global step; write its marker; return its summary and stats."""
-    ctx = task.context
-    ctx._emitted = {}
-    ctx._counters = {}
-    ctx._files = []
-    ctx._emitted_files = {}
+    ctx = job.context.for_unit()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
-        phase: Phase = task.spec.build().phases()[task.phase_index]
+        phase: Phase = job.spec.build().phases()[job.phase_index]
         summary = phase.run(ctx, task.unit)
     except Exception as exc:
-        raise StepFailed(f"{task.describe()} failed: {type(exc).__name__}: {exc}") from exc
+        raise StepFailed(f"{job.describe(task.unit)} failed: {type(exc).__name__}: {exc}") from exc
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     layout = ctx.layout
     layout.phase_marker(ctx.key, ctx.run, phase.name, task.unit).write_json(
         {
-            "fingerprint": task.fingerprint,
+            "fingerprint": job.fingerprint,
             "unit": task.unit,
             "summary": summary,
             "counters": ctx._counters,
@@ -428,13 +443,14 @@ def run_phase_unit(task: PhaseTask) -> dict:
         }
     )
     result: dict[str, Any] = {"summary": summary, "cpu_seconds": cpu, "counters": ctx._counters}
-    if task.is_last:
+    if job.is_last:
         stats = ctx._emitted.get(task.unit) or StepStats(shards=1)
         files = ctx._emitted_files.get(task.unit, [])
         stats.docs_in, stats.bytes_in = _previous_volume(ctx, task.unit, stats)
         stats.cpu_seconds += cpu
         stats.wall_seconds += wall
         stats.add_counts(stats.counters, ctx._counters)
+        stats_dict = stats.to_dict()
         layout.marker(ctx.key, task.unit).write_json(
             {
                 "fingerprint": task.shard_fingerprint,
@@ -445,10 +461,10 @@ def run_phase_unit(task: PhaseTask) -> dict:
                 "files": files,
                 "finished": now(),
                 "node": node_id(),
-                "stats": stats.to_dict(),
+                "stats": stats_dict,
             }
         )
-        result["stats"] = stats.to_dict()
+        result["stats"] = stats_dict
     return result
 
 

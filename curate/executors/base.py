@@ -22,11 +22,21 @@ class Executor(Protocol):
     name: str
 
     def run(
-        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+        self,
+        fn: Callable[..., Any],
+        tasks: list[Task],
+        resources: Resources,
+        concurrency: int | None,
+        shared: Any = None,
     ) -> Iterator[tuple[Task, Any]]:
         """Run ``fn(task.payload)`` for every task; yield ``(task, result)`` in completion order. A unit that fails
         (``StepFailed``, or its worker lost for good) is yielded with the exception as its result, and the other
-        units go on: the driver decides what a failure stops."""
+        units go on: the driver decides what a failure stops.
+
+        ``shared``: a value every task needs (a global step's phase: every input file, earlier phases' summaries),
+        then each task runs ``fn(shared, task.payload)``. The executor ships it once per call, not in each payload:
+        a payload holding it would make a phase over ``n`` shards ship ``n`` copies of something ``n`` long. Tasks
+        must not modify it."""
         ...
 
     def nodes(self) -> int:

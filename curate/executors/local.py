@@ -17,11 +17,16 @@ class LocalExecutor:
     name = "local"
 
     def run(
-        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+        self,
+        fn: Callable[..., Any],
+        tasks: list[Task],
+        resources: Resources,
+        concurrency: int | None,
+        shared: Any = None,
     ) -> Iterator[tuple[Task, Any]]:
         for task in tasks:
             try:
-                yield task, fn(task.payload)
+                yield task, fn(task.payload) if shared is None else fn(shared, task.payload)
             except StepFailed as exc:  # the unit failed; the others go on (see Executor.run)
                 yield task, exc
 

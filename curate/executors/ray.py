@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import sys
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,8 +39,30 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         ) from None
 
 
-def _call(fn: Callable[[Any], Any], payload: Any) -> Any:
-    return fn(payload)
+def _call(fn: Callable[..., Any], payload: Any, shared: tuple[Any, ...] = ()) -> Any:
+    """A unit on a worker: ``fn(payload)``, or ``fn(value, payload)`` where ``shared`` holds the object-store
+    reference of the call's shared value (inside a tuple, so Ray hands over the reference, not a copy per task)."""
+    return fn(payload) if not shared else fn(_shared_value(shared[0]), payload)
+
+
+#: shared values this worker process read, by object id, most recent last (a phase's units reuse one)
+_SHARED: OrderedDict[str, Any] = OrderedDict()
+#: how many a worker keeps: the running phase's and the one before (each is megabytes at 100,000 shards)
+SHARED_KEPT = 2
+
+
+def _shared_value(ref: Any) -> Any:
+    """The value behind ``ref``, read from the object store and unpickled once per worker process."""
+    key = ref.hex()
+    if key in _SHARED:
+        _SHARED.move_to_end(key)
+        return _SHARED[key]
+    import ray
+
+    value = _SHARED[key] = ray.get(ref)
+    while len(_SHARED) > SHARED_KEPT:
+        _SHARED.popitem(last=False)
+    return value
 
 
 class _Reports:
@@ -64,8 +86,8 @@ POLL_S = 1.0
 class _Worker:
     """An actor that keeps its process (and every step it built, see ``StepSpec.build``) between calls."""
 
-    def call(self, fn: Callable[[Any], Any], payload: Any) -> Any:
-        return fn(payload)
+    def call(self, fn: Callable[..., Any], payload: Any, shared: tuple[Any, ...] = ()) -> Any:
+        return _call(fn, payload, shared)
 
     def teardown(self) -> None:
         from curate.plan import teardown_stages
@@ -139,14 +161,22 @@ class RayExecutor:
                 return done
 
     def run(
-        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+        self,
+        fn: Callable[..., Any],
+        tasks: list[Task],
+        resources: Resources,
+        concurrency: int | None,
+        shared: Any = None,
     ) -> Iterator[tuple[Task, Any]]:
         if not tasks:
             return
+        # the shared value goes to the object store once; each task gets its reference (~100 bytes), and each
+        # worker process reads it once (``_shared_value``). The reference lives until the last unit is done.
+        held = () if shared is None else (self._ray.put(shared),)
         if resources.stateful or resources.gpus:
-            yield from self._run_on_actors(fn, tasks, resources, concurrency)
+            yield from self._run_on_actors(fn, tasks, resources, concurrency, held)
         else:
-            yield from self._run_as_tasks(fn, tasks, resources, concurrency)
+            yield from self._run_as_tasks(fn, tasks, resources, concurrency, held)
 
     def _options(self, resources: Resources) -> dict[str, Any]:
         options: dict[str, Any] = {"num_cpus": resources.cpus, "num_gpus": resources.gpus}
@@ -157,7 +187,12 @@ class RayExecutor:
         return options
 
     def _run_as_tasks(
-        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+        self,
+        fn: Callable[..., Any],
+        tasks: list[Task],
+        resources: Resources,
+        concurrency: int | None,
+        shared: tuple[Any, ...] = (),
     ) -> Iterator[tuple[Task, Any]]:
         ray = self._ray
         remote = ray.remote(_call).options(max_retries=self.max_retries, **self._options(resources))
@@ -167,14 +202,19 @@ class RayExecutor:
         while queue or pending:
             while queue and len(pending) < limit:
                 task = queue.popleft()
-                pending[remote.remote(fn, task.payload)] = task
+                pending[remote.remote(fn, task.payload, shared)] = task
             done = self._wait(list(pending))
             for ref in done:
                 task = pending.pop(ref)
                 yield task, self._get(ref, task)
 
     def _run_on_actors(
-        self, fn: Callable[[Any], Any], tasks: list[Task], resources: Resources, concurrency: int | None
+        self,
+        fn: Callable[..., Any],
+        tasks: list[Task],
+        resources: Resources,
+        concurrency: int | None,
+        shared: tuple[Any, ...] = (),
     ) -> Iterator[tuple[Task, Any]]:
         ray = self._ray
         size = min(len(tasks), concurrency or self._pool_size(resources))
@@ -190,7 +230,7 @@ class RayExecutor:
                 while queue and idle:
                     actor = idle.pop()
                     task = queue.popleft()
-                    pending[actor.call.remote(fn, task.payload)] = (task, actor)
+                    pending[actor.call.remote(fn, task.payload, shared)] = (task, actor)
                 done = self._wait(list(pending))
                 for ref in done:
                     task, actor = pending.pop(ref)
