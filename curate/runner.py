@@ -289,8 +289,9 @@ def _build_global(spec: StepSpec) -> tuple[Stage, list[Phase]]:
     except StepFailed:
         raise
     except Exception as exc:
+        kind = f" ({spec.stage_class.name})" if spec.stage_class.name != spec.key else ""
         raise StepFailed(
-            f"global step {spec.key!r} ({spec.stage_class.name}) could not be set up on the driver: "
+            f"global step {spec.key!r}{kind} could not be set up on the driver: "
             f"{type(exc).__name__}: {exc}\n  Nothing of this step ran; the steps before it finished and are kept. Fix "
             "what its setup needs (a file, a model, a parameter) and rerun: the run resumes at this step."
         ) from exc

@@ -102,7 +102,7 @@ class SetupFails(CountWords):
 '''
 
 
-def _recipe(tmp_path: Path, executor: str) -> Path:
+def _recipe(tmp_path: Path) -> Path:
     write_shards(tmp_path / "in", shards=2, docs=10)
     (tmp_path / "plugins").mkdir()
     (tmp_path / "plugins" / "setup_plugin.py").write_text(PLUGIN)
@@ -115,7 +115,7 @@ def _recipe(tmp_path: Path, executor: str) -> Path:
         steps:
           - engine_stages:MinLength: {{min_chars: 5}}
           - setup_plugin:SetupFails: {{}}
-        execution: {{executor: {executor}, report: false}}
+        execution: {{report: false}}
         """)
     )
     return recipe
@@ -142,10 +142,10 @@ def _curate_run(tmp_path: Path, recipe: Path, *args: str) -> subprocess.Complete
 
 
 def test_a_global_step_failing_setup_on_the_driver_exits_3_with_what_to_do(tmp_path):
-    _check_setup_failure(tmp_path, _curate_run(tmp_path, _recipe(tmp_path, "local")))
+    _check_setup_failure(tmp_path, _curate_run(tmp_path, _recipe(tmp_path), "--executor", "local"))
 
 
 @pytest.mark.ray
 def test_a_global_step_failing_setup_on_the_driver_exits_3_on_ray(tmp_path, ray_instance):
     address = ray_instance.get_runtime_context().gcs_address
-    _check_setup_failure(tmp_path, _curate_run(tmp_path, _recipe(tmp_path, "ray"), "--address", address))
+    _check_setup_failure(tmp_path, _curate_run(tmp_path, _recipe(tmp_path), "--executor", "ray", "--address", address))
