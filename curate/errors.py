@@ -55,7 +55,8 @@ EXIT_CODES = {
     1: "internal error (a traceback: please report it)",
     2: "bad recipe or command line, refused before any work (file, field and what to do are printed): invalid "
     "parameters, missing files or models, a column no step makes, an unwritable output, --strict input patterns",
-    3: "failed shards: a step failed on some unit of work; rerun to retry them (finished shards are kept)",
+    3: "a step failed: on some unit of work, or in its setup (on a worker or, for a global step, on the driver); "
+    "rerun to retry (finished shards are kept)",
     4: "--strict: the run finished but an input file read as nothing or lost most records to one damage reason",
     5: "nightly, partial: some new snapshots were built, then one failed; the next night resumes it",
     6: "zero documents from a non-empty input (a snapshot, or `curate run`'s input); --allow-empty accepts it",
