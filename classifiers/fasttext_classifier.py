@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -166,8 +165,3 @@ class FastTextClassifier(Stage):
         if p.threshold is not None:
             reasons[score < p.threshold] = f"{self.name}_below_threshold"
         return StepOutput.split(table, pa.array(reasons.tolist(), pa.string()))
-
-
-def model_labels(path: str | Path) -> list[str]:
-    """The labels of a fastText model file or trained folder (for help and tests)."""
-    return FastTextScorer(str(path)).labels

@@ -55,3 +55,11 @@ def text_bytes(table: pa.Table) -> int:
 
     total = pc.sum(pc.binary_length(table.column("text"))).as_py()
     return int(total or 0)
+
+
+def set_column(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """``table`` with column ``name`` replaced by ``values`` in place, or appended when it has no such column."""
+    index = table.schema.get_field_index(name)
+    if index >= 0:
+        return table.set_column(index, name, values)
+    return table.append_column(name, values)

@@ -14,7 +14,6 @@ about (1/14)^(1/8) = 0.72); :func:`optimal_bands` derives ``b x r`` from a targe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -128,7 +127,12 @@ def partition_of(keys: np.ndarray, partitions: int) -> np.ndarray:
     """Range partition of 64-bit keys: partition ``p`` holds the keys whose top 32 bits are in the ``p``-th of
     ``partitions`` equal slices of [0, 2^32). Ranges (not modulo) let an index written with another partition
     count be read by overlapping ranges."""
-    return ((keys >> _U64(32)) * _U64(partitions) >> _U64(32)).astype(np.int64)
+    return partition_of_top32((keys >> _U64(32)).astype(np.int64), partitions)
+
+
+def partition_of_top32(top32: np.ndarray, partitions: int) -> np.ndarray:
+    """:func:`partition_of` for keys already reduced to their top 32 bits (any key type: integers, digests)."""
+    return (top32 * partitions) >> 32
 
 
 def partition_range(p: int, partitions: int) -> tuple[int, int]:
@@ -156,15 +160,3 @@ def optimal_bands(threshold: float, num_perm: int, false_positive_weight: float 
             if err < best_err:
                 best, best_err = (b, r), err
     return best
-
-
-@dataclass(frozen=True)
-class MinhashConfig:
-    """What makes two runs' band keys comparable (stored in a persistent index)."""
-
-    num_perm: int
-    bands: int
-    rows: int
-    ngram: int
-    seed: int
-    normalize_unicode: bool = False

@@ -38,7 +38,6 @@ from curate.stages.dedup.steps import (
     _group_hashes,
     _handles,
     _read_all,
-    _set_column,
     _shard_path,
     _split_handles,
     _write_partitioned,
@@ -51,6 +50,7 @@ from curate.stages.dedup.text import (
     string_hashes,
     visible_length,
 )
+from curate.table import set_column
 
 _U64 = np.uint64
 REASON_TOO_SHORT = "paragraph_dedup_too_short"
@@ -297,10 +297,10 @@ class ParagraphDedup(Stage):
         if removed is not None:
             lo, hi = np.searchsorted(removed[0], [row, row + n])
         if hi == lo:
-            batch = _set_column(batch, "duplicate_spans", pa.array(np.zeros(n, np.int32)))
-            batch = _set_column(batch, "duplicate_chars", pa.array(np.zeros(n, np.int64)))
+            batch = set_column(batch, "duplicate_spans", pa.array(np.zeros(n, np.int32)))
+            batch = set_column(batch, "duplicate_chars", pa.array(np.zeros(n, np.int64)))
             if p.action == "mark":
-                batch = _set_column(batch, "duplicate_span_offsets", _no_offsets(n))
+                batch = set_column(batch, "duplicate_span_offsets", _no_offsets(n))
             return batch, reasons
         rows, spans = removed[0][lo:hi] - row, removed[1][lo:hi]
         text = batch.column("text")
@@ -313,10 +313,10 @@ class ParagraphDedup(Stage):
         chars = _span_chars(lists, p.separator)
         per_doc_spans = np.bincount(rows, minlength=n).astype(np.int32)
         per_doc_chars = np.bincount(rows, weights=chars[flat], minlength=n).astype(np.int64)
-        batch = _set_column(batch, "duplicate_spans", pa.array(per_doc_spans))
-        batch = _set_column(batch, "duplicate_chars", pa.array(per_doc_chars))
+        batch = set_column(batch, "duplicate_spans", pa.array(per_doc_spans))
+        batch = set_column(batch, "duplicate_chars", pa.array(per_doc_chars))
         if p.action == "mark":
-            return _set_column(batch, "duplicate_span_offsets", _marked_offsets(lists, offsets, mask, chars)), reasons
+            return set_column(batch, "duplicate_span_offsets", _marked_offsets(lists, offsets, mask, chars)), reasons
         kept_spans = lists.flatten().filter(pa.array(~mask))
         kept_offsets = _kept_offsets(offsets, mask)
         joined = pc.binary_join(
@@ -324,7 +324,7 @@ class ParagraphDedup(Stage):
         )
         touched = per_doc_spans > 0
         new_text = pc.if_else(pa.array(touched), joined.cast(text.type), text)
-        batch = _set_column(batch, "text", new_text)
+        batch = set_column(batch, "text", new_text)
         short = touched & (_too_short(new_text, p.min_doc_chars, p.min_doc_words))
         if short.any():
             reasons = pc.if_else(pa.array(short), pa.scalar(REASON_TOO_SHORT), reasons)

@@ -40,13 +40,13 @@ from curate.stages.dedup.steps import (
     _emit_with_decisions,
     _handles,
     _read_all,
-    _set_column,
     _shard_path,
     _split_handles,
     _write_decisions,
     _write_partitioned,
 )
 from curate.stages.dedup.text import splitmix64, visible_length
+from curate.table import set_column
 
 _U64 = np.uint64
 REASON = "semantic_duplicate"
@@ -317,9 +317,9 @@ def _annotate(batch: pa.Table, row: int, decisions: pa.Table | None) -> tuple[pa
             similarity = pc.if_else(inside, d.column("similarity").take(take), similarity)
             rep = pc.if_else(inside, d.column("rep_id").take(take), rep)
             reasons = pc.if_else(inside, d.column("reason").take(take), reasons)
-    batch = _set_column(batch, "semantic_cluster", pa.array(cluster))
-    batch = _set_column(batch, "semantic_similarity", similarity)
-    return _set_column(batch, "semantic_duplicate_of", rep), reasons
+    batch = set_column(batch, "semantic_cluster", pa.array(cluster))
+    batch = set_column(batch, "semantic_similarity", similarity)
+    return set_column(batch, "semantic_duplicate_of", rep), reasons
 
 
 def _keep_order(keep: str) -> list[tuple[str, str]]:

@@ -43,7 +43,7 @@ from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage, StepOutput
 from curate.stages.dedup.components import connected_components
 from curate.stages.dedup.index import DedupIndex, contributor_label, doc_hashes, top32_digest, top32_u64
-from curate.stages.dedup.minhash import band_keys, optimal_bands, signatures
+from curate.stages.dedup.minhash import band_keys, estimate_jaccard, optimal_bands, partition_of_top32, signatures
 from curate.stages.dedup.text import (
     HASH_VERSION,
     NormalisationOptions,
@@ -52,6 +52,7 @@ from curate.stages.dedup.text import (
     splitmix64,
     visible_length,
 )
+from curate.table import set_column
 
 _U64 = np.uint64
 INDEX_HANDLE = np.iinfo(np.uint64).max  # the virtual node "already in the persistent index"
@@ -251,7 +252,7 @@ class _GroupedDedup(Stage):
 
     def _annotate(self, batch: pa.Table, row: int, decisions: pa.Table | None) -> tuple[pa.Table, pa.Array]:
         size, _, reasons = _batch_decisions(decisions, row, batch.num_rows)
-        return _set_column(batch, self.count_column, pa.array(size, pa.int64())), reasons
+        return set_column(batch, self.count_column, pa.array(size, pa.int64())), reasons
 
 
 def _emit_with_decisions(ctx, shard: str, annotate) -> dict:
@@ -274,12 +275,6 @@ def _emit_with_decisions(ctx, shard: str, annotate) -> dict:
     return counts
 
 
-def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
-    if name in table.column_names:
-        return table.set_column(table.column_names.index(name), name, values)
-    return table.append_column(name, values)
-
-
 def _write_partitioned(
     ctx, parts: list[pa.Table], prefix: str, name: str, partitions: int, top32, by: str = "key"
 ) -> dict:
@@ -290,7 +285,7 @@ def _write_partitioned(
     table = pa.concat_tables(parts)
     if table.num_rows == 0:
         return {"rows": 0}
-    pids = (top32(table.column(by)) * partitions) >> 32
+    pids = partition_of_top32(top32(table.column(by)), partitions)
     order = np.argsort(pids, kind="stable")
     table, pids = table.take(pa.array(order)), pids[order]
     bounds = np.searchsorted(pids, np.arange(partitions + 1))
@@ -792,7 +787,7 @@ class MinhashDedup(Stage):
         b = edges.column("b").to_numpy()
         _, rows = _split_handles(b)
         sig_a = np.frombuffer(edges.column("sig_a").combine_chunks().buffers()[1], dtype=_U64).reshape(-1, k)
-        est = (sig_a[: len(b)] == sig[rows]).mean(axis=1)
+        est = estimate_jaccard(sig_a[: len(b)], sig[rows])
         ok = est >= self.params.jaccard_threshold
         a = edges.column("a").to_numpy()
         _write_edges(ctx, np.stack([a[ok], b[ok]], axis=1), "verified", f"{si:06d}.parquet", by_shard=False)
@@ -914,8 +909,8 @@ class MinhashDedup(Stage):
             inside[rows[lo:hi] - row] = True
             size = np.where(inside, size, _weights(batch))
         cluster_id = pc.if_else(pc.is_valid(rep), rep, batch.column("id").cast(pa.string()))
-        batch = _set_column(batch, "cluster_id", cluster_id)
-        return _set_column(batch, "cluster_size", pa.array(size, pa.int64())), reasons
+        batch = set_column(batch, "cluster_id", cluster_id)
+        return set_column(batch, "cluster_size", pa.array(size, pa.int64())), reasons
 
 
 def _weights(batch: pa.Table) -> np.ndarray:

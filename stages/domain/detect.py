@@ -24,6 +24,7 @@ from curate.registry import register
 from curate.stage import Params, Stage, StepOutput
 from curate.stages.domain.signals import text_signals
 from curate.stages.warc.domain import SIGNAL_COLUMNS
+from curate.table import set_column
 
 QA_SOURCES = frozenset({"json-ld", "microdata", "stackexchange", "declared"})
 
@@ -52,12 +53,6 @@ def page_signals(table: pa.Table) -> list[dict[str, Any]]:
     if all(c in table.column_names for c in SIGNAL_COLUMNS):
         return table.select(list(SIGNAL_COLUMNS)).to_pylist()
     return [text_signals(t or "") for t in table.column("text").to_pylist()]
-
-
-def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
-    if name in table.column_names:
-        return table.set_column(table.schema.get_field_index(name), name, values)
-    return table.append_column(name, values)
 
 
 @register
@@ -105,9 +100,9 @@ class DomainDetect(Stage):
                     t[kind] = True
                     by_classifier += 1
         for kind in _KINDS:
-            table = _set_column(table, f"is_{kind}", pa.array([t[kind] for t in tags], pa.bool_()))
+            table = set_column(table, f"is_{kind}", pa.array([t[kind] for t in tags], pa.bool_()))
         domains = pa.array([next((k for k in ("qa", "math", "code") if t[k]), "web") for t in tags], pa.string())
-        table = _set_column(table, "domain", domains)
+        table = set_column(table, "domain", domains)
         keep = self.params.keep
         reason = "domain_not_" + "_".join(keep)
         reasons = [None if not keep or any(t[k] for k in keep) else reason for t in tags]

@@ -24,6 +24,7 @@ from curate.cache import cache_dir, hub_problem, looks_like_path, missing_path
 from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
+from curate.table import set_column
 
 TOKENS_COLUMN = "tokens"
 TOKEN_COUNT_COLUMN = "token_count"
@@ -329,7 +330,7 @@ class Tokenize(Stage):
             self._check_engine(texts)
         tokens = encode_to_arrow(self.tokenizer, texts, self.prefix, self.suffix, self.engine)
         counts = pc.list_value_length(tokens).cast(pa.int32())
-        table = _set_column(_set_column(table, TOKENS_COLUMN, tokens), TOKEN_COUNT_COLUMN, counts)
+        table = set_column(set_column(table, TOKENS_COLUMN, tokens), TOKEN_COUNT_COLUMN, counts)
         counters: dict[str, int] = dict(self._engine_counters)
         self._engine_counters = {}
         reasons: list[str | None] = [None] * table.num_rows
@@ -371,20 +372,14 @@ class Tokenize(Stage):
                 char_start = offsets[start][0] if start else 0
                 char_end = offsets[end][0] if end < len(ids) else len(text)
                 piece_ids = self.prefix + ids[start:end] + self.suffix
-                piece = _set_column(row, "text", pa.array([text[char_start:char_end]], pa.string()))
-                piece = _set_column(piece, TOKENS_COLUMN, pa.array([piece_ids], TOKEN_TYPE))
-                piece = _set_column(piece, TOKEN_COUNT_COLUMN, pa.array([len(piece_ids)], pa.int32()))
+                piece = set_column(row, "text", pa.array([text[char_start:char_end]], pa.string()))
+                piece = set_column(piece, TOKENS_COLUMN, pa.array([piece_ids], TOKEN_TYPE))
+                piece = set_column(piece, TOKEN_COUNT_COLUMN, pa.array([len(piece_ids)], pa.int32()))
                 if p.overflow == "split" and "id" in piece.column_names:
-                    piece = _set_column(piece, "id", pa.array([f"{row.column('id')[0].as_py()}#{k}"], pa.string()))
+                    piece = set_column(piece, "id", pa.array([f"{row.column('id')[0].as_py()}#{k}"], pa.string()))
                 pieces.append(piece)
         kept = table.filter(pa.array(keep_mask))
         return pa.concat_tables([kept, *pieces]) if pieces else kept
-
-
-def _set_column(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
-    if name in table.column_names:
-        return table.set_column(table.column_names.index(name), name, values)
-    return table.append_column(name, values)
 
 
 def token_group_column(table: pa.Table) -> str | None:

@@ -14,7 +14,13 @@ string() takes it), ``contains``, ``starts-with``, ``translate``, ``re:test`` (w
 boolean. Anything else raises :class:`Unsupported` and that expression stays with lxml.
 
 :func:`compiled_xpaths` swaps the compiled functions into trafilatura's XPath lists for the duration of a ``with``
-block only, so other users of trafilatura in the process are not affected.
+block only. Thread safety, honestly: the swap patches module-level lists, so it is process-wide while a block is
+open. A re-entrant lock is held for the whole block, so two threads using :func:`compiled_xpaths` extract one at a
+time (curate runs one extraction at a time per worker process, so nothing is lost there); a thread calling
+trafilatura *without* the block while another holds it sees the compiled expressions, which return the same
+elements by construction. The expressions were checked against the trafilatura versions in
+``trafilatura_fast.SUPPORTED_VERSIONS``; ``warc_extract`` refuses another version at setup unless its
+``compiled_*`` options are off.
 """
 
 from __future__ import annotations
