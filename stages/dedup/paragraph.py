@@ -15,9 +15,10 @@ band keys, so a partition holds 24 bytes per span (~90 B at the peak of its sort
 
 Phases::
 
-    spans    (shards)      (key, handle, span index, characters) per span -> spans/<p>/<shard>.parquet
+    spans    (shards)      (key, handle, span index, characters) per span -> spans/<p>/<shard>.parquet; the host of
+                           each document's `url` -> hosts/<shard>.parquet
     counts   (partitions)  sort by key; occurrences past the allowed ones -> removed/<shard>/<p>.parquet
-    tally    (shards)      removed spans, characters per domain (host of `url`, read alone) -> tally/<shard>.parquet
+    tally    (shards)      removed spans, characters per domain (hosts/<shard>.parquet) -> tally/<shard>.parquet
     domains  (once)        the per-domain totals (the step's plan in _stats.json and the report)
     emit     (shards)      spans cut (or marked), documents left too short removed
 """
@@ -175,9 +176,13 @@ class ParagraphDedup(Stage):
     def _spans(self, ctx, shard: str) -> dict:
         p = self.params
         si = ctx.shards.index(shard)
-        columns = ["text", *([p.within] if p.within else [])]
-        row, parts = 0, []
+        schema = ctx.input_schema(shard)
+        with_url = schema is not None and "url" in schema.names
+        columns = list(dict.fromkeys(["text", *([p.within] if p.within else []), *(["url"] if with_url else [])]))
+        row, parts, hosts = 0, [], []
         for batch in ctx.iter_input(shard, columns):
+            if with_url:
+                hosts.append(_domains(batch.column("url")).cast(pa.string()))
             groups = batch.column(p.within) if p.within else None
             keys, offsets, eligible, chars = self.span_keys(batch.column("text"), groups)
             counts = np.diff(offsets)
@@ -186,6 +191,8 @@ class ParagraphDedup(Stage):
             columns = {"key": keys, "handle": handles, "span": index, "chars": chars.astype(np.uint32)}
             parts.append(pa.table({k: v[eligible] for k, v in columns.items()}))
             row += batch.num_rows
+        if hosts:  # the host of each document, so that tally reads this small column instead of the input again
+            ctx.write_table(_shard_path("hosts", si) + ".parquet", pa.table({"domain": pa.concat_arrays(hosts)}))
         return _write_partitioned(ctx, parts, "spans", f"{si:06d}.parquet", p.partitions, _top32)
 
     # -- counts ------------------------------------------------------------------------------------------------
@@ -218,38 +225,31 @@ class ParagraphDedup(Stage):
     # -- per-domain report -------------------------------------------------------------------------------------
     def _tally(self, ctx, shard: str) -> dict:
         """Removed spans, characters and documents per domain of one shard: characters come with the removed spans
-        (counted in ``spans``), so only the ``url`` column is read, not the text."""
+        and hosts with ``hosts/<shard>.parquet`` (both written in ``spans``, which reads the input anyway), so the
+        input is not read again."""
         si = ctx.shards.index(shard)
         removed = _removed_spans(ctx, si)
         if removed is None:
             return {"spans": 0}
         rows, _spans, chars = removed
-        schema = ctx.input_schema(shard)
-        if schema is not None and "url" in schema.names:
-            hosts, row = [], 0
-            for batch in ctx.iter_input(shard, ["url"]):
-                n = batch.num_rows
-                lo, hi = np.searchsorted(rows, [row, row + n])
-                if hi > lo:
-                    hosts.append(_domains(batch.column("url")).take(pa.array(rows[lo:hi] - row)).cast(pa.string()))
-                row += n
-            domain = pa.concat_arrays(hosts)
+        # one row per document that lost spans (its spans and characters summed in numpy), so the host lookup and
+        # the group-by see documents, not spans
+        firsts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+        doc_rows = rows[firsts]
+        doc_spans = np.diff(np.append(firsts, len(rows))).astype(np.int64)
+        doc_chars = np.add.reduceat(chars.astype(np.int64), firsts)
+        hosts = ctx.read_table(_shard_path("hosts", si) + ".parquet")
+        if hosts is not None:
+            domain = hosts.column("domain").take(pa.array(doc_rows)).combine_chunks()
         else:
-            domain = pa.nulls(len(rows), pa.string())
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = rows[1:] != rows[:-1]
+            domain = pa.nulls(len(doc_rows), pa.string())
         table = pa.table(
-            {
-                "domain": domain,
-                "spans": np.ones(len(rows), np.int64),
-                "chars": chars.astype(np.int64),
-                "docs": first.astype(np.int64),
-            }
+            {"domain": domain, "spans": doc_spans, "chars": doc_chars, "docs": np.ones(len(doc_rows), np.int64)}
         )
         grouped = table.group_by("domain").aggregate([("spans", "sum"), ("chars", "sum"), ("docs", "sum")])
         grouped = grouped.rename_columns(["domain", "spans", "chars", "docs"]).sort_by("domain")
         ctx.write_table(_shard_path("tally", si) + ".parquet", grouped)
-        return {"spans": int(table.num_rows)}
+        return {"spans": len(rows)}
 
     def _domains(self, ctx, _unit) -> dict:
         table = _read_all(ctx, "tally")
@@ -427,5 +427,5 @@ def _removed_spans(ctx, si: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     if table is None:
         return None
     rows, spans = table.column("row").to_numpy().astype(np.int64), table.column("span").to_numpy()
-    order = np.lexsort((spans, rows))
+    order = np.argsort((rows.astype(np.uint64) << np.uint64(32)) | spans.astype(np.uint64))  # unique (row, span) keys
     return rows[order], spans[order], table.column("chars").to_numpy()[order]
