@@ -16,6 +16,7 @@ sides name one.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
@@ -276,17 +277,33 @@ _SCRIPTS = {
 }
 
 
-def dominant_script(text: str, sample: int = 2000) -> str | None:
-    """The ISO 15924 script of most letters in the first ``sample`` characters (``Jpan`` as soon as kana occur among
-    Han characters); None when there are no letters. For models whose labels carry no script (lid.176)."""
+@lru_cache(maxsize=65536)
+def _script_of(c: str) -> str | None:
+    """The ISO 15924 script of one letter (None for scripts outside ``_SCRIPTS``), cached per character."""
     import unicodedata
 
+    return _SCRIPTS.get(unicodedata.name(c, "?").split(" ", 1)[0])
+
+
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def dominant_script(text: str, sample: int = 2000) -> str | None:
+    """The ISO 15924 script of most letters in the first ``sample`` characters (``Jpan`` as soon as kana occur among
+    Han characters); None when there are no letters. For models whose labels carry no script (lid.176).
+
+    ASCII text (its letters are all Latin) is answered without a per-character pass; otherwise letters are counted
+    per distinct character (``Counter`` keeps first-occurrence order, so ties between scripts break as a
+    per-character pass would: the script seen first wins)."""
+    head = text[:sample]
+    if head.isascii():
+        return "Latn" if _ASCII_LETTER.search(head) else None
     counts: dict[str, int] = {}
-    for c in text[:sample]:
+    for c, n in Counter(head).items():
         if c.isalpha():
-            script = _SCRIPTS.get(unicodedata.name(c, "?").split(" ", 1)[0])
+            script = _script_of(c)
             if script:
-                counts[script] = counts.get(script, 0) + 1
+                counts[script] = counts.get(script, 0) + n
     if not counts:
         return None
     if counts.get("Jpan") and counts.get("Hani", 0) + counts["Jpan"] >= max(counts.values()):
