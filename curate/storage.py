@@ -104,6 +104,12 @@ class Location:
         return sorted((i for i in infos if i.type == pafs.FileType.File), key=lambda i: i.path)
 
 
+def _s3_max_attempts(default: int = 10) -> int:
+    """Attempts per S3 request: ``$AWS_MAX_ATTEMPTS`` when it is a positive integer, else ``default``."""
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 def _s3_filesystem() -> pafs.S3FileSystem:
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     kwargs: dict[str, Any] = {}
@@ -115,8 +121,9 @@ def _s3_filesystem() -> pafs.S3FileSystem:
         kwargs["region"] = region
     if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.path.exists(os.path.expanduser("~/.aws/credentials")):
         kwargs["anonymous"] = True  # public buckets such as commoncrawl
-    # throttling (503 SlowDown) and resets are retried by the AWS SDK per request as well as by curate.remote
-    kwargs["retry_strategy"] = pafs.AwsStandardS3RetryStrategy(max_attempts=10)
+    # throttling (503 SlowDown) and resets are retried by the AWS SDK per request as well as by curate.remote;
+    # AWS_MAX_ATTEMPTS (the SDKs' own variable) shortens it: an unreachable endpoint takes ~60 s at 10 attempts
+    kwargs["retry_strategy"] = pafs.AwsStandardS3RetryStrategy(max_attempts=_s3_max_attempts())
     return pafs.S3FileSystem(**kwargs)
 
 

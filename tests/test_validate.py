@@ -299,6 +299,7 @@ def test_s3_access_denied_exits_77(tmp_path, capsys, monkeypatch):
         rc, err = curate_cli(capsys, "validate", recipe)
         assert rc == 77 and "access denied by the store" in err and "AWS_ACCESS_KEY_ID" in err, err
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # the default 10 attempts back off for about a minute
         rc, err = curate_cli(capsys, "validate", recipe)
         assert rc == 69 and "the store cannot be reached" in err, err
     finally:
