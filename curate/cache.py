@@ -82,6 +82,11 @@ def missing_path(field: str, value: str, what: str, hint: str = "") -> list[Prob
     return [Problem(field, f"{what} {value!r} does not exist" + (f": {hint}" if hint else ""))]
 
 
+def hub_offline() -> bool:
+    """``HF_HUB_OFFLINE`` is set now (read at each call: huggingface_hub reads it once, at import)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
 def hub_problem(field: str, repo_id: str, filename: str, what: str, hint: str) -> list[Problem]:
     """What stops a Hugging Face Hub file being had by a run (nothing: in the Hub's local cache, or reachable with the
     user's token); ``HF_HUB_OFFLINE`` set counts as offline, as the Hub's own clients treat it."""
@@ -97,7 +102,7 @@ def hub_problem(field: str, repo_id: str, filename: str, what: str, hint: str) -
         except ValueError as exc:  # not a Hub id at all (spaces, three parts …)
             return [Problem(field, f"{what} {repo_id!r} is neither an existing local path nor a Hub id ({exc})")]
         token = get_token()
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+    if hub_offline():
         failure: tuple[str, bool] | None = ("HF_HUB_OFFLINE is set", True)
     else:
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")

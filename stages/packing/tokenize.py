@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from curate.cache import cache_dir, hub_problem, looks_like_path, missing_path
+from curate.cache import cache_dir, hub_offline, hub_problem, looks_like_path, missing_path
 from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Resources, Stage, StepOutput
@@ -106,6 +106,8 @@ def _from_hub(repo_id: str) -> Any:
     try:
         from huggingface_hub import hf_hub_download
 
+        if hub_offline():  # huggingface_hub would only notice if the variable was set before its import
+            raise OSError("HF_HUB_OFFLINE is set")
         downloaded = hf_hub_download(repo_id, "tokenizer.json", cache_dir=str(CACHE_DIR / "hub"))
     except Exception as exc:  # noqa: BLE001 - offline, unknown repo, gated repo: all end the same way
         raise TokenizerNotFound(
