@@ -216,7 +216,9 @@ def test_local_model_and_tokenizer_paths_must_exist(tmp_path, capsys):
         f"  - language_id: {{model: {tmp_path}/lid.bin, settings: [fineweb2, {tmp_path}/table.yaml]}}\n"
         f"  - fasttext_classifier: {{model: {tmp_path}/quality.bin}}\n"
         f"  - url_filter: {{domain_files: [{tmp_path}/domains.txt]}}\n"
-        f"  - tokenize: {{tokenizer: {tmp_path}/tok/tokenizer.json}}\n",
+        f"  - tokenize: {{tokenizer: {tmp_path}/tok/tokenizer.json}}\n"
+        f"  - semantic_dedup: {{model: {tmp_path}/encoder}}\n"
+        f"  - decontaminate: {{benchmarks: [{tmp_path}/evals/*.jsonl]}}\n",
     )
     rc, err = curate_cli(capsys, "validate", recipe)
     assert rc == 2
@@ -226,8 +228,10 @@ def test_local_model_and_tokenizer_paths_must_exist(tmp_path, capsys):
         ("steps[1].fasttext_classifier.model", "quality.bin"),
         ("steps[2].url_filter.domain_files[0]", "domains.txt"),
         ("steps[3].tokenize.tokenizer", "tok/tokenizer.json"),
+        ("steps[4].semantic_dedup.model", "encoder"),
     ):
         assert f"{field}: " in err and f"{tmp_path}/{path}' does not exist" in err, field
+    assert f"steps[5].decontaminate.benchmarks[0]: benchmark '{tmp_path}/evals/*.jsonl': no JSONL" in err, err
 
 
 def test_a_pattern_matching_nothing_warns_and_strict_fails(tmp_path, capsys):

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, field_validator, model_validator
 
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import REASON_COLUMN, Params, Phase, Resources, Stage, StepOutput
 from curate.stages.decontam.benchmarks import BenchmarkSource, as_source, items_digest, load_all
@@ -179,6 +180,30 @@ class Decontaminate(Stage):
             self._digest = items_digest(load_all(self.params.sources()))
         cfg["benchmark_items"] = self._digest
         return cfg
+
+    def check_files(self) -> list[Problem]:
+        """Local benchmark files and globs match something (before any work; Hub datasets are read at run time)."""
+        from curate.io import discover_inputs
+
+        problems = []
+        for i, entry in enumerate(self.params.benchmarks):
+            path = as_source(entry).path
+            if path is None or "://" in path:
+                continue
+            try:
+                found = discover_inputs([path])
+            except Exception as exc:  # noqa: BLE001 - any failure to list is the user's path
+                problems.append(Problem(f"benchmarks[{i}]", f"benchmark {path!r} cannot be listed ({exc})"))
+                continue
+            if not found:
+                problems.append(
+                    Problem(
+                        f"benchmarks[{i}]",
+                        f"benchmark {path!r}: no JSONL or Parquet file matches; give a file, a glob such as "
+                        "data/*.jsonl, or hf: a Hugging Face dataset id",
+                    )
+                )
+        return problems
 
     def phases(self) -> list[Phase]:
         return [

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
+from curate.errors import Problem
 from curate.registry import register
 from curate.stage import Params, Phase, Resources, Stage
 from curate.stages.dedup.steps import (
@@ -135,6 +136,12 @@ class SemanticDedup(Stage):
 
     def input_columns(self) -> set[str]:
         return {"id", "text", *([self.params.score_column] if self.params.keep == "score" else [])}
+
+    def check_files(self) -> list[Problem]:
+        """The encoder exists locally, is in the Hub cache or is reachable (before any work, as hf_classifier's)."""
+        from curate.classifiers.models import reference_problems
+
+        return reference_problems("model", resolve_encoder(self.params.model), "encoder", hub_file="config.json")
 
     def phases(self) -> list[Phase]:
         p = self.params.partitions
