@@ -17,7 +17,6 @@ import pytest
 import trafilatura
 import trafilatura.deduplication
 import trafilatura.xpaths
-from conftest import shared_data
 from lxml import etree
 from trafilatura.utils import HTML_PARSER, load_html
 
@@ -26,7 +25,6 @@ from curate.stages import WarcExtract
 from curate.stages.warc.trafilatura_xpath import CompiledXPath, _trafilatura_swaps, compile_xpath, compiled_xpaths
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ("warc", "pages_with_gold", "dev_pages.warc.gz")  # real pages for the extraction comparison
 SAMPLE = ROOT / "curate" / "data" / "sample.warc.gz"
 
 # every tag named in the expressions, plus ordinary markup around them
@@ -477,30 +475,7 @@ def test_per_parent_first_and_overall_first():
     assert [e.text for e in compiled(tree)] == [e.text for e in original(tree)] == ["1"]
 
 
-# -- 2. real pages ---------------------------------------------------------------------------------------------------
-def read_html(path: Path) -> pa.Table:
-    step = WarcExtract(extract=False)
-    return pa.concat_tables([out.kept for out in step.read(SourceFile(str(path), lambda: path.open("rb")))])
-
-
-def extract_all(pages: list[str]) -> list[str | None]:
-    trafilatura.deduplication.LRU_TEST.clear()
-    return [trafilatura.extract(html, favor_precision=True, include_comments=False, deduplicate=True) for html in pages]
-
-
-def test_extraction_is_unchanged_on_real_pages():
-    texts = read_html(shared_data(*DEV)).column("text").to_pylist()
-    step = max(1, len(texts) // 120)
-    pages = texts[::step][:120]
-    plain = extract_all(pages)
-    with compiled_xpaths() as swapped:
-        assert swapped == len(_trafilatura_swaps())
-        compiled = extract_all(pages)
-    assert sum(t is not None and len(t) > 200 for t in plain) > len(pages) // 2  # real extractions, not Nones
-    differ = [i for i, (a, b) in enumerate(zip(plain, compiled, strict=True)) if a != b]
-    assert not differ, f"{len(differ)} of {len(pages)} pages extract differently, e.g. page {differ[0]}"
-
-
+# -- 2. real pages: tests/test_trafilatura_fast.py compares every dev page with plain trafilatura -------------------
 def originals() -> list:
     return [lst[i] for lst, i, _, _ in _trafilatura_swaps()]
 
