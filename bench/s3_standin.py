@@ -9,7 +9,10 @@ trips a driver made. moto's server implements far more of S3 but spends ~6 ms of
 2-core machine would set the pace instead of the latency, and it holds objects as heavy Python models; this one
 spends tens of microseconds.
 
-Run it in its own process (:func:`start`) so its CPU and memory are not counted as the driver's.
+Run it in its own process (:func:`serve` there) so its CPU and memory are not counted as the driver's. Run as a
+script, it checks its own cost model through curate's S3 client: a listing of ``--objects`` keys must take one
+round trip per 1,000 keys and at least the latency each; last line ``RESULT s3_standin objects=... list_requests=...
+list_s=... ms_per_request=...``.
 """
 
 from __future__ import annotations
@@ -348,4 +351,38 @@ def object_key(uri: str) -> str:
     return uri[len("s3://") :] if uri.startswith("s3://") else uri
 
 
-__all__ = ["BULK_MTIME", "STORE", "Handler", "Store", "object_key", "s3_env", "serve"]
+def main(argv: list[str] | None = None) -> int:
+    """List ``--objects`` keys through curate's own S3 client and check pages and latency (see the module doc)."""
+    import argparse
+    import math
+    import os
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--objects", type=int, default=2500)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    server = serve(args.latency_ms / 1000)
+    os.environ.update(s3_env(server.server_port))
+    from curate.storage import location
+
+    STORE.load((f"bench/objects/{i:07d}", b"x") for i in range(args.objects))
+    started = time.perf_counter()
+    listed = location("s3://bench/objects").list_files(recursive=True)
+    list_s = time.perf_counter() - started
+    server.shutdown()
+    pages = STORE.requests["LIST"]  # one page per 1,000 keys, plus one for the folder-exists check
+    ms_per_request = 1000 * list_s / max(1, sum(STORE.requests.values()))
+    print(f"listed {len(listed):,} objects in {list_s:.2f} s; requests {dict(STORE.requests)}")
+    extra_pages = pages - math.ceil(args.objects / PAGE)
+    ok = len(listed) == args.objects and 0 <= extra_pages <= 1 and ms_per_request >= args.latency_ms
+    print(
+        f"RESULT s3_standin objects={len(listed)} list_requests={pages} list_s={list_s:.2f} "
+        f"ms_per_request={ms_per_request:.1f} ok={int(ok)}"
+    )
+    return 0 if ok else 1
+
+
+__all__ = ["BULK_MTIME", "STORE", "Handler", "Store", "main", "object_key", "s3_env", "serve"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
