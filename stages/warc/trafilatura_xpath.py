@@ -8,6 +8,13 @@ microseconds each. This module parses that XPath subset once and compiles each e
 The elements come back in the same order as lxml's (document order), so trafilatura's output is unchanged: a test
 fuzzes every compiled expression against lxml on generated markup and compares extractions on real pages.
 
+Each attribute a predicate reads is read once per element (``el.get`` costs ~0.3 µs: it encodes the name and
+decodes the value), and as the predicate is then a function of those values (and the tag) alone — unless it tests
+for a descendant — its verdict is remembered per distinct values (:data:`MEMO_LIMIT` of them per expression):
+attribute-less elements and repeated class/id values cost one dictionary lookup instead of a chain of substring
+tests and regex searches. Measured on the dev WARC's 1,120 parsed pages, all 21 compiled expressions: 18.8-21.0
+CPU-s before, 13.8-15.0 after (the same elements).
+
 Supported: ``.//NAME``, ``.//*`` with predicates, ``(…)[1]`` and a trailing positional ``[1]``; inside predicates
 ``or``/``and``/``not()``, ``self::NAME``, ``@a``, ``@a='v'``, ``@a|@b`` (the first in document order, as XPath's
 string() takes it), ``contains``, ``starts-with``, ``translate``, ``re:test`` (with flags) and ``.//NAME`` as a
@@ -104,6 +111,12 @@ class _Compiler:
     def __init__(self, tokens: list[tuple[str, str]]):
         self.tokens, self.i = tokens, 0
         self.constants: dict[str, Any] = {}
+        #: attribute name -> the local holding its value (``el.get(name)``, read once per element)
+        self.attributes_read: dict[str, str] = {}
+        #: attribute union (``@a|@b``) -> the local holding its string value
+        self.unions_read: dict[tuple[str, ...], str] = {}
+        self.reads_tag = False
+        self.reads_structure = False  # a descendant test: the predicate is not a function of attributes alone
 
     # -- token helpers ---------------------------------------------------------------------------------------
     def peek(self, value: str | None = None, kind: str | None = None) -> bool:
@@ -123,6 +136,16 @@ class _Compiler:
         name = f"_c{len(self.constants)}"
         self.constants[name] = value
         return name
+
+    def attribute(self, name: str) -> str:
+        """The local holding ``@name`` (None when absent)."""
+        return self.attributes_read.setdefault(name, f"a{len(self.attributes_read)}")
+
+    def union(self, names: tuple[str, ...]) -> str:
+        """The local holding the string value of ``@a|@b|…`` ('' when none is present)."""
+        for name in names:
+            self.attribute(name)
+        return self.unions_read.setdefault(names, f"u{len(self.unions_read)}")
 
     # -- grammar ---------------------------------------------------------------------------------------------
     def path(self) -> tuple[tuple[str, ...] | None, list[str], str]:
@@ -203,20 +226,22 @@ class _Compiler:
             return self.parenthesised()
         if self.peek(kind="axis"):
             self.take()
+            self.reads_tag = True
             return f"(el.tag == {self.take(kind='name')!r})"
         if self.peek(kind="desc"):
             self.take()
             tag = self.take(kind="name")
             if tag == "*" or self.peek("["):
                 raise Unsupported("descendant tests with predicates")
+            self.reads_structure = True
             return f"_has_descendant(el, {tag!r})"
         if self.peek(kind="attr"):
             names = self.attributes()
             if self.peek("="):
                 self.take()
                 literal = self.string()
-                return " or ".join(f"(g({n!r}) == {literal!r})" for n in names)  # any node equal
-            return " or ".join(f"(g({n!r}) is not None)" for n in names)
+                return " or ".join(f"({self.attribute(n)} == {literal!r})" for n in names)  # any node equal
+            return " or ".join(f"({self.attribute(n)} is not None)" for n in names)
         return self.function()
 
     def attributes(self) -> tuple[str, ...]:
@@ -235,10 +260,8 @@ class _Compiler:
         if self.peek(kind="attr"):
             names = self.attributes()
             if len(names) == 1:
-                return f"g({names[0]!r}, '')", names[0]
-            if len(names) == 2:
-                return f"_first_of_two(el, {names[0]!r}, {names[1]!r})", None
-            return f"_first_attribute(el, {names!r})", None
+                return f"({self.attribute(names[0])} or '')", names[0]
+            return self.union(names), None
         if self.peek(kind="string"):
             return repr(self.string()), None
         if self.peek("translate", "name"):
@@ -273,7 +296,8 @@ class _Compiler:
             pattern = re.compile(arg, re.UNICODE | (re.IGNORECASE if "i" in flags else 0))
             search = self.constant(pattern.search)
             if attribute is not None and pattern.search("") is None:  # an absent attribute cannot match: no call
-                return f"((v := g({attribute!r})) is not None and {search}(v) is not None)"
+                local = self.attribute(attribute)
+                return f"({local} is not None and {search}({local}) is not None)"
             return f"({search}({value}) is not None)"
         raise Unsupported(f"function {name}()")
 
@@ -290,12 +314,14 @@ class CompiledXPath:
         tags, preds, positional = compiler.path()
         if compiler.i != len(compiler.tokens):
             raise Unsupported(f"trailing {compiler.tokens[compiler.i][1]!r}")
-        self.source = _function_source(tags, preds, positional)
+        self.source = _function_source(tags, preds, positional, compiler)
         namespace: dict[str, Any] = {
             "_first_attribute": first_attribute,
             "_first_of_two": first_of_two,
             "_has_descendant": has_descendant,
             "_Element": etree.Element,
+            "_memo": {},
+            "_MEMO_LIMIT": MEMO_LIMIT,
             **compiler.constants,
         }
         exec(compile(self.source, f"<xpath {path[:60]!r}>", "exec"), namespace)  # noqa: S102 - generated above
@@ -308,13 +334,46 @@ class CompiledXPath:
         return f"CompiledXPath({' '.join(self.path.split())[:80]!r})"
 
 
-def _function_source(tags: tuple[str, ...] | None, preds: list[str], positional: str) -> str:
+#: distinct attribute values one compiled expression remembers its verdict for (cleared when full)
+MEMO_LIMIT = 65_536
+
+
+def _function_source(tags: tuple[str, ...] | None, preds: list[str], positional: str, compiler: _Compiler) -> str:
+    """The ``match`` function: each attribute the predicates read is read once per element; when the predicates
+    are a function of those values (and the tag) alone, their verdict is remembered per distinct values, so an
+    element with the same id/class/style as one seen before (or none of them: most elements) costs a lookup."""
     tag_args = ", ".join(repr(t) for t in tags) if tags else "_Element"
     condition = " and ".join(preds) or "True"
     lines = ["def match(tree):", "    out = []"]
     if positional == "first_child":  # .//x[p][1]: per parent, the first child that satisfies p
         lines.append("    parents = set()")
-    lines += [f"    for el in tree.iterdescendants({tag_args}):", "        g = el.get", f"        if {condition}:"]
+    lines += [f"    for el in tree.iterdescendants({tag_args}):", "        g = el.get"]
+    lines += [f"        {local} = g({name!r})" for name, local in compiler.attributes_read.items()]
+    for names, local in compiler.unions_read.items():
+        present = [compiler.attributes_read[n] for n in names]
+        if len(names) == 2:
+            a, b = present
+            lines.append(
+                f"        {local} = ({b} or '') if {a} is None else {a} if {b} is None else "
+                f"_first_of_two(el, {names[0]!r}, {names[1]!r})"
+            )
+        else:
+            lines.append(f"        {local} = _first_attribute(el, {names!r})")
+    values = [*compiler.attributes_read.values(), *compiler.unions_read.values()]
+    if compiler.reads_tag and (tags is None or len(tags) > 1):
+        values.append("el.tag")
+    if compiler.reads_structure or not values:
+        lines.append(f"        if {condition}:")
+    else:
+        lines += [
+            f"        key = ({', '.join(values)},)",
+            "        hit = _memo.get(key)",
+            "        if hit is None:",
+            "            if len(_memo) >= _MEMO_LIMIT:",
+            "                _memo.clear()",
+            f"            hit = _memo[key] = bool({condition})",
+            "        if hit:",
+        ]
     if positional == "first_child":
         lines += [
             "            parent = el.getparent()",
