@@ -7,6 +7,8 @@ must occur (readability skipped, and run), so the comparison is not vacuous. The
 
 from __future__ import annotations
 
+from copy import copy
+
 import pyarrow as pa
 import pytest
 import trafilatura
@@ -80,19 +82,31 @@ def test_an_unchecked_version_fails_loudly(monkeypatch):
 def test_every_dev_page_extracts_as_plain_trafilatura(dev_pages, monkeypatch):
     """Every HTML page of the dev WARC (1,120): all shortcuts together vs none."""
     decisions = {True: 0, False: 0}
-    cannot_win = trafilatura_fast.readability_cannot_win
+    cannot_win, readability = trafilatura_fast.readability_cannot_win, trafilatura.external.try_readability
+    readability_runs = 0
 
     def counted(*args):
         decided = cannot_win(*args)
         decisions[decided] += 1
         return decided
 
+    def counted_readability(tree):
+        nonlocal readability_runs
+        readability_runs += 1
+        return readability(tree)
+
     plain = extract_all(dev_pages, **NONE)
     monkeypatch.setattr(trafilatura_fast, "readability_cannot_win", counted)
+    monkeypatch.setattr(trafilatura.external, "try_readability", counted_readability)
     fast = extract_all(dev_pages)
     assert len(dev_pages) >= 1000 and sum(t is not None and len(t) > 200 for t in plain) > len(dev_pages) // 2
     assert not first_difference(plain, fast)
-    assert decisions[True] > 100 and decisions[False] > 100, decisions  # both branches, on real pages
+    # every branch, on real pages: skipped on the raw tree's bound, skipped on the pruned tree's bound, run
+    skipped_after_pruning = decisions[False] - readability_runs
+    assert decisions[True] > 100 and skipped_after_pruning > 100 and readability_runs > 100, (
+        decisions,
+        readability_runs,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +152,11 @@ def test_readability_text_never_exceeds_the_bound(dev_pages):
         tree = load_html(html)
         if tree is None:
             continue
-        bound = readability_bound(tree)
-        assert len(readability_text(tree)) <= bound, html[:200]
+        # the raw tree (the first bound) and the tree pruned as in precision mode (the second)
+        pruned = trafilatura.external.prune_unwanted_nodes(copy(tree), trafilatura.external.OVERALL_DISCARD_XPATH)
+        for candidate in (tree, pruned):
+            bound = readability_bound(candidate)
+            assert len(readability_text(copy(candidate))) <= bound, html[:200]
         checked += 1
     assert checked > 250
 
