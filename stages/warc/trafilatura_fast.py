@@ -18,11 +18,11 @@ creates, 3.8 M of them), ~8 % to copying trees. Three shortcuts, each a ``warc_e
   ``VIDEO`` into video iframes), so :func:`readability_bound` — the page's text length without ``script``/
   ``style`` content, plus 5 per ``iframe`` — bounds it; when that bound rules out every condition above, the
   readability pass (tree copy, discard XPaths, scoring, reparse) is skipped and only the jusText check runs,
-  exactly as trafilatura continues. With ``favor_precision`` readability reads the raw tree after the discard XPaths, so the
-  bound is taken a second time on that pruned copy before readability runs: the dev WARC's 1,120 pages run
-  readability ~440 times instead of ~800. The pre-conversion copy of the cleaned tree that only jusText reads is made
-  when jusText runs (it is ``tree_cleaning`` of the raw tree, deterministic), not for every page. Comment
-  extraction (``include_comments``) and recall mode keep trafilatura's own code.
+  exactly as trafilatura continues. With ``favor_precision`` readability reads the raw tree after the discard
+  XPaths, so the bound is taken a second time on that pruned copy before readability runs: the dev WARC's 1,120
+  pages run readability ~440 times instead of ~800. The pre-conversion copy of the cleaned tree that only jusText
+  reads is made when jusText runs (it is ``tree_cleaning`` of the raw tree, deterministic), not for every page.
+  Comment extraction (``include_comments``) and recall mode keep trafilatura's own code.
 * ``compiled_xpaths`` — :mod:`.trafilatura_xpath` (since warc_extract v3).
 
 Equality with plain trafilatura is checked by ``tests/test_trafilatura_fast.py`` on every page of the dev WARC and
