@@ -122,17 +122,25 @@ def shard_name(relative_path: str) -> str:
     return re.sub(r"[^A-Za-z0-9._=-]", "_", name).lstrip(".") or "shard"
 
 
-def iter_table_file(uri: str, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """Stream a Parquet or JSONL file as tables of at most ``batch_size`` rows (memory stays bounded)."""
+def iter_table_file(
+    uri: str, batch_size: int, columns: list[str] | None = None, missing_ok: bool = False
+) -> Iterator[pa.Table]:
+    """Stream a Parquet or JSONL file as tables of at most ``batch_size`` rows (memory stays bounded). ``columns``
+    are read alone (Parquet: the other column chunks are never decoded); with ``missing_ok`` those the file does not
+    have are left out instead of failing."""
     loc = location(uri)
     fmt = file_format(uri)
     if fmt == "parquet":
         with loc.fs.open_input_file(loc.path) as f:  # random access (ranged GETs on object stores)
             parquet = pq.ParquetFile(f)
+            if columns is not None and missing_ok:
+                names = set(parquet.schema_arrow.names)
+                columns = [c for c in columns if c in names]
             for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
                 yield pa.Table.from_batches([batch])
     elif fmt == "jsonl":
-        yield from _iter_jsonl(loc, batch_size, columns)
+        for table in _iter_jsonl(loc, batch_size, None if missing_ok else columns):
+            yield table.select([c for c in columns if c in table.column_names]) if columns and missing_ok else table
     else:
         raise ValueError(
             f"{uri}: cannot read documents from this file type; expected .parquet or .jsonl "
@@ -238,8 +246,13 @@ class ShardWriter:
     A commit that got no batch writes nothing and removes what an earlier run left at the final name: the final
     name then always holds this commit's result or nothing."""
 
-    def __init__(self, loc: Location):
+    def __init__(self, loc: Location, compression: str = PARQUET_COMPRESSION, transient: bool = False):
+        """``compression``: the Parquet codec (``zstd``, ``lz4``, ``snappy``, ``none``). ``transient``: a scratch
+        file read back once by the same run, written without dictionary pages or column statistics (neither helps
+        such a reader, and both cost CPU)."""
         self.loc = loc
+        self.compression = compression
+        self.transient = transient
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
@@ -254,7 +267,8 @@ class ShardWriter:
                 sink: str | pa.NativeFile = self._tmp_path
             else:
                 sink = self._stream = self.loc.fs.open_output_stream(self._tmp_path)
-            self._writer = pq.ParquetWriter(sink, self._schema, compression=PARQUET_COMPRESSION)
+            extra = {"use_dictionary": False, "write_statistics": False} if self.transient else {}
+            self._writer = pq.ParquetWriter(sink, self._schema, compression=self.compression, **extra)
         if table.schema != self._schema:
             table = _conform(table, self._schema, self.loc.uri)
         if table.num_rows:

@@ -233,20 +233,24 @@ def iter_step_input(
     columns: list[str] | None = None,
 ) -> Iterator[pa.Table]:
     """What a step reads for ``shard``: the previous step's output, or (first step) the raw Parquet/JSONL input
-    with an ``id`` made up where it has none."""
+    with an ``id`` made up where it has none. ``columns``: only those are read (a phase that needs the text and
+    the url of 10-column documents decodes two column chunks, not ten), in that order."""
     if previous_key is not None:
         yield from read_step_shard(out, previous_key, shard, batch_size, columns)
         return
     assert input_file is not None
-    for index, batch in enumerate(iter_table_file(input_file.uri, batch_size)):
-        batch = _with_ids(batch, shard, index * batch_size)
+    batches = iter_table_file(input_file.uri, batch_size, columns, missing_ok=True)
+    for index, batch in enumerate(batches):
+        batch = _with_ids(batch, shard, index * batch_size, columns)
         yield batch.select(columns) if columns else batch
 
 
-def _with_ids(batch: pa.Table, shard: str, offset: int) -> pa.Table:
-    if "text" not in batch.column_names:
+def _with_ids(batch: pa.Table, shard: str, offset: int, columns: list[str] | None = None) -> pa.Table:
+    """``batch`` with an ``id`` column made up where the input has none (and the reader asked for it: ``columns``
+    ``None`` or naming it); the input must have ``text`` (checked where the reader asked for it)."""
+    if (columns is None or "text" in columns) and "text" not in batch.column_names:
         raise ValueError(f"input shard {shard!r} has no `text` column (columns: {batch.column_names})")
-    if "id" not in batch.column_names:
+    if (columns is None or "id" in columns) and "id" not in batch.column_names:
         ids = pa.array([f"{shard}/{offset + i}" for i in range(batch.num_rows)], pa.string())
         batch = batch.add_column(0, "id", ids)
     return batch
@@ -343,8 +347,13 @@ class PhaseContext:
         return pa.concat_tables(tables, promote_options="permissive")
 
     # scratch space
-    def write_table(self, relpath: str, table: pa.Table) -> None:
-        writer = ShardWriter(self.layout.work(self.key, self.run, relpath))
+    def write_table(self, relpath: str, table: pa.Table, transient: bool = False) -> None:
+        """Write a scratch table. ``transient``: a file that a later phase reads once and nothing keeps (keys,
+        spans, decisions by partition): written uncompressed, without dictionary pages or statistics, which costs
+        less CPU to write and to read than the zstd of the step's own shards (for more bytes in the scratch
+        folder: fixed-width numbers barely compress anyway)."""
+        loc = self.layout.work(self.key, self.run, relpath)
+        writer = ShardWriter(loc, "none", transient=True) if transient else ShardWriter(loc)
         writer.write(table)
         writer.commit()
 

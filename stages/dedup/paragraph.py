@@ -45,6 +45,7 @@ from curate.stages.dedup.steps import (
 )
 from curate.stages.dedup.text import (
     NormalisationOptions,
+    _string_buffers,
     exact_normalize,
     normalize_urls,
     splitmix64,
@@ -165,7 +166,10 @@ class ParagraphDedup(Stage):
         lists = _split(texts, self.params.separator)
         spans = lists.flatten()
         normed = exact_normalize(spans, self.params.normalize)
-        eligible = pc.greater_equal(pc.utf8_length(normed), self.params.min_chars).to_numpy(zero_copy_only=False)
+        if self.params.min_chars == 1:  # non-empty: bytes, without counting characters
+            eligible = pc.greater(pc.binary_length(normed), 0).to_numpy(zero_copy_only=False)
+        else:
+            eligible = pc.greater_equal(pc.utf8_length(normed), self.params.min_chars).to_numpy(zero_copy_only=False)
         keys = string_hashes(normed)
         offsets = lists.offsets.to_numpy().astype(np.int64)
         if groups is not None:
@@ -192,8 +196,10 @@ class ParagraphDedup(Stage):
             parts.append(pa.table({k: v[eligible] for k, v in columns.items()}))
             row += batch.num_rows
         if hosts:  # the host of each document, so that tally reads this small column instead of the input again
-            ctx.write_table(_shard_path("hosts", si) + ".parquet", pa.table({"domain": pa.concat_arrays(hosts)}))
-        return _write_partitioned(ctx, parts, "spans", f"{si:06d}.parquet", p.partitions, _top32)
+            ctx.write_table(
+                _shard_path("hosts", si) + ".parquet", pa.table({"domain": pa.concat_arrays(hosts)}), transient=True
+            )
+        return _write_partitioned(ctx, parts, "spans", f"{si:06d}.parquet", p.partitions, _top32, transient=True)
 
     # -- counts ------------------------------------------------------------------------------------------------
     def _counts(self, ctx, part: int) -> dict:
@@ -202,15 +208,27 @@ class ParagraphDedup(Stage):
             return {"keys": 0, "removed": 0}
         keys, handles = table.column("key").to_numpy(), table.column("handle").to_numpy()
         spans, chars = table.column("span").to_numpy(), table.column("chars").to_numpy()
-        order = np.lexsort((spans, handles, keys))
-        keys, handles, spans, chars = keys[order], handles[order], spans[order], chars[order]
-        removed = repeated_occurrences(
-            keys, handles, self.params.max_occurrences, self.params.count, self.params.keep_first
+        # the partition's files are read in shard order and each lists its spans in input order, so the rows are
+        # already in (handle, span) order: a stable sort by key alone gives the (key, handle, span) order (half
+        # the CPU of a three-key lexsort), and the removed occurrences, marked back in the rows' own order, come
+        # out sorted by (shard, row, span) without a second sort
+        in_order = _ascending(handles, spans)
+        order = np.argsort(keys, kind="stable") if in_order else np.lexsort((spans, handles, keys))
+        sorted_keys = keys[order]
+        removed_sorted = repeated_occurrences(
+            sorted_keys, handles[order], self.params.max_occurrences, self.params.count, self.params.keep_first
         )
-        shard_idx, rows = _split_handles(handles[removed])
-        spans, chars = spans[removed], chars[removed]
-        out_order = np.lexsort((spans, rows, shard_idx))
-        shard_idx, rows, spans, chars = shard_idx[out_order], rows[out_order], spans[out_order], chars[out_order]
+        if in_order:
+            removed = np.zeros(len(keys), dtype=bool)
+            removed[order[removed_sorted]] = True
+            shard_idx, rows = _split_handles(handles[removed])
+            spans, chars = spans[removed], chars[removed]
+        else:
+            picked = order[removed_sorted]
+            shard_idx, rows = _split_handles(handles[picked])
+            spans, chars = spans[picked], chars[picked]
+            out_order = np.lexsort((spans, rows, shard_idx))
+            shard_idx, rows, spans, chars = shard_idx[out_order], rows[out_order], spans[out_order], chars[out_order]
         bounds = np.searchsorted(shard_idx, np.arange(len(ctx.shards) + 1))
         for s in range(len(ctx.shards)):
             lo, hi = int(bounds[s]), int(bounds[s + 1])
@@ -218,9 +236,10 @@ class ParagraphDedup(Stage):
                 ctx.write_table(
                     _shard_path("removed", s, f"{part:05d}.parquet"),
                     pa.table({"row": rows[lo:hi].astype(np.uint32), "span": spans[lo:hi], "chars": chars[lo:hi]}),
+                    transient=True,
                 )
-        distinct = int(np.count_nonzero(np.diff(keys)) + 1) if len(keys) else 0
-        return {"keys": distinct, "removed": int(removed.sum())}
+        distinct = int(np.count_nonzero(np.diff(sorted_keys)) + 1) if len(keys) else 0
+        return {"keys": distinct, "removed": int(removed_sorted.sum())}
 
     # -- per-domain report -------------------------------------------------------------------------------------
     def _tally(self, ctx, shard: str) -> dict:
@@ -248,7 +267,7 @@ class ParagraphDedup(Stage):
         )
         grouped = table.group_by("domain").aggregate([("spans", "sum"), ("chars", "sum"), ("docs", "sum")])
         grouped = grouped.rename_columns(["domain", "spans", "chars", "docs"]).sort_by("domain")
-        ctx.write_table(_shard_path("tally", si) + ".parquet", grouped)
+        ctx.write_table(_shard_path("tally", si) + ".parquet", grouped, transient=True)
         return {"spans": len(rows)}
 
     def _domains(self, ctx, _unit) -> dict:
@@ -310,25 +329,34 @@ class ParagraphDedup(Stage):
         flat = offsets[rows] + spans.astype(np.int64)
         mask = np.zeros(int(offsets[-1]), dtype=bool)
         mask[flat] = True
-        chars = _span_chars(lists, p.separator)
         per_doc_spans = np.bincount(rows, minlength=n).astype(np.int32)
-        per_doc_chars = np.bincount(rows, weights=chars[flat], minlength=n).astype(np.int64)
+        # the characters of each removed span (separator included) came with it from counts
+        per_doc_chars = np.bincount(rows, weights=removed[2][lo:hi], minlength=n).astype(np.int64)
         batch = set_column(batch, "duplicate_spans", pa.array(per_doc_spans))
         batch = set_column(batch, "duplicate_chars", pa.array(per_doc_chars))
         if p.action == "mark":
+            chars = _span_chars(lists, p.separator)
             return set_column(batch, "duplicate_span_offsets", _marked_offsets(lists, offsets, mask, chars)), reasons
-        kept_spans = lists.flatten().filter(pa.array(~mask))
-        kept_offsets = _kept_offsets(offsets, mask)
-        joined = pc.binary_join(
-            pa.ListArray.from_arrays(pa.array(kept_offsets), kept_spans), pa.scalar(p.separator, pa.large_string())
-        )
         touched = per_doc_spans > 0
-        new_text = pc.if_else(pa.array(touched), joined.cast(text.type), text)
+        new_text = _cut_spans(text, lists, offsets, mask, len(p.separator.encode()))
+        if new_text.null_count < text.null_count:  # a null text has one empty span, never removed: it stays null
+            new_text = pc.if_else(pa.array(touched), new_text, text)
         batch = set_column(batch, "text", new_text)
         short = touched & (_too_short(new_text, p.min_doc_chars, p.min_doc_words))
         if short.any():
             reasons = pc.if_else(pa.array(short), pa.scalar(REASON_TOO_SHORT), reasons)
         return batch, reasons
+
+
+def _ascending(handles: np.ndarray, spans: np.ndarray) -> bool:
+    """Whether the rows are in strictly ascending (handle, span) order."""
+    if len(handles) < 2:
+        return True
+    dh = handles[1:] >= handles[:-1]
+    if not dh.all():
+        return False
+    same = handles[1:] == handles[:-1]
+    return bool((spans[1:][same] > spans[:-1][same]).all())
 
 
 _OFFSETS_TYPE = pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))
@@ -366,9 +394,7 @@ def repeated_occurrences(
 
 
 def _split(texts: pa.Array | pa.ChunkedArray, separator: str) -> pa.ListArray:
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
-    return pc.split_pattern(pc.fill_null(texts.cast(pa.large_string()), ""), separator)
+    return pc.split_pattern(_split_input(texts), separator)
 
 
 def _span_chars(lists: pa.ListArray, separator: str) -> np.ndarray:
@@ -387,9 +413,42 @@ def _no_offsets(n: int) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), empty, type=_OFFSETS_TYPE)
 
 
-def _kept_offsets(offsets: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    kept_before = np.concatenate([[0], np.cumsum(~mask)])
-    return kept_before[offsets].astype(np.int32)
+def _cut_spans(
+    text: pa.Array | pa.ChunkedArray, lists: pa.ListArray, offsets: np.ndarray, mask: np.ndarray, sep_bytes: int
+) -> pa.Array:
+    """``text`` with the spans in ``mask`` cut: each document's kept spans joined by the separator (what
+    ``binary_join`` of the kept spans gives), as one byte mask over the texts' UTF-8 and one compaction instead
+    of a copy of the kept spans and another of their join. A document's bytes are its spans, each but the first
+    after a separator (``split_pattern`` cut them so: they tile the text); a kept span keeps its separator unless
+    it is the first kept span of its document. Documents without cut spans come out unchanged."""
+    strings = _split_input(text)
+    data, doc_offsets = _string_buffers(strings)
+    span_len = pc.binary_length(lists.flatten()).to_numpy().astype(np.int64)
+    first_of_doc = np.zeros(len(mask), dtype=bool)
+    first_of_doc[offsets[:-1]] = True  # every document has at least one span (an empty text: one empty span)
+    unit_len = span_len + np.where(first_of_doc, 0, sep_bytes)
+    kept = ~mask
+    # kept spans that are the first kept one of their document but not its first span lose their separator
+    kept_before = np.cumsum(kept) - kept  # kept spans before each span, over the whole batch
+    doc_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    first_kept = kept & (kept_before == kept_before[offsets[:-1]][doc_of]) & ~first_of_doc
+    keep_bytes = np.repeat(kept, unit_len)
+    unit_start = np.concatenate([[0], np.cumsum(unit_len)[:-1]])
+    for k in range(sep_bytes):
+        keep_bytes[unit_start[first_kept] + k] = False
+    out = data[keep_bytes]
+    kept_len = np.where(kept, unit_len, 0) - np.where(first_kept, sep_bytes, 0)
+    new_offsets = np.zeros(len(doc_offsets), dtype=np.int64)
+    np.cumsum(np.add.reduceat(kept_len, offsets[:-1]) if len(kept_len) else kept_len, out=new_offsets[1:])
+    cut = pa.LargeStringArray.from_buffers(len(strings), pa.py_buffer(new_offsets), pa.py_buffer(out))
+    return cut.cast(text.type)
+
+
+def _split_input(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The texts exactly as :func:`_split` splits them: one large_string array, nulls as empty."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    return pc.fill_null(texts.cast(pa.large_string()), "")
 
 
 def _marked_offsets(lists: pa.ListArray, offsets: np.ndarray, mask: np.ndarray, chars: np.ndarray) -> pa.Array:
@@ -427,5 +486,7 @@ def _removed_spans(ctx, si: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     if table is None:
         return None
     rows, spans = table.column("row").to_numpy().astype(np.int64), table.column("span").to_numpy()
-    order = np.argsort((rows.astype(np.uint64) << np.uint64(32)) | spans.astype(np.uint64))  # unique (row, span) keys
+    # unique (row, span) keys; the files (one per key partition) are each sorted, and a stable sort (timsort)
+    # merges those runs instead of sorting from scratch
+    order = np.argsort((rows.astype(np.uint64) << np.uint64(32)) | spans.astype(np.uint64), kind="stable")
     return rows[order], spans[order], table.column("chars").to_numpy()[order]

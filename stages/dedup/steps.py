@@ -276,23 +276,24 @@ def _emit_with_decisions(ctx, shard: str, annotate) -> dict:
 
 
 def _write_partitioned(
-    ctx, parts: list[pa.Table], prefix: str, name: str, partitions: int, top32, by: str = "key"
+    ctx, parts: list[pa.Table], prefix: str, name: str, partitions: int, top32, by: str = "key", transient=False
 ) -> dict:
     """Concatenate, split by the range of column ``by`` and write ``<prefix>/<p>/<name>`` for each non-empty
-    partition ``p``."""
+    partition ``p`` (``transient``: see ``PhaseContext.write_table``)."""
     if not parts:
         return {"rows": 0}
     table = pa.concat_tables(parts)
     if table.num_rows == 0:
         return {"rows": 0}
     pids = partition_of_top32(top32(table.column(by)), partitions)
-    order = np.argsort(pids, kind="stable")
+    # a stable sort of small integers is numpy's radix sort (linear) when they fit 16 bits
+    order = np.argsort(pids.astype(np.uint16) if partitions <= 1 << 16 else pids, kind="stable")
     table, pids = table.take(pa.array(order)), pids[order]
     bounds = np.searchsorted(pids, np.arange(partitions + 1))
     for p in range(partitions):
         lo, hi = int(bounds[p]), int(bounds[p + 1])
         if hi > lo:
-            ctx.write_table(f"{prefix}/{p:05d}/{name}", table.slice(lo, hi - lo))
+            ctx.write_table(f"{prefix}/{p:05d}/{name}", table.slice(lo, hi - lo), transient=transient)
     return {"rows": int(table.num_rows)}
 
 

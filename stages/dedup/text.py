@@ -102,8 +102,25 @@ def unicode_normalize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def collapse_whitespace(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Runs of Unicode whitespace (:data:`WHITESPACE`) replaced by one space, leading and trailing whitespace
-    removed: on the UTF-8 bytes with numpy (:func:`collapse_bytes`), half the CPU of a regex replacement."""
-    return collapse_bytes(_strings(texts), _ASCII_WHITESPACE, multibyte_whitespace=True)
+    removed: on the UTF-8 bytes with numpy (:func:`collapse_bytes`), half the CPU of a regex replacement.
+
+    Most strings (lines of real text) have nothing to collapse, so the strings that might (:data:`_UNCOLLAPSED`:
+    one RE2 search per string) go through :func:`collapse_bytes` alone: ~2x less CPU than collapsing every
+    string on real lines, of which ~0.3% change."""
+    strings = _strings(texts)
+    dirty = pc.match_substring_regex(strings, _UNCOLLAPSED)
+    count = pc.sum(dirty).as_py() or 0
+    if count == 0:
+        return strings
+    if count > len(strings) // 4:
+        return collapse_bytes(strings, _ASCII_WHITESPACE, multibyte_whitespace=True)
+    subset = collapse_bytes(pc.filter(strings, dirty), _ASCII_WHITESPACE, multibyte_whitespace=True)
+    return pc.replace_with_mask(strings, dirty, subset)
+
+
+#: strings that :func:`collapse_whitespace` may change (a superset): a control byte, a whitespace character other
+#: than the space, or spaces first, last or two in a row
+_UNCOLLAPSED = r"[\x00-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|^ | $|  "
 
 
 #: ASCII bytes of :data:`WHITESPACE` as inclusive ranges: \t-\r, \x1c-\x1f and space
@@ -133,9 +150,18 @@ def _in_ranges(data: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndar
 def _multibyte_whitespace(data: np.ndarray, ws: np.ndarray) -> None:
     """Mark in ``ws`` every byte of a multi-byte UTF-8 whitespace character of ``data`` (valid UTF-8: a lead byte
     is never a continuation byte, so a match cannot start inside another character)."""
-    cand = np.flatnonzero((data == np.uint8(0xC2)) | ((data - np.uint8(0xE1)) <= np.uint8(2)))
+    # lead bytes C2, E1-E3 are among the bytes b with b | 0x23 == 0xE3 (C0-C3, E0-E3): two vector operations, not
+    # four; the candidates are checked by index
+    cand = np.flatnonzero((data | np.uint8(0x23)) == np.uint8(0xE3))
     if not len(cand):
         return
+    hit, three = _multibyte_whitespace_hits(data, cand)
+    ws[hit] = ws[hit + 1] = True
+    ws[three + 2] = True
+
+
+def _multibyte_whitespace_hits(data: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lead bytes of 2- and 3-byte whitespace characters, lead bytes of the 3-byte ones) among ``cand``."""
     last = len(data) - 1  # a lead byte at the end has no continuation: read a byte that cannot match instead
     lead = data[cand]
     b1 = np.where(cand + 1 <= last, data[np.minimum(cand + 1, last)], 0)
@@ -148,9 +174,7 @@ def _multibyte_whitespace(data: np.ndarray, ws: np.ndarray) -> None:
         | ((lead == 0xE2) & (b1 == 0x81) & (b2 == 0x9F))
         | ((lead == 0xE3) & (b1 == 0x80) & (b2 == 0x80))
     )
-    hit = cand[two | three]
-    ws[hit] = ws[hit + 1] = True
-    ws[cand[three] + 2] = True
+    return cand[two | three], cand[three]
 
 
 def collapse_bytes(
