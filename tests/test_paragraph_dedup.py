@@ -234,3 +234,67 @@ def test_local_and_ray_give_identical_output(tmp_path, ray_instance):
     run_steps([spec], discover_inputs([str(tmp_path / "in")]), str(tmp_path / "ray"), RayExecutor())
     local, on_ray = parquet_outputs(tmp_path / "local"), parquet_outputs(tmp_path / "ray")
     assert local and local == on_ray
+
+
+def test_collapse_whitespace_is_pythons_split_join_on_every_whitespace_kind():
+    """The fast path (only strings an RE2 search flags are collapsed) gives ``" ".join(s.split())`` (Python's
+    whitespace is :data:`WHITESPACE`) on random strings of every whitespace kind, sliced arrays and nulls too."""
+    import random
+
+    from curate.stages.dedup.text import collapse_whitespace
+
+    ws = ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", " ", "\x85", "\xa0", "\u1680", "\u2000", "\u200a"]
+    ws += ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+    other = ["a", "é", "Ã", "\u2019", "\u200b", "\u3001", "\u1681", "ж", "\x01", "\U0001f600", "€"]
+    rng = random.Random(7)
+    for _ in range(400):
+        strs: list[str | None] = []
+        for _ in range(rng.randint(0, 20)):
+            pool = other if rng.random() < 0.5 else ws + other * 2
+            strs.append(" ".join("".join(rng.choice(pool) for _ in range(rng.randint(1, 4))) for _ in range(3)))
+        strs.append(None)
+        arr = pa.array(strs, pa.string()).slice(rng.randint(0, 1))
+        want = [" ".join(s.split()) if s is not None else "" for s in arr.to_pylist()]
+        assert collapse_whitespace(arr).to_pylist() == want
+
+
+def test_cut_spans_is_the_join_of_the_kept_spans():
+    import random
+
+    import pyarrow.compute as pc
+
+    from curate.stages.dedup.paragraph import _cut_spans, _split
+
+    rng = random.Random(3)
+    for _ in range(300):
+        sep = rng.choice(["\n", "\n\n", "ab"])
+        docs = ["".join(rng.choice(["a", "é", "", " ", "ж", sep, "\n"]) for _ in range(rng.randint(0, 10)))]
+        docs += ["".join(rng.choice(["x", sep]) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(0, 8))]
+        text = pa.array(docs, rng.choice([pa.string(), pa.large_string()]))
+        lists = _split(text, sep)
+        offsets = lists.offsets.to_numpy().astype(np.int64)
+        mask = np.array([rng.random() < 0.4 for _ in range(int(offsets[-1]))], dtype=bool)
+        kept = lists.flatten().filter(pa.array(~mask))
+        kept_offsets = np.concatenate([[0], np.cumsum(~mask)])[offsets].astype(np.int32)
+        want = pc.binary_join(pa.ListArray.from_arrays(pa.array(kept_offsets), kept), pa.scalar(sep, pa.large_string()))
+        got = _cut_spans(text, lists, offsets, mask, len(sep.encode()))
+        assert got.type == text.type and got.to_pylist() == want.to_pylist()
+
+
+def test_first_step_reader_decodes_only_the_columns_asked_for(tmp_path: Path):
+    """A phase's ``ctx.iter_input(shard, columns)`` on raw input: only those columns, an ``id`` made up only when
+    asked for (the same ids as a full read), Parquet and JSONL alike."""
+    from curate.io import InputFile
+    from curate.units import iter_step_input
+
+    table = pa.table({"text": ["a", "b", "c"], "url": ["u1", "u2", "u3"], "other": [1, 2, 3]})
+    pq.write_table(table, tmp_path / "s.parquet")
+    (tmp_path / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in table.to_pylist()))
+    for name in ("s.parquet", "s.jsonl"):
+        f = InputFile(str(tmp_path / name), "s", None, None)
+        full = pa.concat_tables(iter_step_input(str(tmp_path / "out"), None, f, "s", 2))
+        assert full.column_names == ["id", "text", "url", "other"]
+        part = pa.concat_tables(iter_step_input(str(tmp_path / "out"), None, f, "s", 2, ["text", "url"]))
+        assert part.column_names == ["text", "url"] and part.equals(full.select(["text", "url"]))
+        ids = pa.concat_tables(iter_step_input(str(tmp_path / "out"), None, f, "s", 2, ["url", "id"]))
+        assert ids.equals(full.select(["url", "id"]))
