@@ -15,6 +15,7 @@ import trafilatura
 import trafilatura.core
 import trafilatura.deduplication
 import trafilatura.external
+import trafilatura.settings
 from conftest import SHARED_DATA, shared_data
 from lxml import etree
 from lxml.html import FormElement, HtmlElement
@@ -186,3 +187,38 @@ def test_warc_extract_gives_the_same_texts_with_every_shortcut_off():
     default = texts()
     assert len(default) > 10
     assert default == texts(compiled_xpaths=False, compiled_lookup=False, compiled_fallbacks=False)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        FINEWEB,
+        {
+            "favor_precision": True,
+            "include_comments": False,
+            "deduplicate": True,
+            "fast": False,
+            "include_tables": True,
+        },
+        {"favor_recall": True, "include_comments": True, "deduplicate": False, "fast": True, "include_tables": False},
+        {},
+    ],
+)
+def test_the_shared_extractor_is_the_one_extract_builds(monkeypatch, options):
+    """``warc_extract`` builds trafilatura's ``Extractor`` once and passes it as ``options=``: every field equals
+    the one ``extract(html, **options)`` builds for each page."""
+    built = []
+
+    class Recording(trafilatura.core.Extractor):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(trafilatura.core, "Extractor", Recording)
+    trafilatura.extract("<html><body><p>Some text here for the page.</p></body></html>", **options)
+    assert len(built) == 1
+    fields = trafilatura.settings.Extractor.__slots__
+    assert len(fields) > 15
+    shared = trafilatura_fast.shared_extractor(options)
+    assert {f: getattr(shared, f) for f in fields} == {f: getattr(built[0], f) for f in fields}
+    assert trafilatura_fast.shared_extractor({**options, "include_links": True}) is None

@@ -66,17 +66,19 @@ def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
     if name == "trafilatura":
         from trafilatura import extract
 
-        from curate.stages.warc.trafilatura_fast import check_version, shortcuts
+        from curate.stages.warc.trafilatura_fast import check_version, shared_extractor, shortcuts
 
         opts = dict(options)
         chosen = {part: opts.pop(f"compiled_{part}", True) for part in ("xpaths", "lookup", "fallbacks")}
         if not any(chosen.values()):
             return lambda html: extract(html, **opts)
         check_version()  # fails at setup, not on the first page
+        shared = shared_extractor(opts)
+        call: dict[str, Any] = opts if shared is None else {"options": shared}
 
         def trafilatura_extract(html: str) -> str | None:
             with shortcuts(**chosen):
-                return extract(html, **opts)
+                return extract(html, **call)
 
         return trafilatura_extract
     if name == "resiliparse":
