@@ -31,28 +31,44 @@ def split_code(text: str) -> tuple[list[str], str]:
     return blocks, _FENCE.sub(" ", text)
 
 
-def _judge(step: CodeQuality | MathQuality, table: pa.Table) -> list[str | None]:
-    texts = table.column("text").to_pylist()
-    only = step.params.only_domain
-    domains = table.column("domain").to_pylist() if only else [None] * len(texts)
-    return [step.check(t or "") if not only or d == only else None for t, d in zip(texts, domains, strict=True)]
+class DomainJudge(Stage):
+    """A document-by-document quality judge for one domain's documents: :meth:`check` gives a removal reason or
+    None; with ``only_domain`` set, documents whose ``domain`` column (from ``domain_detect``) is another value
+    pass unjudged."""
 
-
-@register
-class CodeQuality(Stage):
-    """Code-aware quality rules (The Stack / StarCoder file filters on the code blocks, RedStone-Code's code with
-    explanation); removal reasons ``code_<rule>``."""
-
-    name = "code_quality"
     kind = "map"
     requires = ("text",)
 
     class Params(Params):
         only_domain: str | None = Field(
             None,
-            description="judge only documents whose `domain` column (from "
-            "domain_detect) is this value; the others pass",
+            description="judge only documents whose `domain` column (from domain_detect) is this value; "
+            "the others pass",
         )
+
+    def check(self, text: str) -> str | None:
+        raise NotImplementedError
+
+    def input_columns(self) -> set[str]:
+        return {"text", "domain"} if self.params.only_domain else {"text"}
+
+    def process(self, table: pa.Table) -> StepOutput:
+        texts = table.column("text").to_pylist()
+        only = self.params.only_domain
+        domains = table.column("domain").to_pylist() if only else [None] * len(texts)
+        return StepOutput.split(
+            table, [self.check(t or "") if not only or d == only else None for t, d in zip(texts, domains, strict=True)]
+        )
+
+
+@register
+class CodeQuality(DomainJudge):
+    """Code-aware quality rules (The Stack / StarCoder file filters on the code blocks, RedStone-Code's code with
+    explanation); removal reasons ``code_<rule>``."""
+
+    name = "code_quality"
+
+    class Params(DomainJudge.Params):
         min_code_blocks: int = Field(1, ge=0, description="fewer fenced code blocks: code_no_blocks")
         max_avg_line_length: float | None = Field(
             100, ge=0, description="mean code line length above this (StarCoder: 100): code_avg_line_length"
@@ -103,27 +119,14 @@ class CodeQuality(Stage):
             return "code_no_prose"
         return None
 
-    def input_columns(self) -> set[str]:
-        return {"text", "domain"} if self.params.only_domain else {"text"}
-
-    def process(self, table: pa.Table) -> StepOutput:
-        return StepOutput.split(table, _judge(self, table))
-
 
 @register
-class MathQuality(Stage):
+class MathQuality(DomainJudge):
     """Math-aware quality rules (formulas present and well delimited, prose around them); reasons ``math_<rule>``."""
 
     name = "math_quality"
-    kind = "map"
-    requires = ("text",)
 
-    class Params(Params):
-        only_domain: str | None = Field(
-            None,
-            description="judge only documents whose `domain` column (from "
-            "domain_detect) is this value; the others pass",
-        )
+    class Params(DomainJudge.Params):
         min_formulas: int = Field(1, ge=0, description="fewer $…$ / $$…$$ formulas: math_no_formulas")
         balanced_dollars: bool = Field(
             True, description="an odd number of unescaped $ outside code blocks (a cut formula): math_unbalanced"
@@ -150,9 +153,3 @@ class MathQuality(Stage):
         if p.min_prose_words is not None and len(_WORD.findall(prose)) < p.min_prose_words:
             return "math_no_prose"
         return None
-
-    def input_columns(self) -> set[str]:
-        return {"text", "domain"} if self.params.only_domain else {"text"}
-
-    def process(self, table: pa.Table) -> StepOutput:
-        return StepOutput.split(table, _judge(self, table))
