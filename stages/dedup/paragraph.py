@@ -46,6 +46,7 @@ from curate.stages.dedup.steps import (
 from curate.stages.dedup.text import (
     NormalisationOptions,
     _string_buffers,
+    collapse_whitespace,
     exact_normalize,
     normalize_urls,
     splitmix64,
@@ -165,7 +166,10 @@ class ParagraphDedup(Stage):
         a batch of texts."""
         lists = _split(texts, self.params.separator)
         spans = lists.flatten()
-        normed = exact_normalize(spans, self.params.normalize)
+        if self.params.normalize == ("whitespace",) and self.params.separator == "\n":
+            normed = _collapse_lines(_split_input(texts), lists)
+        else:
+            normed = exact_normalize(spans, self.params.normalize)
         if self.params.min_chars == 1:  # non-empty: bytes, without counting characters
             eligible = pc.greater(pc.binary_length(normed), 0).to_numpy(zero_copy_only=False)
         else:
@@ -391,6 +395,26 @@ def repeated_occurrences(
     size = (ordinal[ends] - ordinal[starts] + 1)[group]
     frequent = size > max_occurrences
     return frequent & (rank >= max_occurrences) if keep_first else frequent
+
+
+#: documents with a line that whitespace collapsing may change (a superset): a control byte other than the newline, a
+#: whitespace character other than the space, or spaces first or last in a line or two in a row
+_UNCOLLAPSED_LINES = (
+    r"[\x00-\x09\x0b-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+    r"|^ | $| \n|\n |  "
+)
+
+
+def _collapse_lines(texts: pa.Array, lists: pa.ListArray) -> pa.Array:
+    """:func:`collapse_whitespace` of every line of ``lists`` (``texts`` split at ``\\n``): one RE2 search per
+    document, ~17x fewer calls than one per line, finds the documents that may have a line to collapse, and only
+    their lines go through :func:`collapse_whitespace`."""
+    spans = lists.flatten()
+    dirty_docs = pc.match_substring_regex(texts, _UNCOLLAPSED_LINES).to_numpy(zero_copy_only=False)
+    if not dirty_docs.any():
+        return spans.cast(pa.large_string())
+    dirty = pa.array(np.repeat(dirty_docs, np.diff(lists.offsets.to_numpy())))
+    return pc.replace_with_mask(spans, dirty, collapse_whitespace(pc.filter(spans, dirty)))
 
 
 def _split(texts: pa.Array | pa.ChunkedArray, separator: str) -> pa.ListArray:
