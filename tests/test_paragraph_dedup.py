@@ -298,3 +298,24 @@ def test_first_step_reader_decodes_only_the_columns_asked_for(tmp_path: Path):
         assert part.column_names == ["text", "url"] and part.equals(full.select(["text", "url"]))
         ids = pa.concat_tables(iter_step_input(str(tmp_path / "out"), None, f, "s", 2, ["url", "id"]))
         assert ids.equals(full.select(["url", "id"]))
+
+
+def test_line_collapsing_checked_per_document_gives_the_same_keys():
+    """``normalize: whitespace`` on lines: the per-document whitespace check (:func:`_collapse_lines`) gives what
+    ``exact_normalize`` gives line by line, on random documents of every whitespace kind."""
+    import random
+
+    from curate.stages.dedup.paragraph import _collapse_lines, _split, _split_input
+    from curate.stages.dedup.text import exact_normalize
+
+    ws = ["\t", "\n", "\x0b", "\r", "\x1c", " ", "\x85", "\xa0", "\u2000", "\u2028", "\u202f", "\u3000"]
+    other = ["a", "é", "\u2019", "\u200b", "ж", "\x01", "\n"]
+    rng = random.Random(5)
+    for _ in range(300):
+        docs: list[str | None] = [None] if rng.random() < 0.1 else []
+        for _ in range(rng.randint(0, 12)):
+            pool = other if rng.random() < 0.5 else ws + other * 2
+            docs.append("".join(rng.choice(pool) for _ in range(rng.randint(0, 14))))
+        text = pa.array(docs, pa.string())
+        lists = _split(text, "\n")
+        assert _collapse_lines(_split_input(text), lists).equals(exact_normalize(lists.flatten(), ("whitespace",)))
