@@ -12,8 +12,12 @@ step on CPU.
    (``minhash_dedup``, FineWeb's setting) beside it; the RESULT line uses ``--eps``.
 2. Throughput: ``--docs`` documents (default 100,000) of real text through the engine (``run_steps``, local
    executor, one process: embed -> kmeans -> assign -> dedup -> emit) on CPU; docs_per_s_cpu = documents / wall
-   seconds of the whole step. ../shared/data holds no 100k-document web corpus, so the corpus concatenates every
-   real text source with a ``text`` field there is (:data:`REAL_SOURCES`, read from ../shared/data at run time:
+   seconds of the whole step, docs_per_cpu_s = documents / CPU seconds of this process over the same span (user +
+   system, all its threads: the tokenizer's and torch's; children too). On a machine shared with other work the
+   wall figure falls with the load while the CPU figure mostly does not (what the step costs, not what it got), so
+   quote both; run timing runs under ``nice -n 19 flock /tmp/curate-bench.lock`` on a shared machine.
+   ../shared/data holds no 100k-document web corpus, so the corpus concatenates every real text source with a
+   ``text`` field there is (:data:`REAL_SOURCES`, read from ../shared/data at run time:
    4,772 non-empty HPLT v2 web documents in 22 languages, the decontamination web corpus (673), GSM8K (8,792),
    PIQA (4,922), MBPP (974) and HumanEval (164) items: 20,297 texts, in that order, so ``--docs 20000`` is real
    texts only) and fills the rest with bench/dedup_scale.py's documents (real sentences of 20 languages from
@@ -167,17 +171,28 @@ def throughput(docs: int, max_length: int | None, dtype: str, workdir: Path) -> 
     params = {"max_length": max_length, "device": "cpu", "dtype": dtype}
     spec = StepSpec("semantic_dedup", 0, SemanticDedup, params, {})
     load = os.getloadavg()[0]
+    cpu = cpu_seconds()
     t = time.perf_counter()
     result = run_steps([spec], discover_inputs([str(corpus / "*.parquet")]), str(out), LocalExecutor())
     secs = time.perf_counter() - t
-    phases: dict[str, float] = {}
-    for marker in (out / "semantic_dedup" / "_work").glob("*/_phases/*/*.json"):
-        phases[marker.parent.name] = (
-            phases.get(marker.parent.name, 0.0) + json.loads(marker.read_text())["wall_seconds"]
-        )
+    cpu = cpu_seconds() - cpu
+    phases: dict[str, list[float]] = {}  # phase -> [wall s, CPU s] summed over its units
+    for marker in sorted((out / "semantic_dedup" / "_work").glob("*/_phases/*/*.json")):
+        unit = json.loads(marker.read_text())
+        total = phases.setdefault(marker.parent.name, [0.0, 0.0])
+        total[0] += unit["wall_seconds"]
+        total[1] += unit.get("cpu_seconds") or 0.0
+    order = ("embed", "kmeans", "assign", "dedup", "emit")
+    phases = dict(sorted(phases.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
     stats = result.step_stats(spec.key)
     load = (load + os.getloadavg()[0]) / 2
-    return secs, {"phases": phases, "docs_out": stats.docs_out, "removed": stats.removed, "load": load}
+    return secs, {"phases": phases, "docs_out": stats.docs_out, "removed": stats.removed, "load": load, "cpu": cpu}
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process (every thread) and of its waited-for children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def main() -> None:
@@ -222,21 +237,22 @@ def main() -> None:
             flush=True,
         )
     chosen = results[args.eps]
-    rate = float("nan")
+    rate = cpu_rate = float("nan")
     if not args.skip_throughput:
         secs, info = throughput(args.docs, args.max_length, args.dtype, Path(args.workdir))
-        rate = args.docs / secs
+        rate, cpu_rate = args.docs / secs, args.docs / info["cpu"]
         print(
-            f"throughput: {args.docs} docs in {secs:.1f} s = {rate:.1f} docs/s (CPU, max_length "
-            f"{args.max_length}, dtype {args.dtype}); phases (wall s): "
-            + ", ".join(f"{k} {v:.1f}" for k, v in info["phases"].items())
+            f"throughput: {args.docs} docs in {secs:.1f} s = {rate:.1f} docs/s; {info['cpu']:.1f} CPU-s = "
+            f"{cpu_rate:.1f} docs per CPU-second (CPU, max_length {args.max_length}, dtype {args.dtype}); "
+            "phases (wall / CPU s): "
+            + ", ".join(f"{k} {w:.1f}/{c:.1f}" for k, (w, c) in info["phases"].items())
             + f"; kept {info['docs_out']}, removed {info['removed']}; load average {info['load']:.1f} "
             f"on {os.cpu_count()} CPUs",
             flush=True,
         )
     print(
         f"RESULT semantic_dedup heavy_recall={chosen['heavy']:.3f} light_recall={chosen['light']:.3f} "
-        f"noncopy_fp={chosen['non']:.3f} docs_per_s_cpu={rate:.1f}"
+        f"noncopy_fp={chosen['non']:.3f} docs_per_s_cpu={rate:.1f} docs_per_cpu_s={cpu_rate:.1f}"
     )
 
 

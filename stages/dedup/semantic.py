@@ -168,8 +168,11 @@ class SemanticDedup(Stage):
             if device == "cpu":
                 import torch
 
+                from curate.classifiers.inference import reuse_freed_memory
+
                 # the worker's CPUs (the step's `cpus`, default 1), not every core: Ray packs one task per CPU
                 torch.set_num_threads(max(1, int(self.effective_resources().cpus)))
+                reuse_freed_memory()  # no page faults on every activation of every mini-batch (same results)
             dtype = cpu_dtype() if device == "cpu" and p.dtype == "auto" else pick_dtype(p.dtype, device)
             self._embedder = Embedder(resolve_encoder(p.model), device, dtype, p.max_length, normalize=True)
         return self._embedder
@@ -411,8 +414,10 @@ def numpy_kmeans(points: np.ndarray, k: int, iterations: int, seed: int) -> tupl
         if np.array_equal(new, assign):
             break
         assign = new
-        sums = np.zeros_like(centroids, dtype=np.float64)
-        np.add.at(sums, assign, points)
+        # per-cluster sums in float64, one bincount per dimension: the same additions in the same (input) order as
+        # np.add.at(sums, assign, points), so bit-identical centroids, but ~100x faster (np.add.at took 54 of the
+        # 57 s of k-means on 100,000 MiniLM embeddings, k 100; docs/dedup.md)
+        sums = np.stack([np.bincount(assign, weights=column, minlength=k) for column in points.T], axis=1)
         counts = np.bincount(assign, minlength=k)
         for c in np.flatnonzero(counts == 0):  # an empty cluster takes the worst-served point
             worst = int(np.argmin(sims))
