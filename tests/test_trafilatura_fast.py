@@ -16,6 +16,7 @@ import trafilatura.core
 import trafilatura.deduplication
 import trafilatura.external
 import trafilatura.settings
+import trafilatura.utils
 from conftest import SHARED_DATA, shared_data
 from lxml import etree
 from lxml.html import FormElement, HtmlElement
@@ -165,14 +166,20 @@ def test_readability_text_never_exceeds_the_bound(dev_pages):
 def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
     originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)
+    repair = trafilatura.utils.repair_faulty_html
     assert isinstance(load_html(form).find(".//form"), FormElement)
     with pytest.raises(RuntimeError, match="boom"), shortcuts():
         tree = load_html(form)
         assert type(tree.find(".//form")) is HtmlElement  # the C lookup: one class for every element
         assert trafilatura.core._prepare_tree is trafilatura_fast._prepare_tree
+        assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
+        with shortcuts():  # nested: the inner block restores what the outer one set
+            pass
+        assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
         raise RuntimeError("boom")
     assert isinstance(load_html(form).find(".//form"), FormElement)
     assert (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare) == originals
+    assert trafilatura.utils.repair_faulty_html is repair
     assert isinstance(etree.fromstring("<p/>", HTML_PARSER), HtmlElement)
 
 
@@ -222,3 +229,23 @@ def test_the_shared_extractor_is_the_one_extract_builds(monkeypatch, options):
     shared = trafilatura_fast.shared_extractor(options)
     assert {f: getattr(shared, f) for f in fields} == {f: getattr(built[0], f) for f in fields}
     assert trafilatura_fast.shared_extractor({**options, "include_links": True}) is None
+
+
+def test_the_invalid_character_check_is_the_library_regex(dev_pages):
+    """``has_invalid_xml_chars`` (UTF-8 bytes) answers as ``INVALID_XML_CHARS.search`` on every dev page and on
+    every character the regex removes or keeps at its edges, alone and inside ASCII and non-ASCII text; repairing
+    through the shortcut gives the library's string."""
+    pattern = trafilatura.utils.INVALID_XML_CHARS
+    edges = [chr(c) for c in (*range(0, 0x21), 0x7F, 0x80, 0x9F, 0xFF, 0x100, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000)]
+    built = [f"{pre}{c}{post}" for c in [*edges, "\ud800"] for pre, post in (("", ""), ("a", "b"), ("é", "€"))]
+    pages = [*dev_pages, *built, "<!DOCTYPE html/>\n<html/>\n<p>x\x0bé</p>"]
+    assert sum(pattern.search(p) is not None for p in dev_pages) >= 1  # real pages with something to remove
+    with shortcuts(xpaths=False, fallbacks=False):
+        for page in pages:
+            assert (
+                trafilatura_fast.has_invalid_xml_chars(page) == (pattern.search(page) is not None) or "\ud800" in page
+            )
+            beginning = page[:50].lower()
+            assert trafilatura_fast.repair_faulty_html(page, beginning) == trafilatura_fast._library_repair(
+                page, beginning
+            )

@@ -103,8 +103,10 @@ class WarcExtract(Stage):
         )
         compiled_lookup: bool = Field(
             True,
-            description="trafilatura's parser makes element proxies through lxml's C class lookup instead of "
-            "lxml.html's Python one: the same text, ~15 % less CPU (trafilatura_fast.py)",
+            description="trafilatura's HTML loading: its parser makes element proxies through lxml's C class "
+            "lookup instead of lxml.html's Python one, and the scan for XML-invalid control characters runs over "
+            "the page's UTF-8 bytes instead of a regex over the string: the same text, ~15 % less CPU "
+            "(trafilatura_fast.py)",
         )
         compiled_fallbacks: bool = Field(
             True,

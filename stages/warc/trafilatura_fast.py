@@ -83,6 +83,63 @@ def element_lookup() -> Iterator[None]:
         HTML_PARSER.set_element_class_lookup(HtmlElementClassLookup())  # what lxml.html.HTMLParser sets
 
 
+#: the characters trafilatura's ``INVALID_XML_CHARS`` removes that are one UTF-8 byte each (C0 controls but tab, LF,
+#: CR); the other two, U+FFFE and U+FFFF, are the 3-byte sequences below
+_C0_INVALID = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+
+
+def has_invalid_xml_chars(html: str) -> bool:
+    """Whether ``trafilatura.utils.INVALID_XML_CHARS`` finds anything in ``html``, answered from its UTF-8 bytes
+    (``bytes.translate`` and ``in`` run at memory speed; the regex steps through the string ~2x slower). A string
+    UTF-8 cannot encode (a lone surrogate) is answered True: the caller then runs the regex itself."""
+    try:
+        data = html.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return len(data.translate(None, _C0_INVALID)) != len(data) or any(n in data for n in _NONCHARACTERS)
+
+
+def repair_faulty_html(htmlstring: str, beginning: str) -> str:
+    """``trafilatura.utils.repair_faulty_html`` with its first step (removing XML-invalid characters) skipped when
+    :func:`has_invalid_xml_chars` says there is nothing to remove (else the library's own function runs); the two
+    other repairs (a doctype with a slash, a self-closing ``<html/>``) restate the library's."""
+    import trafilatura.utils as utils
+
+    if has_invalid_xml_chars(htmlstring):
+        assert _library_repair is not None  # set by html_loading before any call
+        return _library_repair(htmlstring, beginning)
+    if "doctype" in beginning:
+        firstline, _, rest = htmlstring.partition("\n")
+        htmlstring = utils.DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in htmlstring[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            htmlstring = utils.FAULTY_HTML.sub(r"\1>", htmlstring, count=1)
+            break
+    return htmlstring
+
+
+#: trafilatura's own ``repair_faulty_html``, taken before the first swap (never this module's)
+_library_repair: Callable[[str, str], str] | None = None
+
+
+@contextmanager
+def html_loading() -> Iterator[None]:
+    """Within the block, trafilatura loads HTML through :func:`element_lookup` and :func:`repair_faulty_html`."""
+    global _library_repair
+    import trafilatura.utils as utils
+
+    swapped = utils.repair_faulty_html
+    if _library_repair is None and swapped is not repair_faulty_html:
+        _library_repair = swapped
+    utils.repair_faulty_html = repair_faulty_html
+    try:
+        with element_lookup():
+            yield
+    finally:
+        utils.repair_faulty_html = swapped
+
+
 # -- compiled_fallbacks ----------------------------------------------------------------------------------------------
 #: text readability writes into an iframe it keeps (a video embed)
 _VIDEO_TEXT = len("VIDEO")
@@ -254,7 +311,7 @@ def shortcuts(xpaths: bool = True, lookup: bool = True, fallbacks: bool = True) 
         if xpaths:
             stack.enter_context(compiled_xpaths())
         if lookup:
-            stack.enter_context(element_lookup())
+            stack.enter_context(html_loading())
         if fallbacks:
             stack.enter_context(fallback_shortcuts())
         yield
