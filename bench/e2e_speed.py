@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from cpu_time import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_WARC = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_pages.warc.gz"
@@ -115,14 +116,6 @@ def run_datatrove(warc: Path, out: Path, logs: Path) -> int:
     ]
     LocalPipelineExecutor(pipeline=pipeline, tasks=1, workers=1, logging_dir=str(logs)).run()
     return sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet"))
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children."""
-    import resource
-
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cpu_time import cpu_seconds
+
 from curate.stage import SourceFile
 from curate.stages.warc.extract import WarcExtract
 
@@ -54,14 +56,6 @@ def sample_records(path: Path, n: int, out_dir: str) -> Path:
     out = Path(out_dir) / "dev_pages_sample.warc.gz"
     out.write_bytes(b"".join(members[::step][:n]))
     return out
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (datatrove extracts in a child process)."""
-    import resource
-
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def load_gold() -> dict[str, dict]:

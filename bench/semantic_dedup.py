@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from cpu_time import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -187,12 +188,6 @@ def throughput(docs: int, max_length: int | None, dtype: str, workdir: Path) -> 
     stats = result.step_stats(spec.key)
     load = (load + os.getloadavg()[0]) / 2
     return secs, {"phases": phases, "docs_out": stats.docs_out, "removed": stats.removed, "load": load, "cpu": cpu}
-
-
-def cpu_seconds() -> float:
-    """User + system CPU seconds of this process (every thread) and of its waited-for children."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 def main() -> None:
