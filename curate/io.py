@@ -13,6 +13,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.json as pajson
@@ -246,12 +247,10 @@ class ShardWriter:
     A commit that got no batch writes nothing and removes what an earlier run left at the final name: the final
     name then always holds this commit's result or nothing."""
 
-    def __init__(self, loc: Location, compression: str = PARQUET_COMPRESSION, transient: bool = False):
-        """``compression``: the Parquet codec (``zstd``, ``lz4``, ``snappy``, ``none``). ``transient``: a scratch
-        file read back once by the same run, written without dictionary pages or column statistics (neither helps
-        such a reader, and both cost CPU)."""
+    def __init__(self, loc: Location, transient: bool = False):
+        """``transient``: a scratch file read back once by the same run, written uncompressed, without dictionary
+        pages or column statistics (none of them helps such a reader, and each costs CPU)."""
         self.loc = loc
-        self.compression = compression
         self.transient = transient
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
@@ -267,8 +266,12 @@ class ShardWriter:
                 sink: str | pa.NativeFile = self._tmp_path
             else:
                 sink = self._stream = self.loc.fs.open_output_stream(self._tmp_path)
-            extra = {"use_dictionary": False, "write_statistics": False} if self.transient else {}
-            self._writer = pq.ParquetWriter(sink, self._schema, compression=self.compression, **extra)
+            options: dict[str, Any] = (
+                {"compression": "none", "use_dictionary": False, "write_statistics": False}
+                if self.transient
+                else {"compression": PARQUET_COMPRESSION}
+            )
+            self._writer = pq.ParquetWriter(sink, self._schema, **options)
         if table.schema != self._schema:
             table = _conform(table, self._schema, self.loc.uri)
         if table.num_rows:

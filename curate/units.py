@@ -353,7 +353,7 @@ class PhaseContext:
         less CPU to write and to read than the zstd of the step's own shards (for more bytes in the scratch
         folder: fixed-width numbers barely compress anyway)."""
         loc = self.layout.work(self.key, self.run, relpath)
-        writer = ShardWriter(loc, "none", transient=True) if transient else ShardWriter(loc)
+        writer = ShardWriter(loc, transient=transient)
         writer.write(table)
         writer.commit()
 

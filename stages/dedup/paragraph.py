@@ -44,6 +44,7 @@ from curate.stages.dedup.steps import (
     _write_partitioned,
 )
 from curate.stages.dedup.text import (
+    NON_ASCII_WHITESPACE,
     NormalisationOptions,
     _string_buffers,
     collapse_whitespace,
@@ -399,10 +400,7 @@ def repeated_occurrences(
 
 #: documents with a line that whitespace collapsing may change (a superset): a control byte other than the newline, a
 #: whitespace character other than the space, or spaces first or last in a line or two in a row
-_UNCOLLAPSED_LINES = (
-    r"[\x00-\x09\x0b-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-    r"|^ | $| \n|\n |  "
-)
+_UNCOLLAPSED_LINES = rf"[\x00-\x09\x0b-\x1f{NON_ASCII_WHITESPACE}]|^ | $| \n|\n |  "
 
 
 def _collapse_lines(texts: pa.Array, lists: pa.ListArray) -> pa.Array:

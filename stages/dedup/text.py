@@ -118,9 +118,12 @@ def collapse_whitespace(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.replace_with_mask(strings, dirty, subset)
 
 
+#: the non-ASCII characters of :data:`WHITESPACE` (U+0085 and ``\p{Z}`` but the space), for RE2 classes that
+#: must leave the space out
+NON_ASCII_WHITESPACE = r"\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 #: strings that :func:`collapse_whitespace` may change (a superset): a control byte, a whitespace character other
 #: than the space, or spaces first, last or two in a row
-_UNCOLLAPSED = r"[\x00-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|^ | $|  "
+_UNCOLLAPSED = rf"[\x00-\x1f{NON_ASCII_WHITESPACE}]|^ | $|  "
 
 
 #: ASCII bytes of :data:`WHITESPACE` as inclusive ranges: \t-\r, \x1c-\x1f and space
