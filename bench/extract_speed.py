@@ -1,9 +1,14 @@
 """WARC → text extraction: ``warc_extract`` vs datatrove ``WarcReader`` + ``Trafilatura``, same input, same run.
 
 Input: ``../shared/data/warc/pages_with_gold/dev_pages.warc.gz`` (1,120 real HTML pages as WARC response records;
-``--limit N`` uses a temporary WARC of its first N records). One core each, the two trafilatura sides alternating
-(``--rounds``, default 2: datatrove, ours, ours, datatrove) so that load from other work hits both alike; times are
-summed per side:
+``--limit N`` uses a temporary WARC of its first N records). The two trafilatura sides take turns every
+``--chunk`` records (default 40) within one pass over the WARC, ``--rounds`` passes (default 2; ours goes first in
+a chunk on even passes, second on odd ones): datatrove's reader and extractor run as usual, and while its reader
+crosses a chunk boundary our ``warc_extract`` extracts the same records (a WARC of that chunk's gzip members). Whole
+runs taking turns left the ratio at the mercy of the machine's speed over a minute (the same work took 44.7 and
+57.6 CPU-s a minute apart); chunks of a second or two see the same machine. Each side keeps its own state across
+chunks, as in one uninterrupted run (trafilatura's ``deduplicate`` LRU is swapped per side; datatrove extracts in its
+own child process). Times are summed per side (datatrove's = the pass minus our chunks, plus its reaped child):
 
 1. datatrove 0.10.1: ``WarcReader`` → ``Trafilatura(favour_precision=True, timeout=1)`` (FineWeb's settings);
 2. ours: ``warc_extract`` with the same trafilatura settings, its exact shortcuts (``compiled_xpaths``,
@@ -22,7 +27,7 @@ trafilatura-eval pages, ``WARC-Gold-Id`` keys into ``dev_pages.gold.jsonl.gz``; 
 judged right (``with`` snippets found in the text + ``without`` snippets absent) over all snippets of all pages
 (pages without output count as all ``with`` missing) — trafilatura's own evaluation metric (accuracy).
 
-Usage: .venv/bin/python bench/extract_speed.py [--limit 300] [--skip-datatrove] [--rounds 2]
+Usage: .venv/bin/python bench/extract_speed.py [--limit 300] [--skip-datatrove] [--rounds 2] [--chunk 40]
 """
 
 from __future__ import annotations
@@ -58,6 +63,19 @@ def sample_records(path: Path, n: int, out_dir: str) -> Path:
     return out
 
 
+def chunk_files(path: Path, size: int, out_dir: str) -> list[Path]:
+    """``path``'s gzip members (one WARC record each) as WARCs of ``size`` records, in order."""
+    from curate.stages.warc.stream import gzip_members
+
+    members = gzip_members(path.read_bytes())
+    chunks = []
+    for i in range(0, len(members), size):
+        chunk = Path(out_dir) / f"chunk_{i // size:04d}.warc.gz"
+        chunk.write_bytes(b"".join(members[i : i + size]))
+        chunks.append(chunk)
+    return chunks
+
+
 def load_gold() -> dict[str, dict]:
     gold = {}
     with gzip.open(GOLD, "rt", encoding="utf-8") as f:
@@ -91,28 +109,59 @@ def gold_ids(path: Path) -> list[str]:
     ]
 
 
-def run_ours(path: Path, **params) -> tuple[float, float, dict[str, int], dict[str, str]]:
+class Ours:
+    """Our ``warc_extract`` over chunk files, one step (and one trafilatura ``deduplicate`` LRU) across chunks, as
+    in one run over the whole WARC; CPU and wall seconds are summed over the chunks."""
+
+    def __init__(self, **params):
+        self.step = WarcExtract(keep_headers=["WARC-Gold-Id"], **params)
+        self.counters: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+        self.seconds = self.cpu = 0.0
+        self.new_pass()
+
+    def new_pass(self) -> None:
+        import trafilatura.deduplication as dedup
+
+        self.lru = dedup.LRUCache(maxsize=dedup.LRU_TEST.maxsize)
+        self.counters, self.texts = {}, {}
+
+    def run(self, chunk: Path) -> None:
+        import trafilatura.deduplication as dedup
+
+        kept, dedup.LRU_TEST = dedup.LRU_TEST, self.lru
+        start, cpu = time.perf_counter(), cpu_seconds()
+        try:
+            for out in self.step.read(SourceFile(str(chunk), lambda: open(chunk, "rb"))):
+                for k, v in out.counters.items():
+                    self.counters[k] = self.counters.get(k, 0) + v
+                texts = out.kept.column("text").to_pylist()
+                self.texts.update(zip(out.kept.column("warc_gold_id").to_pylist(), texts))
+        finally:
+            dedup.LRU_TEST = kept
+        self.seconds += time.perf_counter() - start
+        self.cpu += cpu_seconds() - cpu
+
+    def close(self) -> None:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        self.step.close()  # reaps resiliparse's extractor process, so that its CPU time is counted (RUSAGE_CHILDREN)
+        self.seconds += time.perf_counter() - start
+        self.cpu += cpu_seconds() - cpu
+
+
+def run_pass(path: Path, chunks: list[Path], size: int, ours: Ours, ours_first: bool, with_datatrove: bool):
+    """One pass over the WARC: datatrove's ``WarcReader`` → ``Trafilatura`` with our side's chunks run as its
+    reader crosses each ``size`` records. Returns datatrove's (wall s, CPU s, records read, gold id → text)."""
     from trafilatura.meta import reset_caches
 
     reset_caches()
-    step = WarcExtract(keep_headers=["WARC-Gold-Id"], **params)
-    counters: dict[str, int] = {}
-    texts: dict[str, str] = {}
-    start, cpu = time.perf_counter(), cpu_seconds()
-    for out in step.read(SourceFile(str(path), lambda: open(path, "rb"))):
-        for k, v in out.counters.items():
-            counters[k] = counters.get(k, 0) + v
-        texts.update(zip(out.kept.column("warc_gold_id").to_pylist(), out.kept.column("text").to_pylist()))
-    step.close()  # reaps resiliparse's extractor process, so that its CPU time is counted (RUSAGE_CHILDREN)
-    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
-    return seconds, cpu, counters, texts
-
-
-def run_datatrove(path: Path) -> tuple[float, float, int, dict[str, str]]:
-    """datatrove's reader + extractor; the gold id is recovered from the WARC header by record order."""
+    ours.new_pass()
+    if not with_datatrove:
+        for chunk in chunks:
+            ours.run(chunk)
+        return 0.0, 0.0, 0, {}
     from datatrove.pipeline.extractors import Trafilatura
     from datatrove.pipeline.readers import WarcReader
-    from trafilatura.meta import reset_caches
 
     logging.disable(logging.WARNING)
     try:
@@ -121,26 +170,38 @@ def run_datatrove(path: Path) -> tuple[float, float, int, dict[str, str]]:
         logger.remove()
     except ImportError:
         pass
-    reset_caches()
     reader = WarcReader(str(path.parent), glob_pattern=path.name)
     extractor = Trafilatura(favour_precision=True, timeout=1.0)
+    pending = iter(chunks)
     read = 0
 
-    def counted():
+    def interleaved():
         nonlocal read
         for doc in reader.run():
+            if ours_first and read % size == 0:
+                next_chunk = next(pending, None)
+                if next_chunk is not None:
+                    ours.run(next_chunk)
             read += 1
             yield doc
+            if not ours_first and read % size == 0:
+                next_chunk = next(pending, None)
+                if next_chunk is not None:
+                    ours.run(next_chunk)
+        for rest in pending:  # records datatrove's reader skipped leave chunks over
+            ours.run(rest)
 
-    texts: dict[str, str] = {}
+    ours_seconds, ours_cpu = ours.seconds, ours.cpu
     start, cpu = time.perf_counter(), cpu_seconds()
     url_to_text = {}
-    for doc in extractor.run(counted()):
+    for doc in extractor.run(interleaved()):
         url_to_text[doc.metadata["url"]] = doc.text
-    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    seconds = time.perf_counter() - start - (ours.seconds - ours_seconds)
+    cpu = cpu_seconds() - cpu - (ours.cpu - ours_cpu)
     # map back to gold ids through the URL (datatrove does not keep extra WARC headers)
     from warcio.archiveiterator import ArchiveIterator
 
+    texts: dict[str, str] = {}
     with open(path, "rb") as f:
         for record in ArchiveIterator(f):
             gid = record.rec_headers.get_header("WARC-Gold-Id")
@@ -154,7 +215,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N records (0: all 1,120)")
     parser.add_argument("--skip-datatrove", action="store_true")
-    parser.add_argument("--rounds", type=int, default=2, help="runs per side, alternating which goes first")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the WARC, alternating which side goes first")
+    parser.add_argument("--chunk", type=int, default=40, help="records per turn of each side")
     args = parser.parse_args()
     if not DEV.exists():
         sys.exit(f"{DEV} not found (../shared/data)")
@@ -162,19 +224,21 @@ def main() -> None:
     gold = load_gold()
     with tempfile.TemporaryDirectory() as tmp:
         path = sample_records(DEV, args.limit, tmp) if args.limit else DEV
+        chunks = chunk_files(path, args.chunk, tmp)
 
-        # alternate the sides (datatrove, ours, ours, datatrove …) so load from other work hits both alike
-        dt_s = dt_cpu = tr_s = tr_cpu = 0.0
+        # the sides take turns chunk by chunk within each pass, so the machine's speed hits both alike
+        dt_s = dt_cpu = 0.0
+        ours = Ours()
         for i in range(args.rounds):
-            order = ("dt", "ours") if i % 2 == 0 else ("ours", "dt")
-            for side in order:
-                if side == "dt" and not args.skip_datatrove:
-                    s, c, dt_read, dt_texts = run_datatrove(path)
-                    dt_s, dt_cpu = dt_s + s, dt_cpu + c
-                elif side == "ours":
-                    s, c, tr_c, tr_texts = run_ours(path)
-                    tr_s, tr_cpu = tr_s + s, tr_cpu + c
-        rp_s, rp_cpu, rp_c, rp_texts = run_ours(path, extractor="resiliparse")
+            s, c, dt_read, dt_texts = run_pass(path, chunks, args.chunk, ours, i % 2 == 0, not args.skip_datatrove)
+            dt_s, dt_cpu = dt_s + s, dt_cpu + c
+            print(f"pass {i + 1}: ours {ours.cpu:.1f} CPU-s, datatrove {dt_cpu:.1f} CPU-s so far", flush=True)
+        ours.close()
+        tr_s, tr_cpu, tr_c, tr_texts = ours.seconds, ours.cpu, ours.counters, ours.texts
+        resiliparse = Ours(extractor="resiliparse")  # one run over the whole WARC: a figure printed beside
+        resiliparse.run(path)
+        resiliparse.close()
+        rp_s, rp_cpu, rp_c, rp_texts = resiliparse.seconds, resiliparse.cpu, resiliparse.counters, resiliparse.texts
         rp_s, rp_cpu = rp_s * args.rounds, rp_cpu * args.rounds  # rates below divide totals by rounds x records
 
         ids = {gid for gid in gold_ids(path) if gid in gold}
