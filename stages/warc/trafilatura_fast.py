@@ -97,7 +97,9 @@ def has_invalid_xml_chars(html: str) -> bool:
         data = html.encode("utf-8")
     except UnicodeEncodeError:
         return True
-    return len(data.translate(None, _C0_INVALID)) != len(data) or any(n in data for n in _NONCHARACTERS)
+    if len(data.translate(None, _C0_INVALID)) != len(data):
+        return True
+    return b"\xef\xbf" in data and any(n in data for n in _NONCHARACTERS)  # one scan where neither occurs
 
 
 def repair_faulty_html(htmlstring: str, beginning: str) -> str:
