@@ -2,11 +2,14 @@
 
 Plain trafilatura (no shortcut at all, lxml XPaths, lxml.html's lookup, readability on every page) and the
 shortcuts (each alone and all together) extract the same pages in the same order with FineWeb's settings
-(``deduplicate`` state reset before each pass); every text must be equal. Both branches of ``compiled_fallbacks``
+(``deduplicate`` state reset before each pass; the two largest comparisons run each half of their pages in its own
+process, both sides alike); every text must be equal. Both branches of ``compiled_fallbacks``
 must occur (readability skipped, and run), so the comparison is not vacuous. The version pin fails loudly."""
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 
 import pyarrow as pa
@@ -53,6 +56,43 @@ def extract_all(pages: list[str], options: dict | None = None, **chosen: bool) -
     return out
 
 
+def _plain_and_fast(pages: list[str], options: dict | None) -> tuple[list, list, dict[bool, int], int]:
+    """Plain trafilatura's texts and the shortcuts' for ``pages`` (dedup cache cleared before each pass), with how
+    often the raw-tree bound decided (True: readability skipped) and how often readability ran in the fast pass."""
+    decisions = {True: 0, False: 0}
+    runs = 0
+    cannot_win, readability = trafilatura_fast.readability_cannot_win, trafilatura.external.try_readability
+
+    def counted(*args):
+        decided = cannot_win(*args)
+        decisions[decided] += 1
+        return decided
+
+    def counted_readability(tree):
+        nonlocal runs
+        runs += 1
+        return readability(tree)
+
+    plain = extract_all(pages, options, **NONE)
+    trafilatura_fast.readability_cannot_win, trafilatura.external.try_readability = counted, counted_readability
+    try:
+        fast = extract_all(pages, options)
+    finally:
+        trafilatura_fast.readability_cannot_win, trafilatura.external.try_readability = cannot_win, readability
+    return plain, fast, decisions, runs
+
+
+def compare_in_halves(pages: list[str], options: dict | None = None) -> tuple[list, list, dict[bool, int], int]:
+    """:func:`_plain_and_fast` on each half of ``pages`` in its own forked process (both cores: the suite's two
+    slowest tests take half the wall time), results joined in page order; each half's dedup cache starts empty for
+    both passes, so the two sides still see the same sequence."""
+    half = len(pages) // 2
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_plain_and_fast, [pages[:half], pages[half:]], [options, options]))
+    decisions = {flag: sum(part[2][flag] for part in parts) for flag in (True, False)}
+    return parts[0][0] + parts[1][0], parts[0][1] + parts[1][1], decisions, parts[0][3] + parts[1][3]
+
+
 @pytest.fixture(scope="module")
 def dev_pages() -> list[str]:
     return html_pages(shared_data(*DEV))
@@ -81,26 +121,9 @@ def test_an_unchecked_version_fails_loudly(monkeypatch):
     step.ensure_setup()  # plain trafilatura needs no check
 
 
-def test_every_dev_page_extracts_as_plain_trafilatura(dev_pages, monkeypatch):
+def test_every_dev_page_extracts_as_plain_trafilatura(dev_pages):
     """Every HTML page of the dev WARC (1,120): all shortcuts together vs none."""
-    decisions = {True: 0, False: 0}
-    cannot_win, readability = trafilatura_fast.readability_cannot_win, trafilatura.external.try_readability
-    readability_runs = 0
-
-    def counted(*args):
-        decided = cannot_win(*args)
-        decisions[decided] += 1
-        return decided
-
-    def counted_readability(tree):
-        nonlocal readability_runs
-        readability_runs += 1
-        return readability(tree)
-
-    plain = extract_all(dev_pages, **NONE)
-    monkeypatch.setattr(trafilatura_fast, "readability_cannot_win", counted)
-    monkeypatch.setattr(trafilatura.external, "try_readability", counted_readability)
-    fast = extract_all(dev_pages)
+    plain, fast, decisions, readability_runs = compare_in_halves(dev_pages)
     assert len(dev_pages) >= 1000 and sum(t is not None and len(t) > 200 for t in plain) > len(dev_pages) // 2
     assert not first_difference(plain, fast)
     # every branch, on real pages: skipped on the raw tree's bound, skipped on the pruned tree's bound, run
@@ -131,9 +154,11 @@ def test_the_other_shared_warcs_extract_as_plain_trafilatura():
         shared_data("warc", "real_crawls")
     pages = [page for folder in folders for path in sorted(folder.glob("*.warc*")) for page in html_pages(path)]
     assert len(pages) > 250
-    assert not first_difference(extract_all(pages, **NONE), extract_all(pages))
+    plain, fast, _, _ = compare_in_halves(pages)
+    assert not first_difference(plain, fast)
     for options in ({"include_comments": True, "deduplicate": True}, {"favor_recall": True}):
-        assert not first_difference(extract_all(pages[::5], options, **NONE), extract_all(pages[::5], options))
+        plain, fast, _, _ = compare_in_halves(pages[::5], options)
+        assert not first_difference(plain, fast)
 
 
 def readability_text(tree: HtmlElement) -> str:
