@@ -36,13 +36,11 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from cpu_time import cpu_seconds
-from extract_speed import chunk_files
+from _shared import Stopwatch, chunk_files, taking_turns
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_WARC = ROOT.parent / "shared" / "data" / "warc" / "pages_with_gold" / "dev_pages.warc.gz"
@@ -55,8 +53,8 @@ def lid_ftz() -> str:
 
 
 class Ours:
-    """Our pipeline over chunk files, one set of steps across chunks, appending to one Parquet file per pass; wall
-    and CPU seconds are summed over the chunks."""
+    """Our pipeline over chunk files, one set of steps across chunks, appending to one Parquet file per pass;
+    ``clock`` sums wall and CPU seconds over the chunks."""
 
     def __init__(self) -> None:
         from curate.stages import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, LanguageId, WarcExtract
@@ -69,7 +67,7 @@ class Ours:
             C4Quality(filter_no_terminal_punct=False),
             FineWebQuality(),
         ]
-        self.seconds = self.cpu = 0.0
+        self.clock = Stopwatch()
         self.writer: pq.ParquetWriter | None = None
         self.out = Path()
         self.kept = self.html_records = 0
@@ -81,29 +79,26 @@ class Ours:
     def run(self, chunk: Path) -> None:
         from curate.stage import SourceFile
 
-        start, cpu = time.perf_counter(), cpu_seconds()
-        for output in self.source.read(SourceFile(str(chunk), lambda: open(chunk, "rb"))):
-            self.html_records += output.counters.get("html_records", 0)
-            table = output.kept
-            for step in self.steps:
-                if table.num_rows == 0:
-                    break
-                table = step.run_table(table).kept
-            if table.num_rows:
-                if self.writer is None:
-                    self.writer = pq.ParquetWriter(self.out, table.schema)
-                self.writer.write_table(table.cast(self.writer.schema) if table.schema != self.writer.schema else table)
-                self.kept += table.num_rows
-        self.seconds += time.perf_counter() - start
-        self.cpu += cpu_seconds() - cpu
+        with self.clock:
+            for output in self.source.read(SourceFile(str(chunk), lambda: open(chunk, "rb"))):
+                self.html_records += output.counters.get("html_records", 0)
+                table = output.kept
+                for step in self.steps:
+                    if table.num_rows == 0:
+                        break
+                    table = step.run_table(table).kept
+                if table.num_rows:
+                    if self.writer is None:
+                        self.writer = pq.ParquetWriter(self.out, table.schema)
+                    schema = self.writer.schema
+                    self.writer.write_table(table.cast(schema) if table.schema != schema else table)
+                    self.kept += table.num_rows
 
     def finish_pass(self) -> None:
-        start, cpu = time.perf_counter(), cpu_seconds()
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-        self.seconds += time.perf_counter() - start
-        self.cpu += cpu_seconds() - cpu
+        with self.clock:
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
 
     def close(self) -> None:
         self.finish_pass()
@@ -142,21 +137,7 @@ def run_pass(
         """datatrove's reader, running our pipeline on the next chunk whenever it crosses a chunk boundary."""
 
         def run(self, data=None, rank: int = 0, world_size: int = 1):
-            pending = iter(chunks)
-
-            def turn() -> None:
-                chunk = next(pending, None)
-                if chunk is not None:
-                    ours.run(chunk)
-
-            for read, doc in enumerate(super().run(data, rank, world_size)):
-                if ours_first and read % size == 0:
-                    turn()
-                yield doc
-                if not ours_first and (read + 1) % size == 0:
-                    turn()
-            for chunk in pending:  # records datatrove's reader skipped leave chunks over
-                ours.run(chunk)
+            yield from taking_turns(super().run(data, rank, world_size), chunks, size, ours_first, ours.run)
 
     pipeline = [
         TakingTurns(str(warc.parent), glob_pattern=warc.name),
@@ -168,11 +149,12 @@ def run_pass(
         FineWebQualityFilter(),
         ParquetWriter(str(out)),
     ]
-    ours_seconds, ours_cpu = ours.seconds, ours.cpu
-    start, cpu = time.perf_counter(), cpu_seconds()
-    LocalPipelineExecutor(pipeline=pipeline, tasks=1, workers=1, logging_dir=str(logs)).run()
-    seconds = time.perf_counter() - start - (ours.seconds - ours_seconds)
-    cpu = cpu_seconds() - cpu - (ours.cpu - ours_cpu)
+    ours_seconds, ours_cpu = ours.clock.seconds, ours.clock.cpu
+    pass_clock = Stopwatch()
+    with pass_clock:
+        LocalPipelineExecutor(pipeline=pipeline, tasks=1, workers=1, logging_dir=str(logs)).run()
+    seconds = pass_clock.seconds - (ours.clock.seconds - ours_seconds)
+    cpu = pass_clock.cpu - (ours.clock.cpu - ours_cpu)
     return seconds, cpu, sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet"))
 
 
@@ -203,9 +185,11 @@ def main() -> None:
             ours.finish_pass()
             wall["dt"] += s
             cpu["dt"] += c
-            print(f"pass {i + 1}: ours {ours.seconds:.1f} s, datatrove {wall['dt']:.1f} s wall so far", flush=True)
+            print(
+                f"pass {i + 1}: ours {ours.clock.seconds:.1f} s, datatrove {wall['dt']:.1f} s wall so far", flush=True
+            )
         ours.close()
-        wall["ours"], cpu["ours"], kept["ours"], n = ours.seconds, ours.cpu, ours.kept, ours.html_records
+        wall["ours"], cpu["ours"], kept["ours"], n = ours.clock.seconds, ours.clock.cpu, ours.kept, ours.html_records
     docs = n * args.rounds
     ours, theirs = docs / wall["ours"], docs / wall["dt"]
     print(f"{n} HTML responses in {args.warc.name} x {args.rounds} passes (turns of {args.chunk} records)")

@@ -39,10 +39,9 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from cpu_time import cpu_seconds
+from _shared import Stopwatch, chunk_files, taking_turns
 
 from curate.stage import SourceFile
 from curate.stages.warc.extract import WarcExtract
@@ -61,19 +60,6 @@ def sample_records(path: Path, n: int, out_dir: str) -> Path:
     out = Path(out_dir) / "dev_pages_sample.warc.gz"
     out.write_bytes(b"".join(members[::step][:n]))
     return out
-
-
-def chunk_files(path: Path, size: int, out_dir: str) -> list[Path]:
-    """``path``'s gzip members (one WARC record each) as WARCs of ``size`` records, in order."""
-    from curate.stages.warc.stream import gzip_members
-
-    members = gzip_members(path.read_bytes())
-    chunks = []
-    for i in range(0, len(members), size):
-        chunk = Path(out_dir) / f"chunk_{i // size:04d}.warc.gz"
-        chunk.write_bytes(b"".join(members[i : i + size]))
-        chunks.append(chunk)
-    return chunks
 
 
 def load_gold() -> dict[str, dict]:
@@ -111,13 +97,13 @@ def gold_ids(path: Path) -> list[str]:
 
 class Ours:
     """Our ``warc_extract`` over chunk files, one step (and one trafilatura ``deduplicate`` LRU) across chunks, as
-    in one run over the whole WARC; CPU and wall seconds are summed over the chunks."""
+    in one run over the whole WARC; ``clock`` sums wall and CPU seconds over the chunks."""
 
     def __init__(self, **params):
         self.step = WarcExtract(keep_headers=["WARC-Gold-Id"], **params)
         self.counters: dict[str, int] = {}
         self.texts: dict[str, str] = {}
-        self.seconds = self.cpu = 0.0
+        self.clock = Stopwatch()
         self.new_pass()
 
     def new_pass(self) -> None:
@@ -130,23 +116,19 @@ class Ours:
         import trafilatura.deduplication as dedup
 
         kept, dedup.LRU_TEST = dedup.LRU_TEST, self.lru
-        start, cpu = time.perf_counter(), cpu_seconds()
         try:
-            for out in self.step.read(SourceFile(str(chunk), lambda: open(chunk, "rb"))):
-                for k, v in out.counters.items():
-                    self.counters[k] = self.counters.get(k, 0) + v
-                texts = out.kept.column("text").to_pylist()
-                self.texts.update(zip(out.kept.column("warc_gold_id").to_pylist(), texts))
+            with self.clock:
+                for out in self.step.read(SourceFile(str(chunk), lambda: open(chunk, "rb"))):
+                    for k, v in out.counters.items():
+                        self.counters[k] = self.counters.get(k, 0) + v
+                    texts = out.kept.column("text").to_pylist()
+                    self.texts.update(zip(out.kept.column("warc_gold_id").to_pylist(), texts))
         finally:
             dedup.LRU_TEST = kept
-        self.seconds += time.perf_counter() - start
-        self.cpu += cpu_seconds() - cpu
 
     def close(self) -> None:
-        start, cpu = time.perf_counter(), cpu_seconds()
-        self.step.close()  # reaps resiliparse's extractor process, so that its CPU time is counted (RUSAGE_CHILDREN)
-        self.seconds += time.perf_counter() - start
-        self.cpu += cpu_seconds() - cpu
+        with self.clock:
+            self.step.close()  # reaps resiliparse's extractor process, so that its CPU time counts (RUSAGE_CHILDREN)
 
 
 def run_pass(path: Path, chunks: list[Path], size: int, ours: Ours, ours_first: bool, with_datatrove: bool):
@@ -172,32 +154,22 @@ def run_pass(path: Path, chunks: list[Path], size: int, ours: Ours, ours_first: 
         pass
     reader = WarcReader(str(path.parent), glob_pattern=path.name)
     extractor = Trafilatura(favour_precision=True, timeout=1.0)
-    pending = iter(chunks)
     read = 0
 
-    def interleaved():
+    def counted():
         nonlocal read
         for doc in reader.run():
-            if ours_first and read % size == 0:
-                next_chunk = next(pending, None)
-                if next_chunk is not None:
-                    ours.run(next_chunk)
             read += 1
             yield doc
-            if not ours_first and read % size == 0:
-                next_chunk = next(pending, None)
-                if next_chunk is not None:
-                    ours.run(next_chunk)
-        for rest in pending:  # records datatrove's reader skipped leave chunks over
-            ours.run(rest)
 
-    ours_seconds, ours_cpu = ours.seconds, ours.cpu
-    start, cpu = time.perf_counter(), cpu_seconds()
+    ours_seconds, ours_cpu = ours.clock.seconds, ours.clock.cpu
+    pass_clock = Stopwatch()
     url_to_text = {}
-    for doc in extractor.run(interleaved()):
-        url_to_text[doc.metadata["url"]] = doc.text
-    seconds = time.perf_counter() - start - (ours.seconds - ours_seconds)
-    cpu = cpu_seconds() - cpu - (ours.cpu - ours_cpu)
+    with pass_clock:
+        for doc in extractor.run(taking_turns(counted(), chunks, size, ours_first, ours.run)):
+            url_to_text[doc.metadata["url"]] = doc.text
+    seconds = pass_clock.seconds - (ours.clock.seconds - ours_seconds)
+    cpu = pass_clock.cpu - (ours.clock.cpu - ours_cpu)
     # map back to gold ids through the URL (datatrove does not keep extra WARC headers)
     from warcio.archiveiterator import ArchiveIterator
 
@@ -232,13 +204,14 @@ def main() -> None:
         for i in range(args.rounds):
             s, c, dt_read, dt_texts = run_pass(path, chunks, args.chunk, ours, i % 2 == 0, not args.skip_datatrove)
             dt_s, dt_cpu = dt_s + s, dt_cpu + c
-            print(f"pass {i + 1}: ours {ours.cpu:.1f} CPU-s, datatrove {dt_cpu:.1f} CPU-s so far", flush=True)
+            print(f"pass {i + 1}: ours {ours.clock.cpu:.1f} CPU-s, datatrove {dt_cpu:.1f} CPU-s so far", flush=True)
         ours.close()
-        tr_s, tr_cpu, tr_c, tr_texts = ours.seconds, ours.cpu, ours.counters, ours.texts
+        tr_s, tr_cpu, tr_c, tr_texts = ours.clock.seconds, ours.clock.cpu, ours.counters, ours.texts
         resiliparse = Ours(extractor="resiliparse")  # one run over the whole WARC: a figure printed beside
         resiliparse.run(path)
         resiliparse.close()
-        rp_s, rp_cpu, rp_c, rp_texts = resiliparse.seconds, resiliparse.cpu, resiliparse.counters, resiliparse.texts
+        rp_c, rp_texts = resiliparse.counters, resiliparse.texts
+        rp_s, rp_cpu = resiliparse.clock.seconds, resiliparse.clock.cpu
         rp_s, rp_cpu = rp_s * args.rounds, rp_cpu * args.rounds  # rates below divide totals by rounds x records
 
         ids = {gid for gid in gold_ids(path) if gid in gold}
