@@ -22,7 +22,13 @@ from trafilatura.utils import HTML_PARSER, load_html
 
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
-from curate.stages.warc.trafilatura_xpath import CompiledXPath, _trafilatura_swaps, compile_xpath, compiled_xpaths
+from curate.stages.warc.trafilatura_xpath import (
+    CompiledXPath,
+    _trafilatura_swaps,
+    compile_xpath,
+    compiled_xpaths,
+    native_available,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "curate" / "data" / "sample.warc.gz"
@@ -366,16 +372,23 @@ def label(original: etree.XPath) -> str:
     return " ".join(original.path.split())[:100]
 
 
+def walks(compiled: CompiledXPath) -> dict:
+    """The compiled expression's walks: in Python always, in C (``_native``) where it has one."""
+    return {"python": compiled.python_walk} | ({"native": compiled.native_walk} if compiled.native_walk else {})
+
+
 def first_mismatch(trees: list, original: etree.XPath, compiled: CompiledXPath) -> str | None:
     for tree in trees:
         for context in (tree, *tree.iterdescendants("div", "section", "article")):
-            expected, got = original(context), compiled(context)
-            if expected != got:
-                return (
-                    f"{label(original)}\non {etree.tostring(context, encoding='unicode')[:2000]}\n"
-                    f"lxml: {[(e.tag, dict(e.attrib)) for e in expected]}\n"
-                    f"compiled: {[(e.tag, dict(e.attrib)) for e in got]}"
-                )
+            expected = original(context)
+            for name, walk in walks(compiled).items():
+                got = walk(context)
+                if expected != got:
+                    return (
+                        f"{label(original)} ({name} walk)\non {etree.tostring(context, encoding='unicode')[:2000]}\n"
+                        f"lxml: {[(e.tag, dict(e.attrib)) for e in expected]}\n"
+                        f"compiled: {[(e.tag, dict(e.attrib)) for e in got]}"
+                    )
     return None
 
 
@@ -402,6 +415,49 @@ def test_the_expected_expressions_compile():
         "TEASER_DISCARD_XPATH",
         "AUTHOR_DISCARD_XPATHS",
     } <= covered
+
+
+def test_the_native_walks_are_built_and_used():
+    """dev/setup builds ``_native`` (a C compiler is all it needs); without it every walk is the Python one, ~10 %
+    slower extraction with the same text, so a checkout missing it should say so rather than pass quietly."""
+    assert native_available(), "curate.stages.warc._native is not built: install a C compiler and rerun dev/setup"
+    swaps = _trafilatura_swaps()
+    native = [c for *_, c in swaps if c.native_walk is not None]
+    assert len(native) >= len(swaps) - 1  # only the expression testing for a descendant (.//h1) walks in Python
+    assert all("_has_descendant" in c.source for *_, c in swaps if c.native_walk is None)
+    with compiled_xpaths(native=False):
+        assert all(c._match is c.python_walk for *_, c in swaps)
+    with compiled_xpaths():
+        assert all(c._match is (c.native_walk or c.python_walk) for *_, c in swaps)
+
+
+@pytest.mark.skipif(not native_available(), reason="the compiled module _native is not built")
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".//*[self::div or self::p][contains(@class, 'x') or @id='y']",
+        ".//div[re:test(@id|@class, '^x')]",
+        "(.//*[self::div or self::p][starts-with(@title, 'x')])[1]",
+        ".//*[contains(@class, 'x')][1]",
+    ],
+)
+def test_native_walk_reads_names_and_values_as_lxml_does(path):
+    """What the HTML parser never makes but a tree may hold: namespaced elements and attributes (an unprefixed
+    name test matches neither), attribute values holding entity references (read through lxml), valueless and
+    empty attributes, comments and processing instructions among the elements."""
+    xml = (
+        '<!DOCTYPE r [<!ENTITY e "x-ent">]><r xmlns:h="urn:h">'
+        '<div class="x">1<!-- c --><?pi x?><p id="y" class="">2</p></div><h:div class="x">3</h:div>'
+        '<div h:class="x" id="q">4</div><p class="&e;">5</p><div title="&e;">6<div class="x"/></div>'
+        '<d xmlns="urn:d"><div class="x">7</div></d><p class="zx"/><p class="x">8</p></r>'
+    )
+    tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False))
+    original = etree.XPath(path, namespaces={"re": "http://exslt.org/regular-expressions"})
+    compiled = compile_xpath(original)
+    assert compiled is not None and compiled.native_walk is not None
+    for context in (tree, *tree.iter("div")):
+        assert compiled.native_walk(context) == compiled.python_walk(context) == original(context)
+    assert original(tree)
 
 
 def test_compiled_expressions_equal_lxml_on_fuzzed_html(fuzz_trees):

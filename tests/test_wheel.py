@@ -39,6 +39,7 @@ def test_the_wheel_runs_the_quickstart_by_name_without_a_checkout(tmp_path):
     assert "curate/recipes/quickstart.yaml" in names and "curate/data/sample.warc.gz" in names
     assert "curate/data/tokenizer.json" in names and "curate/stages/filters/fineweb2_settings.json.xz" in names
     assert "curate/stages/filters/spacy_rules.json.xz" in names and "curate/report/html.py" in names
+    assert any(n.startswith("curate/stages/warc/_native.") and n.endswith(".so") for n in names)  # compiled
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)

@@ -101,6 +101,11 @@ class WarcExtract(Stage):
             description="evaluate trafilatura's boilerplate XPaths as compiled Python instead of lxml + EXSLT "
             "callbacks: the same elements, so the same text, ~1.5x faster (trafilatura_xpath.py)",
         )
+        compiled_native: bool = Field(
+            True,
+            description="with compiled_xpaths, walk the tree in C (the optional module _native, built at install "
+            "when a C compiler is present; without it this has no effect): the same elements, ~8 % less CPU",
+        )
         compiled_lookup: bool = Field(
             True,
             description="trafilatura's HTML loading: its parser makes element proxies through lxml's C class "
@@ -190,6 +195,7 @@ class WarcExtract(Stage):
                 "fast": p.fast,
                 "include_tables": p.include_tables,
                 "compiled_xpaths": p.compiled_xpaths,
+                "compiled_native": p.compiled_native,
                 "compiled_lookup": p.compiled_lookup,
                 "compiled_fallbacks": p.compiled_fallbacks,
             }

@@ -69,8 +69,8 @@ def make_extractor(name: str, options: dict[str, Any]) -> Extractor:
         from curate.stages.warc.trafilatura_fast import check_version, shared_extractor, shortcuts
 
         opts = dict(options)
-        chosen = {part: opts.pop(f"compiled_{part}", True) for part in ("xpaths", "lookup", "fallbacks")}
-        if not any(chosen.values()):
+        chosen = {part: opts.pop(f"compiled_{part}", True) for part in ("xpaths", "lookup", "fallbacks", "native")}
+        if not any(chosen[part] for part in ("xpaths", "lookup", "fallbacks")):
             return lambda html: extract(html, **opts)
         check_version()  # fails at setup, not on the first page
         shared = shared_extractor(opts)

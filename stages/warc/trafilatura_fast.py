@@ -303,15 +303,16 @@ def shared_extractor(options: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def shortcuts(xpaths: bool = True, lookup: bool = True, fallbacks: bool = True) -> Iterator[None]:
-    """The chosen shortcuts for the duration of the block (checks the trafilatura version when any is on)."""
+def shortcuts(xpaths: bool = True, lookup: bool = True, fallbacks: bool = True, native: bool = True) -> Iterator[None]:
+    """The chosen shortcuts for the duration of the block (checks the trafilatura version when any is on);
+    ``native``: the compiled XPaths walk in C where the module is built."""
     from curate.stages.warc.trafilatura_xpath import compiled_xpaths
 
     with ExitStack() as stack:
         if xpaths or lookup or fallbacks:
             check_version()
         if xpaths:
-            stack.enter_context(compiled_xpaths())
+            stack.enter_context(compiled_xpaths(native))
         if lookup:
             stack.enter_context(html_loading())
         if fallbacks:

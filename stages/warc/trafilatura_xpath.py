@@ -40,6 +40,11 @@ from typing import Any
 
 from lxml import etree
 
+try:
+    from curate.stages.warc import _native
+except ImportError:  # not built (no C compiler at install): every expression walks in Python
+    _native = None  # type: ignore[assignment]
+
 _TOKEN = re.compile(
     r"""
     \s*(?:
@@ -227,7 +232,7 @@ class _Compiler:
         if self.peek(kind="axis"):
             self.take()
             self.reads_tag = True
-            return f"(el.tag == {self.take(kind='name')!r})"
+            return f"(tag == {self.take(kind='name')!r})"
         if self.peek(kind="desc"):
             self.take()
             tag = self.take(kind="name")
@@ -325,7 +330,15 @@ class CompiledXPath:
             **compiler.constants,
         }
         exec(compile(self.source, f"<xpath {path[:60]!r}>", "exec"), namespace)  # noqa: S102 - generated above
-        self._match: Callable[[Any], list] = namespace["match"]
+        #: the same walk in Python (always there) and in C (:mod:`._native`, when built and the predicate reads
+        #: attribute values and tags only)
+        self.python_walk: Callable[[Any], list] = namespace["match"]
+        self.native_walk: Callable[[Any], list] | None = _native_walk(tags, preds, positional, compiler)
+        self._match = self.native_walk or self.python_walk
+
+    def use_native(self, native: bool) -> None:
+        """Walk in C (when built) or in Python from now on: the same elements either way."""
+        self._match = (self.native_walk if native else None) or self.python_walk
 
     def __call__(self, tree: Any) -> list:
         return self._match(tree)
@@ -360,8 +373,10 @@ def _function_source(tags: tuple[str, ...] | None, preds: list[str], positional:
         else:
             lines.append(f"        {local} = _first_attribute(el, {names!r})")
     values = [*compiler.attributes_read.values(), *compiler.unions_read.values()]
-    if compiler.reads_tag and (tags is None or len(tags) > 1):
-        values.append("el.tag")
+    if compiler.reads_tag:
+        lines.append(f"        tag = {tags[0]!r}" if tags and len(tags) == 1 else "        tag = el.tag")
+        if tags is None or len(tags) > 1:
+            values.append("tag")
     if compiler.reads_structure or not values:
         lines.append(f"        if {condition}:")
     else:
@@ -386,6 +401,27 @@ def _function_source(tags: tuple[str, ...] | None, preds: list[str], positional:
         lines.append("            break")
     lines.append("    return out")
     return "\n".join(lines) + "\n"
+
+
+def _native_walk(
+    tags: tuple[str, ...] | None, preds: list[str], positional: str, compiler: _Compiler
+) -> Callable[[Any], list] | None:
+    """The :class:`._native.TreeWalk` for this expression: the predicates as a ``verdict`` of the values the walk
+    reads (attributes, unions, the tag), or None when the module is not built or a predicate tests descendants."""
+    if _native is None or compiler.reads_structure:
+        return None
+    args = [*compiler.attributes_read.values(), *compiler.unions_read.values()]
+    with_tag = compiler.reads_tag and (tags is None or len(tags) > 1)
+    if with_tag:
+        args.append("tag")
+    elif compiler.reads_tag:  # one tag name: the walk only returns elements with that tag
+        args.append(f"tag={tags[0]!r}")  # type: ignore[index]
+    source = f"def verdict({', '.join(args)}):\n    return bool({' and '.join(preds) or 'True'})\n"
+    namespace = dict(compiler.constants)
+    exec(compile(source, "<xpath verdict>", "exec"), namespace)  # noqa: S102 - generated above
+    mode = {"": _native.ALL, "first": _native.FIRST, "first_child": _native.FIRST_PER_PARENT}[positional]
+    names, unions = list(compiler.attributes_read), list(compiler.unions_read)
+    return _native.TreeWalk(tags, names, unions, with_tag, namespace["verdict"], mode, MEMO_LIMIT)
 
 
 def compile_xpath(xpath: Any) -> CompiledXPath | None:
@@ -419,12 +455,19 @@ def _trafilatura_swaps() -> list[tuple[list, int, Any, CompiledXPath]]:
         return _swaps
 
 
+def native_available() -> bool:
+    """Whether the compiled module :mod:`._native` is built (else every expression walks in Python)."""
+    return _native is not None
+
+
 @contextmanager
-def compiled_xpaths() -> Iterator[int]:
-    """Within the block, trafilatura's XPath lists hold the compiled expressions; yields how many were swapped."""
+def compiled_xpaths(native: bool = True) -> Iterator[int]:
+    """Within the block, trafilatura's XPath lists hold the compiled expressions, walking in C where ``native`` and
+    the module is built; yields how many were swapped."""
     swaps = _trafilatura_swaps()
     with _lock:
         for lst, i, _, compiled in swaps:
+            compiled.use_native(native)
             lst[i] = compiled
         try:
             yield len(swaps)
