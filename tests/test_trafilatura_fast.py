@@ -28,6 +28,7 @@ from trafilatura.utils import HTML_PARSER, load_html, trim
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
 from curate.stages.warc import trafilatura_fast
+from curate.stages.warc.native import module as native_module
 from curate.stages.warc.trafilatura_fast import (
     SUPPORTED_VERSIONS,
     UnsupportedTrafilatura,
@@ -38,7 +39,7 @@ from curate.stages.warc.trafilatura_fast import (
 
 DEV = ("warc", "pages_with_gold", "dev_pages.warc.gz")
 FINEWEB = {"favor_precision": True, "include_comments": False, "deduplicate": True}
-NONE = {"xpaths": False, "lookup": False, "fallbacks": False}
+NONE = {"xpaths": False, "lookup": False, "fallbacks": False, "native": False}
 
 
 def html_pages(path) -> list[str]:
@@ -141,10 +142,19 @@ def plain_tenth(dev_pages) -> list[str | None]:
     return extract_all(dev_pages[::10], **NONE)
 
 
-@pytest.mark.parametrize("chosen", ["xpaths", "lookup", "fallbacks"])
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"xpaths": True},
+        {"lookup": True},
+        {"fallbacks": True},
+        {"xpaths": True, "lookup": True, "fallbacks": True},  # all but the compiled helpers
+    ],
+    ids=["xpaths", "lookup", "fallbacks", "all-but-native"],
+)
 def test_each_shortcut_alone_extracts_as_plain_trafilatura(dev_pages, plain_tenth, chosen):
     pages, plain = dev_pages[::10], plain_tenth
-    assert not first_difference(plain, extract_all(pages, **{**NONE, chosen: True}))
+    assert not first_difference(plain, extract_all(pages, **{**NONE, **chosen}))
 
 
 def test_the_other_shared_warcs_extract_as_plain_trafilatura():
@@ -188,6 +198,37 @@ def test_readability_text_never_exceeds_the_bound(dev_pages):
     assert checked > 250
 
 
+@pytest.mark.skipif(native_module is None, reason="the compiled module _native is not built")
+def test_native_text_is_lxml_text_on_every_element(dev_pages):
+    """``_native.text_content`` (what ``NativeTextElement.text_content`` returns) and ``_native.text_length`` (what
+    ``readability_bound`` measures) against lxml on every element of every 4th dev page and of markup holding
+    CDATA, comments, processing instructions, entity references (None / -1: lxml answers) and tails."""
+    assert native_module is not None
+    trees = [tree for html in dev_pages[::4] if (tree := load_html(html)) is not None]
+    built = etree.fromstring(
+        '<!DOCTYPE r [<!ENTITY e "ent">]><r>a<b>é<![CDATA[c<d]]><!--x--><?pi y?>€</b>t<c>&e;</c>u</r>',
+        etree.XMLParser(resolve_entities=False),
+    )
+    checked, entity_holders = 0, []
+    for tree in [*trees, built]:
+        for el in tree.iter(etree.Element):
+            expected = el.xpath("string()")
+            got = native_module.text_content(el)
+            length = native_module.text_length(el)
+            if got is None:  # an entity reference inside: the callers ask lxml
+                assert length == -1
+                entity_holders.append(el.tag)
+                continue
+            assert got == expected and type(got) is str
+            assert length == len(etree.tostring(el, method="text", encoding=str)), etree.tostring(el)[:300]
+            assert native_module.text_length(el, with_tail=False) == len(expected)
+            checked += 1
+    assert checked > 50_000 and entity_holders == ["r", "c"]
+    with shortcuts():
+        element = load_html("<html><body><div>a<p>b</p>c</div></body></html>").find(".//div")
+        assert type(element) is trafilatura_fast.NativeTextElement and element.text_content() == "abc"
+
+
 def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
     originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)
@@ -195,7 +236,9 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     assert isinstance(load_html(form).find(".//form"), FormElement)
     with pytest.raises(RuntimeError, match="boom"), shortcuts():
         tree = load_html(form)
-        assert type(tree.find(".//form")) is HtmlElement  # the C lookup: one class for every element
+        one_class = trafilatura_fast.NativeTextElement if native_module is not None else HtmlElement
+        assert type(tree.find(".//form")) is one_class  # the C lookup: one class for every element
+        assert trafilatura_fast._native is native_module
         assert trafilatura.core._prepare_tree is trafilatura_fast._prepare_tree
         assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
         with shortcuts():  # nested: the inner block restores what the outer one set
@@ -206,6 +249,7 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     assert (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare) == originals
     assert trafilatura.utils.repair_faulty_html is repair
     assert isinstance(etree.fromstring("<p/>", HTML_PARSER), HtmlElement)
+    assert trafilatura_fast._native is None
 
 
 def test_warc_extract_gives_the_same_texts_with_every_shortcut_off():
@@ -270,6 +314,8 @@ def test_the_invalid_character_check_is_the_library_regex(dev_pages):
             assert (
                 trafilatura_fast.has_invalid_xml_chars(page) == (pattern.search(page) is not None) or "\ud800" in page
             )
+            if native_module is not None:  # the code points themselves: exact for lone surrogates too
+                assert native_module.has_invalid_xml_chars(page) == (pattern.search(page) is not None)
             beginning = page[:50].lower()
             assert trafilatura_fast.repair_faulty_html(page, beginning) == trafilatura_fast._library_repair(
                 page, beginning

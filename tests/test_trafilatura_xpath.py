@@ -22,12 +22,12 @@ from trafilatura.utils import HTML_PARSER, load_html
 
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
+from curate.stages.warc.native import available as native_available
 from curate.stages.warc.trafilatura_xpath import (
     CompiledXPath,
     _trafilatura_swaps,
     compile_xpath,
     compiled_xpaths,
-    native_available,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

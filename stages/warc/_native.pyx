@@ -13,13 +13,23 @@ Names are matched as lxml and XPath match an unprefixed name (the element has no
 
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport (
+    PyUnicode_1BYTE_KIND,
+    PyUnicode_2BYTE_KIND,
+    PyUnicode_DATA,
+    PyUnicode_DecodeUTF8,
+    PyUnicode_KIND,
+)
 from libc.string cimport strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
 from lxml.includes.tree cimport xmlAttr, xmlNode
 
 import_lxml__etree()
+
+cdef extern from "Python.h":
+    ctypedef unsigned char Py_UCS1
+    ctypedef unsigned short Py_UCS2
 
 #: most tag names, attribute names and attribute unions one walk takes (trafilatura's largest uses 9 tags)
 DEF MAX_NAMES = 24
@@ -176,3 +186,127 @@ cdef class TreeWalk:
         if child.type == tree.XML_TEXT_NODE and child.next == NULL:
             return _utf8(<const char*>child.content)
         return elementFactory(root._doc, c).get(self._names[i].decode())  # entity references: as lxml reads it
+
+
+# -- text of a subtree ------------------------------------------------------------------------------------------------
+cdef Py_ssize_t _content_bytes(xmlNode* top, Py_ssize_t* code_points) noexcept:
+    """UTF-8 bytes (and code points) of the text and CDATA nodes under ``top``, in document order, descending into
+    elements only: what libxml2's ``xmlNodeGetContent`` (XPath ``string()``) joins for an element. -1 when an entity
+    reference is met (its content would come from the entity: the caller asks lxml)."""
+    cdef Py_ssize_t size = 0, points = 0
+    cdef const unsigned char* p
+    cdef xmlNode* c = top.children
+    while c != NULL:
+        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            p = <const unsigned char*>c.content
+            if p != NULL:
+                while p[0] != 0:
+                    if (p[0] & 0xC0) != 0x80:  # not a continuation byte: one code point starts here
+                        points += 1
+                    size += 1
+                    p += 1
+        elif c.type == tree.XML_ENTITY_REF_NODE:
+            return -1
+        elif c.type == tree.XML_ELEMENT_NODE and c.children != NULL:
+            c = c.children
+            continue
+        while c.next == NULL:
+            c = c.parent
+            if c == top:
+                code_points[0] = points
+                return size
+        c = c.next
+    code_points[0] = points
+    return size
+
+
+cdef Py_ssize_t _tail_points(xmlNode* c) noexcept:
+    """Code points of an element's tail: the text and CDATA nodes right after it, as lxml collects ``.tail``."""
+    cdef Py_ssize_t points = 0
+    cdef const unsigned char* p
+    c = c.next
+    while c != NULL and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
+        p = <const unsigned char*>c.content
+        if p != NULL:
+            while p[0] != 0:
+                if (p[0] & 0xC0) != 0x80:
+                    points += 1
+                p += 1
+        c = c.next
+    return points
+
+
+def text_length(_Element element not None, bint with_tail=True) -> int:
+    """``len(etree.tostring(element, method="text", encoding=str, with_tail=with_tail))`` without building the
+    string; -1 when the subtree holds an entity reference (ask lxml)."""
+    cdef Py_ssize_t points = 0
+    if _content_bytes(element._c_node, &points) < 0:
+        return -1
+    return points + (_tail_points(element._c_node) if with_tail else 0)
+
+
+def text_content(_Element element not None):
+    """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
+    XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""
+    cdef Py_ssize_t points = 0
+    cdef Py_ssize_t size = _content_bytes(element._c_node, &points)
+    cdef bytearray buffer
+    cdef char* out
+    cdef const char* p
+    cdef xmlNode* top = element._c_node
+    cdef xmlNode* c = top.children
+    if size < 0:
+        return None
+    if size == 0:
+        return ""
+    buffer = bytearray(size)
+    out = buffer
+    while c != NULL:
+        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            p = <const char*>c.content
+            if p != NULL:
+                while p[0] != 0:
+                    out[0] = p[0]
+                    out += 1
+                    p += 1
+        elif c.type == tree.XML_ELEMENT_NODE and c.children != NULL:
+            c = c.children
+            continue
+        while c.next == NULL:
+            c = c.parent
+            if c == top:
+                return PyUnicode_DecodeUTF8(buffer, size, "strict")
+        c = c.next
+    return PyUnicode_DecodeUTF8(buffer, size, "strict")
+
+
+# -- characters XML cannot hold -----------------------------------------------------------------------------------------
+def has_invalid_xml_chars(str text not None) -> bool:
+    """Whether ``text`` holds a character of trafilatura's ``INVALID_XML_CHARS``
+    (``[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]``), read from the string's own code points."""
+    cdef Py_ssize_t i, n = len(text)
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef const Py_UCS1* one
+    cdef const Py_UCS2* two
+    cdef const Py_UCS4* four
+    cdef Py_UCS4 ch
+    if kind == PyUnicode_1BYTE_KIND:
+        one = <const Py_UCS1*>data
+        for i in range(n):
+            if one[i] < 32 and one[i] != 9 and one[i] != 10 and one[i] != 13:
+                return True
+        return False
+    if kind == PyUnicode_2BYTE_KIND:
+        two = <const Py_UCS2*>data
+        for i in range(n):
+            ch = two[i]
+            if (ch < 32 and ch != 9 and ch != 10 and ch != 13) or ch == 0xFFFE or ch == 0xFFFF:
+                return True
+        return False
+    four = <const Py_UCS4*>data
+    for i in range(n):
+        ch = four[i]
+        if (ch < 32 and ch != 9 and ch != 10 and ch != 13) or ch == 0xFFFE or ch == 0xFFFF:
+            return True
+    return False

@@ -38,6 +38,9 @@ from copy import copy
 from typing import Any
 
 from lxml import etree
+from lxml.html import HtmlElement
+
+from curate.stages.warc.native import module as native_module
 
 #: trafilatura versions whose ``extract`` the shortcuts were checked against (tests/test_trafilatura_fast.py)
 SUPPORTED_VERSIONS = ("2.3.1",)
@@ -61,12 +64,43 @@ def check_version() -> str:
     return version
 
 
+# -- compiled_native -------------------------------------------------------------------------------------------------
+#: the compiled helpers while a :func:`shortcuts` block with ``native`` runs (and the module is built), else None
+_native: Any = None
+
+
+@contextmanager
+def native_helpers(native: bool = True) -> Iterator[None]:
+    """Within the block the shortcuts below use :mod:`._native` where it is built: text joined, measured and
+    scanned in C instead of through an XPath evaluation, a serialisation or an encode (the same answers)."""
+    global _native
+    before = _native
+    _native = native_module if native else None
+    try:
+        yield
+    finally:
+        _native = before
+
+
+class NativeTextElement(HtmlElement):
+    """lxml.html's ``HtmlElement`` whose ``text_content()`` is joined in C (``_native.text_content``: the same
+    string, as a plain ``str``; trafilatura only measures, trims and searches it). What :func:`element_lookup`
+    makes while native helpers are on."""
+
+    def text_content(self) -> str:
+        text = native_module.text_content(self) if native_module is not None else None
+        return super().text_content() if text is None else text
+
+
 # -- compiled_lookup -------------------------------------------------------------------------------------------------
 def _c_lookup() -> etree.ElementDefaultClassLookup:
-    from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+    from lxml.html import HtmlComment, HtmlEntity, HtmlProcessingInstruction
 
     return etree.ElementDefaultClassLookup(
-        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+        element=NativeTextElement if _native is not None else HtmlElement,
+        comment=HtmlComment,
+        pi=HtmlProcessingInstruction,
+        entity=HtmlEntity,
     )
 
 
@@ -108,7 +142,8 @@ def repair_faulty_html(htmlstring: str, beginning: str) -> str:
     other repairs (a doctype with a slash, a self-closing ``<html/>``) restate the library's."""
     import trafilatura.utils as utils
 
-    if has_invalid_xml_chars(htmlstring):
+    invalid = _native.has_invalid_xml_chars(htmlstring) if _native is not None else has_invalid_xml_chars(htmlstring)
+    if invalid:
         assert _library_repair is not None  # set by html_loading before any call
         return _library_repair(htmlstring, beginning)
     if "doctype" in beginning:
@@ -149,7 +184,9 @@ _VIDEO_TEXT = len("VIDEO")
 
 def readability_bound(tree: Any) -> int:
     """Most characters readability's trimmed text can have for ``tree`` (see the module docstring)."""
-    total = len(etree.tostring(tree, method="text", encoding=str))
+    total = _native.text_length(tree) if _native is not None else -1
+    if total < 0:  # no native helpers, or an entity reference in the tree
+        total = len(etree.tostring(tree, method="text", encoding=str))
     for el in tree.iter("script", "style"):  # dropped by readability first, tails kept
         if el.text:
             total -= len(el.text)
@@ -305,12 +342,14 @@ def shared_extractor(options: dict[str, Any]) -> Any:
 @contextmanager
 def shortcuts(xpaths: bool = True, lookup: bool = True, fallbacks: bool = True, native: bool = True) -> Iterator[None]:
     """The chosen shortcuts for the duration of the block (checks the trafilatura version when any is on);
-    ``native``: the compiled XPaths walk in C where the module is built."""
+    ``native``: they use the compiled helpers where the module is built (:func:`native_helpers`; the compiled
+    XPaths walk in C)."""
     from curate.stages.warc.trafilatura_xpath import compiled_xpaths
 
     with ExitStack() as stack:
         if xpaths or lookup or fallbacks:
             check_version()
+        stack.enter_context(native_helpers(native))
         if xpaths:
             stack.enter_context(compiled_xpaths(native))
         if lookup:

@@ -40,10 +40,7 @@ from typing import Any
 
 from lxml import etree
 
-try:
-    from curate.stages.warc import _native
-except ImportError:  # not built (no C compiler at install): every expression walks in Python
-    _native = None  # type: ignore[assignment]
+from curate.stages.warc.native import module as _native
 
 _TOKEN = re.compile(
     r"""
@@ -453,11 +450,6 @@ def _trafilatura_swaps() -> list[tuple[list, int, Any, CompiledXPath]]:
                             found.append((value, i, x, compiled))
             _swaps = found
         return _swaps
-
-
-def native_available() -> bool:
-    """Whether the compiled module :mod:`._native` is built (else every expression walks in Python)."""
-    return _native is not None
 
 
 @contextmanager
