@@ -224,6 +224,17 @@ def test_native_text_is_lxml_text_on_every_element(dev_pages):
             assert native_module.text_length(el, with_tail=False) == len(expected)
             checked += 1
     assert checked > 50_000 and entity_holders == ["r", "c"]
+    # readability_bound in one walk: the Python count (lxml's text, minus each script/style .text, plus iframes)
+    odd = load_html(
+        "<html><body><script>var a;</script>x<style>p{}</style><iframe src=v></iframe><div><iframe></iframe>"
+        "<script>s<b>in</b>t</script>é€<![CDATA[c]]></div></body></html>"
+    )
+    script = etree.fromstring("<script>lead<i>kept</i>tail-in<iframe/></script>")
+    for tree in [*trees[::3], odd, script, odd.find(".//div")]:
+        pruned = trafilatura.external.prune_unwanted_nodes(copy(tree), trafilatura.external.OVERALL_DISCARD_XPATH)
+        for candidate in (tree, pruned):
+            assert native_module.readability_bound(candidate) == readability_bound(candidate)  # Python: no block
+    assert native_module.readability_bound(built) == -1
     with shortcuts():
         element = load_html("<html><body><div>a<p>b</p>c</div></body></html>").find(".//div")
         assert type(element) is trafilatura_fast.NativeTextElement and element.text_content() == "abc"

@@ -20,7 +20,7 @@ from cpython.unicode cimport (
     PyUnicode_DecodeUTF8,
     PyUnicode_KIND,
 )
-from libc.string cimport strcmp, strlen
+from libc.string cimport memcpy, strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
 from lxml.includes.tree cimport xmlAttr, xmlNode
@@ -189,49 +189,81 @@ cdef class TreeWalk:
 
 
 # -- text of a subtree ------------------------------------------------------------------------------------------------
-cdef Py_ssize_t _content_bytes(xmlNode* top, Py_ssize_t* code_points) noexcept:
-    """UTF-8 bytes (and code points) of the text and CDATA nodes under ``top``, in document order, descending into
-    elements only: what libxml2's ``xmlNodeGetContent`` (XPath ``string()``) joins for an element. -1 when an entity
-    reference is met (its content would come from the entity: the caller asks lxml)."""
-    cdef Py_ssize_t size = 0, points = 0
-    cdef const unsigned char* p
+cdef enum:
+    XINCLUDE_START = 19  # libxml2's XML_XINCLUDE_START/END: lxml's text runs step over them
+    XINCLUDE_END = 20
+
+
+cdef inline bint _is_text(xmlNode* c) noexcept:
+    return c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE
+
+
+cdef inline bint _named(xmlNode* c, const char* name) noexcept:
+    return c.type == tree.XML_ELEMENT_NODE and c.ns == NULL and strcmp(<const char*>c.name, name) == 0
+
+
+cdef inline Py_ssize_t _code_points(const unsigned char* p, size_t n) noexcept:
+    cdef size_t i
+    cdef Py_ssize_t points = 0
+    for i in range(n):
+        points += (p[i] & 0xC0) != 0x80  # every byte but a UTF-8 continuation byte starts a code point
+    return points
+
+
+cdef struct TextWalk:
+    char* out            # where to copy the bytes (NULL: only measure)
+    Py_ssize_t size      # bytes met
+    Py_ssize_t points    # code points met (when counting)
+    Py_ssize_t iframes   # iframe elements, the top one included (with bound_rules)
+    bint count_points
+    bint bound_rules     # readability_bound's rules: the leading text of script/style not taken
+
+
+cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
+    """The text and CDATA nodes under ``top`` in document order, descending into elements only: what libxml2's
+    ``xmlNodeGetContent`` (XPath ``string()``, ``tostring(method="text")``) joins for an element. Returns -1 at an
+    entity reference (its text comes from the entity: the caller asks lxml), else 0."""
     cdef xmlNode* c = top.children
+    cdef size_t n
+    cdef bint skipping = w.bound_rules and (_named(top, "script") or _named(top, "style"))
+    if w.bound_rules and _named(top, "iframe"):
+        w.iframes += 1
     while c != NULL:
-        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
-            p = <const unsigned char*>c.content
-            if p != NULL:
-                while p[0] != 0:
-                    if (p[0] & 0xC0) != 0x80:  # not a continuation byte: one code point starts here
-                        points += 1
-                    size += 1
-                    p += 1
-        elif c.type == tree.XML_ENTITY_REF_NODE:
-            return -1
-        elif c.type == tree.XML_ELEMENT_NODE and c.children != NULL:
-            c = c.children
-            continue
+        if _is_text(c):
+            if not skipping and c.content != NULL:
+                n = strlen(<const char*>c.content)
+                if w.out != NULL:
+                    memcpy(w.out + w.size, c.content, n)
+                if w.count_points:
+                    w.points += _code_points(<const unsigned char*>c.content, n)
+                w.size += n
+        elif c.type != XINCLUDE_START and c.type != XINCLUDE_END:
+            skipping = False  # an element's .text is the run of text nodes before its first other child
+            if c.type == tree.XML_ENTITY_REF_NODE:
+                return -1
+            if c.type == tree.XML_ELEMENT_NODE:
+                if w.bound_rules and _named(c, "iframe"):
+                    w.iframes += 1
+                if c.children != NULL:
+                    skipping = w.bound_rules and (_named(c, "script") or _named(c, "style"))
+                    c = c.children
+                    continue
         while c.next == NULL:
             c = c.parent
+            skipping = False  # back in an element whose leading text run is over (its tail is counted)
             if c == top:
-                code_points[0] = points
-                return size
+                return 0
         c = c.next
-    code_points[0] = points
-    return size
+    return 0
 
 
 cdef Py_ssize_t _tail_points(xmlNode* c) noexcept:
     """Code points of an element's tail: the text and CDATA nodes right after it, as lxml collects ``.tail``."""
     cdef Py_ssize_t points = 0
-    cdef const unsigned char* p
     c = c.next
-    while c != NULL and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
-        p = <const unsigned char*>c.content
-        if p != NULL:
-            while p[0] != 0:
-                if (p[0] & 0xC0) != 0x80:
-                    points += 1
-                p += 1
+    while c != NULL and (_is_text(c) or c.type == XINCLUDE_START or c.type == XINCLUDE_END):
+        if _is_text(c) and c.content != NULL:
+            points += _code_points(<const unsigned char*>c.content, strlen(<const char*>c.content))
         c = c.next
     return points
 
@@ -239,45 +271,35 @@ cdef Py_ssize_t _tail_points(xmlNode* c) noexcept:
 def text_length(_Element element not None, bint with_tail=True) -> int:
     """``len(etree.tostring(element, method="text", encoding=str, with_tail=with_tail))`` without building the
     string; -1 when the subtree holds an entity reference (ask lxml)."""
-    cdef Py_ssize_t points = 0
-    if _content_bytes(element._c_node, &points) < 0:
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, False)
+    if _walk_text(element._c_node, &w) < 0:
         return -1
-    return points + (_tail_points(element._c_node) if with_tail else 0)
+    return w.points + (_tail_points(element._c_node) if with_tail else 0)
+
+
+def readability_bound(_Element element not None) -> int:
+    """``trafilatura_fast.readability_bound`` in one walk: the text length of ``element`` (tail included, as
+    ``tostring(method="text")`` counts it) without the text of each ``script``/``style`` (its ``.text``), plus
+    ``len("VIDEO")`` per ``iframe``; -1 when the subtree holds an entity reference (ask lxml)."""
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, True)
+    if _walk_text(element._c_node, &w) < 0:
+        return -1
+    return w.points + _tail_points(element._c_node) + 5 * w.iframes
 
 
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""
-    cdef Py_ssize_t points = 0
-    cdef Py_ssize_t size = _content_bytes(element._c_node, &points)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False)
     cdef bytearray buffer
-    cdef char* out
-    cdef const char* p
-    cdef xmlNode* top = element._c_node
-    cdef xmlNode* c = top.children
-    if size < 0:
+    if _walk_text(element._c_node, &w) < 0:
         return None
-    if size == 0:
+    if w.size == 0:
         return ""
-    buffer = bytearray(size)
-    out = buffer
-    while c != NULL:
-        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
-            p = <const char*>c.content
-            if p != NULL:
-                while p[0] != 0:
-                    out[0] = p[0]
-                    out += 1
-                    p += 1
-        elif c.type == tree.XML_ELEMENT_NODE and c.children != NULL:
-            c = c.children
-            continue
-        while c.next == NULL:
-            c = c.parent
-            if c == top:
-                return PyUnicode_DecodeUTF8(buffer, size, "strict")
-        c = c.next
-    return PyUnicode_DecodeUTF8(buffer, size, "strict")
+    buffer = bytearray(w.size)
+    w.out, w.size = buffer, 0
+    _walk_text(element._c_node, &w)
+    return PyUnicode_DecodeUTF8(w.out, w.size, "strict")
 
 
 # -- characters XML cannot hold -----------------------------------------------------------------------------------------

@@ -184,9 +184,10 @@ _VIDEO_TEXT = len("VIDEO")
 
 def readability_bound(tree: Any) -> int:
     """Most characters readability's trimmed text can have for ``tree`` (see the module docstring)."""
-    total = _native.text_length(tree) if _native is not None else -1
-    if total < 0:  # no native helpers, or an entity reference in the tree
-        total = len(etree.tostring(tree, method="text", encoding=str))
+    bound = _native.readability_bound(tree) if _native is not None else -1
+    if bound >= 0:  # the same count in one walk over the nodes (-1: an entity reference in the tree)
+        return int(bound)
+    total = len(etree.tostring(tree, method="text", encoding=str))
     for el in tree.iter("script", "style"):  # dropped by readability first, tails kept
         if el.text:
             total -= len(el.text)
