@@ -18,6 +18,8 @@ import trafilatura
 import trafilatura.core
 import trafilatura.deduplication
 import trafilatura.external
+import trafilatura.htmlprocessing
+import trafilatura.main_extractor
 import trafilatura.settings
 import trafilatura.utils
 from conftest import SHARED_DATA, shared_data
@@ -240,6 +242,34 @@ def test_native_text_is_lxml_text_on_every_element(dev_pages):
         assert type(element) is trafilatura_fast.NativeTextElement and element.text_content() == "abc"
 
 
+@pytest.mark.skipif(native_module is None, reason="the compiled module _native is not built")
+def test_native_link_density_tests_decide_as_the_library(dev_pages):
+    """The restated link-density tests (lengths of trimmed text counted on the nodes) against trafilatura's own on
+    every element they are asked about, in trees as trafilatura has them then (cleaned, tags converted), for every
+    4th dev page and both precision settings; readability's ``text_length`` against the library's on every
+    element."""
+    import trafilatura.htmlprocessing as hp
+    import trafilatura.readability_lxml as readability
+
+    options = trafilatura_fast.shared_extractor(FINEWEB)
+    decided = {True: 0, False: 0}
+    for html in dev_pages[::4]:
+        tree = load_html(html)
+        if tree is None:
+            continue
+        for el in tree.iter(etree.Element):
+            assert trafilatura_fast.trimmed_length(el) == readability.text_length(el)
+        converted = hp.convert_tags(hp.tree_cleaning(copy(tree), options), options)
+        for el in converted.iter("div", "list", "p", "head", "quote"):
+            for precision in (False, True):
+                result = trafilatura_fast.link_density_test(el, precision)
+                assert result == hp.link_density_test(el, precision), etree.tostring(el)[:300]
+                decided[result[0]] += 1
+        for table in converted.iter("table"):
+            assert trafilatura_fast.link_density_test_tables(table) == hp.link_density_test_tables(table)
+    assert decided[True] > 300 and decided[False] > 3000, decided
+
+
 def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
     originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)
@@ -250,6 +280,8 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
         one_class = trafilatura_fast.NativeTextElement if native_module is not None else HtmlElement
         assert type(tree.find(".//form")) is one_class  # the C lookup: one class for every element
         assert trafilatura_fast._native is native_module
+        if native_module is not None:
+            assert trafilatura.htmlprocessing.link_density_test is trafilatura_fast.link_density_test
         assert trafilatura.core._prepare_tree is trafilatura_fast._prepare_tree
         assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
         with shortcuts():  # nested: the inner block restores what the outer one set
@@ -261,6 +293,8 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     assert trafilatura.utils.repair_faulty_html is repair
     assert isinstance(etree.fromstring("<p/>", HTML_PARSER), HtmlElement)
     assert trafilatura_fast._native is None
+    assert trafilatura.htmlprocessing.link_density_test is not trafilatura_fast.link_density_test
+    assert trafilatura.main_extractor.link_density_test_tables is trafilatura.htmlprocessing.link_density_test_tables
 
 
 def test_warc_extract_gives_the_same_texts_with_every_shortcut_off():

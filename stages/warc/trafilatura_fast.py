@@ -70,16 +70,107 @@ _native: Any = None
 
 
 @contextmanager
-def native_helpers(native: bool = True) -> Iterator[None]:
-    """Within the block the shortcuts below use :mod:`._native` where it is built: text joined, measured and
-    scanned in C instead of through an XPath evaluation, a serialisation or an encode (the same answers)."""
-    global _native
-    before = _native
-    _native = native_module if native else None
+def swapped(module: Any, functions: dict[str, Callable]) -> Iterator[None]:
+    """Within the block ``module``'s attributes named in ``functions`` are those functions (restored after)."""
+    originals = {name: getattr(module, name) for name in functions}
+    for name, fn in functions.items():
+        setattr(module, name, fn)
     try:
         yield
     finally:
-        _native = before
+        for name, fn in originals.items():
+            setattr(module, name, fn)
+
+
+@contextmanager
+def native_helpers(native: bool = True) -> Iterator[None]:
+    """Within the block the shortcuts below use :mod:`._native` where it is built: text joined, measured and
+    scanned in C instead of through an XPath evaluation, a serialisation or an encode, and trafilatura's
+    link-density tests and readability's ``text_length`` measure trimmed text without building it (the same
+    answers)."""
+    import trafilatura.htmlprocessing as hp
+    import trafilatura.main_extractor as main_extractor
+    import trafilatura.readability_lxml as readability
+
+    global _native
+    before = _native
+    _native = native_module if native else None
+    with ExitStack() as stack:
+        if _native is not None:
+            stack.enter_context(
+                swapped(
+                    hp, {"link_density_test": link_density_test, "link_density_test_tables": link_density_test_tables}
+                )
+            )
+            stack.enter_context(swapped(main_extractor, {"link_density_test_tables": link_density_test_tables}))
+            stack.enter_context(swapped(readability, {"text_length": trimmed_length}))
+        try:
+            yield
+        finally:
+            _native = before
+
+
+def trimmed_length(element: Any) -> int:
+    """``len(trim(element.text_content()))``, counted on the nodes by :mod:`._native` (readability's
+    ``text_length``; lxml's own text when the subtree holds an entity reference)."""
+    from trafilatura.utils import trim
+
+    length = native_module.trimmed_length(element) if native_module is not None else -1
+    return int(length) if length >= 0 else len(trim(element.text_content()))
+
+
+def _link_info(links: list[Any]) -> tuple[int, int, int]:
+    """``htmlprocessing.collect_link_info``'s numbers (total length, how many, how many under 10 characters) of
+    the links' trimmed texts that are not empty, from their lengths alone (its list of texts is never read)."""
+    lengths = [n for n in map(trimmed_length, links) if n]
+    return sum(lengths), len(lengths), sum(1 for n in lengths if n < 10)
+
+
+def link_density_test(element: Any, favor_precision: bool = False) -> tuple[bool, bool]:
+    """``trafilatura.htmlprocessing.link_density_test`` (2.3.1) with every ``trim(….text_content())`` it only
+    measures counted by :func:`trimmed_length` (its debug log line left out)."""
+    from trafilatura.htmlprocessing import is_paragraph_listing
+    from trafilatura.utils import LINK_FARM_RATIO
+
+    links = element.findall(".//ref")
+    if not links:
+        return False, False
+    if element.find(".//graphic") is not None:  # image containers are kept
+        return False, False
+    text_length = trimmed_length(element)
+    if len(links) == 1:
+        len_threshold = 10 if favor_precision else 100
+        link_length = trimmed_length(links[0])
+        if link_length > len_threshold and link_length > text_length * 0.9:
+            return True, False
+    if element.tag == "p":
+        limitlen = 60 if element.getnext() is None else 30
+    elif element.getnext() is None:
+        limitlen = 300
+    else:
+        limitlen = 100
+    if text_length < limitlen:
+        linklen, elemnum, shortelems = _link_info(links)
+        if elemnum == 0:
+            return True, False
+        return linklen > text_length * 0.8 or (elemnum > 1 and shortelems / elemnum > 0.8), True
+    if len(links) > 4:  # large link farms at or above limitlen
+        linklen, elemnum, _ = _link_info(links)
+        if linklen > text_length * LINK_FARM_RATIO and linklen < 100 * elemnum and not is_paragraph_listing(links):
+            return True, False
+    return False, False
+
+
+def link_density_test_tables(element: Any) -> bool:
+    """``trafilatura.htmlprocessing.link_density_test_tables`` (2.3.1) measuring with :func:`trimmed_length`."""
+    links = element.findall(".//ref")
+    if not links:
+        return False
+    elemlen = trimmed_length(element)
+    if elemlen < 200:
+        return False
+    linklen, _, _ = _link_info(links)
+    return linklen > 0.8 * elemlen if elemlen < 1000 else linklen > 0.5 * elemlen
 
 
 class NativeTextElement(HtmlElement):
@@ -307,13 +398,8 @@ def fallback_shortcuts() -> Iterator[None]:
     """Within the block, trafilatura's cascade runs :func:`_prepare_tree` and :func:`_extract_and_compare` above."""
     import trafilatura.core as core
 
-    originals: dict[str, Callable] = {name: getattr(core, name) for name in ("_prepare_tree", "_extract_and_compare")}
-    core._prepare_tree, core._extract_and_compare = _prepare_tree, _extract_and_compare
-    try:
+    with swapped(core, {"_prepare_tree": _prepare_tree, "_extract_and_compare": _extract_and_compare}):
         yield
-    finally:
-        for name, fn in originals.items():
-            setattr(core, name, fn)
 
 
 #: ``trafilatura.extract`` keyword -> ``Extractor`` field, for the keywords warc_extract passes
