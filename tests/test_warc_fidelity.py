@@ -13,6 +13,7 @@ from conftest import shared_data
 
 from curate.stage import SourceFile
 from curate.stages import WarcExtract
+from curate.stages.warc.native import available as native_available
 from curate.stages.warc.stream import gzip_members
 
 DOLMA = ("warc", "real_crawls", "dolma__sample-0000.warc.gz")
@@ -355,6 +356,107 @@ def test_shape_skips_comments_and_raw_text_and_sums_depths():
     assert over_bounds(chain, 50_000, 5_000, 1_000_000) == "too_nested"
     assert over_bounds(chain, 50_000, 1_999, 10_000_000) == "too_deep"
     assert over_bounds(chain, 50_000, 5_000, 10_000_000) is None
+
+
+#: what the size-bounds regex turns on: tag punctuation, comments, the raw-text names in every case (with the letters
+#: IGNORECASE maps onto ASCII ones: ſ, İ, ı, K), void names, word characters after a name, Unicode whitespace
+_SHAPE_PIECES = [
+    "<",
+    "<",
+    ">",
+    ">",
+    "/",
+    "//",
+    "!",
+    "-",
+    "--",
+    "<!--",
+    "-->",
+    "<!---->",
+    "</",
+    "/>",
+    " ",
+    "\t",
+    "\n",
+    "\xa0",
+    "\x85",
+    "\u2003",
+    "\x1c",
+    "=",
+    '"',
+    "'",
+    "x",
+    "_",
+    "1",
+    "é",
+    "€",
+    "\U0001f600",
+    "script",
+    "SCRIPT",
+    "Script",
+    "\u017fcript",
+    "scr\u0130pt",
+    "scr\u0131pt",
+    "style",
+    "STYLE",
+    "\u017ftyle",
+    "textarea",
+    "tExtarea",
+    "title",
+    "tİtle",
+    "t\u0131tle",
+    "div",
+    "DIV",
+    "p",
+    "br",
+    "BR",
+    "img",
+    "lin\u212a",
+    "keygen",
+    "\u212aeygen",
+    "wbr",
+    "input",
+    "a-b",
+    "h1",
+    "span",
+    "\u0130",
+    "\u0131",
+    "\u017f",
+    "\u212a",
+]
+
+
+@pytest.mark.skipif(native_available() is False, reason="the compiled module _native is not built")
+def test_native_shape_reads_the_tokens_the_regex_reads():
+    """``_native.html_shape`` against the regex pass on 30,000 strings built from the pieces the regex turns on, on
+    tag soup around raw-text elements, and on every HTML page of the shared WARCs (counted exactly: the bounds
+    decide which pages are skipped)."""
+    import random
+
+    from curate.stages.warc.bounds import shape
+    from curate.stages.warc.native import module
+
+    rng = random.Random(20261128)
+    built = ["".join(rng.choices(_SHAPE_PIECES, k=rng.randint(0, 30))) for _ in range(30_000)]
+    built += [
+        f"<{a}{name}{b}>{body}</{c}{close}{d}>{tail}"
+        for name in ("script", "style", "textarea", "title")
+        for close in (name, name.upper(), name.replace("s", "\u017f").replace("i", "\u0130"))
+        for a, b, c, d in (("", "", "", ""), ("", " x=1", "", " \u2003"), ("", "s", "", ""), ("", "", "", "\x85"))
+        for body in ("a<b>c", "</scrip>", "<!-- x -->")
+        for tail in ("", "<p><br/></p>")
+    ]
+    differ = [text for text in built if module.html_shape(text) != shape(text, native=False)]
+    assert not differ, [(text, module.html_shape(text), shape(text, native=False)) for text in differ[:5]]
+    pages = [page for path in (shared_data("warc", "pages_with_gold", "dev_pages.warc.gz"),) for page in _html(path)]
+    assert len(pages) > 1000
+    assert all(module.html_shape(page) == shape(page, native=False) for page in pages)
+
+
+def _html(path) -> list[str]:
+    step = WarcExtract(extract=False)
+    tables = [out.kept for out in step.read(SourceFile(str(path), lambda: open(path, "rb")))]
+    return pa.concat_tables(tables).column("text").to_pylist()
 
 
 def test_resiliparse_time_limit_is_enforced_in_a_child_process():

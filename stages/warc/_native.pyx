@@ -14,13 +14,17 @@ Names are matched as lxml and XPath match an unprefixed name (the element has no
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport (
+    Py_UNICODE_ISALNUM,
+    Py_UNICODE_ISSPACE,
+    Py_UNICODE_TOLOWER,
+    PyUnicode_READ,
     PyUnicode_1BYTE_KIND,
     PyUnicode_2BYTE_KIND,
     PyUnicode_DATA,
     PyUnicode_DecodeUTF8,
     PyUnicode_KIND,
 )
-from libc.string cimport memcpy, strcmp, strlen
+from libc.string cimport memchr, memcpy, strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
 from lxml.includes.tree cimport xmlAttr, xmlNode
@@ -217,6 +221,38 @@ cdef struct TextWalk:
     Py_ssize_t iframes   # iframe elements, the top one included (with bound_rules)
     bint count_points
     bint bound_rules     # readability_bound's rules: the leading text of script/style not taken
+    bint count_words     # words (runs of non-whitespace, str.split's) and their code points, across nodes
+    bint in_word
+    Py_ssize_t words
+    Py_ssize_t word_points
+
+
+cdef void _count_words(TextWalk* w, const unsigned char* p, size_t n) noexcept:
+    """Advance the word count over UTF-8 text: whitespace is ``str.split``'s (``Py_UNICODE_ISSPACE``)."""
+    cdef size_t i = 0
+    cdef Py_UCS4 cp
+    cdef unsigned char b
+    while i < n:
+        b = p[i]
+        if b < 0x80:
+            cp = b
+            i += 1
+        elif b < 0xE0:
+            cp = ((b & 0x1F) << 6) | (p[i + 1] & 0x3F)
+            i += 2
+        elif b < 0xF0:
+            cp = ((b & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)
+            i += 3
+        else:
+            cp = ((b & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F)
+            i += 4
+        if Py_UNICODE_ISSPACE(cp):
+            w.in_word = False
+        else:
+            if not w.in_word:
+                w.words += 1
+                w.in_word = True
+            w.word_points += 1
 
 
 cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
@@ -236,6 +272,8 @@ cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
                     memcpy(w.out + w.size, c.content, n)
                 if w.count_points:
                     w.points += _code_points(<const unsigned char*>c.content, n)
+                if w.count_words:
+                    _count_words(w, <const unsigned char*>c.content, n)
                 w.size += n
         elif c.type != XINCLUDE_START and c.type != XINCLUDE_END:
             skipping = False  # an element's .text is the run of text nodes before its first other child
@@ -271,7 +309,7 @@ cdef Py_ssize_t _tail_points(xmlNode* c) noexcept:
 def text_length(_Element element not None, bint with_tail=True) -> int:
     """``len(etree.tostring(element, method="text", encoding=str, with_tail=with_tail))`` without building the
     string; -1 when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, False)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, False, False, False, 0, 0)
     if _walk_text(element._c_node, &w) < 0:
         return -1
     return w.points + (_tail_points(element._c_node) if with_tail else 0)
@@ -281,16 +319,26 @@ def readability_bound(_Element element not None) -> int:
     """``trafilatura_fast.readability_bound`` in one walk: the text length of ``element`` (tail included, as
     ``tostring(method="text")`` counts it) without the text of each ``script``/``style`` (its ``.text``), plus
     ``len("VIDEO")`` per ``iframe``; -1 when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, True)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, True, False, False, 0, 0)
     if _walk_text(element._c_node, &w) < 0:
         return -1
     return w.points + _tail_points(element._c_node) + 5 * w.iframes
 
 
+def trimmed_length(_Element element not None) -> int:
+    """``len(trafilatura.utils.trim(element.text_content()))`` (``" ".join(text.split()).strip()``) without
+    building either string: the words' code points plus one space between each two; -1 when the subtree holds an
+    entity reference (ask lxml)."""
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, True, False, 0, 0)
+    if _walk_text(element._c_node, &w) < 0:
+        return -1
+    return w.word_points + (w.words - 1 if w.words else 0)
+
+
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, False, False, 0, 0)
     cdef bytearray buffer
     if _walk_text(element._c_node, &w) < 0:
         return None
@@ -332,3 +380,190 @@ def has_invalid_xml_chars(str text not None) -> bool:
         if (ch < 32 and ch != 9 and ch != 10 and ch != 13) or ch == 0xFFFE or ch == 0xFFFF:
             return True
     return False
+
+
+# -- the size-bounds pass (stages/warc/bounds.py) ---------------------------------------------------------------------
+#: the WHATWG void elements of ``bounds.VOID`` (ASCII, lowercase), NUL-separated for the C comparison below
+_VOID = b"area\0base\0br\0col\0embed\0hr\0img\0input\0link\0meta\0source\0track\0wbr\0param\0keygen\0frame\0basefont\0bgsound\0isindex\0\0"
+#: the raw-text elements of ``bounds._TOKEN`` (script, style, textarea, title)
+_RAW = b"script\0style\0textarea\0title\0\0"
+
+cdef enum:
+    DOTTED_I = 0x130     # İ: lowercases to "i" (simple mapping, what the regex compares with)
+    DOTLESS_I = 0x131    # ı: uppercases to "I"
+    LONG_S = 0x17F       # ſ: uppercases to "S"
+    KELVIN = 0x212A      # K: lowercases to "k"
+
+
+cdef inline bint _name_start(unsigned int ch) noexcept:
+    """``[a-zA-Z]`` under ``re.IGNORECASE``: the ASCII letters and the four letters whose case mapping is one."""
+    return (c'a' <= (ch | 0x20) <= c'z') if ch < 128 else (
+        ch == DOTTED_I or ch == DOTLESS_I or ch == LONG_S or ch == KELVIN
+    )
+
+
+cdef inline bint _name_char(unsigned int ch) noexcept:
+    """``[a-zA-Z0-9-]`` under ``re.IGNORECASE``."""
+    return _name_start(ch) or (c'0' <= ch <= c'9') or ch == c'-'
+
+
+cdef inline bint _literal_matches(unsigned int ch, char expected) noexcept:
+    """A lowercase ASCII letter of a raw-text name, as ``re.IGNORECASE`` matches it (``s``: also ſ; ``i``: İ, ı)."""
+    if ch < 128:
+        return (ch | 0x20) == <unsigned int>expected if c'a' <= (ch | 0x20) <= c'z' else ch == <unsigned int>expected
+    if expected == c's':
+        return ch == LONG_S
+    if expected == c'i':
+        return ch == DOTTED_I or ch == DOTLESS_I
+    return False
+
+
+cdef inline bint _is_word(unsigned int ch) noexcept:
+    return Py_UNICODE_ISALNUM(ch) or ch == c'_'
+
+
+cdef class _Text:
+    """A str read by index, whatever its storage kind."""
+    cdef int kind
+    cdef const void* data
+    cdef Py_ssize_t n
+
+    def __init__(self, str text):
+        self.kind = PyUnicode_KIND(text)
+        self.data = PyUnicode_DATA(text)
+        self.n = len(text)
+
+    cdef inline unsigned int at(self, Py_ssize_t i) noexcept:
+        return PyUnicode_READ(self.kind, self.data, i)
+
+    cdef Py_ssize_t find(self, unsigned int ch, Py_ssize_t start) noexcept:
+        cdef Py_ssize_t i
+        cdef const char* hit
+        if self.kind == PyUnicode_1BYTE_KIND:
+            if start >= self.n:
+                return -1
+            hit = <const char*>memchr(<const char*>self.data + start, <int>ch, self.n - start)
+            return -1 if hit == NULL else hit - <const char*>self.data
+        for i in range(start, self.n):
+            if self.at(i) == ch:
+                return i
+        return -1
+
+
+cdef Py_ssize_t _raw_name(_Text t, Py_ssize_t i) noexcept:
+    """The length of a raw-text element name at ``i`` followed by a word boundary, else 0."""
+    cdef const char* name = _RAW
+    cdef Py_ssize_t k
+    while name[0] != 0:
+        k = 0
+        while name[k] != 0 and i + k < t.n and _literal_matches(t.at(i + k), name[k]):
+            k += 1
+        if name[k] == 0 and (i + k >= t.n or not _is_word(t.at(i + k))):
+            return k
+        name += strlen(name) + 1
+    return 0
+
+
+cdef bint _is_void(_Text t, Py_ssize_t start, Py_ssize_t end) noexcept:
+    """Whether ``name.lower()`` (Python's full mapping) is in ``VOID``: ASCII letters lowercase, K becomes k, any
+    other non-ASCII letter keeps the name out of the (ASCII) list."""
+    cdef const char* void = _VOID
+    cdef Py_ssize_t k, length = end - start
+    cdef unsigned int ch
+    while void[0] != 0:
+        if <Py_ssize_t>strlen(void) == length:
+            for k in range(length):
+                ch = t.at(start + k)
+                if ch == KELVIN:
+                    ch = c'k'
+                elif ch >= 128:
+                    break
+                elif c'A' <= ch <= c'Z':
+                    ch |= 0x20
+                if ch != <unsigned int>void[k]:
+                    break
+            else:
+                return True
+        void += strlen(void) + 1
+    return False
+
+
+cdef Py_ssize_t _raw_end(_Text t, Py_ssize_t content, Py_ssize_t name, Py_ssize_t length) noexcept:
+    """Where a raw-text element's match ends: after the first ``</`` + its name (each character equal once
+    lowercased, as the regex's case-insensitive backreference compares) + whitespace + ``>``, else the end."""
+    cdef Py_ssize_t q = content, r, k
+    while True:
+        q = t.find(c'<', q)
+        if q < 0:
+            return t.n
+        if q + 1 < t.n and t.at(q + 1) == c'/' and q + 2 + length <= t.n:
+            for k in range(length):
+                if Py_UNICODE_TOLOWER(t.at(q + 2 + k)) != Py_UNICODE_TOLOWER(t.at(name + k)):
+                    break
+            else:
+                r = q + 2 + length
+                while r < t.n and Py_UNICODE_ISSPACE(t.at(r)):
+                    r += 1
+                if r < t.n and t.at(r) == c'>':
+                    return r + 1
+        q += 1
+
+
+def html_shape(str html not None) -> tuple:
+    """``bounds.shape(html)``: ``(start tags, depth upper bound, total depth)``, the same tokens as its regex
+    (comments skipped, raw-text elements as one element, ``<``/``</`` + name + attributes + ``>`` as a tag,
+    ``/>`` self-closing, void elements never open) read in one pass over the string's code points."""
+    cdef _Text t = _Text(html)
+    cdef Py_ssize_t pos = 0, q, name, name_end, gt, length, end
+    cdef long long elements = 0, depth = 0, deepest = 0, total = 0
+    cdef bint closing
+    while True:
+        pos = t.find(c'<', pos)
+        if pos < 0:
+            break
+        if pos + 3 < t.n and t.at(pos + 1) == c'!' and t.at(pos + 2) == c'-' and t.at(pos + 3) == c'-':
+            end = pos + 4  # a comment: to the first "-->", else to the end
+            while True:
+                end = t.find(c'-', end)
+                if end < 0:
+                    pos = t.n
+                    break
+                if end + 2 < t.n and t.at(end + 1) == c'-' and t.at(end + 2) == c'>':
+                    pos = end + 3
+                    break
+                end += 1
+            continue
+        length = _raw_name(t, pos + 1)
+        if length:
+            gt = t.find(c'>', pos + 1 + length)
+            if gt >= 0:  # a raw-text element: one element, its content no markup
+                elements += 1
+                total += depth
+                pos = _raw_end(t, gt + 1, pos + 1, length)
+                continue
+        q = pos + 1
+        closing = q < t.n and t.at(q) == c'/'
+        if closing:
+            q += 1
+        if q < t.n and _name_start(t.at(q)):
+            name = q
+            name_end = q + 1
+            while name_end < t.n and _name_char(t.at(name_end)):
+                name_end += 1
+            gt = t.find(c'>', name_end)
+            # the regex's (?:[^>]*[^/>])?(/?)> fails only when what precedes the ">" ends in "//"
+            if gt >= 0 and not (gt - name_end >= 2 and t.at(gt - 1) == c'/' and t.at(gt - 2) == c'/'):
+                if closing:
+                    if depth and not _is_void(t, name, name_end):
+                        depth -= 1
+                else:
+                    elements += 1
+                    total += depth
+                    if not (gt > name_end and t.at(gt - 1) == c'/') and not _is_void(t, name, name_end):
+                        depth += 1
+                        if depth > deepest:
+                            deepest = depth
+                pos = gt + 1
+                continue
+        pos += 1
+    return elements, deepest, total

@@ -103,8 +103,9 @@ class WarcExtract(Stage):
         )
         compiled_native: bool = Field(
             True,
-            description="with compiled_xpaths, walk the tree in C (the optional module _native, built at install "
-            "when a C compiler is present; without it this has no effect): the same elements, ~8 % less CPU",
+            description="use the compiled helpers (the optional module _native, built at install when a C "
+            "compiler is present; without it this has no effect): the XPath walks, element text, the link-density "
+            "and readability lengths and the size-bounds pass in C, the same answers, ~20 % less CPU",
         )
         compiled_lookup: bool = Field(
             True,
@@ -306,7 +307,9 @@ class WarcExtract(Stage):
                 count("skipped_http_status")
                 continue
             bound = (
-                None if self._extractor is None else over_bounds(html, p.max_elements, p.max_depth, p.max_total_depth)
+                None
+                if self._extractor is None
+                else over_bounds(html, p.max_elements, p.max_depth, p.max_total_depth, p.compiled_native)
             )
             if bound is not None:
                 count(f"skipped_{bound}")
