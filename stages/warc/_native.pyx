@@ -64,8 +64,11 @@ cdef class TreeWalk:
     cdef object _absent_verdict
     cdef dict _memo
     cdef Py_ssize_t _memo_limit
+    cdef int _n_groups
+    cdef int _group_slots[MAX_NAMES]
+    cdef list _group_fns, _group_memos, _group_absent
 
-    def __init__(self, tags, names, unions, bint with_tag, verdict, int mode, Py_ssize_t memo_limit):
+    def __init__(self, tags, names, unions, bint with_tag, verdict, int mode, Py_ssize_t memo_limit, groups=None):
         names = list(names)
         if len(tags or ()) > MAX_NAMES or len(names) > MAX_NAMES or len(unions) > MAX_NAMES:
             raise ValueError(f"TreeWalk takes at most {MAX_NAMES} tags, attribute names and unions")
@@ -92,6 +95,17 @@ cdef class TreeWalk:
         self._memo = {}
         self._memo_limit = memo_limit
         self._absent_verdict = None
+        groups = list(groups or ())
+        if len(groups) > MAX_NAMES:
+            raise ValueError(f"TreeWalk takes at most {MAX_NAMES} groups")
+        self._n_groups = len(groups)
+        for g, (slot, fn) in enumerate(groups):
+            if not 0 <= slot <= self._n_names + self._n_unions:
+                raise ValueError(f"group slot {slot} is not an attribute, a union or the tag")
+            self._group_slots[g] = slot
+        self._group_fns = [fn for _, fn in groups]
+        self._group_memos = [{} for _ in groups]
+        self._group_absent = [None for _ in groups]
 
     def __call__(self, _Element root not None):
         cdef list out = []
@@ -147,6 +161,8 @@ cdef class TreeWalk:
                         seen += 1
                         break
             a = a.next
+        if self._n_groups:
+            return self._matches_groups(root, c, found, rank, seen)
         if seen == 0 and not self._with_tag:  # most elements: none of the attributes, one verdict for all
             if self._absent_verdict is None:
                 self._absent_verdict = bool(self._verdict(*self._key(root, c, found, rank)))
@@ -158,6 +174,43 @@ cdef class TreeWalk:
                 self._memo.clear()
             hit = self._memo[key] = bool(self._verdict(*key))
         return hit
+
+    cdef bint _matches_groups(self, _Element root, xmlNode* c, xmlAttr** found, int* rank, int seen) except -1:
+        """The predicate as an ``or`` of groups, each a function of one value (``groups``), each answer
+        remembered per value of its own; a group whose attribute (or every attribute of its union) is absent
+        answers once for all such elements."""
+        cdef int g, slot, i, k, first
+        cdef dict memo
+        for g in range(self._n_groups):
+            slot = self._group_slots[g]
+            value = None
+            if slot < self._n_names:
+                if found[slot] != NULL:
+                    value = self._value(root, c, found[slot], slot)
+            elif slot < self._n_names + self._n_unions:
+                first = -1
+                for k in range(self._union_sizes[slot - self._n_names]):
+                    i = self._union_members[slot - self._n_names][k]
+                    if found[i] != NULL and (first < 0 or rank[i] < rank[first]):
+                        first = i
+                if first >= 0:
+                    value = self._value(root, c, found[first], first)
+            else:
+                value = _utf8(<const char*>c.name)
+            if value is None:  # absent (an attribute: None; a union: '')
+                hit = self._group_absent[g]
+                if hit is None:
+                    hit = self._group_absent[g] = bool(self._group_fns[g](None if slot < self._n_names else ""))
+            else:
+                memo = <dict>self._group_memos[g]
+                hit = memo.get(value)
+                if hit is None:
+                    if len(memo) >= self._memo_limit:
+                        memo.clear()
+                    hit = memo[value] = bool(self._group_fns[g](value))
+            if hit:
+                return True
+        return False
 
     cdef tuple _key(self, _Element root, xmlNode* c, xmlAttr** found, int* rank):
         cdef int i, k, u, first

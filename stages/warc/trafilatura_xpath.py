@@ -118,6 +118,9 @@ class _Compiler:
         #: attribute union (``@a|@b``) -> the local holding its string value
         self.unions_read: dict[tuple[str, ...], str] = {}
         self.reads_tag = False
+        #: per predicate, its top-level ``or`` terms as (code, the locals the term reads: aN, uN, "tag")
+        self.predicate_terms: list[list[tuple[str, frozenset[str]]]] = []
+        self.term_reads: set[str] = set()
         self.reads_structure = False  # a descendant test: the predicate is not a function of attributes alone
 
     # -- token helpers ---------------------------------------------------------------------------------------
@@ -141,13 +144,17 @@ class _Compiler:
 
     def attribute(self, name: str) -> str:
         """The local holding ``@name`` (None when absent)."""
-        return self.attributes_read.setdefault(name, f"a{len(self.attributes_read)}")
+        local = self.attributes_read.setdefault(name, f"a{len(self.attributes_read)}")
+        self.term_reads.add(local)
+        return local
 
     def union(self, names: tuple[str, ...]) -> str:
         """The local holding the string value of ``@a|@b|…`` ('' when none is present)."""
-        for name in names:
-            self.attribute(name)
-        return self.unions_read.setdefault(names, f"u{len(self.unions_read)}")
+        for name in names:  # each is read (the union is computed from them), the term reads the union only
+            self.attributes_read.setdefault(name, f"a{len(self.attributes_read)}")
+        local = self.unions_read.setdefault(names, f"u{len(self.unions_read)}")
+        self.term_reads.add(local)
+        return local
 
     # -- grammar ---------------------------------------------------------------------------------------------
     def path(self) -> tuple[tuple[str, ...] | None, list[str], str]:
@@ -182,7 +189,7 @@ class _Compiler:
                 positional = "first_child"
                 break
             self.take("[")
-            preds.append(self.or_expr())
+            preds.append(self.predicate())
             self.take("]")
         return tags, preds, positional
 
@@ -199,6 +206,18 @@ class _Compiler:
                 break
             j += 1
         return None
+
+    def predicate(self) -> str:
+        """A bracketed predicate: :meth:`or_expr`, with its top-level terms and what each reads recorded."""
+        terms = []
+        while True:
+            self.term_reads = set()
+            terms.append((self.and_expr(), frozenset(self.term_reads)))
+            if not self.peek("or", "name"):
+                break
+            self.take()
+        self.predicate_terms.append(terms)
+        return terms[0][0] if len(terms) == 1 else "(" + " or ".join(code for code, _ in terms) + ")"
 
     def or_expr(self) -> str:
         return self.joined("or", self.and_expr)
@@ -229,6 +248,7 @@ class _Compiler:
         if self.peek(kind="axis"):
             self.take()
             self.reads_tag = True
+            self.term_reads.add("tag")
             return f"(tag == {self.take(kind='name')!r})"
         if self.peek(kind="desc"):
             self.take()
@@ -236,6 +256,7 @@ class _Compiler:
             if tag == "*" or self.peek("["):
                 raise Unsupported("descendant tests with predicates")
             self.reads_structure = True
+            self.term_reads.add("structure")
             return f"_has_descendant(el, {tag!r})"
         if self.peek(kind="attr"):
             names = self.attributes()
@@ -418,7 +439,31 @@ def _native_walk(
     exec(compile(source, "<xpath verdict>", "exec"), namespace)  # noqa: S102 - generated above
     mode = {"": _native.ALL, "first": _native.FIRST, "first_child": _native.FIRST_PER_PARENT}[positional]
     names, unions = list(compiler.attributes_read), list(compiler.unions_read)
-    return _native.TreeWalk(tags, names, unions, with_tag, namespace["verdict"], mode, MEMO_LIMIT)
+    groups = _term_groups(compiler)
+    return _native.TreeWalk(tags, names, unions, with_tag, namespace["verdict"], mode, MEMO_LIMIT, groups)
+
+
+def _term_groups(compiler: _Compiler) -> list[tuple[int, Callable[[Any], bool]]] | None:
+    """One predicate whose ``or`` terms each read one value (an attribute, a union, the tag): the terms grouped
+    by that value, as ``(slot, f)`` with ``f(value)`` the ``or`` of the group's terms and ``slot`` the value's
+    place in TreeWalk's key (attributes, unions, tag). The walk then remembers each group's answer per value of
+    its own: a class value seen before answers its group whatever the id beside it (tuples of all values rarely
+    repeat). None when the predicate is not of that form."""
+    if len(compiler.predicate_terms) != 1:
+        return None
+    locals_ = [*compiler.attributes_read.values(), *compiler.unions_read.values(), "tag"]
+    grouped: dict[str, list[str]] = {}
+    for code, reads in compiler.predicate_terms[0]:
+        if len(reads) != 1 or not reads <= set(locals_):
+            return None
+        grouped.setdefault(next(iter(reads)), []).append(code)
+    groups = []
+    for local, codes in grouped.items():
+        namespace = dict(compiler.constants)
+        source = f"def group({local}):\n    return bool({' or '.join(codes)})\n"
+        exec(compile(source, "<xpath term group>", "exec"), namespace)  # noqa: S102 - generated above
+        groups.append((locals_.index(local), namespace["group"]))
+    return groups
 
 
 def compile_xpath(xpath: Any) -> CompiledXPath | None:
