@@ -260,6 +260,10 @@ def test_native_link_density_tests_decide_as_the_library(dev_pages):
         for el in tree.iter(etree.Element):
             assert trafilatura_fast.trimmed_length(el) == readability.text_length(el)
         converted = hp.convert_tags(hp.tree_cleaning(copy(tree), options), options)
+        for el in converted.iter(etree.Element):
+            links, graphic = native_module.links_and_graphic(el)
+            assert graphic == (el.find(".//graphic") is not None)
+            assert graphic or links == el.findall(".//ref")
         for el in converted.iter("div", "list", "p", "head", "quote"):
             for precision in (False, True):
                 result = trafilatura_fast.link_density_test(el, precision)

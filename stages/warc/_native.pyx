@@ -388,6 +388,30 @@ def trimmed_length(_Element element not None) -> int:
     return w.word_points + (w.words - 1 if w.words else 0)
 
 
+def links_and_graphic(_Element element not None) -> tuple:
+    """``(element.findall(".//ref"), element.find(".//graphic") is not None)`` in one walk over the descendants
+    (what trafilatura's link-density test reads first; once a ``graphic`` is found the test's answer no longer
+    depends on the links, so the walk stops there and the list may be short)."""
+    cdef list refs = []
+    cdef xmlNode* top = element._c_node
+    cdef xmlNode* c = top.children
+    while c != NULL:
+        if c.type == tree.XML_ELEMENT_NODE:
+            if _named(c, "ref"):
+                refs.append(elementFactory(element._doc, c))
+            elif _named(c, "graphic"):
+                return refs, True
+            if c.children != NULL:
+                c = c.children
+                continue
+        while c.next == NULL:
+            c = c.parent
+            if c == top:
+                return refs, False
+        c = c.next
+    return refs, False
+
+
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""

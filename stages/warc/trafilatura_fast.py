@@ -132,10 +132,11 @@ def link_density_test(element: Any, favor_precision: bool = False) -> tuple[bool
     from trafilatura.htmlprocessing import is_paragraph_listing
     from trafilatura.utils import LINK_FARM_RATIO
 
-    links = element.findall(".//ref")
-    if not links:
-        return False, False
-    if element.find(".//graphic") is not None:  # image containers are kept
+    if native_module is not None:  # one walk instead of two
+        links, graphic = native_module.links_and_graphic(element)
+    else:
+        links, graphic = element.findall(".//ref"), element.find(".//graphic") is not None
+    if not links or graphic:  # no links, or an image container (kept)
         return False, False
     text_length = trimmed_length(element)
     if len(links) == 1:
