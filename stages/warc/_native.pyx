@@ -24,7 +24,7 @@ from cpython.unicode cimport (
     PyUnicode_DecodeUTF8,
     PyUnicode_KIND,
 )
-from libc.string cimport memchr, memcpy, strcmp, strlen
+from libc.string cimport memchr, memcpy, memset, strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
 from lxml.includes.tree cimport xmlAttr, xmlNode
@@ -40,6 +40,33 @@ DEF MAX_NAMES = 24
 
 #: what a walk returns (TreeWalk ``mode``): every match, the first one, or per parent the first matching child
 ALL, FIRST, FIRST_PER_PARENT = 0, 1, 2
+
+
+DEF CACHE_SLOTS = 64
+
+
+# Which of the wanted names a name pointer is, remembered for one walk: libxml2 interns element and attribute names
+# in the document's dictionary, so a walk meets few distinct pointers and compares each name once (every pointer kept
+# here belongs to the tree being walked, which nothing changes during the walk).
+cdef struct NameCache:
+    const unsigned char* names[CACHE_SLOTS]
+    int answers[CACHE_SLOTS]
+
+
+cdef inline int _name_index(NameCache* cache, const unsigned char* name, const char** wanted, int n) noexcept:
+    """The index of ``name`` in ``wanted`` (-1: not there), through ``cache``."""
+    cdef size_t slot = ((<size_t>name) * <size_t>0x9E3779B97F4A7C15) >> (8 * sizeof(size_t) - 6)
+    cdef int i
+    if cache.names[slot] == name:
+        return cache.answers[slot]
+    for i in range(n):
+        if strcmp(<const char*>name, wanted[i]) == 0:
+            break
+    else:
+        i = -1
+    cache.names[slot] = name
+    cache.answers[slot] = i
+    return i
 
 
 cdef inline object _utf8(const char* s):
@@ -112,9 +139,12 @@ cdef class TreeWalk:
         cdef set parents = set() if self._mode == FIRST_PER_PARENT else None
         cdef xmlNode* top = root._c_node
         cdef xmlNode* c = top.children
+        cdef NameCache tags, attributes
+        memset(&tags, 0, sizeof(NameCache))
+        memset(&attributes, 0, sizeof(NameCache))
         while c != NULL:
             if c.type == tree.XML_ELEMENT_NODE:
-                if self._tag_matches(c) and self._matches(root, c):
+                if self._tag_matches(c, &tags) and self._matches(root, c, &attributes):
                     if self._mode == FIRST_PER_PARENT:
                         parent = <size_t>c.parent
                         if parent not in parents:
@@ -134,18 +164,12 @@ cdef class TreeWalk:
             c = c.next
         return out
 
-    cdef inline bint _tag_matches(self, xmlNode* c) noexcept:
-        cdef int i
+    cdef inline bint _tag_matches(self, xmlNode* c, NameCache* cache) noexcept:
         if self._n_tags < 0:
             return True
-        if c.ns != NULL:
-            return False
-        for i in range(self._n_tags):
-            if strcmp(<const char*>c.name, self._tag_ptrs[i]) == 0:
-                return True
-        return False
+        return c.ns == NULL and _name_index(cache, c.name, self._tag_ptrs, self._n_tags) >= 0
 
-    cdef bint _matches(self, _Element root, xmlNode* c) except -1:
+    cdef bint _matches(self, _Element root, xmlNode* c, NameCache* cache) except -1:
         cdef xmlAttr* found[MAX_NAMES]
         cdef int rank[MAX_NAMES]
         cdef int i, seen = 0
@@ -154,12 +178,11 @@ cdef class TreeWalk:
             found[i] = NULL
         while a != NULL:
             if a.ns == NULL:
-                for i in range(self._n_names):
-                    if found[i] == NULL and strcmp(<const char*>a.name, self._name_ptrs[i]) == 0:
-                        found[i] = a
-                        rank[i] = seen
-                        seen += 1
-                        break
+                i = _name_index(cache, a.name, self._name_ptrs, self._n_names)
+                if i >= 0 and found[i] == NULL:
+                    found[i] = a
+                    rank[i] = seen
+                    seen += 1
             a = a.next
         if self._n_groups:
             return self._matches_groups(root, c, found, rank, seen)
@@ -461,9 +484,9 @@ def has_invalid_xml_chars(str text not None) -> bool:
 
 # -- the size-bounds pass (stages/warc/bounds.py) ---------------------------------------------------------------------
 #: the WHATWG void elements of ``bounds.VOID`` (ASCII, lowercase), NUL-separated for the C comparison below
-_VOID = b"area\0base\0br\0col\0embed\0hr\0img\0input\0link\0meta\0source\0track\0wbr\0param\0keygen\0frame\0basefont\0bgsound\0isindex\0\0"
+cdef const char* _VOID = b"area\0base\0br\0col\0embed\0hr\0img\0input\0link\0meta\0source\0track\0wbr\0param\0keygen\0frame\0basefont\0bgsound\0isindex\0\0"
 #: the raw-text elements of ``bounds._TOKEN`` (script, style, textarea, title)
-_RAW = b"script\0style\0textarea\0title\0\0"
+cdef const char* _RAW = b"script\0style\0textarea\0title\0\0"
 
 cdef enum:
     DOTTED_I = 0x130     # İ: lowercases to "i" (simple mapping, what the regex compares with)
