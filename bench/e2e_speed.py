@@ -73,7 +73,10 @@ class Ours:
         self.kept = self.html_records = 0
 
     def new_pass(self, out: Path) -> None:
+        from curate.stages.warc.trafilatura_xpath import forget_verdicts
+
         self.finish_pass()
+        forget_verdicts()  # each pass starts as a fresh worker would: no verdicts remembered from the last pass
         self.out, self.kept, self.html_records = out, 0, 0
 
     def run(self, chunk: Path) -> None:

@@ -109,6 +109,9 @@ class Ours:
     def new_pass(self) -> None:
         import trafilatura.deduplication as dedup
 
+        from curate.stages.warc.trafilatura_xpath import forget_verdicts
+
+        forget_verdicts()  # each pass starts as a fresh worker would: no verdicts remembered from the last pass
         self.lru = dedup.LRUCache(maxsize=dedup.LRU_TEST.maxsize)
         self.counters, self.texts = {}, {}
 

@@ -460,6 +460,23 @@ def test_native_walk_reads_names_and_values_as_lxml_does(path):
     assert original(tree)
 
 
+def test_forget_verdicts_empties_both_walks_memos(fuzz_trees):
+    """What the benches call between passes over the same pages, so a pass never reuses the last one's verdicts."""
+    from curate.stages.warc.trafilatura_xpath import forget_verdicts
+
+    compiled = [c for *_, c in _trafilatura_swaps()]
+    for tree in fuzz_trees[:50]:
+        for c in compiled:
+            c.python_walk(tree)
+            if c.native_walk is not None:
+                c.native_walk(tree)
+    assert sum(len(c._python_memo) for c in compiled) > 100
+    assert not native_available() or sum(c.native_walk.remembered for c in compiled if c.native_walk) > 100
+    forget_verdicts()
+    assert sum(len(c._python_memo) for c in compiled) == 0
+    assert sum(c.native_walk.remembered for c in compiled if c.native_walk) == 0
+
+
 def test_compiled_expressions_equal_lxml_on_fuzzed_html(fuzz_trees):
     mismatches = [
         m

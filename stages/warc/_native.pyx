@@ -134,6 +134,19 @@ cdef class TreeWalk:
         self._group_memos = [{} for _ in groups]
         self._group_absent = [None for _ in groups]
 
+    @property
+    def remembered(self) -> int:
+        """How many verdicts the walk remembers (whole keys and per-group values)."""
+        return len(self._memo) + sum(len(memo) for memo in self._group_memos)
+
+    def forget(self) -> None:
+        """Drop every remembered verdict (as a new worker process starts)."""
+        self._memo.clear()
+        self._absent_verdict = None
+        for memo in self._group_memos:
+            memo.clear()
+        self._group_absent = [None for _ in self._group_absent]
+
     def __call__(self, _Element root not None):
         cdef list out = []
         cdef set parents = set() if self._mode == FIRST_PER_PARENT else None
