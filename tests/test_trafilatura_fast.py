@@ -237,6 +237,20 @@ def test_native_text_is_lxml_text_on_every_element(dev_pages):
         for candidate in (tree, pruned):
             assert native_module.readability_bound(candidate) == readability_bound(candidate)  # Python: no block
     assert native_module.readability_bound(built) == -1
+    # the pruned tree's bound without the copy: OVERALL_DISCARD_XPATH's matches left out, their tails kept
+    discard = trafilatura.external.OVERALL_DISCARD_XPATH
+    nested = load_html(
+        "<html><body><div class='cookie'>a<div class='cookie'>b</div>c<iframe></iframe></div>tail1"
+        "<p>p<span class='nav'>n</span>t2<span style='display:none'>h</span>t3</p><script>s</script></body></html>"
+    )
+    compared = 0
+    with shortcuts():
+        for tree in [*trees, nested]:
+            expected = readability_bound(trafilatura.external.prune_unwanted_nodes(copy(tree), discard))
+            got = trafilatura_fast.pruned_bound(tree)
+            assert got == expected
+            compared += any(x(tree) for x in discard)
+    assert compared > 50  # trees with something to discard
     with shortcuts():
         element = load_html("<html><body><div>a<p>b</p>c</div></body></html>").find(".//div")
         assert type(element) is trafilatura_fast.NativeTextElement and element.text_content() == "abc"

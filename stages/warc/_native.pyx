@@ -24,6 +24,7 @@ from cpython.unicode cimport (
     PyUnicode_DecodeUTF8,
     PyUnicode_KIND,
 )
+from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcpy, memset, strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
@@ -314,6 +315,8 @@ cdef struct TextWalk:
     bint in_word
     Py_ssize_t words
     Py_ssize_t word_points
+    const size_t* excluded   # sorted addresses of elements whose subtrees are not taken (their tails are)
+    Py_ssize_t n_excluded
 
 
 cdef void _count_words(TextWalk* w, const unsigned char* p, size_t n) noexcept:
@@ -344,6 +347,18 @@ cdef void _count_words(TextWalk* w, const unsigned char* p, size_t n) noexcept:
             w.word_points += 1
 
 
+cdef inline bint _is_excluded(TextWalk* w, xmlNode* c) noexcept:
+    cdef size_t key = <size_t>c
+    cdef Py_ssize_t lo = 0, hi = w.n_excluded, mid
+    while lo < hi:  # binary search over the sorted addresses
+        mid = (lo + hi) // 2
+        if w.excluded[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < w.n_excluded and w.excluded[lo] == key
+
+
 cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
     """The text and CDATA nodes under ``top`` in document order, descending into elements only: what libxml2's
     ``xmlNodeGetContent`` (XPath ``string()``, ``tostring(method="text")``) joins for an element. Returns -1 at an
@@ -368,7 +383,7 @@ cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
             skipping = False  # an element's .text is the run of text nodes before its first other child
             if c.type == tree.XML_ENTITY_REF_NODE:
                 return -1
-            if c.type == tree.XML_ELEMENT_NODE:
+            if c.type == tree.XML_ELEMENT_NODE and not (w.n_excluded and _is_excluded(w, c)):
                 if w.bound_rules and _named(c, "iframe"):
                     w.iframes += 1
                 if c.children != NULL:
@@ -398,27 +413,45 @@ cdef Py_ssize_t _tail_points(xmlNode* c) noexcept:
 def text_length(_Element element not None, bint with_tail=True) -> int:
     """``len(etree.tostring(element, method="text", encoding=str, with_tail=with_tail))`` without building the
     string; -1 when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, False, False, False, 0, 0)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, False, False, False, 0, 0, NULL, 0)
     if _walk_text(element._c_node, &w) < 0:
         return -1
     return w.points + (_tail_points(element._c_node) if with_tail else 0)
 
 
-def readability_bound(_Element element not None) -> int:
+def readability_bound(_Element element not None, excluded=None) -> int:
     """``trafilatura_fast.readability_bound`` in one walk: the text length of ``element`` (tail included, as
     ``tostring(method="text")`` counts it) without the text of each ``script``/``style`` (its ``.text``), plus
-    ``len("VIDEO")`` per ``iframe``; -1 when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, True, False, False, 0, 0)
-    if _walk_text(element._c_node, &w) < 0:
-        return -1
-    return w.points + _tail_points(element._c_node) + 5 * w.iframes
+    ``len("VIDEO")`` per ``iframe``; -1 when the subtree holds an entity reference (ask lxml). ``excluded``:
+    descendants whose subtrees are left out, their tails kept — the bound of the tree as it would be once
+    trafilatura's ``delete_element`` removed them (which moves each tail onto the text before it)."""
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, True, False, False, 0, 0, NULL, 0)
+    cdef _Element el
+    cdef size_t* addresses = NULL
+    cdef list nodes
+    cdef Py_ssize_t i, result
+    if excluded:
+        nodes = sorted({<size_t>(<_Element?>el)._c_node for el in excluded})
+        addresses = <size_t*>malloc(len(nodes) * sizeof(size_t))
+        if addresses == NULL:
+            raise MemoryError()
+        for i in range(len(nodes)):
+            addresses[i] = nodes[i]
+        w.excluded, w.n_excluded = addresses, len(nodes)
+    try:
+        if _walk_text(element._c_node, &w) < 0:
+            return -1
+        result = w.points + _tail_points(element._c_node) + 5 * w.iframes
+    finally:
+        free(addresses)
+    return result
 
 
 def trimmed_length(_Element element not None) -> int:
     """``len(trafilatura.utils.trim(element.text_content()))`` (``" ".join(text.split()).strip()``) without
     building either string: the words' code points plus one space between each two; -1 when the subtree holds an
     entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, True, False, 0, 0)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, True, False, 0, 0, NULL, 0)
     if _walk_text(element._c_node, &w) < 0:
         return -1
     return w.word_points + (w.words - 1 if w.words else 0)
@@ -451,7 +484,7 @@ def links_and_graphic(_Element element not None) -> tuple:
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, False, False, 0, 0)
+    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, False, False, 0, 0, NULL, 0)
     cdef bytearray buffer
     if _walk_text(element._c_node, &w) < 0:
         return None

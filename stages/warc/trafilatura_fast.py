@@ -286,6 +286,29 @@ def readability_bound(tree: Any) -> int:
     return total + _VIDEO_TEXT * sum(1 for _ in tree.iter("iframe"))
 
 
+def pruned_bound(tree: Any) -> int | None:
+    """:func:`readability_bound` of ``tree`` as ``prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)`` would
+    leave it, without the copy: the expressions' matches on ``tree`` itself left out (their tails kept, as
+    ``delete_element`` keeps them). Exact because every one of those expressions reads only an element's own tag
+    and attributes (a compiled walk without descendant tests): deleting one match cannot change whether another
+    element matches, so the sequential deletions remove exactly the subtrees of the union of matches. None without
+    the native helpers, with an expression outside that form, or with an entity reference in the tree."""
+    import trafilatura.external as external
+
+    from curate.stages.warc.trafilatura_xpath import CompiledXPath
+
+    if _native is None:
+        return None
+    expressions = external.OVERALL_DISCARD_XPATH
+    if not all(isinstance(x, CompiledXPath) and x.attributes_only for x in expressions):
+        return None
+    matches = [el for expression in expressions for el in expression(tree)]
+    if any(el.getparent().tag in ("script", "style") for el in matches):  # a tail would join that .text
+        return None
+    bound = _native.readability_bound(tree, matches)
+    return int(bound) if bound >= 0 else None
+
+
 def readability_cannot_win(tree: Any, body: Any, text: str, options: Any) -> bool:
     """True when no readability text of at most :func:`readability_bound` characters could replace ``text``."""
     if options.focus == "recall" or not text:
@@ -347,12 +370,16 @@ def _compare(backup: _Backup, tree: Any, body: Any, text: str, options: Any) -> 
         return body, text
     use_readability = False
     if not readability_cannot_win(tree, body, text, options):
-        raw = copy(tree)
         if options.focus == "precision":
-            raw = external.prune_unwanted_nodes(raw, external.OVERALL_DISCARD_XPATH)
             # the bound again on the tree readability reads: the discarded sections' text is out of its reach
-            if _bound_cannot_win(readability_bound(raw), body, text, options):
+            pruned = pruned_bound(tree)
+            if pruned is not None and _bound_cannot_win(pruned, body, text, options):
                 return _finish(backup, body, text, options, use_readability)
+            raw = external.prune_unwanted_nodes(copy(tree), external.OVERALL_DISCARD_XPATH)
+            if pruned is None and _bound_cannot_win(readability_bound(raw), body, text, options):
+                return _finish(backup, body, text, options, use_readability)
+        else:
+            raw = copy(tree)
         algo_body = external.try_readability(raw)
         algo_text = trim(etree.tostring(algo_body, method="text", encoding="utf-8").decode("utf-8"))
         use_readability = external._prefer_readability(body, algo_body, algo_text, len(text), len(algo_text), options)

@@ -338,6 +338,9 @@ class CompiledXPath:
         if compiler.i != len(compiler.tokens):
             raise Unsupported(f"trailing {compiler.tokens[compiler.i][1]!r}")
         self.source = _function_source(tags, preds, positional, compiler)
+        #: every element's verdict reads only its own tag and attributes, and every match is returned (no
+        #: positional [1], no descendant test): deleting one match cannot change whether another element matches
+        self.attributes_only = not compiler.reads_structure and not positional
         namespace: dict[str, Any] = {
             "_first_attribute": first_attribute,
             "_first_of_two": first_of_two,
