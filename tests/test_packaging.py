@@ -34,7 +34,8 @@ def test_dockerfile_copies_every_package_folder_and_uses_declared_extras():
 
 
 def test_cpu_and_gpu_images_stay_in_step_with_pyproject_and_dev_setup():
-    """Both images copy every package, ask only for declared extras, pin torch as dev/setup does; the CPU image
+    """Both images copy every package and setup.py (and check the compiled helpers got built), ask only for
+    declared extras, pin torch as dev/setup does; the CPU image
     takes torch from PyTorch's CPU index (PyPI's Linux torch is the CUDA build), the GPU image from PyPI."""
     setup = (REPO / "dev" / "setup").read_text()
     torch_pin = re.search(r'"(torch==[\d.]+)"', setup).group(1)
@@ -47,6 +48,9 @@ def test_cpu_and_gpu_images_stay_in_step_with_pyproject_and_dev_setup():
         assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"]), name
         assert f'ARG TORCH_SPEC="{torch_pin}"' in text and index in text, name
         assert '--index-url "${TORCH_INDEX}"' in text, name
+        # setup.py builds the compiled helpers; the image checks they were built (a compiler is installed for it)
+        assert re.search(r"^COPY pyproject.toml setup.py ", text, re.M), f"{name} does not copy setup.py"
+        assert 'python -c "import curate.stages.warc._native"' in text and " gcc " in text, name
         python = re.search(r"^FROM python:([\d.]+)", text, re.M).group(1)
         assert tuple(map(int, python.split("."))) >= tuple(map(int, minimum.split("."))), name
     assert "vllm" in re.search(r'ARG EXTRAS="([^"]+)"', (REPO / "Dockerfile.gpu").read_text()).group(1)

@@ -288,6 +288,33 @@ def test_native_link_density_tests_decide_as_the_library(dev_pages):
     assert decided[True] > 300 and decided[False] > 3000, decided
 
 
+@pytest.mark.skipif(native_module is None, reason="the compiled module _native is not built")
+def test_native_tree_cleaning_leaves_the_library_tree(dev_pages):
+    """The restated ``tree_cleaning`` (walks only for the tags the tree holds) gives the library's tree, byte for
+    byte, on every 4th dev page under FineWeb's settings and with tables off / images on; ``tag_names`` is the set
+    of tags ``iter()`` meets."""
+    import trafilatura.htmlprocessing as hp
+
+    fineweb = {"precision": True, "comments": False, "dedup": True}
+    variants = [fineweb, {**fineweb, "tables": False}, {**fineweb, "images": True}]
+    options = [trafilatura.settings.Extractor(output_format="txt", **v) for v in variants]
+    compared = 0
+    for html in dev_pages[::4]:
+        tree = load_html(html)
+        if tree is None:
+            continue
+        assert native_module.tag_names(tree) == {el.tag for el in tree.iter(etree.Element)}
+        for option in options:
+            expected = etree.tostring(hp.tree_cleaning(copy(tree), option))
+            with trafilatura_fast.native_helpers():
+                got = etree.tostring(trafilatura_fast.tree_cleaning(copy(tree), option))
+            assert got == expected
+            compared += 1
+    assert compared > 800
+    namespaced = etree.fromstring('<r xmlns:h="urn:h"><h:div/></r>')
+    assert native_module.tag_names(namespaced) is None
+
+
 def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
     originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)

@@ -713,3 +713,35 @@ def html_shape(str html not None) -> tuple:
                 continue
         pos += 1
     return elements, deepest, total
+
+
+# -- which tags a tree holds ------------------------------------------------------------------------------------------
+def tag_names(_Element element not None):
+    """The names of ``element`` and of every element under it, as a set of ``str`` (what ``element.iter(name)``
+    could meet), or None when one of them has a namespace (a plain name would not match it: the caller then walks
+    for every name)."""
+    cdef set names = set()
+    cdef const unsigned char* seen[CACHE_SLOTS]
+    cdef size_t slot
+    cdef xmlNode* top = element._c_node
+    cdef xmlNode* c = top
+    memset(seen, 0, sizeof(seen))
+    while c != NULL:
+        if c.type == tree.XML_ELEMENT_NODE:
+            if c.ns != NULL:
+                return None
+            slot = ((<size_t>c.name) * <size_t>0x9E3779B97F4A7C15) >> (8 * sizeof(size_t) - 6)
+            if seen[slot] != c.name:  # names are interned per document: decode each pointer about once
+                names.add(_utf8(<const char*>c.name))
+                seen[slot] = c.name
+            if c.children != NULL:
+                c = c.children
+                continue
+        if c == top:
+            return names
+        while c.next == NULL:
+            c = c.parent
+            if c == top:
+                return names
+        c = c.next
+    return names

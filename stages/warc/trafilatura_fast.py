@@ -24,6 +24,10 @@ creates, 3.8 M of them), ~8 % to copying trees. Three shortcuts, each a ``warc_e
   reads is made when jusText runs (it is ``tree_cleaning`` of the raw tree, deterministic), not for every page.
   Comment extraction (``include_comments``) and recall mode keep trafilatura's own code.
 * ``compiled_xpaths`` — :mod:`.trafilatura_xpath` (since warc_extract v3).
+* ``compiled_native`` — :func:`native_helpers`: where the optional compiled module :mod:`._native` is built, the
+  XPath walks run in C, element text is joined and measured on the nodes (``NativeTextElement``,
+  :func:`readability_bound`, :func:`pruned_bound`), and trafilatura's link-density tests and readability's
+  ``text_length`` count trimmed text without building it (:func:`link_density_test`, restated from 2.3.1).
 
 Equality with plain trafilatura is checked by ``tests/test_trafilatura_fast.py`` on every page of the dev WARC and
 the other shared WARCs, and only for the trafilatura versions in :data:`SUPPORTED_VERSIONS`: another version makes
@@ -335,8 +339,6 @@ class _Backup:
 
     def tree(self) -> Any:
         if self._tree is None:
-            from trafilatura.htmlprocessing import tree_cleaning
-
             return tree_cleaning(copy(self._raw), self._options)
         return self._tree
 
@@ -399,10 +401,48 @@ def _finish(backup: _Backup, body: Any, text: str, options: Any, use_readability
     return body, text
 
 
+def tree_cleaning(tree: Any, options: Any) -> Any:
+    """``trafilatura.htmlprocessing.tree_cleaning`` (2.3.1); with the native helpers its ~50 walks for the tags to
+    delete run only for the tags the tree holds (``_native.tag_names``, taken after the stripping: deleting elements
+    and moving tails never adds a tag, so a walk for an absent one finds nothing). Without them, the library's."""
+    import trafilatura.htmlprocessing as hp  # its names, as the library reads them (users may edit the lists)
+
+    if _native is None or options.focus == "recall":  # recall mode may restore a copy: the library's own code
+        return hp.tree_cleaning(tree, options)
+    hp.recover_math(tree)
+    cleaning_list, stripping_list = hp.MANUALLY_CLEANED.copy(), hp.MANUALLY_STRIPPED.copy()
+    clean_forms = "form" in cleaning_list
+    if clean_forms:
+        cleaning_list.remove("form")
+    if not options.tables:
+        cleaning_list.extend(["table", "td", "th", "tr"])
+    else:  # figures holding a table and ARIA layout tables become divs
+        for elem in tree.iter("figure", "table"):
+            if (
+                elem.find(".//table") is not None
+                if elem.tag == "figure"
+                else elem.get("role") in ("presentation", "none")
+            ):
+                elem.tag = "div"
+    if options.images:
+        cleaning_list = [e for e in cleaning_list if e not in hp.PRESERVE_IMG_CLEANING]
+        stripping_list.remove("img")
+    hp.strip_tags(tree, stripping_list)
+    present = _native.tag_names(tree)
+    for expression in cleaning_list:
+        if present is not None and expression not in present:
+            continue
+        for element in tree.iter(expression):
+            hp.delete_element(element)
+    if clean_forms:
+        hp._handle_forms(tree)
+    return hp.prune_html(tree, options.focus)
+
+
 def _prepare_tree(tree: Any, options: Any, url: str | None) -> tuple[Any, Any]:
     import trafilatura.htmlprocessing as hp
 
-    cleaned = hp.tree_cleaning(copy(tree), options)
+    cleaned = tree_cleaning(copy(tree), options)
     if options.comments:  # trafilatura_sequence reads the backup itself (thread-forum pages)
         backup: Any = copy(cleaned)
     else:
