@@ -70,6 +70,13 @@ cdef inline int _name_index(NameCache* cache, const unsigned char* name, const c
     return i
 
 
+cdef inline xmlNode* _after_subtree(xmlNode* c, xmlNode* top) noexcept:
+    """The node after ``c`` and its subtree in document order, staying under ``top``; NULL past the end."""
+    while c != top and c.next == NULL:
+        c = c.parent
+    return NULL if c == top else c.next
+
+
 cdef inline object _utf8(const char* s):
     return PyUnicode_DecodeUTF8(s, strlen(s), "strict")
 
@@ -171,11 +178,7 @@ cdef class TreeWalk:
                 if c.children != NULL:  # only elements are descended into, as lxml's iterdescendants does
                     c = c.children
                     continue
-            while c.next == NULL:
-                c = c.parent
-                if c == top:
-                    return out
-            c = c.next
+            c = _after_subtree(c, top)
         return out
 
     cdef inline bint _tag_matches(self, xmlNode* c, NameCache* cache) noexcept:
@@ -390,12 +393,9 @@ cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
                     skipping = w.bound_rules and (_named(c, "script") or _named(c, "style"))
                     c = c.children
                     continue
-        while c.next == NULL:
-            c = c.parent
+        if c.next == NULL:
             skipping = False  # back in an element whose leading text run is over (its tail is counted)
-            if c == top:
-                return 0
-        c = c.next
+        c = _after_subtree(c, top)
     return 0
 
 
@@ -473,11 +473,7 @@ def links_and_graphic(_Element element not None) -> tuple:
             if c.children != NULL:
                 c = c.children
                 continue
-        while c.next == NULL:
-            c = c.parent
-            if c == top:
-                return refs, False
-        c = c.next
+        c = _after_subtree(c, top)
     return refs, False
 
 
@@ -506,26 +502,18 @@ def has_invalid_xml_chars(str text not None) -> bool:
     cdef const Py_UCS1* one
     cdef const Py_UCS2* two
     cdef const Py_UCS4* four
-    cdef Py_UCS4 ch
-    if kind == PyUnicode_1BYTE_KIND:
+    if kind == PyUnicode_1BYTE_KIND:  # one loop per storage width, each reading its own type
         one = <const Py_UCS1*>data
-        for i in range(n):
-            if one[i] < 32 and one[i] != 9 and one[i] != 10 and one[i] != 13:
-                return True
-        return False
+        return any(_xml_invalid(one[i]) for i in range(n))
     if kind == PyUnicode_2BYTE_KIND:
         two = <const Py_UCS2*>data
-        for i in range(n):
-            ch = two[i]
-            if (ch < 32 and ch != 9 and ch != 10 and ch != 13) or ch == 0xFFFE or ch == 0xFFFF:
-                return True
-        return False
+        return any(_xml_invalid(two[i]) for i in range(n))
     four = <const Py_UCS4*>data
-    for i in range(n):
-        ch = four[i]
-        if (ch < 32 and ch != 9 and ch != 10 and ch != 13) or ch == 0xFFFE or ch == 0xFFFF:
-            return True
-    return False
+    return any(_xml_invalid(four[i]) for i in range(n))
+
+
+cdef inline bint _xml_invalid(Py_UCS4 ch) noexcept:
+    return (ch < 32 and ch != 9 and ch != 10 and ch != 13) or ch == 0xFFFE or ch == 0xFFFF
 
 
 # -- the size-bounds pass (stages/warc/bounds.py) ---------------------------------------------------------------------
@@ -737,11 +725,5 @@ def tag_names(_Element element not None):
             if c.children != NULL:
                 c = c.children
                 continue
-        if c == top:
-            return names
-        while c.next == NULL:
-            c = c.parent
-            if c == top:
-                return names
-        c = c.next
+        c = _after_subtree(c, top)
     return names
