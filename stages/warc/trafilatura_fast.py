@@ -502,7 +502,7 @@ def shortcuts(xpaths: bool = True, lookup: bool = True, fallbacks: bool = True, 
     from curate.stages.warc.trafilatura_xpath import compiled_xpaths
 
     with ExitStack() as stack:
-        if xpaths or lookup or fallbacks:
+        if xpaths or lookup or fallbacks or (native and native_module is not None):  # all restate 2.3.1's code
             check_version()
         stack.enter_context(native_helpers(native))
         if xpaths:
