@@ -202,9 +202,9 @@ def test_readability_text_never_exceeds_the_bound(dev_pages):
 
 @pytest.mark.skipif(native_module is None, reason="the compiled module _native is not built")
 def test_native_text_is_lxml_text_on_every_element(dev_pages):
-    """``_native.text_content`` (what ``NativeTextElement.text_content`` returns) and ``_native.text_length`` (what
-    ``readability_bound`` measures) against lxml on every element of every 4th dev page and of markup holding
-    CDATA, comments, processing instructions, entity references (None / -1: lxml answers) and tails."""
+    """``_native.text_content`` (what ``NativeTextElement.text_content`` returns) and ``_native.readability_bound``
+    against lxml and the Python bound on every element of every 4th dev page and of markup holding CDATA,
+    comments, processing instructions, entity references (None / -1: lxml answers) and tails."""
     assert native_module is not None
     trees = [tree for html in dev_pages[::4] if (tree := load_html(html)) is not None]
     built = etree.fromstring(
@@ -216,14 +216,13 @@ def test_native_text_is_lxml_text_on_every_element(dev_pages):
         for el in tree.iter(etree.Element):
             expected = el.xpath("string()")
             got = native_module.text_content(el)
-            length = native_module.text_length(el)
+            bound = native_module.readability_bound(el)
             if got is None:  # an entity reference inside: the callers ask lxml
-                assert length == -1
+                assert bound == -1
                 entity_holders.append(el.tag)
                 continue
             assert got == expected and type(got) is str
-            assert length == len(etree.tostring(el, method="text", encoding=str)), etree.tostring(el)[:300]
-            assert native_module.text_length(el, with_tail=False) == len(expected)
+            assert bound == readability_bound(el), etree.tostring(el)[:300]  # Python: no block
             checked += 1
     assert checked > 50_000 and entity_holders == ["r", "c"]
     # readability_bound in one walk: the Python count (lxml's text, minus each script/style .text, plus iframes)

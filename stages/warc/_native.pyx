@@ -4,7 +4,8 @@ compiler is present; every caller keeps its pure-Python path and gives the same 
 
 :class:`TreeWalk` is the C walk behind :class:`curate.stages.warc.trafilatura_xpath.CompiledXPath`: the descendants
 of an element in document order, filtered by tag name, with the predicate decided once per distinct tuple of the
-attribute values it reads (the ``verdict`` the Python compiler generates) and remembered. The Python walk makes an
+attribute values it reads (the ``verdict`` the Python compiler generates) and remembered — or, when it is an ``or``
+of terms each reading one value, group by group with each group's answer remembered per value. The Python walk makes an
 element proxy and reads each attribute through ``el.get`` for every element it visits; here a proxy is made only
 for the elements returned, and an element without any of the attributes the predicate reads costs a pointer walk.
 Names are matched as lxml and XPath match an unprefixed name (the element has no namespace); attribute values as
@@ -54,9 +55,14 @@ cdef struct NameCache:
     int answers[CACHE_SLOTS]
 
 
+cdef inline size_t _pointer_slot(const void* pointer) noexcept:
+    """A slot of a CACHE_SLOTS-entry table for a pointer (Fibonacci hashing: the high bits of the product)."""
+    return ((<size_t>pointer) * <size_t>0x9E3779B97F4A7C15) >> (8 * sizeof(size_t) - 6)
+
+
 cdef inline int _name_index(NameCache* cache, const unsigned char* name, const char** wanted, int n) noexcept:
     """The index of ``name`` in ``wanted`` (-1: not there), through ``cache``."""
-    cdef size_t slot = ((<size_t>name) * <size_t>0x9E3779B97F4A7C15) >> (8 * sizeof(size_t) - 6)
+    cdef size_t slot = _pointer_slot(name)
     cdef int i
     if cache.names[slot] == name:
         return cache.answers[slot]
@@ -85,7 +91,9 @@ cdef class TreeWalk:
     """``walk(element) -> list`` of the descendants of ``element`` whose tag is in ``tags`` (None: any element)
     and for which ``verdict(*key)`` is true, in document order; ``key`` is the values of ``names`` (None when
     absent), then each union's value (the first of its names present in source order, ``''`` when none is), then
-    the tag when ``with_tag``. Verdicts are remembered per key, ``memo_limit`` keys at most (then cleared)."""
+    the tag when ``with_tag``. Verdicts are remembered per key, ``memo_limit`` keys at most (then cleared). With
+    ``groups`` (``(slot, f)`` pairs, slot an index into that key) the predicate is instead the ``or`` of each
+    ``f(value)``, remembered per group and value, and ``verdict`` is not used."""
 
     cdef tuple _tags, _names
     cdef const char* _tag_ptrs[MAX_NAMES]
@@ -131,6 +139,8 @@ cdef class TreeWalk:
         self._memo_limit = memo_limit
         self._absent_verdict = None
         groups = list(groups or ())
+        if not groups and verdict is None:
+            raise ValueError("TreeWalk needs a verdict or groups")
         if len(groups) > MAX_NAMES:
             raise ValueError(f"TreeWalk takes at most {MAX_NAMES} groups")
         self._n_groups = len(groups)
@@ -202,7 +212,7 @@ cdef class TreeWalk:
                     seen += 1
             a = a.next
         if self._n_groups:
-            return self._matches_groups(root, c, found, rank, seen)
+            return self._matches_groups(root, c, found, rank)
         if seen == 0 and not self._with_tag:  # most elements: none of the attributes, one verdict for all
             if self._absent_verdict is None:
                 self._absent_verdict = bool(self._verdict(*self._key(root, c, found, rank)))
@@ -215,11 +225,11 @@ cdef class TreeWalk:
             hit = self._memo[key] = bool(self._verdict(*key))
         return hit
 
-    cdef bint _matches_groups(self, _Element root, xmlNode* c, xmlAttr** found, int* rank, int seen) except -1:
+    cdef bint _matches_groups(self, _Element root, xmlNode* c, xmlAttr** found, int* rank) except -1:
         """The predicate as an ``or`` of groups, each a function of one value (``groups``), each answer
         remembered per value of its own; a group whose attribute (or every attribute of its union) is absent
         answers once for all such elements."""
-        cdef int g, slot, i, k, first
+        cdef int g, slot, first
         cdef dict memo
         for g in range(self._n_groups):
             slot = self._group_slots[g]
@@ -228,11 +238,7 @@ cdef class TreeWalk:
                 if found[slot] != NULL:
                     value = self._value(root, c, found[slot], slot)
             elif slot < self._n_names + self._n_unions:
-                first = -1
-                for k in range(self._union_sizes[slot - self._n_names]):
-                    i = self._union_members[slot - self._n_names][k]
-                    if found[i] != NULL and (first < 0 or rank[i] < rank[first]):
-                        first = i
+                first = self._union_first(slot - self._n_names, found, rank)
                 if first >= 0:
                     value = self._value(root, c, found[first], first)
             else:
@@ -252,8 +258,17 @@ cdef class TreeWalk:
                 return True
         return False
 
+    cdef inline int _union_first(self, int u, xmlAttr** found, int* rank) noexcept:
+        """Which name of union ``u`` comes first in the element's attributes (source order), -1: none present."""
+        cdef int k, i, first = -1
+        for k in range(self._union_sizes[u]):
+            i = self._union_members[u][k]
+            if found[i] != NULL and (first < 0 or rank[i] < rank[first]):
+                first = i
+        return first
+
     cdef tuple _key(self, _Element root, xmlNode* c, xmlAttr** found, int* rank):
-        cdef int i, k, u, first
+        cdef int i, u, first
         cdef int size = self._n_names + self._n_unions + (1 if self._with_tag else 0)
         cdef tuple key = PyTuple_New(size)
         cdef object value
@@ -262,11 +277,7 @@ cdef class TreeWalk:
             Py_INCREF(value)
             PyTuple_SET_ITEM(key, i, value)
         for u in range(self._n_unions):
-            first = -1
-            for k in range(self._union_sizes[u]):
-                i = self._union_members[u][k]
-                if found[i] != NULL and (first < 0 or rank[i] < rank[first]):
-                    first = i
+            first = self._union_first(u, found, rank)
             value = "" if first < 0 else key[first]
             Py_INCREF(value)
             PyTuple_SET_ITEM(key, self._n_names + u, value)
@@ -320,6 +331,14 @@ cdef struct TextWalk:
     Py_ssize_t word_points
     const size_t* excluded   # sorted addresses of elements whose subtrees are not taken (their tails are)
     Py_ssize_t n_excluded
+
+
+cdef inline TextWalk _text_walk(bint count_points, bint bound_rules, bint count_words) noexcept:
+    """A walk that measures (no copy, nothing excluded), counting what the flags ask for."""
+    cdef TextWalk w
+    memset(&w, 0, sizeof(TextWalk))
+    w.count_points, w.bound_rules, w.count_words = count_points, bound_rules, count_words
+    return w
 
 
 cdef void _count_words(TextWalk* w, const unsigned char* p, size_t n) noexcept:
@@ -410,22 +429,13 @@ cdef Py_ssize_t _tail_points(xmlNode* c) noexcept:
     return points
 
 
-def text_length(_Element element not None, bint with_tail=True) -> int:
-    """``len(etree.tostring(element, method="text", encoding=str, with_tail=with_tail))`` without building the
-    string; -1 when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, False, False, False, 0, 0, NULL, 0)
-    if _walk_text(element._c_node, &w) < 0:
-        return -1
-    return w.points + (_tail_points(element._c_node) if with_tail else 0)
-
-
 def readability_bound(_Element element not None, excluded=None) -> int:
     """``trafilatura_fast.readability_bound`` in one walk: the text length of ``element`` (tail included, as
     ``tostring(method="text")`` counts it) without the text of each ``script``/``style`` (its ``.text``), plus
     ``len("VIDEO")`` per ``iframe``; -1 when the subtree holds an entity reference (ask lxml). ``excluded``:
     descendants whose subtrees are left out, their tails kept — the bound of the tree as it would be once
     trafilatura's ``delete_element`` removed them (which moves each tail onto the text before it)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, True, True, False, False, 0, 0, NULL, 0)
+    cdef TextWalk w = _text_walk(count_points=True, bound_rules=True, count_words=False)
     cdef _Element el
     cdef size_t* addresses = NULL
     cdef list nodes
@@ -451,7 +461,7 @@ def trimmed_length(_Element element not None) -> int:
     """``len(trafilatura.utils.trim(element.text_content()))`` (``" ".join(text.split()).strip()``) without
     building either string: the words' code points plus one space between each two; -1 when the subtree holds an
     entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, True, False, 0, 0, NULL, 0)
+    cdef TextWalk w = _text_walk(count_points=False, bound_rules=False, count_words=True)
     if _walk_text(element._c_node, &w) < 0:
         return -1
     return w.word_points + (w.words - 1 if w.words else 0)
@@ -480,7 +490,7 @@ def links_and_graphic(_Element element not None) -> tuple:
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = TextWalk(NULL, 0, 0, 0, False, False, False, False, 0, 0, NULL, 0)
+    cdef TextWalk w = _text_walk(count_points=False, bound_rules=False, count_words=False)
     cdef bytearray buffer
     if _walk_text(element._c_node, &w) < 0:
         return None
@@ -718,7 +728,7 @@ def tag_names(_Element element not None):
         if c.type == tree.XML_ELEMENT_NODE:
             if c.ns != NULL:
                 return None
-            slot = ((<size_t>c.name) * <size_t>0x9E3779B97F4A7C15) >> (8 * sizeof(size_t) - 6)
+            slot = _pointer_slot(c.name)
             if seen[slot] != c.name:  # names are interned per document: decode each pointer about once
                 names.add(_utf8(<const char*>c.name))
                 seen[slot] = c.name

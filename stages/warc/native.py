@@ -1,7 +1,7 @@
 """The compiled helpers of :mod:`._native` (Cython over lxml's libxml2 nodes) when the extension is built, else None.
 
 The extension is optional: ``pip install`` builds it when a C compiler is present (setup.py) and every caller keeps
-a pure-Python path that gives the same answers, about 10 % slower for trafilatura extraction."""
+a pure-Python path that gives the same answers, for about 20 % more trafilatura extraction CPU."""
 
 from __future__ import annotations
 

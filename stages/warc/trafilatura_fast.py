@@ -117,10 +117,12 @@ def native_helpers(native: bool = True) -> Iterator[None]:
 def trimmed_length(element: Any) -> int:
     """``len(trim(element.text_content()))``, counted on the nodes by :mod:`._native` (readability's
     ``text_length``; lxml's own text when the subtree holds an entity reference)."""
-    from trafilatura.utils import trim
-
     length = native_module.trimmed_length(element) if native_module is not None else -1
-    return int(length) if length >= 0 else len(trim(element.text_content()))
+    if length >= 0:
+        return int(length)
+    from trafilatura.utils import trim  # only on the way around: this runs for every element measured
+
+    return len(trim(element.text_content()))
 
 
 def _link_info(links: list[Any]) -> tuple[int, int, int]:
@@ -133,9 +135,6 @@ def _link_info(links: list[Any]) -> tuple[int, int, int]:
 def link_density_test(element: Any, favor_precision: bool = False) -> tuple[bool, bool]:
     """``trafilatura.htmlprocessing.link_density_test`` (2.3.1) with every ``trim(….text_content())`` it only
     measures counted by :func:`trimmed_length` (its debug log line left out)."""
-    from trafilatura.htmlprocessing import is_paragraph_listing
-    from trafilatura.utils import LINK_FARM_RATIO
-
     if native_module is not None:  # one walk instead of two
         links, graphic = native_module.links_and_graphic(element)
     else:
@@ -160,6 +159,9 @@ def link_density_test(element: Any, favor_precision: bool = False) -> tuple[bool
             return True, False
         return linklen > text_length * 0.8 or (elemnum > 1 and shortelems / elemnum > 0.8), True
     if len(links) > 4:  # large link farms at or above limitlen
+        from trafilatura.htmlprocessing import is_paragraph_listing  # here, not on the common early returns
+        from trafilatura.utils import LINK_FARM_RATIO
+
         linklen, elemnum, _ = _link_info(links)
         if linklen > text_length * LINK_FARM_RATIO and linklen < 100 * elemnum and not is_paragraph_listing(links):
             return True, False

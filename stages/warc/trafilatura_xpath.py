@@ -156,6 +156,12 @@ class _Compiler:
         self.term_reads.add(local)
         return local
 
+    def key_locals(self, tags: tuple[str, ...] | None) -> list[str]:
+        """The values a verdict is a function of, in the walks' key order: the attributes, the unions, then the
+        tag when the tag filter leaves more than one (one tag name: a constant)."""
+        locals_ = [*self.attributes_read.values(), *self.unions_read.values()]
+        return [*locals_, "tag"] if self.reads_tag and (tags is None or len(tags) > 1) else locals_
+
     # -- grammar ---------------------------------------------------------------------------------------------
     def path(self) -> tuple[tuple[str, ...] | None, list[str], str]:
         """``.//TEST[pred]…[1]?`` or ``(.//TEST[pred]…)[1]`` -> (tags, predicates, positional)."""
@@ -400,11 +406,9 @@ def _function_source(tags: tuple[str, ...] | None, preds: list[str], positional:
             )
         else:
             lines.append(f"        {local} = _first_attribute(el, {names!r})")
-    values = [*compiler.attributes_read.values(), *compiler.unions_read.values()]
+    values = compiler.key_locals(tags)
     if compiler.reads_tag:
         lines.append(f"        tag = {tags[0]!r}" if tags and len(tags) == 1 else "        tag = el.tag")
-        if tags is None or len(tags) > 1:
-            values.append("tag")
     if compiler.reads_structure or not values:
         lines.append(f"        if {condition}:")
     else:
@@ -438,19 +442,20 @@ def _native_walk(
     reads (attributes, unions, the tag), or None when the module is not built or a predicate tests descendants."""
     if _native is None or compiler.reads_structure:
         return None
-    args = [*compiler.attributes_read.values(), *compiler.unions_read.values()]
-    with_tag = compiler.reads_tag and (tags is None or len(tags) > 1)
-    if with_tag:
-        args.append("tag")
-    elif compiler.reads_tag:  # one tag name: the walk only returns elements with that tag
-        args.append(f"tag={tags[0]!r}")  # type: ignore[index]
-    source = f"def verdict({', '.join(args)}):\n    return bool({' and '.join(preds) or 'True'})\n"
-    namespace = dict(compiler.constants)
-    exec(compile(source, "<xpath verdict>", "exec"), namespace)  # noqa: S102 - generated above
+    args = compiler.key_locals(tags)
+    with_tag = "tag" in args
+    groups = _term_groups(compiler)
+    verdict = None  # decided group by group when it has groups
+    if groups is None:
+        if compiler.reads_tag and not with_tag:  # one tag name: the walk only returns elements with that tag
+            args.append(f"tag={tags[0]!r}")  # type: ignore[index]
+        source = f"def verdict({', '.join(args)}):\n    return bool({' and '.join(preds) or 'True'})\n"
+        namespace = dict(compiler.constants)
+        exec(compile(source, "<xpath verdict>", "exec"), namespace)  # noqa: S102 - generated above
+        verdict = namespace["verdict"]
     mode = {"": _native.ALL, "first": _native.FIRST, "first_child": _native.FIRST_PER_PARENT}[positional]
     names, unions = list(compiler.attributes_read), list(compiler.unions_read)
-    groups = _term_groups(compiler)
-    return _native.TreeWalk(tags, names, unions, with_tag, namespace["verdict"], mode, MEMO_LIMIT, groups)
+    return _native.TreeWalk(tags, names, unions, with_tag, verdict, mode, MEMO_LIMIT, groups)
 
 
 def _term_groups(compiler: _Compiler) -> list[tuple[int, Callable[[Any], bool]]] | None:
