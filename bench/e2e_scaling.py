@@ -4,9 +4,13 @@ Input: the 1,120 HTML records of ``dev_pages.warc.gz`` dealt round-robin into ``
 as they are, in a temporary folder), so every shard costs about the same. Steps as ``bench/e2e_speed.py`` (FineWeb
 extraction, language ID en >= 0.65, Gopher repetition and quality, C4, FineWeb quality), run by the engine
 (``run_steps``) on one local Ray instance with ``num_cpus=2``; the number of workers is the step's ``concurrency``
-option (1 or 2), so both runs share the same warm worker processes. A warm-up run (two shards, two workers) starts
-the workers and loads trafilatura and the fastText model before any clock starts. Runs alternate 1, 2, 2, 1 and the
-ratio uses the mean rate of each.
+option (1 or 2). A warm-up run (two shards, two workers) starts the two worker processes before any clock starts:
+the executor keeps a pool's processes between runs (``curate/executors/ray.py``), so the timed runs use them (a
+one-worker run one of them) without paying a Ray worker's start and curate's, trafilatura's and lxml's imports
+(~2.3 CPU-s each, a fixed cost that would otherwise be 8 % of a one-worker run and 15 % of a two-worker run of
+this 30-second job). Each run still sets its steps up on the workers (the fastText model loads) and tears them
+down at its end, which also makes ``warc_extract`` forget its remembered XPath verdicts: every run starts with none,
+as a fresh worker does. Runs alternate 1, 2, 2, 1 and the ratio uses the mean rate of each.
 
 CPU evidence (the machine has 2 cores and other users): the CPU seconds of this process and every process under it
 (the Ray workers, raylet, GCS; sampled from ``/proc`` every 0.2 s, so workers that exit still count) are counted
@@ -51,9 +55,12 @@ class TreeCPU:
     """CPU seconds (user + system) of this process and every process under it, from /proc.
 
     Ray workers come and go: a thread samples the tree every ``interval`` seconds and keeps each process's last
-    reading, so a worker that exits still counts (all but its last ``interval``)."""
+    reading, so a worker that exits still counts (all but its last ``interval``; a killed worker's time does not
+    reach its parent's ``cutime``: the raylet does not wait for its workers). One sample reads every process's
+    ``stat`` (~2-3 ms with Ray's processes up): once a second it takes ~0.3 % of a core from the run it measures,
+    five times a second it took ~1.5 %."""
 
-    def __init__(self, interval: float = 0.2):
+    def __init__(self, interval: float = 1.0):
         self.seen: dict[tuple[int, int], float] = {}  # (pid, start time) -> CPU seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from curate.stage import Params, Phase, Stage, StepOutput
+from curate.stage import Params, Phase, Resources, Stage, StepOutput
 
 
 class MinLength(Stage):
@@ -55,6 +55,13 @@ class Upper(Stage):
         if self.params.suffix:
             text = pc.binary_join_element_wise(text, pa.scalar(self.params.suffix), "")
         return table.set_column(table.column_names.index("text"), "text", text)
+
+
+class UpperOnActors(Upper):
+    """``Upper`` declared stateful, as a step with a model is: Ray runs it on an actor pool."""
+
+    name = "upper_on_actors"
+    resources = Resources(cpus=1, stateful=True)
 
 
 class CountWords(Stage):

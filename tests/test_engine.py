@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO, write_shards
-from engine_stages import CountWords, MinLength, Upper
+from engine_stages import CountWords, MinLength, Upper, UpperOnActors
 
 import curate
 from curate.pipeline import run_recipe
@@ -162,6 +162,76 @@ def test_ray_retries_a_task_whose_worker_is_killed(tmp_path, input_shards, ray_i
     killer.join()
     assert killed, "no worker was killed"
     assert outputs(tmp_path / "ray") == outputs(reference)  # the killed shard was retried and finished
+
+
+def _pid_and_built(spec, payload: int) -> tuple[int, bool]:
+    """On a worker: its process id, and whether ``spec``'s step was already built in it (cached by StepSpec.build)."""
+    from curate.plan import _STAGE_CACHE
+
+    built = bool(_STAGE_CACHE)
+    spec.build()
+    return os.getpid(), built
+
+
+@pytest.mark.ray
+def test_ray_keeps_a_pools_processes_between_runs_with_their_steps_torn_down(ray_instance):
+    """A second run with the same resources uses the first one's worker processes (no new process start, no
+    imports again), yet builds its steps afresh (each run ends with a teardown); a run of tasks first stops the
+    idle actors, whose CPUs it needs (on this 2-CPU instance it would otherwise wait forever)."""
+    from curate.executors.base import Task
+    from curate.executors.ray import RayExecutor
+    from curate.plan import StepSpec
+    from curate.stage import Resources
+
+    spec = StepSpec.from_stage(MinLength(), "min_length", 0)
+    tasks = [Task(i, f"unit {i}") for i in range(6)]
+    stateful = Resources(cpus=1, stateful=True)
+    executor = RayExecutor()
+    try:
+        first = [result for _, result in executor.run(_pid_and_built, tasks, stateful, 2, shared=spec)]
+        second = [result for _, result in executor.run(_pid_and_built, tasks, stateful, 2, shared=spec)]
+        one = [result for _, result in executor.run(_pid_and_built, tasks[:3], stateful, 1, shared=spec)]
+        pids = {pid for pid, _ in first}
+        assert len(pids) == 2 and {pid for pid, _ in second} == pids and {pid for pid, _ in one} < pids
+        for results in (first, second):  # the first unit on each process builds the step, the others reuse it
+            assert sorted(built for _, built in results) == [False, False, True, True, True, True]
+        assert sorted(built for _, built in one) == [False, True, True]
+        as_tasks = [result for _, result in executor.run(_pid_and_built, tasks[:2], Resources(cpus=1), 2, shared=spec)]
+        assert len(as_tasks) == 2 and not {pid for pid, _ in as_tasks} & pids
+        again = [result for _, result in executor.run(_pid_and_built, tasks[:2], stateful, 2, shared=spec)]
+        assert not {pid for pid, _ in again} & pids  # the stopped actors are gone: a new pool
+    finally:
+        executor.close()
+
+
+@pytest.mark.ray
+def test_a_rerun_on_warm_ray_workers_writes_what_a_fresh_run_writes(tmp_path, input_shards, ray_instance):
+    """Two runs of one executor (the second in place after a parameter change, on the actor pool's processes the
+    first run left) against a fresh run of the changed recipe: the same files, byte for byte."""
+    from curate.executors.ray import RayExecutor
+    from curate.io import discover_inputs
+    from curate.runner import run_steps
+
+    inputs = discover_inputs([str(input_shards / "*.parquet")])
+
+    def specs(min_chars: int) -> list:
+        from curate.plan import StepSpec
+
+        steps = [MinLength(min_chars=min_chars, keep_rejected=True), UpperOnActors(suffix="!")]
+        return [StepSpec.from_stage(step, step.name, i) for i, step in enumerate(steps)]
+
+    executor = RayExecutor()
+    try:
+        run_steps(specs(20), inputs, str(tmp_path / "warm"), executor)
+        run_steps(specs(30), inputs, str(tmp_path / "warm"), executor)
+    finally:
+        executor.close()
+    fresh = RayExecutor()
+    try:
+        run_steps(specs(30), inputs, str(tmp_path / "fresh"), fresh)
+    finally:
+        fresh.close()
+    assert outputs(tmp_path / "warm") and outputs(tmp_path / "warm") == outputs(tmp_path / "fresh")
 
 
 def test_shards_stream_in_batches(tmp_path):

@@ -477,6 +477,22 @@ def test_forget_verdicts_empties_both_walks_memos(fuzz_trees):
     assert sum(c.native_walk.remembered for c in compiled if c.native_walk) == 0
 
 
+def test_warc_extract_teardown_forgets_the_verdicts(fuzz_trees):
+    """A worker kept for the next run (the Ray executor keeps a pool's processes) holds none of this run's verdicts
+    once ``warc_extract`` is torn down: the next run starts as a fresh process would."""
+    from curate.stages import WarcExtract
+
+    stage = WarcExtract()
+    stage.ensure_setup()
+    compiled = [c for *_, c in _trafilatura_swaps()]
+    for tree in fuzz_trees[:20]:
+        for c in compiled:
+            c(tree)
+    assert sum(len(c._python_memo) + (c.native_walk.remembered if c.native_walk else 0) for c in compiled) > 50
+    stage.teardown()
+    assert sum(len(c._python_memo) + (c.native_walk.remembered if c.native_walk else 0) for c in compiled) == 0
+
+
 def test_compiled_expressions_equal_lxml_on_fuzzed_html(fuzz_trees):
     mismatches = [
         m

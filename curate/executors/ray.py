@@ -2,6 +2,13 @@
 actors so each model loads once per actor. With no address (and no ``RAY_ADDRESS``) it starts a local Ray
 instance sized to this machine; with one it joins that cluster.
 
+Worker processes outlive a pool's run: when its last unit is done, each actor's steps are torn down (models freed,
+as before) but the actor stays, idle, for the executor's next run with the same resources (the next ``run_steps``
+of a notebook, a stateful global step's next phase), which then skips starting a Ray worker process and importing
+curate, pyarrow, lxml and trafilatura again (~2.3 CPU-s per actor on the dev machine: ``bench/e2e_scaling.py``).
+Idle actors still hold their CPUs/GPUs, so they are stopped before anything else runs (tasks, or a pool of other
+resources) and when the executor closes or is dropped.
+
 Retries: a task whose worker process dies is resubmitted by Ray (``max_retries``); an actor that dies is
 restarted and its in-flight call retried (``max_restarts``/``max_task_retries``). Because a unit of work writes
 its outputs under temporary names and its marker last, a retried unit simply redoes the shard.
@@ -95,6 +102,32 @@ class _Worker:
         teardown_stages()
 
 
+def _stop(ray: Any, actors: list[Any], teardown: bool = True) -> None:
+    """Let the actors' steps free their models (``teardown``), then kill the actors."""
+    if teardown and actors:
+        try:
+            ray.get([actor.teardown.remote() for actor in actors], timeout=60)
+        except Exception:  # noqa: BLE001 - a dead actor has nothing left to free
+            pass
+    for actor in actors:
+        ray.kill(actor)
+
+
+def _alive(ray: Any, actors: list[Any], timeout: float = 30.0) -> list[Any]:
+    """The idle actors that still answer (one may have died with its node since the last run); kills the rest."""
+    pings = [actor.__ray_ready__.remote() for actor in actors]
+    answered, _ = ray.wait(pings, num_returns=len(pings), timeout=timeout) if pings else ([], [])
+    ok = set()
+    for ref in answered:
+        try:
+            ray.get(ref)
+            ok.add(ref)
+        except Exception:  # noqa: BLE001 - an actor that died answers with its error
+            pass
+    _stop(ray, [actor for ref, actor in zip(pings, actors) if ref not in ok], teardown=False)
+    return [actor for ref, actor in zip(pings, actors) if ref in ok]
+
+
 class RayExecutor:
     """Runs work units on Ray: tasks for stateless CPU work, an actor pool for stateful/GPU steps."""
 
@@ -139,6 +172,8 @@ class RayExecutor:
         self._ray = ray
         self._reports: Any = None
         self._progress: Any = None
+        #: idle actors by their options (resources, restarts), kept for the next run with the same options
+        self._idle: dict[tuple[tuple[str, str], ...], list[Any]] = {}
 
     def running_reports(self, progress: Any) -> RunningReports:
         if self._reports is None:
@@ -195,6 +230,7 @@ class RayExecutor:
         shared: tuple[Any, ...] = (),
     ) -> Iterator[tuple[Task, Any]]:
         ray = self._ray
+        self._stop_idle()  # idle actors hold CPUs the tasks need
         remote = ray.remote(_call).options(max_retries=self.max_retries, **self._options(resources))
         queue = deque(tasks)  # popped from the left: a list would move 100,000 tasks per pop
         limit = concurrency or len(tasks)
@@ -217,32 +253,44 @@ class RayExecutor:
         shared: tuple[Any, ...] = (),
     ) -> Iterator[tuple[Task, Any]]:
         ray = self._ray
+        options = {"max_restarts": self.max_retries, "max_task_retries": self.max_retries, **self._options(resources)}
+        key = tuple(sorted((name, repr(value)) for name, value in options.items()))
+        self._stop_idle(keep=key)
         size = min(len(tasks), concurrency or self._pool_size(resources))
-        actor_class = ray.remote(_Worker).options(
-            max_restarts=self.max_retries, max_task_retries=self.max_retries, **self._options(resources)
-        )
-        actors = [actor_class.remote() for _ in range(size)]
+        idle = _alive(ray, self._idle.pop(key, []))
+        actors, spare = idle[:size], idle[size:]
+        actor_class = ray.remote(_Worker).options(**options)
+        actors += [actor_class.remote() for _ in range(size - len(actors))]
         queue = deque(tasks)  # popped from the left: a list would move 100,000 tasks per pop
         pending: dict[Any, tuple[Task, Any]] = {}
-        idle = list(actors)
+        free = list(actors)
+        finished = False
         try:
             while queue or pending:
-                while queue and idle:
-                    actor = idle.pop()
+                while queue and free:
+                    actor = free.pop()
                     task = queue.popleft()
                     pending[actor.call.remote(fn, task.payload, shared)] = (task, actor)
                 done = self._wait(list(pending))
                 for ref in done:
                     task, actor = pending.pop(ref)
-                    idle.append(actor)
+                    free.append(actor)
                     yield task, self._get(ref, task)
+            finished = True
         finally:
-            try:  # the pool's last unit is done: let its steps free their models before the actors go
-                ray.get([actor.teardown.remote() for actor in actors], timeout=60)
-            except Exception:  # noqa: BLE001 - a dead actor has nothing left to free
-                pass
-            for actor in actors:
-                ray.kill(actor)
+            if finished:  # the pool's last unit is done: its steps free their models, its processes stay
+                try:
+                    ray.get([actor.teardown.remote() for actor in actors], timeout=60)
+                    self._idle[key] = actors + spare
+                except Exception:  # noqa: BLE001 - an actor that cannot tear down is not worth keeping
+                    _stop(ray, actors + spare, teardown=False)
+            else:  # stopped early (an error, the driver interrupted): units may still run on them
+                _stop(ray, actors + spare)
+
+    def _stop_idle(self, keep: tuple[tuple[str, str], ...] | None = None) -> None:
+        """Stop the idle actors of every other set of options than ``keep`` (their steps are already torn down)."""
+        for key in [k for k in self._idle if k != keep]:
+            _stop(self._ray, self._idle.pop(key), teardown=False)
 
     def nodes(self) -> int:
         """Alive nodes of the cluster."""
@@ -267,6 +315,8 @@ class RayExecutor:
             return StepFailed(f"{task.description}: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
+        if self._ray.is_initialized():
+            self._stop_idle()
         if self._reports is not None and self._ray.is_initialized():
             self._ray.kill(self._reports)
             self._reports = None

@@ -379,6 +379,15 @@ class WarcExtract(Stage):
         if getattr(self, "_extractor", None) is not None:
             self._extractor.close()
 
+    def teardown(self) -> None:
+        """The worker's last unit of the run is done: stop the time limit's child process (``process`` mode) and
+        drop the XPath verdicts this process remembered, so a worker kept for the next run holds nothing of this
+        one and starts it as a fresh process would."""
+        from curate.stages.warc.trafilatura_xpath import forget_verdicts
+
+        self.close()
+        forget_verdicts()
+
 
 def _synthetic_id(url: str, date: str) -> str:
     return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + ' ' + date)}>"

@@ -513,10 +513,12 @@ def _trafilatura_swaps() -> list[tuple[list, int, Any, CompiledXPath]]:
 
 
 def forget_verdicts() -> None:
-    """Every compiled expression forgets its remembered verdicts: benches call this between passes over the same
-    pages, so a second pass costs what a first one does (a real run rarely sees a page twice)."""
-    for *_, compiled in _trafilatura_swaps():
-        compiled.forget()
+    """Every compiled expression forgets its remembered verdicts: ``warc_extract``'s teardown (a worker kept
+    between runs), and benches between passes over the same pages, so a second pass costs what a first one does (a
+    real run rarely sees a page twice). Nothing compiled yet: nothing to forget (trafilatura is not imported)."""
+    with _lock:
+        for *_, compiled in _swaps or ():
+            compiled.forget()
 
 
 @contextmanager
