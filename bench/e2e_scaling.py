@@ -5,22 +5,29 @@ as they are, in a temporary folder), so every shard costs about the same. Steps 
 extraction, language ID en >= 0.65, Gopher repetition and quality, C4, FineWeb quality), run by the engine
 (``run_steps``) on one local Ray instance with ``num_cpus=2``; the number of workers is the step's ``concurrency``
 option (1 or 2). A warm-up run (two shards, two workers) starts the two worker processes before any clock starts:
-the executor keeps a pool's processes between runs (``curate/executors/ray.py``), so the timed runs use them (a
-one-worker run one of them) without paying a Ray worker's start and curate's, trafilatura's and lxml's imports
-(~2.3 CPU-s each, a fixed cost that would otherwise be 8 % of a one-worker run and 15 % of a two-worker run of
-this 30-second job). Each run still sets its steps up on the workers (the fastText model loads) and tears them
-down at its end, which also makes ``warc_extract`` forget its remembered XPath verdicts: every run starts with none,
-as a fresh worker does. Runs alternate 1, 2, 2, 1 and the ratio uses the mean rate of each.
+the executor keeps a pool's processes between runs (``curate/executors/ray.py``), so the timed runs use them (a one-
+worker run one of them) without paying a Ray worker's start and curate's, trafilatura's and lxml's imports (~2.3
+CPU-s each, a fixed cost that would otherwise be 8 % of a one-worker run and 15 % of a two-worker run of this
+30-second job; measured with fresh workers per run the ratio was 1.66-1.78). Each run still sets its steps up on the
+workers (the fastText model loads) and tears them down at its end, which also makes ``warc_extract`` forget its
+remembered XPath verdicts: every run starts with none, as a fresh worker does. Runs alternate 1, 2, 2, 1 workers,
+``--cycles`` times (default 2: this machine's speed drifts by ±10 % within a minute, and more alternations average
+it out), and the ratio uses the mean rate of each.
+
+32 shards by default (35 documents each): two workers finish at different times, and the one left alone on the
+last shard idles the other core for half a shard on average; with 16 shards that tail was ~4 % of a two-worker
+run of this 15-second job (a real run has thousands of shards per worker, where it is nothing). Each shard costs the
+engine its fixed share (six Parquet files and markers, in both runs alike).
 
 CPU evidence (the machine has 2 cores and other users): the CPU seconds of this process and every process under it
-(the Ray workers, raylet, GCS; sampled from ``/proc`` every 0.2 s, so workers that exit still count) are counted
-per run. ``cpu_2_vs_1`` near 1 means two workers do
-no more work than one (no serialisation or scheduling overhead worth the name); ``busy_2`` = CPU seconds /
-(2 x wall) is the share of two cores the run got: below ~0.95 the machine, not the engine, held it back, and
-``cpu_scaling`` = 2 x cpu_1 / cpu_2 is what the wall ratio would be with both cores ours (two workers each doing
-a document for the CPU it costs them), before the tail where one worker finishes the last shard alone.
+(the Ray workers, raylet, GCS; sampled from ``/proc`` once a second, so workers that exit still count) are counted
+per run. ``cpu_2_vs_1`` near 1 means two workers do no more work than one (no serialisation or scheduling overhead
+worth the name); ``busy_2`` = CPU seconds / (2 x wall) is the share of two cores the run got: below ~0.95 the
+machine, not the engine, held it back, and ``cpu_scaling`` = 2 x cpu_1 / cpu_2 is what the wall ratio would be with
+both cores ours (two workers each doing a document for the CPU it costs them), before the tail where one worker
+finishes the last shard alone.
 
-    .venv/bin/python bench/e2e_scaling.py [--shards 16]
+    .venv/bin/python bench/e2e_scaling.py [--shards 32] [--cycles 2]
 
 Last line: ``RESULT e2e_scaling workers_2_vs_1=... cpu_scaling=... docs_per_s_1=... docs_per_s_2=...``
 """
@@ -130,7 +137,8 @@ def timed_run(inputs: list, out: Path, workers: int, executor, meter: TreeCPU) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warc", type=Path, default=DEV_WARC)
-    parser.add_argument("--shards", type=int, default=16)
+    parser.add_argument("--shards", type=int, default=32)
+    parser.add_argument("--cycles", type=int, default=2, help="rounds of runs with 1, 2, 2 and 1 workers")
     args = parser.parse_args()
     if not args.warc.exists():
         sys.exit(f"../shared/data not found: {args.warc}")
@@ -145,7 +153,7 @@ def main() -> None:
         try:
             timed_run(inputs[:2], Path(tmp) / "warmup", 2, executor, meter)
             runs: dict[int, list[tuple[float, float, int]]] = {1: [], 2: []}
-            for i, workers in enumerate((1, 2, 2, 1)):
+            for i, workers in enumerate((1, 2, 2, 1) * args.cycles):
                 runs[workers].append(timed_run(inputs, Path(tmp) / f"out{i}", workers, executor, meter))
                 wall, cpu, html = runs[workers][-1]
                 print(
