@@ -314,6 +314,48 @@ def test_native_tree_cleaning_leaves_the_library_tree(dev_pages):
     assert native_module.tag_names(namespaced) is None
 
 
+@pytest.mark.skipif(native_module is None, reason="the compiled module _native is not built")
+def test_native_link_conversion_leaves_the_library_tree(dev_pages):
+    """``convert_tags`` with its link loop over parent pointers gives the library's tree, byte for byte, on every
+    4th dev page (cleaned as the cascade cleans it) with tables on and off and links kept; and on small trees where
+    the root itself is a container or an ``a``, ``a`` inside ``a``, and an ``a`` whose only container is above the
+    subtree converted."""
+    import trafilatura.htmlprocessing as hp
+
+    fineweb = {"precision": True, "comments": False, "dedup": True}
+    variants = [fineweb, {**fineweb, "tables": False}, {**fineweb, "links": True}]
+    options = [trafilatura.settings.Extractor(output_format="txt", **v) for v in variants]
+    compared = renamed = 0
+    for html in dev_pages[::4]:
+        tree = load_html(html)
+        if tree is None:
+            continue
+        for option in options:
+            cleaned = hp.tree_cleaning(copy(tree), option)
+            expected = etree.tostring(hp.convert_tags(copy(cleaned), option))
+            renamed += len(native_module.links_in_containers(cleaned, ("div", "li", "p", "table")))
+            with trafilatura_fast.native_helpers():
+                got = etree.tostring(trafilatura_fast.convert_tags(copy(cleaned), option, None))
+            assert got == expected
+            compared += 1
+    assert compared > 800 and renamed > 10_000
+    small = [
+        "<div><a>x</a><p>t <a>y</a> u</p></div>",
+        "<a>root <a>inner</a><li><a>in item</a></li></a>",
+        "<body><table><tr><td><a>cell</a></td></tr></table><span><a>bare</a></span></body>",
+    ]
+    for markup in small:
+        for option in options:
+            expected = etree.tostring(hp.convert_tags(etree.fromstring(markup), option))
+            with trafilatura_fast.native_helpers():
+                got = etree.tostring(trafilatura_fast.convert_tags(etree.fromstring(markup), option, None))
+            assert got == expected, markup
+    outer = etree.fromstring("<div><section><a>in a div above the subtree</a></section></div>")
+    section = outer[0]
+    assert [a.text for a in native_module.links_in_containers(section, ("div",))] == ["in a div above the subtree"]
+    assert native_module.links_in_containers(outer, ("div",)) == []  # the root does not count
+
+
 def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
     originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)

@@ -487,6 +487,40 @@ def links_and_graphic(_Element element not None) -> tuple:
     return refs, False
 
 
+def links_in_containers(_Element element not None, tuple containers not None) -> list:
+    """The ``a`` elements of ``element.iter("a")`` (itself included) whose nearest ancestor named in ``containers`` is
+    there and is not ``element``: what trafilatura's ``convert_tags`` renames ``ref`` (``next(a.iterancestors(
+    containers), tree) is not tree``), found by following parent pointers instead of ancestor proxies."""
+    cdef list found = []
+    cdef list encoded = [name.encode("utf-8") for name in containers]
+    cdef const char* wanted[MAX_NAMES]
+    cdef int n = len(encoded), i
+    cdef NameCache cache
+    cdef xmlNode* top = element._c_node
+    cdef xmlNode* c = top
+    cdef xmlNode* up
+    if n > MAX_NAMES:
+        raise ValueError(f"at most {MAX_NAMES} container names")
+    for i in range(n):
+        wanted[i] = <const char*>encoded[i]
+    memset(cache.names, 0, sizeof(cache.names))
+    while c != NULL:
+        if c.type == tree.XML_ELEMENT_NODE:
+            if _named(c, "a"):
+                up = c.parent
+                while up != NULL and up.type == tree.XML_ELEMENT_NODE:
+                    if up.ns == NULL and _name_index(&cache, up.name, wanted, n) >= 0:
+                        if up != top:
+                            found.append(elementFactory(element._doc, c))
+                        break
+                    up = up.parent
+            if c.children != NULL:
+                c = c.children
+                continue
+        c = _after_subtree(c, top)
+    return found
+
+
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""

@@ -442,14 +442,28 @@ def tree_cleaning(tree: Any, options: Any) -> Any:
 
 
 def _prepare_tree(tree: Any, options: Any, url: str | None) -> tuple[Any, Any]:
-    import trafilatura.htmlprocessing as hp
 
     cleaned = tree_cleaning(copy(tree), options)
     if options.comments:  # trafilatura_sequence reads the backup itself (thread-forum pages)
         backup: Any = copy(cleaned)
     else:
         backup = _Backup(raw=tree, options=options)
-    return hp.convert_tags(cleaned, options, url), backup
+    return convert_tags(cleaned, options, url), backup
+
+
+def convert_tags(tree: Any, options: Any, url: str | None) -> Any:
+    """``trafilatura.htmlprocessing.convert_tags`` (2.3.1); with the native helpers its first loop — every ``a``
+    under a container below the root renamed ``ref``, the other ``a`` stripped — runs first over parent pointers
+    (``_native.links_in_containers``), so the library's own loop then meets no ``a`` and does the rest. The renames
+    do not depend on each other (a container is never an ``a``), so their order cannot change the tree."""
+    import trafilatura.htmlprocessing as hp
+
+    if _native is not None and not options.links:
+        containers = ("div", "li", "p", "table") if options.tables else ("div", "li", "p")
+        for elem in _native.links_in_containers(tree, containers):
+            elem.tag = "ref"
+        etree.strip_tags(tree, "a")
+    return hp.convert_tags(tree, options, url)
 
 
 def _extract_and_compare(cleaned: Any, backup: Any, tree: Any, options: Any) -> tuple[Any, str]:
