@@ -442,7 +442,6 @@ def tree_cleaning(tree: Any, options: Any) -> Any:
 
 
 def _prepare_tree(tree: Any, options: Any, url: str | None) -> tuple[Any, Any]:
-
     cleaned = tree_cleaning(copy(tree), options)
     if options.comments:  # trafilatura_sequence reads the backup itself (thread-forum pages)
         backup: Any = copy(cleaned)
