@@ -202,9 +202,10 @@ def test_readability_text_never_exceeds_the_bound(dev_pages):
 
 @pytest.mark.skipif(native_module is None, reason="the compiled module _native is not built")
 def test_native_text_is_lxml_text_on_every_element(dev_pages):
-    """``_native.text_content`` (what ``NativeTextElement.text_content`` returns) and ``_native.readability_bound``
-    against lxml and the Python bound on every element of every 4th dev page and of markup holding CDATA,
-    comments, processing instructions, entity references (None / -1: lxml answers) and tails."""
+    """``_native.text_content`` (what ``NativeTextElement.text_content`` returns), ``_native.readability_bound`` and
+    ``_native.spaced_text`` (trimmed) against lxml and the Python bound on every element of every 4th dev page
+    and of markup holding CDATA, comments, processing instructions, entity references (None / -1: lxml answers)
+    and tails."""
     assert native_module is not None
     trees = [tree for html in dev_pages[::4] if (tree := load_html(html)) is not None]
     built = etree.fromstring(
@@ -217,11 +218,13 @@ def test_native_text_is_lxml_text_on_every_element(dev_pages):
             expected = el.xpath("string()")
             got = native_module.text_content(el)
             bound = native_module.readability_bound(el)
+            spaced = native_module.spaced_text(el)
             if got is None:  # an entity reference inside: the callers ask lxml
-                assert bound == -1
+                assert bound == -1 and spaced is None
                 entity_holders.append(el.tag)
                 continue
             assert got == expected and type(got) is str
+            assert trim(spaced) == trim(" ".join(el.itertext()))  # what duplicate_test keeps of it
             assert bound == readability_bound(el), etree.tostring(el)[:300]  # Python: no block
             checked += 1
     assert checked > 50_000 and entity_holders == ["r", "c"]
@@ -368,6 +371,8 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
         assert trafilatura_fast._native is native_module
         if native_module is not None:
             assert trafilatura.htmlprocessing.link_density_test is trafilatura_fast.link_density_test
+            assert trafilatura.core.duplicate_test is trafilatura_fast.duplicate_test
+            assert trafilatura.htmlprocessing.duplicate_test is trafilatura_fast.duplicate_test
         assert trafilatura.core._prepare_tree is trafilatura_fast._prepare_tree
         assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
         with shortcuts():  # nested: the inner block restores what the outer one set
@@ -381,6 +386,8 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     assert trafilatura_fast._native is None
     assert trafilatura.htmlprocessing.link_density_test is not trafilatura_fast.link_density_test
     assert trafilatura.main_extractor.link_density_test_tables is trafilatura.htmlprocessing.link_density_test_tables
+    assert trafilatura.core.duplicate_test is trafilatura.deduplication.duplicate_test
+    assert trafilatura.htmlprocessing.duplicate_test is trafilatura.deduplication.duplicate_test
 
 
 def test_warc_extract_gives_the_same_texts_with_every_shortcut_off():

@@ -521,6 +521,52 @@ def links_in_containers(_Element element not None, tuple containers not None) ->
     return found
 
 
+cdef Py_ssize_t _spaced_runs(xmlNode* top, char* out) noexcept:
+    """The text runs under ``top`` (not its tail) with a space wherever lxml's ``itertext()`` would start a new
+    string (at every element start and end, comment and processing instruction): the byte count, copied to ``out``
+    unless NULL; -1 at an entity reference."""
+    cdef xmlNode* c = top.children
+    cdef Py_ssize_t size = 0
+    cdef size_t n
+    while c != NULL:
+        if _is_text(c):
+            if c.content != NULL:
+                n = strlen(<const char*>c.content)
+                if out != NULL:
+                    memcpy(out + size, c.content, n)
+                size += n
+        elif c.type != XINCLUDE_START and c.type != XINCLUDE_END:
+            if c.type == tree.XML_ENTITY_REF_NODE:
+                return -1
+            if out != NULL:
+                out[size] = 32
+            size += 1
+            if c.type == tree.XML_ELEMENT_NODE and c.children != NULL:
+                c = c.children
+                continue
+        while c != top and c.next == NULL:  # climbing out of an element: its end, before its tail
+            c = c.parent
+            if c != top:
+                if out != NULL:
+                    out[size] = 32
+                size += 1
+        c = NULL if c == top else c.next
+    return size
+
+
+def spaced_text(_Element element not None):
+    """``" ".join(element.itertext())`` up to whitespace: the same text runs, a space (sometimes two) where
+    ``itertext`` separates them, so both split into the same words (what trafilatura's ``trim`` keeps); None when the
+    subtree holds an entity reference (ask lxml)."""
+    cdef Py_ssize_t size = _spaced_runs(element._c_node, NULL)
+    cdef bytearray buffer
+    if size < 0:
+        return None
+    buffer = bytearray(size)
+    _spaced_runs(element._c_node, buffer)
+    return PyUnicode_DecodeUTF8(buffer, size, "strict")
+
+
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""

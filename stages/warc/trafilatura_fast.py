@@ -90,8 +90,9 @@ def swapped(module: Any, functions: dict[str, Callable]) -> Iterator[None]:
 def native_helpers(native: bool = True) -> Iterator[None]:
     """Within the block the shortcuts below use :mod:`._native` where it is built: text joined, measured and
     scanned in C instead of through an XPath evaluation, a serialisation or an encode, and trafilatura's
-    link-density tests and readability's ``text_length`` measure trimmed text without building it (the same
-    answers)."""
+    link-density tests and readability's ``text_length`` measure trimmed text without building it, and its
+    ``duplicate_test`` joins an element's text runs without iterating them in Python (the same answers)."""
+    import trafilatura.core as core
     import trafilatura.htmlprocessing as hp
     import trafilatura.main_extractor as main_extractor
     import trafilatura.readability_lxml as readability
@@ -108,10 +109,28 @@ def native_helpers(native: bool = True) -> Iterator[None]:
             )
             stack.enter_context(swapped(main_extractor, {"link_density_test_tables": link_density_test_tables}))
             stack.enter_context(swapped(readability, {"text_length": trimmed_length}))
+            for module in (core, hp):
+                stack.enter_context(swapped(module, {"duplicate_test": duplicate_test}))
         try:
             yield
         finally:
             _native = before
+
+
+def duplicate_test(element: Any, options: Any) -> bool:
+    """``trafilatura.deduplication.duplicate_test`` (2.3.1): the element's text, trimmed, counted in the LRU
+    (``options.dedup`` when it is one, else the library's ``LRU_TEST``); True once it is longer than
+    ``min_duplcheck_size`` and was seen more than ``max_repetitions`` times. The text is ``_native.spaced_text``
+    rather than ``" ".join(element.itertext())``: the same runs with whitespace between them, so ``trim`` (split on
+    whitespace, joined with one space) makes the same string of both."""
+    import trafilatura.deduplication as deduplication
+    from trafilatura.utils import trim
+
+    text = native_module.spaced_text(element) if native_module is not None else None
+    teststring = trim(" ".join(element.itertext()) if text is None else text)
+    lru = options.dedup if isinstance(options.dedup, deduplication.LRUCache) else deduplication.LRU_TEST
+    previous = lru.increment(teststring)
+    return len(teststring) > options.min_duplcheck_size and previous > options.max_repetitions
 
 
 def trimmed_length(element: Any) -> int:
