@@ -326,6 +326,7 @@ cdef struct TextWalk:
     bint count_points
     bint bound_rules     # readability_bound's rules: the leading text of script/style not taken
     bint count_words     # words (runs of non-whitespace, str.split's) and their code points, across nodes
+    bint spaced          # a space before each text run (where lxml's itertext() starts a new string)
     bint in_word
     Py_ssize_t words
     Py_ssize_t word_points
@@ -333,12 +334,23 @@ cdef struct TextWalk:
     Py_ssize_t n_excluded
 
 
-cdef inline TextWalk _text_walk(bint count_points, bint bound_rules, bint count_words) noexcept:
+cdef inline TextWalk _text_walk(
+    bint count_points, bint bound_rules, bint count_words, bint spaced=False
+) noexcept:
     """A walk that measures (no copy, nothing excluded), counting what the flags ask for."""
     cdef TextWalk w
     memset(&w, 0, sizeof(TextWalk))
-    w.count_points, w.bound_rules, w.count_words = count_points, bound_rules, count_words
+    w.count_points, w.bound_rules, w.count_words, w.spaced = count_points, bound_rules, count_words, spaced
     return w
+
+
+cdef inline bint _starts_run(xmlNode* c) noexcept:
+    """Whether text node ``c`` begins a run of text nodes (an element's ``.text`` or ``.tail`` as lxml collects
+    them: XInclude markers inside a run are stepped over)."""
+    c = c.prev
+    while c != NULL and (c.type == XINCLUDE_START or c.type == XINCLUDE_END):
+        c = c.prev
+    return c == NULL or not _is_text(c)
 
 
 cdef void _count_words(TextWalk* w, const unsigned char* p, size_t n) noexcept:
@@ -392,6 +404,10 @@ cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
         w.iframes += 1
     while c != NULL:
         if _is_text(c):
+            if w.spaced and _starts_run(c):
+                if w.out != NULL:
+                    w.out[w.size] = 32
+                w.size += 1
             if not skipping and c.content != NULL:
                 n = strlen(<const char*>c.content)
                 if w.out != NULL:
@@ -503,7 +519,7 @@ def links_in_containers(_Element element not None, tuple containers not None) ->
         raise ValueError(f"at most {MAX_NAMES} container names")
     for i in range(n):
         wanted[i] = <const char*>encoded[i]
-    memset(cache.names, 0, sizeof(cache.names))
+    memset(&cache, 0, sizeof(NameCache))
     while c != NULL:
         if c.type == tree.XML_ELEMENT_NODE:
             if _named(c, "a"):
@@ -521,56 +537,22 @@ def links_in_containers(_Element element not None, tuple containers not None) ->
     return found
 
 
-cdef Py_ssize_t _spaced_runs(xmlNode* top, char* out) noexcept:
-    """The text runs under ``top`` (not its tail) with a space wherever lxml's ``itertext()`` would start a new
-    string (at every element start and end, comment and processing instruction): the byte count, copied to ``out``
-    unless NULL; -1 at an entity reference."""
-    cdef xmlNode* c = top.children
-    cdef Py_ssize_t size = 0
-    cdef size_t n
-    while c != NULL:
-        if _is_text(c):
-            if c.content != NULL:
-                n = strlen(<const char*>c.content)
-                if out != NULL:
-                    memcpy(out + size, c.content, n)
-                size += n
-        elif c.type != XINCLUDE_START and c.type != XINCLUDE_END:
-            if c.type == tree.XML_ENTITY_REF_NODE:
-                return -1
-            if out != NULL:
-                out[size] = 32
-            size += 1
-            if c.type == tree.XML_ELEMENT_NODE and c.children != NULL:
-                c = c.children
-                continue
-        while c != top and c.next == NULL:  # climbing out of an element: its end, before its tail
-            c = c.parent
-            if c != top:
-                if out != NULL:
-                    out[size] = 32
-                size += 1
-        c = NULL if c == top else c.next
-    return size
-
-
-def spaced_text(_Element element not None):
-    """``" ".join(element.itertext())`` up to whitespace: the same text runs, a space (sometimes two) where
-    ``itertext`` separates them, so both split into the same words (what trafilatura's ``trim`` keeps); None when the
-    subtree holds an entity reference (ask lxml)."""
-    cdef Py_ssize_t size = _spaced_runs(element._c_node, NULL)
-    cdef bytearray buffer
-    if size < 0:
-        return None
-    buffer = bytearray(size)
-    _spaced_runs(element._c_node, buffer)
-    return PyUnicode_DecodeUTF8(buffer, size, "strict")
-
-
 def text_content(_Element element not None):
     """``element.text_content()`` of lxml.html (XPath ``string()``) as a plain ``str``, joined here instead of by an
     XPath evaluation; None when the subtree holds an entity reference (ask lxml)."""
-    cdef TextWalk w = _text_walk(count_points=False, bound_rules=False, count_words=False)
+    return _joined_text(element, spaced=False)
+
+
+def spaced_text(_Element element not None):
+    """``" ".join(element.itertext())`` up to whitespace: the same text runs, each after a space, so both split into
+    the same words (what trafilatura's ``trim`` keeps); None when the subtree holds an entity reference (ask
+    lxml)."""
+    return _joined_text(element, spaced=True)
+
+
+cdef object _joined_text(_Element element, bint spaced):
+    """The text under ``element`` (not its tail) as ``str``, measured, then copied; None at an entity reference."""
+    cdef TextWalk w = _text_walk(count_points=False, bound_rules=False, count_words=False, spaced=spaced)
     cdef bytearray buffer
     if _walk_text(element._c_node, &w) < 0:
         return None
