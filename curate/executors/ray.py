@@ -102,13 +102,19 @@ class _Worker:
         teardown_stages()
 
 
+def _teardown(ray: Any, actors: list[Any]) -> bool:
+    """Let the actors' steps free their models; False when one did not (dead, or still busy after a minute)."""
+    try:
+        ray.get([actor.teardown.remote() for actor in actors], timeout=60)
+        return True
+    except Exception:  # noqa: BLE001 - a dead actor has nothing left to free
+        return False
+
+
 def _stop(ray: Any, actors: list[Any], teardown: bool = True) -> None:
     """Let the actors' steps free their models (``teardown``), then kill the actors."""
     if teardown and actors:
-        try:
-            ray.get([actor.teardown.remote() for actor in actors], timeout=60)
-        except Exception:  # noqa: BLE001 - a dead actor has nothing left to free
-            pass
+        _teardown(ray, actors)
     for actor in actors:
         ray.kill(actor)
 
@@ -278,14 +284,10 @@ class RayExecutor:
                     yield task, self._get(ref, task)
             finished = True
         finally:
-            if finished:  # the pool's last unit is done: its steps free their models, its processes stay
-                try:
-                    ray.get([actor.teardown.remote() for actor in actors], timeout=60)
-                    self._idle[key] = actors + spare
-                except Exception:  # noqa: BLE001 - an actor that cannot tear down is not worth keeping
-                    _stop(ray, actors + spare, teardown=False)
-            else:  # stopped early (an error, the driver interrupted): units may still run on them
-                _stop(ray, actors + spare)
+            if finished and _teardown(ray, actors):  # the last unit is done: steps freed, the processes stay
+                self._idle[key] = actors + spare
+            else:  # stopped early (units may still run on them), or an actor that cannot tear down: not kept
+                _stop(ray, actors + spare, teardown=not finished)
 
     def _stop_idle(self, keep: tuple[tuple[str, str], ...] | None = None) -> None:
         """Stop the idle actors of every other set of options than ``keep`` (their steps are already torn down)."""
