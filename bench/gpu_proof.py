@@ -16,13 +16,16 @@ cost of a forward pass:
 * ``rephrase``: a ~0.5B-parameter Qwen2-shaped causal LM (28 layers, 1024 wide, GQA 16/8 heads) through the
   step's ``VllmBackend`` (offline ``vllm.LLM``), and through its ``OpenAIBackend`` against a ``vllm serve`` this
   script starts on 127.0.0.1: output tokens/s (greedy, ``--max-new-tokens`` per document, WRAP's Wikipedia-style
-  prompt on plain prompts: the random model has no chat template). ``--cpu-smoke`` sends a toy LM of the same
-  folder layout through the step's transformers backend instead.
+  prompt on plain prompts: the random model has no chat template); and through the step's own
+  ``TransformersBackend`` in bf16 on the GPU (batched ``generate``, the backend without vLLM). ``--cpu-smoke`` sends
+  a toy LM of the same folder layout through that backend on CPU.
 
 Without CUDA, or without vLLM, the parts that need them are skipped with the reason printed and their RESULT keys
 say ``skipped``: no GPU figure is ever printed that did not come from a GPU. ``--cpu-smoke`` runs the CPU parts at
 toy sizes (a test runs it). The last line is
-``RESULT gpu_proof classifier_docs_s=… classifier_vs_cpu=… embed_docs_s=… vllm_tokens_s=… server_tokens_s=… device=…``.
+``RESULT gpu_proof classifier_docs_s=… classifier_vs_cpu=… embed_docs_s=… vllm_tokens_s=… server_tokens_s=…
+transformers_tokens_s=… device=…``. A part that fails prints its traceback and is listed in ``skipped=`` with the
+error; the other parts still run.
 
     .venv/bin/python bench/gpu_proof.py --cpu-smoke          # here: CPU parts at toy sizes, GPU parts skipped
     python3 bench/gpu_proof.py                               # on a GPU machine (README, Benchmarks: the command)
@@ -39,8 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -201,14 +205,22 @@ def build_causal_lm(folder: Path, tokenizer: Path, sizes: Sizes, vocab: int, dev
     return folder, params
 
 
-def classifier_rate(model: Path, docs: list[str], device: str, batch: int, sort: bool, repeats: int) -> tuple:
+def classifier_rate(
+    model: Path, docs: list[str], device: str, batch: int, sort: bool, repeats: int, dtype: str = "auto"
+) -> tuple:
     """(docs/s best of ``repeats``, the step, its output) for hf_classifier on ``docs``."""
     import pyarrow as pa
 
     from curate.classifiers import HfClassifier
 
     step = HfClassifier(
-        model=str(model), column="q", device=device, model_batch_size=batch, sort_by_length=sort, max_length=512
+        model=str(model),
+        column="q",
+        device=device,
+        dtype=dtype,
+        model_batch_size=batch,
+        sort_by_length=sort,
+        max_length=512,
     )
     step.ensure_setup()
     table = pa.table({"id": [str(i) for i in range(len(docs))], "text": docs})
@@ -306,23 +318,216 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "skipped" if value is None else f"{value:.{digits}f}"
 
 
+@dataclass
+class Proof:
+    """What the run found: the RESULT figures (None until a part measures it on CUDA), extra keys, and each part
+    that did not run with the reason."""
+
+    cuda: bool
+    figures: dict[str, float | None] = field(
+        default_factory=lambda: dict.fromkeys(
+            [
+                "classifier_docs_s",
+                "classifier_vs_cpu",
+                "embed_docs_s",
+                "vllm_tokens_s",
+                "server_tokens_s",
+                "transformers_tokens_s",
+            ]
+        )
+    )
+    extra: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, part: str, why: str) -> None:
+        self.skipped.setdefault(part, why)
+
+    def attempt(self, part: str, measure, *args) -> None:
+        """Run one part; a failure is printed with its traceback and recorded, and the other parts still run."""
+        t0 = time.perf_counter()
+        try:
+            measure(self, *args)
+        except Exception as exc:  # noqa: BLE001 - one broken part must not cost the others their device time
+            traceback.print_exc()
+            self.skip(part, f"failed: {type(exc).__name__}: {exc}".splitlines()[0])
+            say(f"FAILED {part}: {self.skipped[part]}")
+        say(f"  [{part}: {time.perf_counter() - t0:.1f} s]")
+        gc.collect()
+        if self.cuda:
+            import torch
+
+            torch.cuda.empty_cache()
+
+    def result_line(self, device: str) -> str:
+        parts = " ".join(f"{k}={fmt(v, 2 if k == 'classifier_vs_cpu' else 1)}" for k, v in self.figures.items())
+        rest = " ".join(f"{k}={v}" for k, v in self.extra.items())
+        return f"RESULT gpu_proof {parts} device={device} {rest} skipped={','.join(self.skipped) or 'none'}"
+
+
+def measure_classifier(proof: Proof, clf: Path, docs: list[str], args: argparse.Namespace) -> None:
+    """hf_classifier: fp32 on the CPUs, then bf16 on the GPU with length-sorted and unsorted mini-batches."""
+    cpu_docs = docs[: args.cpu_docs]
+    cpu_rate, cpu_step, cpu_out = classifier_rate(clf, cpu_docs, "cpu", args.cpu_batch_size, True, 1)
+    say(f"classifier CPU ({cpu_step.scorer.dtype}, {len(cpu_docs)} docs, sorted): {cpu_rate:.1f} docs/s")
+    proof.extra["cpu_classifier_docs_s"] = f"{cpu_rate:.1f}"
+    del cpu_step
+    if not proof.cuda:
+        return
+    import torch
+
+    _, step, exact = classifier_rate(clf, cpu_docs, "cuda", args.cpu_batch_size, True, 1, dtype="float32")
+    agree = np.mean(np.asarray(exact["q_label"]) == np.asarray(cpu_out["q_label"]))
+    diff = np.max(np.abs(np.asarray(exact["q"]) - np.asarray(cpu_out["q"])))
+    say(f"  fp32 GPU vs fp32 CPU on {len(cpu_docs)} docs: labels agree {agree:.3f}, max |Δp| {diff:.2e}")
+    proof.extra["fp32_gpu_vs_cpu_max_dp"] = f"{diff:.1e}"
+    del step, exact
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    rates = {}
+    for sort in (True, False):
+        rate, step, out = classifier_rate(clf, docs, "cuda", args.batch_size, sort, args.repeats)
+        rates[sort] = rate
+        say(f"classifier GPU ({step.scorer.dtype}, {'sorted' if sort else 'unsorted'}): {rate:.1f} docs/s")
+        head = out.slice(0, len(cpu_docs))
+        agree = np.mean(np.asarray(head["q_label"]) == np.asarray(cpu_out["q_label"]))
+        diff = np.max(np.abs(np.asarray(head["q"]) - np.asarray(cpu_out["q"])))
+        say(f"  bf16 GPU vs fp32 CPU on {len(cpu_docs)} docs: labels agree {agree:.3f}, max |Δp| {diff:.4f}")
+        proof.extra[f"{'sorted' if sort else 'unsorted'}_label_agreement"] = f"{agree:.3f}"
+        del step
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    proof.figures["classifier_docs_s"] = rates[True]
+    proof.figures["classifier_vs_cpu"] = rates[True] / cpu_rate
+    proof.extra["classifier_unsorted_docs_s"] = f"{rates[False]:.1f}"
+    proof.extra["sorted_speedup"] = f"{rates[True] / rates[False]:.2f}"
+    proof.extra["gpu_peak_gib"] = f"{peak:.2f}"
+    say(
+        f"classifier: sorted/unsorted {rates[True] / rates[False]:.2f}x, "
+        f"GPU/CPU {rates[True] / cpu_rate:.1f}x, GPU memory peak {peak:.2f} GiB"
+    )
+
+
+def measure_embedding(proof: Proof, encoder: Path, docs: list[str], args: argparse.Namespace) -> None:
+    """semantic_dedup's encoder (mean pooled, L2-normalised) on the CPUs and on the GPU."""
+    from curate.classifiers.embedding_head import Embedder
+    from curate.classifiers.models import pick_dtype
+
+    for device in ["cpu"] + (["cuda"] if proof.cuda else []):
+        n = args.cpu_docs if device == "cpu" else len(docs)
+        batch = args.cpu_batch_size if device == "cpu" else args.batch_size
+        embedder = Embedder(encoder, device, pick_dtype("auto", device), normalize=True)
+        embedder.embed(docs[:batch], batch)  # warm-up
+        sync(device)
+        t0 = time.perf_counter()
+        vectors = embedder.embed(docs[:n], batch)
+        sync(device)
+        rate = n / (time.perf_counter() - t0)
+        norms = np.linalg.norm(vectors, axis=1)
+        say(
+            f"embedding {device} ({embedder.model.dtype}, {embedder.max_length} tokens, dim {vectors.shape[1]}, "
+            f"|v| {norms.mean():.3f}): {rate:.1f} docs/s"
+        )
+        if device == "cuda":
+            proof.figures["embed_docs_s"] = rate
+        else:
+            proof.extra["cpu_embed_docs_s"] = f"{rate:.1f}"
+        del embedder
+
+
+def measure_transformers(proof: Proof, lm: Path, lm_docs: list[str], sampling, args: argparse.Namespace) -> None:
+    """rephrase's transformers backend: bf16 on the GPU (batches of ``--lm-batch-size``), fp32 on CPU in the smoke."""
+    from curate.stages.rephrase.backends import TransformersBackend
+
+    device = "cuda" if proof.cuda else "cpu"
+    batch = args.lm_batch_size if proof.cuda else 4
+    local = TransformersBackend(str(lm), sampling, batch_size=batch, device=device, dtype="auto", chat=False)
+    docs = lm_docs[: args.hf_lm_docs] if proof.cuda else lm_docs
+    rate, tokens, failed = rephrase_rate(local, docs)
+    say(
+        f"rephrase via transformers on {device} ({local.net.dtype}, batch {batch}): {tokens} tokens, "
+        f"{rate:.1f} tokens/s"
+    )
+    if failed:
+        raise RuntimeError(f"{failed} of {len(docs)} generations failed")
+    if proof.cuda:
+        proof.figures["transformers_tokens_s"] = rate
+    else:
+        proof.extra["cpu_transformers_tokens_s"] = f"{rate:.1f}"
+
+
+def measure_server(proof: Proof, lm: Path, lm_docs: list[str], sampling, args: argparse.Namespace) -> None:
+    """rephrase's OpenAI-compatible backend against a ``vllm serve`` started here on 127.0.0.1."""
+    from curate.stages.rephrase.backends import OpenAIBackend
+
+    port = free_port()
+    log = Path(args.workdir or tempfile.gettempdir()) / f"vllm_serve_{port}.log"
+    server = start_server(lm, port, log, args)
+    try:
+        if not wait_ready(server, port, args.server_timeout):
+            tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-30:])
+            raise RuntimeError("the server did not answer in time or exited; its log ends:\n" + tail)
+        backend = OpenAIBackend(
+            f"http://127.0.0.1:{port}/v1",
+            "proof",
+            sampling,
+            endpoint="completions",
+            api_key_env=None,
+            concurrency=args.concurrency,
+            timeout_s=600,
+        )
+        rate, tokens, failed = rephrase_rate(backend, lm_docs)
+        say(
+            f"rephrase via vllm serve (OpenAI backend, {args.concurrency} in flight): {tokens} tokens, "
+            f"{rate:.1f} tokens/s"
+        )
+        if failed:
+            raise RuntimeError(f"{failed} of {len(lm_docs)} requests failed")
+        proof.figures["server_tokens_s"] = rate
+    finally:
+        stop(server)
+        log.unlink(missing_ok=True)
+
+
+def measure_vllm(proof: Proof, lm: Path, lm_docs: list[str], sampling, args: argparse.Namespace) -> None:
+    """rephrase's VllmBackend: an offline ``vllm.LLM`` in this process."""
+    from curate.stages.rephrase.backends import VllmBackend
+
+    backend = VllmBackend(
+        str(lm),
+        sampling,
+        chat=False,
+        options={
+            "max_model_len": args.max_model_len,
+            "gpu_memory_utilization": args.gpu_memory_utilization,
+            "enforce_eager": args.vllm_eager,
+        },
+    )
+    rate, tokens, failed = rephrase_rate(backend, lm_docs)
+    say(f"rephrase via vLLM offline: {tokens} tokens, {rate:.1f} tokens/s")
+    if failed:
+        raise RuntimeError(f"{failed} of {len(lm_docs)} generations failed")
+    proof.figures["vllm_tokens_s"] = rate
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cpu-smoke", action="store_true", help="toy sizes; GPU parts skipped without CUDA")
     parser.add_argument("--docs", type=int, default=4096, help="documents per GPU classifier / embedding run")
-    parser.add_argument("--cpu-docs", type=int, default=192, help="documents of the CPU classifier baseline")
+    parser.add_argument("--cpu-docs", type=int, default=128, help="documents of the CPU classifier baseline")
     parser.add_argument("--median-words", type=int, default=350, help="median words (= tokens) per document")
     parser.add_argument("--batch-size", type=int, default=256, help="texts per forward pass on GPU")
     parser.add_argument("--cpu-batch-size", type=int, default=32, help="texts per forward pass on CPU")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per mode (best is reported)")
     parser.add_argument("--lm-docs", type=int, default=512, help="documents rephrased per vLLM backend")
+    parser.add_argument("--hf-lm-docs", type=int, default=256, help="documents rephrased by the transformers backend")
+    parser.add_argument("--lm-batch-size", type=int, default=128, help="prompts per transformers generate() on GPU")
     parser.add_argument("--lm-words", type=int, default=300, help="words per rephrased document (at most)")
     parser.add_argument("--max-new-tokens", type=int, default=256, help="tokens generated per document")
     parser.add_argument("--max-model-len", type=int, default=2048)
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.45)
     parser.add_argument("--concurrency", type=int, default=128, help="requests in flight to vllm serve")
     parser.add_argument("--vllm-eager", action="store_true", help="vLLM without CUDA graphs / compile (faster start)")
-    parser.add_argument("--skip-vllm", action="store_true", help="skip both rephrase measurements")
+    parser.add_argument("--skip-vllm", action="store_true", help="skip both vLLM measurements")
     parser.add_argument("--server-timeout", type=float, default=420.0, help="seconds to wait for vllm serve")
     parser.add_argument("--workdir", default=None, help="where the models are written (default: a temporary dir)")
     args = parser.parse_args(argv)
@@ -331,34 +536,32 @@ def main(argv: list[str] | None = None) -> int:
         args.median_words, args.batch_size, args.cpu_batch_size, args.max_new_tokens = 40, 8, 8, 8
     sizes = SMOKE if args.cpu_smoke else FULL
 
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import torch
+    import transformers
 
-    cuda = torch.cuda.is_available()
-    device_name = torch.cuda.get_device_name(0).replace(" ", "_") if cuda else "cpu"
-    skipped: dict[str, str] = {}
-    if not cuda:
-        for part in ("classifier_gpu", "embed_gpu", "vllm_offline", "vllm_serve"):
-            skipped[part] = "no CUDA device (torch.cuda.is_available() is False)"
+    transformers.utils.logging.disable_progress_bar()
+    proof = Proof(cuda=torch.cuda.is_available())
+    device_name = torch.cuda.get_device_name(0).replace(" ", "_") if proof.cuda else "cpu"
+    if not proof.cuda:
+        for part in ("classifier_gpu", "embed_gpu", "transformers_gpu", "vllm_offline", "vllm_serve"):
+            proof.skip(part, "no CUDA device (torch.cuda.is_available() is False)")
     try:
         import vllm  # noqa: F401
     except ImportError as exc:
         for part in ("vllm_offline", "vllm_serve"):
-            skipped.setdefault(part, f"vLLM is not installed ({exc}); `pip install vllm` on the GPU machine")
+            proof.skip(part, f"vLLM is not installed ({exc}); `pip install vllm` on the GPU machine")
     if args.skip_vllm:
         for part in ("vllm_offline", "vllm_serve"):
-            skipped.setdefault(part, "--skip-vllm")
+            proof.skip(part, "--skip-vllm")
     say(
-        f"torch {torch.__version__}, CUDA {'yes: ' + torch.cuda.get_device_name(0) if cuda else 'no'}, "
-        f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}; "
-        f"sizes: {'smoke' if args.cpu_smoke else 'full'}"
+        f"torch {torch.__version__} (CUDA {torch.version.cuda}), transformers {transformers.__version__}, "
+        f"GPU {'yes: ' + torch.cuda.get_device_name(0) if proof.cuda else 'no'}, {os.cpu_count()} CPUs, "
+        f"torch threads {torch.get_num_threads()}; sizes: {'smoke' if args.cpu_smoke else 'full'}"
     )
-    for part, why in skipped.items():
+    for part, why in proof.skipped.items():
         say(f"SKIP {part}: {why}")
 
-    figures: dict[str, float | None] = dict.fromkeys(
-        ["classifier_docs_s", "classifier_vs_cpu", "embed_docs_s", "vllm_tokens_s", "server_tokens_s"]
-    )
-    extra: dict[str, str] = {}
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
         words = build_tokenizer(root / "tokenizer", sizes.vocab_words)
@@ -370,139 +573,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{int(np.percentile(lengths, 10))}, p90 {int(np.percentile(lengths, 90))}, at the cut "
             f"{np.mean(lengths >= 512):.0%}"
         )
-
-        # -- hf_classifier: CPU baseline, then GPU bf16 sorted / unsorted ------------------------------------------
         t0 = time.perf_counter()
         clf = build_classifier(root / "quality-classifier-deberta", root / "tokenizer", sizes, vocab)
         say(f"classifier built ({time.perf_counter() - t0:.1f} s): NeMo Curator layout, {sizes.deberta}")
-        cpu_docs = docs[: args.cpu_docs]
-        cpu_rate, cpu_step, cpu_out = classifier_rate(clf, cpu_docs, "cpu", args.cpu_batch_size, True, 1)
-        say(f"classifier CPU ({cpu_step.scorer.dtype}, {len(cpu_docs)} docs, sorted): {cpu_rate:.1f} docs/s")
-        extra["cpu_classifier_docs_s"] = f"{cpu_rate:.1f}"
-        del cpu_step
-        if cuda:
-            torch.cuda.reset_peak_memory_stats()
-            rates = {}
-            for sort in (True, False):
-                rate, step, out = classifier_rate(clf, docs, "cuda", args.batch_size, sort, args.repeats)
-                rates[sort] = rate
-                say(f"classifier GPU ({step.scorer.dtype}, {'sorted' if sort else 'unsorted'}): {rate:.1f} docs/s")
-                if sort:
-                    head = out.slice(0, len(cpu_docs))
-                    agree = np.mean(np.asarray(head["q_label"]) == np.asarray(cpu_out["q_label"]))
-                    diff = np.max(np.abs(np.asarray(head["q"]) - np.asarray(cpu_out["q"])))
-                    say(
-                        f"  bf16 GPU vs fp32 CPU on {len(cpu_docs)} docs: labels agree {agree:.3f}, max |Δp| {diff:.4f}"
-                    )
-                del step
-            peak = torch.cuda.max_memory_allocated() / 2**30
-            figures["classifier_docs_s"] = rates[True]
-            figures["classifier_vs_cpu"] = rates[True] / cpu_rate
-            extra["classifier_unsorted_docs_s"] = f"{rates[False]:.1f}"
-            extra["sorted_speedup"] = f"{rates[True] / rates[False]:.2f}"
-            extra["gpu_peak_gib"] = f"{peak:.2f}"
-            say(
-                f"classifier: sorted/unsorted {rates[True] / rates[False]:.2f}x, "
-                f"GPU/CPU {rates[True] / cpu_rate:.1f}x, GPU memory peak {peak:.2f} GiB"
-            )
-        gc.collect()
-        if cuda:
-            torch.cuda.empty_cache()
-
-        # -- embedding (semantic_dedup's encoder) --------------------------------------------------------------------
-        from curate.classifiers.embedding_head import Embedder
-        from curate.classifiers.models import pick_dtype
-
+        proof.attempt("classifier_gpu", measure_classifier, clf, docs, args)
         encoder = build_encoder(root / "minilm-shaped", root / "tokenizer", sizes, vocab)
-        for device in ["cpu"] + (["cuda"] if cuda else []):
-            n = len(cpu_docs) if device == "cpu" else len(docs)
-            batch = args.cpu_batch_size if device == "cpu" else args.batch_size
-            embedder = Embedder(encoder, device, pick_dtype("auto", device), normalize=True)
-            embedder.embed(docs[:batch], batch)  # warm-up
-            sync(device)
-            t0 = time.perf_counter()
-            vectors = embedder.embed(docs[:n], batch)
-            sync(device)
-            rate = n / (time.perf_counter() - t0)
-            norms = np.linalg.norm(vectors, axis=1)
-            say(
-                f"embedding {device} ({embedder.max_length} tokens, dim {vectors.shape[1]}, |v| {norms.mean():.3f}): "
-                f"{rate:.1f} docs/s"
-            )
-            if device == "cuda":
-                figures["embed_docs_s"] = rate
-            else:
-                extra["cpu_embed_docs_s"] = f"{rate:.1f}"
-            del embedder
-        gc.collect()
+        proof.attempt("embed_gpu", measure_embedding, encoder, docs, args)
 
-        # -- rephrase through vLLM: the server first (its own process), then offline in this process --------------
-        from curate.stages.rephrase.backends import OpenAIBackend, Sampling, VllmBackend
+        from curate.stages.rephrase.backends import Sampling
 
         sampling = Sampling(max_new_tokens=args.max_new_tokens, temperature=0.0)
         lm_docs = [" ".join(d.split()[: args.lm_words]) for d in docs[: args.lm_docs]]
-        if "vllm_serve" not in skipped or "vllm_offline" not in skipped or args.cpu_smoke:
-            lm, params = build_causal_lm(root / "lm", root / "tokenizer", sizes, vocab, "cuda" if cuda else "cpu")
-            say(f"causal LM built: Qwen2-shaped, {params / 1e6:.1f}M parameters, bf16")
-            extra["lm_params_m"] = f"{params / 1e6:.1f}"
-            if cuda:
-                torch.cuda.empty_cache()
-        if args.cpu_smoke:  # the folder vLLM would load, through the step's transformers backend on CPU
-            from curate.stages.rephrase.backends import TransformersBackend
+        lm, params = build_causal_lm(root / "lm", root / "tokenizer", sizes, vocab, "cuda" if proof.cuda else "cpu")
+        say(f"causal LM built: Qwen2-shaped, {params / 1e6:.1f}M parameters, bf16")
+        proof.extra["lm_params_m"] = f"{params / 1e6:.1f}"
+        if proof.cuda or args.cpu_smoke:  # the folder vLLM loads, through the step's own transformers backend
+            proof.attempt("transformers_gpu", measure_transformers, lm, lm_docs, sampling, args)
+        if "vllm_serve" not in proof.skipped:  # the server first (its own process), then offline in this one
+            proof.attempt("vllm_serve", measure_server, lm, lm_docs, sampling, args)
+        if "vllm_offline" not in proof.skipped:
+            proof.attempt("vllm_offline", measure_vllm, lm, lm_docs, sampling, args)
 
-            local = TransformersBackend(str(lm), sampling, batch_size=4, device="cpu", dtype="float32", chat=False)
-            rate, tokens, failed = rephrase_rate(local, lm_docs)
-            say(f"rephrase via transformers on CPU (smoke): {tokens} tokens, {rate:.1f} tokens/s, {failed} failed")
-            extra["cpu_transformers_tokens_s"] = f"{rate:.1f}" if not failed else "failed"
-            del local
-        if "vllm_serve" not in skipped:
-            port = free_port()
-            log = root / "vllm_serve.log"
-            server = start_server(lm, port, log, args)
-            try:
-                if wait_ready(server, port, args.server_timeout):
-                    backend = OpenAIBackend(
-                        f"http://127.0.0.1:{port}/v1",
-                        "proof",
-                        sampling,
-                        endpoint="completions",
-                        api_key_env=None,
-                        concurrency=args.concurrency,
-                        timeout_s=600,
-                    )
-                    rate, tokens, failed = rephrase_rate(backend, lm_docs)
-                    figures["server_tokens_s"] = rate if not failed else None
-                    say(
-                        f"rephrase via vllm serve (OpenAI backend, {args.concurrency} in flight): {tokens} tokens, "
-                        f"{rate:.1f} tokens/s"
-                    )
-                else:
-                    skipped["vllm_serve"] = "the server did not answer in time or exited; its log ends:\n" + "".join(
-                        log.read_text(errors="replace").splitlines(keepends=True)[-30:]
-                    )
-                    say(f"SKIP vllm_serve: {skipped['vllm_serve']}")
-            finally:
-                stop(server)
-        if "vllm_offline" not in skipped:
-            backend = VllmBackend(
-                str(lm),
-                sampling,
-                chat=False,
-                options={
-                    "max_model_len": args.max_model_len,
-                    "gpu_memory_utilization": args.gpu_memory_utilization,
-                    "enforce_eager": args.vllm_eager,
-                },
-            )
-            rate, tokens, failed = rephrase_rate(backend, lm_docs)
-            figures["vllm_tokens_s"] = rate if not failed else None
-            say(f"rephrase via vLLM offline: {tokens} tokens, {rate:.1f} tokens/s")
-
-    # a GPU figure only from a GPU: every key above is None unless its part ran on CUDA
-    device = device_name if cuda else "cpu"
-    parts = " ".join(f"{k}={fmt(v, 2 if k == 'classifier_vs_cpu' else 1)}" for k, v in figures.items())
-    rest = " ".join(f"{k}={v}" for k, v in extra.items())
-    say(f"RESULT gpu_proof {parts} device={device} {rest} skipped={','.join(skipped) or 'none'}")
+    # a GPU figure only from a GPU: every figure is None unless its part ran on CUDA
+    say(proof.result_line(device_name))
     return 0
 
 
