@@ -61,7 +61,12 @@ def tokenize(tokenizer, texts: list[str | None], max_length: int) -> list[list[i
 def batched_forward(
     forward: Callable, ids: list[list[int]], pad_id: int, batch_size: int, device: str, sort_by_length: bool = True
 ) -> np.ndarray:
-    """Run ``forward(input_ids, attention_mask) -> Tensor[n, k]`` over mini-batches; rows in input order."""
+    """Run ``forward(input_ids, attention_mask) -> Tensor[n, k]`` over mini-batches; rows in input order.
+
+    The results stay on the device until the last mini-batch and come back in one copy, and on a GPU the token ids
+    travel from pinned memory without blocking: the host builds mini-batch k+1 while the GPU runs k, instead of
+    waiting for each result (the embedding step on an H200 spent 45 % of its forward time in those waits: README,
+    GPU proof). The arithmetic is the same as one blocking copy per mini-batch."""
     import torch
 
     n = len(ids)
@@ -70,22 +75,26 @@ def batched_forward(
     lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=n)
     # longest first: a batch that does not fit in memory fails at once, not at the end of the shard
     order = np.argsort(-lengths, kind="stable") if sort_by_length else np.arange(n)
-    out: np.ndarray | None = None
+    pinned = torch.device(device).type == "cuda"
+    results = []
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
             width = int(lengths[rows].max())
             input_ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
             for j, r in enumerate(rows):
                 input_ids[j, : lengths[r]] = ids[r]
-                mask[j, : lengths[r]] = 1
-            result = forward(torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device))
-            result = result.float().cpu().numpy()
-            if out is None:
-                out = np.empty((n, result.shape[1]), dtype=np.float32)
-            out[rows] = result
-    assert out is not None
+            host_ids, host_lengths = torch.from_numpy(input_ids), torch.from_numpy(lengths[rows])
+            if pinned:
+                host_ids, host_lengths = host_ids.pin_memory(), host_lengths.pin_memory()
+            batch_ids = host_ids.to(device, non_blocking=pinned)
+            batch_lengths = host_lengths.to(device, non_blocking=pinned)
+            mask = (torch.arange(width, device=device)[None, :] < batch_lengths[:, None]).to(torch.int64)
+            # a copy: a view would keep the whole mini-batch's activations alive until the end
+            results.append(forward(batch_ids, mask).to(torch.float32, copy=True))
+        stacked = torch.cat(results).cpu().numpy()
+    out = np.empty((n, stacked.shape[1]), dtype=np.float32)
+    out[order] = stacked
     return out
 
 
