@@ -65,8 +65,9 @@ def batched_forward(
 
     The results stay on the device until the last mini-batch and come back in one copy, and on a GPU the token ids
     travel from pinned memory without blocking: the host builds mini-batch k+1 while the GPU runs k, instead of
-    waiting for each result (the embedding step on an H200 spent 45 % of its forward time in those waits: README,
-    GPU proof). The arithmetic is the same as one blocking copy per mini-batch."""
+    waiting for each result (4,096 documents through a MiniLM-shaped encoder on an H200: 0.178 s with a blocking
+    copy each way per mini-batch, 0.152 s so, 0.111 s with every mini-batch already on the GPU; README, GPU proof).
+    The arithmetic is that of one blocking copy per mini-batch."""
     import torch
 
     n = len(ids)
