@@ -9,6 +9,7 @@ Real pages then go through ``trafilatura.extract`` with and without the swap and
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import lxml.html
@@ -28,6 +29,7 @@ from curate.stages.warc.trafilatura_xpath import (
     _trafilatura_swaps,
     compile_xpath,
     compiled_xpaths,
+    required_literals,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -611,6 +613,78 @@ def test_compiled_source_is_readable_and_behaves():
         "</section><p class='caption'>d</p></body></html>"
     )
     assert [e.text for e in compiled(tree)] == ["a", "c"]
+
+
+# -- 3b. the literal screen before re:test ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "pattern, flags, expected",
+    [
+        ("post[-_]text|bread-?crumb|(?:^| )ad-", 0, ("ad-", "bread", "post")),
+        ("content-main|content-body|contentBody", 0, ("content",)),  # re's parser factors the common prefix out
+        ("(^|\\s)bottom|bottom(\\s|$)", 0, ("bottom",)),
+        ("^[Cc]omment(?!ary)|(?:article|post)-comments", 0, ("-comments", "omment")),
+        ("(?:ab)+c", 0, ("ab",)),  # a repeat of at least one requires its body (ties: the first choice)
+        ("a?|b", 0, None),  # a branch that needs no literal: no screen
+        ("x*y*", 0, None),
+        ("fulltext", re.IGNORECASE, None),  # case-insensitive: the screen would be wrong, so none
+        ("(?i:ab)cd", 0, ("cd",)),
+        ("é+|ü", 0, None),  # non-ASCII literals are not screened
+    ],
+)
+def test_required_literals_read_off_the_pattern(pattern, flags, expected):
+    assert required_literals(re.compile(pattern, flags)) == expected
+
+
+@pytest.mark.skipif(not native_available(), reason="the compiled module _native is not built")
+def test_any_literal_reads_every_string_kind():
+    from curate.stages.warc import _native
+
+    screen = _native.AnyLiteral(("nav", "ad-", "x"))
+    assert screen("main-nav") and screen("nav") and screen("ad-") and screen("é x")
+    assert not screen("") and not screen("na") and not screen("ad") and not screen("NAV")
+    assert screen("日本-nav") and screen("😀ad-") and not screen("日本na") and not screen("😀a")  # UCS2, UCS4
+    assert screen("aaad-") and screen("nanav")  # a failed start does not hide an overlapping match
+    assert not _native.AnyLiteral(("abc",))("ab")  # a literal running past the end
+    for bad in ((), ("",), ("é",), (1,)):
+        with pytest.raises(ValueError, match="non-empty ASCII"):
+            _native.AnyLiteral(bad)
+
+
+@pytest.mark.skipif(not native_available(), reason="the compiled module _native is not built")
+def test_the_literal_screen_never_hides_a_match(fuzz_trees):
+    """For every re:test pattern in trafilatura's swapped expressions: any string the pattern finds something in
+    passes its screen. Checked on every attribute value of the fuzz corpus and of the shipped sample's pages, and on
+    strings built around each literal (cut short, wrapped in non-ASCII text, at either end)."""
+    from curate.stages.warc import _native
+
+    patterns = set()
+    for _, _, original, _ in _trafilatura_swaps():
+        for found in re.finditer(r"re:test\([^,]+,\s*'([^']*)'(?:,\s*'([^']*)')?\)", original.path):
+            patterns.add((found.group(1), found.group(2) or ""))
+    from warcio.archiveiterator import ArchiveIterator
+
+    values = {v for tree in fuzz_trees for el in tree.iter() for v in el.attrib.values()}
+    with SAMPLE.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response":
+                body = record.content_stream().read()
+                if b"<" in body:
+                    values |= {v for el in load_html(body).iter() for v in el.attrib.values()}
+    assert len(values) > 1000
+    screened = 0
+    for source, flags in sorted(patterns):
+        pattern = re.compile(source, re.UNICODE | (re.IGNORECASE if "i" in flags else 0))
+        literals = required_literals(pattern)
+        if literals is None:
+            continue
+        screened += 1
+        screen = _native.AnyLiteral(literals)
+        around = set()
+        for literal in literals:
+            around |= {literal, literal[:-1], f"x {literal}", f"{literal}-y", f"日本{literal}😀", f"é{literal[1:]}"}
+        for value in values | around:
+            assert screen(value) or pattern.search(value) is None, (source, value)
+    assert screened == len(patterns) - 1 >= 25  # trafilatura 2.3.1: all but the case-insensitive "fulltext"
 
 
 # -- 4. warc_extract with and without compiled XPaths ----------------------------------------------------------------

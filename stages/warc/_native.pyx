@@ -296,6 +296,78 @@ cdef class TreeWalk:
         return elementFactory(root._doc, c).get(self._names[i].decode())  # entity references: as lxml reads it
 
 
+# -- literals before a regular expression ------------------------------------------------------------------------------
+cdef class AnyLiteral:
+    """``f(value)``: whether ``value`` contains at least one of some ASCII ``literals``, in one pass over it, comparing
+    at each character only the literals that start with it. The compiled XPaths ask it before a ``re:test`` whose
+    every match contains one of the literals (``trafilatura_xpath.required_literals``): most class and id values hold
+    none, and Python's ``re`` tries every branch of a 70-token alternation at every position."""
+
+    cdef bytes _blob
+    cdef Py_ssize_t* _starts
+    cdef Py_ssize_t* _lengths
+    cdef int* _next
+    cdef int _first[128]
+    cdef readonly tuple literals
+
+    def __cinit__(self, literals):
+        cdef int k, n
+        cdef bytes encoded
+        self.literals = tuple(literals)
+        n = len(self.literals)
+        if n == 0 or any(not isinstance(x, str) or not x or not x.isascii() for x in self.literals):
+            raise ValueError(f"AnyLiteral needs non-empty ASCII strings, got {self.literals!r}")
+        self._starts = <Py_ssize_t*>malloc(n * sizeof(Py_ssize_t))
+        self._lengths = <Py_ssize_t*>malloc(n * sizeof(Py_ssize_t))
+        self._next = <int*>malloc(n * sizeof(int))
+        if self._starts == NULL or self._lengths == NULL or self._next == NULL:
+            raise MemoryError()
+        for k in range(128):
+            self._first[k] = -1
+        parts = []
+        offset = 0
+        for k in range(n - 1, -1, -1):  # chains built back to front keep each first character's literals in order
+            encoded = self.literals[k].encode("ascii")
+            self._starts[k] = 0
+            self._lengths[k] = len(encoded)
+            self._next[k] = self._first[encoded[0]]
+            self._first[encoded[0]] = k
+        for k in range(n):
+            self._starts[k] = offset
+            parts.append(self.literals[k].encode("ascii"))
+            offset += self._lengths[k]
+        self._blob = b"".join(parts)
+
+    def __dealloc__(self):
+        free(self._starts)
+        free(self._lengths)
+        free(self._next)
+
+    def __call__(self, str value not None) -> bool:
+        cdef int kind = PyUnicode_KIND(value)
+        cdef void* data = PyUnicode_DATA(value)
+        cdef Py_ssize_t n = len(value), i, j, length, start
+        cdef const unsigned char* blob = self._blob
+        cdef Py_UCS4 ch
+        cdef int k
+        for i in range(n):
+            ch = PyUnicode_READ(kind, data, i)
+            if ch >= 128:
+                continue
+            k = self._first[ch]
+            while k >= 0:
+                length = self._lengths[k]
+                if i + length <= n:
+                    start = self._starts[k]
+                    for j in range(1, length):
+                        if PyUnicode_READ(kind, data, i + j) != blob[start + j]:
+                            break
+                    else:
+                        return True
+                k = self._next[k]
+        return False
+
+
 # -- text of a subtree ------------------------------------------------------------------------------------------------
 cdef enum:
     XINCLUDE_START = 19  # libxml2's XML_XINCLUDE_START/END: lxml's text runs step over them
