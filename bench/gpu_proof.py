@@ -248,8 +248,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rephrase_rate(backend, docs: list[str]) -> tuple[float, int, int]:
-    """(output tokens/s, output tokens, failures) of ``backend.generate`` over ``docs`` (WRAP Wikipedia prompt)."""
+def rephrase_rate(backend, docs: list[str], label: str) -> float:
+    """Output tokens/s of ``backend.generate`` over ``docs`` (WRAP Wikipedia prompt), printed with ``label``; a
+    failed generation is an error naming the first one."""
     from curate.stages.rephrase.prompts import prompt_template
 
     template = prompt_template("wikipedia")
@@ -258,11 +259,13 @@ def rephrase_rate(backend, docs: list[str]) -> tuple[float, int, int]:
     results = backend.generate(template, docs)
     elapsed = time.perf_counter() - t0
     tokens = sum(g.output_tokens for g in results if g.error is None)
-    failed = sum(g.error is not None for g in results)
+    say(f"rephrase via {label}: {tokens} tokens, {tokens / elapsed:.1f} tokens/s")
+    failed = [g for g in results if g.error is not None]
     if failed:
-        first = next(g for g in results if g.error is not None)
-        say(f"  {failed} failures, first: {first.kind}: {first.error}")
-    return tokens / elapsed, tokens, failed
+        raise RuntimeError(
+            f"{len(failed)} of {len(docs)} generations failed, first: {failed[0].kind}: {failed[0].error}"
+        )
+    return tokens / elapsed
 
 
 def start_server(model: Path, port: int, log: Path, args: argparse.Namespace) -> subprocess.Popen:
@@ -318,24 +321,24 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "skipped" if value is None else f"{value:.{digits}f}"
 
 
+#: the RESULT line's GPU figures, in order: each is ``skipped`` unless its part ran on CUDA
+FIGURES = (
+    "classifier_docs_s",
+    "classifier_vs_cpu",
+    "embed_docs_s",
+    "vllm_tokens_s",
+    "server_tokens_s",
+    "transformers_tokens_s",
+)
+
+
 @dataclass
 class Proof:
     """What the run found: the RESULT figures (None until a part measures it on CUDA), extra keys, and each part
     that did not run with the reason."""
 
     cuda: bool
-    figures: dict[str, float | None] = field(
-        default_factory=lambda: dict.fromkeys(
-            [
-                "classifier_docs_s",
-                "classifier_vs_cpu",
-                "embed_docs_s",
-                "vllm_tokens_s",
-                "server_tokens_s",
-                "transformers_tokens_s",
-            ]
-        )
-    )
+    figures: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(FIGURES))
     extra: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -446,13 +449,7 @@ def measure_transformers(proof: Proof, lm: Path, lm_docs: list[str], sampling, a
     batch = args.lm_batch_size if proof.cuda else 4
     local = TransformersBackend(str(lm), sampling, batch_size=batch, device=device, dtype="auto", chat=False)
     docs = lm_docs[: args.hf_lm_docs] if proof.cuda else lm_docs
-    rate, tokens, failed = rephrase_rate(local, docs)
-    say(
-        f"rephrase via transformers on {device} ({local.net.dtype}, batch {batch}): {tokens} tokens, "
-        f"{rate:.1f} tokens/s"
-    )
-    if failed:
-        raise RuntimeError(f"{failed} of {len(docs)} generations failed")
+    rate = rephrase_rate(local, docs, f"transformers on {device} ({local.net.dtype}, batch {batch})")
     if proof.cuda:
         proof.figures["transformers_tokens_s"] = rate
     else:
@@ -479,14 +476,8 @@ def measure_server(proof: Proof, lm: Path, lm_docs: list[str], sampling, args: a
             concurrency=args.concurrency,
             timeout_s=600,
         )
-        rate, tokens, failed = rephrase_rate(backend, lm_docs)
-        say(
-            f"rephrase via vllm serve (OpenAI backend, {args.concurrency} in flight): {tokens} tokens, "
-            f"{rate:.1f} tokens/s"
-        )
-        if failed:
-            raise RuntimeError(f"{failed} of {len(lm_docs)} requests failed")
-        proof.figures["server_tokens_s"] = rate
+        label = f"vllm serve (OpenAI backend, {args.concurrency} in flight)"
+        proof.figures["server_tokens_s"] = rephrase_rate(backend, lm_docs, label)
     finally:
         stop(server)
         log.unlink(missing_ok=True)
@@ -506,11 +497,7 @@ def measure_vllm(proof: Proof, lm: Path, lm_docs: list[str], sampling, args: arg
             "enforce_eager": args.vllm_eager,
         },
     )
-    rate, tokens, failed = rephrase_rate(backend, lm_docs)
-    say(f"rephrase via vLLM offline: {tokens} tokens, {rate:.1f} tokens/s")
-    if failed:
-        raise RuntimeError(f"{failed} of {len(lm_docs)} generations failed")
-    proof.figures["vllm_tokens_s"] = rate
+    proof.figures["vllm_tokens_s"] = rephrase_rate(backend, lm_docs, "vLLM offline")
 
 
 def main(argv: list[str] | None = None) -> int:
