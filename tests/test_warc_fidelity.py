@@ -433,7 +433,7 @@ def test_native_shape_reads_the_tokens_the_regex_reads():
     decide which pages are skipped)."""
     import random
 
-    from curate.stages.warc.bounds import shape
+    from curate.stages.warc.bounds import over_bounds, shape
     from curate.stages.warc.native import module
 
     rng = random.Random(20261128)
@@ -448,9 +448,15 @@ def test_native_shape_reads_the_tokens_the_regex_reads():
     ]
     differ = [text for text in built if module.html_shape(text) != shape(text, native=False)]
     assert not differ, [(text, module.html_shape(text), shape(text, native=False)) for text in differ[:5]]
+    # over_bounds' cheap test: both counts in one pass, on one-, two- and four-byte strings alike
+    assert all(module.tag_marks(text) == (text.count("<"), text.count("</")) for text in built)
     pages = [page for path in (shared_data("warc", "pages_with_gold", "dev_pages.warc.gz"),) for page in _html(path)]
     assert len(pages) > 1000
     assert all(module.html_shape(page) == shape(page, native=False) for page in pages)
+    assert all(module.tag_marks(page) == (page.count("<"), page.count("</")) for page in pages)
+    assert all(
+        over_bounds(page, 2_000, 500, 50_000) == over_bounds(page, 2_000, 500, 50_000, native=False) for page in pages
+    )
 
 
 def _html(path) -> list[str]:

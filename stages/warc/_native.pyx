@@ -787,6 +787,41 @@ cdef Py_ssize_t _raw_end(_Text t, Py_ssize_t content, Py_ssize_t name, Py_ssize_
         q += 1
 
 
+def tag_marks(str html not None) -> tuple:
+    """``(html.count("<"), html.count("</"))`` in one pass over the string's code units (``bounds.over_bounds``'
+    cheap test: most pages hold too few tags to need the shape pass). ``str.count`` walks a two- or four-byte string
+    without memchr's help, and most pages are two-byte strings (one character past U+00FF is enough)."""
+    cdef int kind = PyUnicode_KIND(html)
+    cdef const void* data = PyUnicode_DATA(html)
+    cdef Py_ssize_t n = len(html), i
+    cdef Py_ssize_t opens = 0, closes = 0
+    cdef const Py_UCS1* one
+    cdef const Py_UCS2* two
+    cdef const Py_UCS4* four
+    if kind == PyUnicode_1BYTE_KIND:
+        one = <const Py_UCS1*>data
+        for i in range(n):
+            if one[i] == 60:  # "<"
+                opens += 1
+                if i + 1 < n and one[i + 1] == 47:  # "/"
+                    closes += 1
+    elif kind == PyUnicode_2BYTE_KIND:
+        two = <const Py_UCS2*>data
+        for i in range(n):
+            if two[i] == 60:
+                opens += 1
+                if i + 1 < n and two[i + 1] == 47:
+                    closes += 1
+    else:
+        four = <const Py_UCS4*>data
+        for i in range(n):
+            if four[i] == 60:
+                opens += 1
+                if i + 1 < n and four[i + 1] == 47:
+                    closes += 1
+    return opens, closes
+
+
 def html_shape(str html not None) -> tuple:
     """``bounds.shape(html)``: ``(start tags, depth upper bound, total depth)``, the same tokens as its regex
     (comments skipped, raw-text elements as one element, ``<``/``</`` + name + attributes + ``>`` as a tag,

@@ -92,11 +92,17 @@ def over_bounds(html: str, max_elements: int, max_depth: int, max_total_depth: i
     """``"too_many_elements"``/``"too_deep"``/``"too_nested"`` when the page exceeds a bound, else None (cheap for
     small pages: ``n`` start tags cannot nest deeper than ``n`` nor sum to more than ``n²/2``, and every start tag is
     a ``<`` not followed by ``/``, so ``n`` ≤ ``count("<") - count("</")``: this skips the pass for 769 of the 1,120
-    dev pages, ``count("<")`` alone for 367, which then need no second count)."""
+    dev pages, ``count("<")`` alone for 367, which then need no second count; with the compiled module both counts
+    come from one pass, ``_native.tag_marks``)."""
     limit = min(max_elements, max_depth, math.isqrt(2 * max_total_depth))
-    tags = html.count("<")
-    if tags <= limit or tags - html.count("</") <= limit:
-        return None
+    if native and native_module is not None:
+        tags, closing = native_module.tag_marks(html)  # both counts in one pass
+        if tags <= limit or tags - closing <= limit:
+            return None
+    else:
+        tags = html.count("<")
+        if tags <= limit or tags - html.count("</") <= limit:
+            return None
     elements, depth, total = shape(html, native)
     if elements > max_elements:
         return "too_many_elements"
