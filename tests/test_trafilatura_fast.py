@@ -245,13 +245,26 @@ def test_native_text_is_lxml_text_on_every_element(dev_pages):
         "<html><body><div class='cookie'>a<div class='cookie'>b</div>c<iframe></iframe></div>tail1"
         "<p>p<span class='nav'>n</span>t2<span style='display:none'>h</span>t3</p><script>s</script></body></html>"
     )
+    # ... and the pruned copy itself from those matches, without evaluating the expressions again on it: nested
+    # matches, one element matched by both expressions, adjacent matches whose tails join
+    twice = load_html(
+        "<html><body><p>x<span class='nav cookie' aria-hidden='true'>n</span>t1<span class='banner'>b</span>t2"
+        "<div class='social'>s<div class='footer'>f<i style='display:none'>h</i></div>t3</div>t4"
+        "<b aria-hidden='true'>a<span class='nav'>v</span></b>t5</p></body></html>"
+    )
     compared = 0
     with shortcuts():
-        for tree in [*trees, nested]:
-            expected = readability_bound(trafilatura.external.prune_unwanted_nodes(copy(tree), discard))
-            got = trafilatura_fast.pruned_bound(tree)
-            assert got == expected
+        for tree in [*trees, nested, twice]:
+            pruned_tree = trafilatura.external.prune_unwanted_nodes(copy(tree), discard)
+            expected = readability_bound(pruned_tree)
+            matches = trafilatura_fast.discard_matches(tree)
+            assert trafilatura_fast.pruned_bound(tree) == trafilatura_fast.pruned_bound(tree, matches) == expected
+            before = etree.tostring(tree)
+            assert etree.tostring(trafilatura_fast.pruned_copy(tree, matches)) == etree.tostring(pruned_tree)
+            assert etree.tostring(tree) == before  # the source tree is left as it was
             compared += any(x(tree) for x in discard)
+        first, second = trafilatura_fast.discard_matches(twice)  # both expressions, overlapping and nested
+        assert len(first) == 5 and len(second) == 3 and first[0] is second[0]
     assert compared > 50  # trees with something to discard
     with shortcuts():
         element = load_html("<html><body><div>a<p>b</p>c</div></body></html>").find(".//div")

@@ -453,16 +453,21 @@ cdef void _count_words(TextWalk* w, const unsigned char* p, size_t n) noexcept:
             w.word_points += 1
 
 
-cdef inline bint _is_excluded(TextWalk* w, xmlNode* c) noexcept:
-    cdef size_t key = <size_t>c
-    cdef Py_ssize_t lo = 0, hi = w.n_excluded, mid
-    while lo < hi:  # binary search over the sorted addresses
+cdef inline Py_ssize_t _lower_bound(const size_t* sorted_keys, Py_ssize_t n, size_t key) noexcept:
+    """The first index whose key is not below ``key`` (``n``: none)."""
+    cdef Py_ssize_t lo = 0, hi = n, mid
+    while lo < hi:
         mid = (lo + hi) // 2
-        if w.excluded[mid] < key:
+        if sorted_keys[mid] < key:
             lo = mid + 1
         else:
             hi = mid
-    return lo < w.n_excluded and w.excluded[lo] == key
+    return lo
+
+
+cdef inline bint _is_excluded(TextWalk* w, xmlNode* c) noexcept:
+    cdef Py_ssize_t i = _lower_bound(w.excluded, w.n_excluded, <size_t>c)
+    return i < w.n_excluded and w.excluded[i] == <size_t>c
 
 
 cdef int _walk_text(xmlNode* top, TextWalk* w) noexcept:
@@ -542,6 +547,55 @@ def readability_bound(_Element element not None, excluded=None) -> int:
         result = w.points + _tail_points(element._c_node) + 5 * w.iframes
     finally:
         free(addresses)
+    return result
+
+
+def twins(_Element source not None, _Element copied not None, list elements not None) -> list:
+    """The elements of ``copied`` (a copy of ``source``, the same shape) standing where ``elements`` (descendants
+    of ``source``) stand, in the order given: both trees walked in step in document order, a proxy made only for the
+    twins. ValueError when the shapes differ or an element is not found under ``source``."""
+    cdef Py_ssize_t n = len(elements), i, k, found = 0
+    cdef size_t* addresses = NULL
+    cdef Py_ssize_t* places = NULL
+    cdef xmlNode* s = source._c_node
+    cdef xmlNode* c = copied._c_node
+    cdef xmlNode* top = s
+    cdef list result = [None] * n
+    if n == 0:
+        return result
+    pairs = sorted((<size_t>(<_Element?>el)._c_node, i) for i, el in enumerate(elements))
+    addresses = <size_t*>malloc(n * sizeof(size_t))
+    places = <Py_ssize_t*>malloc(n * sizeof(Py_ssize_t))
+    try:
+        if addresses == NULL or places == NULL:
+            raise MemoryError()
+        for i in range(n):
+            addresses[i], places[i] = pairs[i]
+        s, c = s.children, c.children
+        while s != NULL:
+            if c == NULL or c.type != s.type:
+                raise ValueError("twins: the copy's shape differs from the source's")
+            if s.type == tree.XML_ELEMENT_NODE:
+                k = _lower_bound(addresses, n, <size_t>s)
+                while k < n and addresses[k] == <size_t>s:  # an element given twice gets its twin twice
+                    result[places[k]] = elementFactory(copied._doc, c)
+                    found += 1
+                    k += 1
+                if s.children != NULL:  # only elements are descended into
+                    s, c = s.children, c.children
+                    continue
+            while s != top and s.next == NULL:
+                if c.next != NULL:
+                    raise ValueError("twins: the copy's shape differs from the source's")
+                s, c = s.parent, c.parent
+            if s == top:
+                break
+            s, c = s.next, c.next
+    finally:
+        free(addresses)
+        free(places)
+    if found != n:
+        raise ValueError(f"twins: {n - found} of the {n} elements are not under the source element")
     return result
 
 

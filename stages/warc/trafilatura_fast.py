@@ -311,13 +311,10 @@ def readability_bound(tree: Any) -> int:
     return total + _VIDEO_TEXT * sum(1 for _ in tree.iter("iframe"))
 
 
-def pruned_bound(tree: Any) -> int | None:
-    """:func:`readability_bound` of ``tree`` as ``prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)`` would
-    leave it, without the copy: the expressions' matches on ``tree`` itself left out (their tails kept, as
-    ``delete_element`` keeps them). Exact because every one of those expressions reads only an element's own tag
-    and attributes (a compiled walk without descendant tests): deleting one match cannot change whether another
-    element matches, so the sequential deletions remove exactly the subtrees of the union of matches. None without
-    the native helpers, with an expression outside that form, or with an entity reference in the tree."""
+def discard_matches(tree: Any) -> list[list[Any]] | None:
+    """Each ``OVERALL_DISCARD_XPATH`` expression's matches on ``tree``, in document order; None without the native
+    helpers or with an expression that reads more than an element's own tag and attributes (a compiled walk without
+    descendant tests): the two functions below rely on that form."""
     import trafilatura.external as external
 
     from curate.stages.warc.trafilatura_xpath import CompiledXPath
@@ -327,11 +324,54 @@ def pruned_bound(tree: Any) -> int | None:
     expressions = external.OVERALL_DISCARD_XPATH
     if not all(isinstance(x, CompiledXPath) and x.attributes_only for x in expressions):
         return None
-    matches = [el for expression in expressions for el in expression(tree)]
-    if any(el.getparent().tag in ("script", "style") for el in matches):  # a tail would join that .text
+    return [expression(tree) for expression in expressions]
+
+
+def pruned_bound(tree: Any, matches: list[list[Any]] | None = None) -> int | None:
+    """:func:`readability_bound` of ``tree`` as ``prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)`` would
+    leave it, without the copy: the expressions' matches on ``tree`` itself (:func:`discard_matches`, or the
+    ``matches`` given) left out, their tails kept (as ``delete_element`` keeps them). Exact because every one of
+    those expressions reads only an element's own tag and attributes: deleting one match cannot change whether
+    another element matches, so the sequential deletions remove exactly the subtrees of the union of matches. None
+    without the native helpers, with an expression outside that form, or with an entity reference in the tree."""
+    matches = discard_matches(tree) if matches is None else matches
+    if matches is None:
         return None
-    bound = _native.readability_bound(tree, matches)
+    flat = [el for found in matches for el in found]
+    if any(el.getparent().tag in ("script", "style") for el in flat):  # a tail would join that .text
+        return None
+    bound = _native.readability_bound(tree, flat)
     return int(bound) if bound >= 0 else None
+
+
+def pruned_copy(tree: Any, matches: list[list[Any]]) -> Any:
+    """``prune_unwanted_nodes(copy(tree), OVERALL_DISCARD_XPATH)`` from the expressions' ``matches`` on ``tree``
+    (:func:`discard_matches`) instead of evaluating them again on the copy: each match's twin in the copy
+    (``_native.twins``) deleted in the library's order — expression by expression, each in document order —
+    except those an earlier deletion took with it (the library's later expressions no longer find those, and its
+    deletions inside an already detached subtree change nothing attached). Exact for the reason
+    :func:`pruned_bound` is: the expressions read only an element's own tag and attributes, and a deletion moves
+    text, never a tag or an attribute, so each expression would find on the pruned copy exactly the twins still
+    attached."""
+    import trafilatura.htmlprocessing as hp  # its delete_element, as prune_unwanted_nodes reads it
+
+    raw = copy(tree)
+    twins = iter(_native.twins(tree, raw, [el for found in matches for el in found]))
+    for found in matches:
+        for twin in [next(twins) for _ in found]:
+            if _attached(twin, raw):
+                hp.delete_element(twin)
+    return raw
+
+
+def _attached(element: Any, root: Any) -> bool:
+    """Whether ``element`` (a descendant of ``root`` once) still hangs under ``root``."""
+    parent = element.getparent()
+    while parent is not None:
+        if parent is root:
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def readability_cannot_win(tree: Any, body: Any, text: str, options: Any) -> bool:
@@ -395,10 +435,14 @@ def _compare(backup: _Backup, tree: Any, body: Any, text: str, options: Any) -> 
     if not readability_cannot_win(tree, body, text, options):
         if options.focus == "precision":
             # the bound again on the tree readability reads: the discarded sections' text is out of its reach
-            pruned = pruned_bound(tree)
+            matches = discard_matches(tree)
+            pruned = pruned_bound(tree, matches)
             if pruned is not None and _bound_cannot_win(pruned, body, text, options):
                 return _finish(backup, body, text, options, use_readability)
-            raw = external.prune_unwanted_nodes(copy(tree), external.OVERALL_DISCARD_XPATH)
+            if matches is not None:
+                raw = pruned_copy(tree, matches)
+            else:
+                raw = external.prune_unwanted_nodes(copy(tree), external.OVERALL_DISCARD_XPATH)
             if pruned is None and _bound_cannot_win(readability_bound(raw), body, text, options):
                 return _finish(backup, body, text, options, use_readability)
         else:
