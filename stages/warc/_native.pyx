@@ -25,6 +25,7 @@ from cpython.unicode cimport (
     PyUnicode_DecodeUTF8,
     PyUnicode_KIND,
 )
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcpy, memset, strcmp, strlen
 from lxml.includes cimport tree
@@ -841,39 +842,37 @@ cdef Py_ssize_t _raw_end(_Text t, Py_ssize_t content, Py_ssize_t name, Py_ssize_
         q += 1
 
 
+ctypedef fused CodeUnit:
+    uint8_t
+    uint16_t
+    uint32_t
+
+
+cdef void _count_tag_marks(const CodeUnit* units, Py_ssize_t n, Py_ssize_t* counts) noexcept:
+    """``counts[0]`` += the ``<`` in ``units``, ``counts[1]`` += the ``</``: one typed loop per string kind."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if units[i] == 60:  # "<"
+            counts[0] += 1
+            if i + 1 < n and units[i + 1] == 47:  # "/"
+                counts[1] += 1
+
+
 def tag_marks(str html not None) -> tuple:
     """``(html.count("<"), html.count("</"))`` in one pass over the string's code units (``bounds.over_bounds``'
     cheap test: most pages hold too few tags to need the shape pass). ``str.count`` walks a two- or four-byte string
     without memchr's help, and most pages are two-byte strings (one character past U+00FF is enough)."""
     cdef int kind = PyUnicode_KIND(html)
     cdef const void* data = PyUnicode_DATA(html)
-    cdef Py_ssize_t n = len(html), i
-    cdef Py_ssize_t opens = 0, closes = 0
-    cdef const Py_UCS1* one
-    cdef const Py_UCS2* two
-    cdef const Py_UCS4* four
+    cdef Py_ssize_t counts[2]
+    counts[0] = counts[1] = 0
     if kind == PyUnicode_1BYTE_KIND:
-        one = <const Py_UCS1*>data
-        for i in range(n):
-            if one[i] == 60:  # "<"
-                opens += 1
-                if i + 1 < n and one[i + 1] == 47:  # "/"
-                    closes += 1
+        _count_tag_marks(<const uint8_t*>data, len(html), counts)
     elif kind == PyUnicode_2BYTE_KIND:
-        two = <const Py_UCS2*>data
-        for i in range(n):
-            if two[i] == 60:
-                opens += 1
-                if i + 1 < n and two[i + 1] == 47:
-                    closes += 1
+        _count_tag_marks(<const uint16_t*>data, len(html), counts)
     else:
-        four = <const Py_UCS4*>data
-        for i in range(n):
-            if four[i] == 60:
-                opens += 1
-                if i + 1 < n and four[i + 1] == 47:
-                    closes += 1
-    return opens, closes
+        _count_tag_marks(<const uint32_t*>data, len(html), counts)
+    return counts[0], counts[1]
 
 
 def html_shape(str html not None) -> tuple:
