@@ -374,8 +374,11 @@ def test_native_link_conversion_leaves_the_library_tree(dev_pages):
 
 def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
     form = "<html><body><form><input name='a'></form><p>x</p></body></html>"
+    import justext.core
+
     originals = (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare)
-    repair = trafilatura.utils.repair_faulty_html
+    repair, define_stoplist = trafilatura.utils.repair_faulty_html, justext.core.define_stoplist
+    words = ("The", "und", "y")
     assert isinstance(load_html(form).find(".//form"), FormElement)
     with pytest.raises(RuntimeError, match="boom"), shortcuts():
         tree = load_html(form)
@@ -388,13 +391,18 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
             assert trafilatura.htmlprocessing.duplicate_test is trafilatura_fast.duplicate_test
         assert trafilatura.core._prepare_tree is trafilatura_fast._prepare_tree
         assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
+        # jusText's stop-word set: built once per stop list, equal to the library's
+        stop_set = justext.core.define_stoplist(words)
+        assert stop_set == define_stoplist(words) == {"the", "und", "y"}
+        assert justext.core.define_stoplist(words) is stop_set
+        assert justext.core.define_stoplist(("Der",)) == {"der"}  # another list: built anew
         with shortcuts():  # nested: the inner block restores what the outer one set
             pass
         assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html
         raise RuntimeError("boom")
     assert isinstance(load_html(form).find(".//form"), FormElement)
     assert (trafilatura.core._prepare_tree, trafilatura.core._extract_and_compare) == originals
-    assert trafilatura.utils.repair_faulty_html is repair
+    assert trafilatura.utils.repair_faulty_html is repair and justext.core.define_stoplist is define_stoplist
     assert isinstance(etree.fromstring("<p/>", HTML_PARSER), HtmlElement)
     assert trafilatura_fast._native is None
     assert trafilatura.htmlprocessing.link_density_test is not trafilatura_fast.link_density_test

@@ -541,11 +541,30 @@ def _extract_and_compare(cleaned: Any, backup: Any, tree: Any, options: Any) -> 
 
 @contextmanager
 def fallback_shortcuts() -> Iterator[None]:
-    """Within the block, trafilatura's cascade runs :func:`_prepare_tree` and :func:`_extract_and_compare` above."""
+    """Within the block, trafilatura's cascade runs :func:`_prepare_tree` and :func:`_extract_and_compare` above,
+    and jusText's classifier reuses the stop-word set it built for the same stop list (:class:`_StoplistOnce`)."""
+    import justext.core
     import trafilatura.core as core
 
+    once = _StoplistOnce(justext.core.define_stoplist)
     with swapped(core, {"_prepare_tree": _prepare_tree, "_extract_and_compare": _extract_and_compare}):
-        yield
+        with swapped(justext.core, {"define_stoplist": once}):
+            yield
+
+
+class _StoplistOnce:
+    """jusText's ``define_stoplist`` (a frozenset of the lower-cased words) remembered for the last stop list
+    passed, by identity: trafilatura hands ``classify_paragraphs`` the same tuple of every language's stop words
+    (~30,000) on each jusText rescue, and jusText rebuilt the set each time. The set is immutable, so sharing it
+    changes nothing."""
+
+    def __init__(self, define: Callable[[Any], frozenset[str]]):
+        self._define, self._words, self._set = define, None, frozenset()
+
+    def __call__(self, stoplist: Any) -> frozenset[str]:
+        if stoplist is not self._words:
+            self._words, self._set = stoplist, self._define(stoplist)
+        return self._set
 
 
 #: ``trafilatura.extract`` keyword -> ``Extractor`` field, for the keywords warc_extract passes
