@@ -327,7 +327,7 @@ class _Compiler:
             search = self.constant(pattern.search)
             literals = required_literals(pattern) if _native is not None else None
             # a value without any literal every match contains cannot match: one C pass instead of the search
-            screen = f"{self.constant(_native.AnyLiteral(literals))}" if literals else None
+            screen = self.constant(_native.AnyLiteral(literals)) if literals else None
             if attribute is not None and pattern.search("") is None:  # an absent attribute cannot match: no call
                 local = self.attribute(attribute)
                 if screen:
