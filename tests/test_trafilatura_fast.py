@@ -396,6 +396,9 @@ def test_the_swaps_live_only_inside_the_block_and_are_restored_on_error():
         assert stop_set == define_stoplist(words) == {"the", "und", "y"}
         assert justext.core.define_stoplist(words) is stop_set
         assert justext.core.define_stoplist(("Der",)) == {"der"}  # another list: built anew
+        stop_set = justext.core.define_stoplist(words)
+        with shortcuts():  # warc_extract enters a block per page: the set outlives the block
+            assert justext.core.define_stoplist(words) is stop_set
         with shortcuts():  # nested: the inner block restores what the outer one set
             pass
         assert trafilatura.utils.repair_faulty_html is trafilatura_fast.repair_faulty_html

@@ -436,7 +436,7 @@ def _compare(backup: _Backup, tree: Any, body: Any, text: str, options: Any) -> 
         if options.focus == "precision":
             # the bound again on the tree readability reads: the discarded sections' text is out of its reach
             matches = discard_matches(tree)
-            pruned = pruned_bound(tree, matches)
+            pruned = pruned_bound(tree, matches) if matches is not None else None
             if pruned is not None and _bound_cannot_win(pruned, body, text, options):
                 return _finish(backup, body, text, options, use_readability)
             if matches is not None:
@@ -546,17 +546,20 @@ def fallback_shortcuts() -> Iterator[None]:
     import justext.core
     import trafilatura.core as core
 
-    once = _StoplistOnce(justext.core.define_stoplist)
+    global _stoplist_once
+    if _stoplist_once is None:  # one per process: warc_extract enters this block for every page
+        _stoplist_once = _StoplistOnce(justext.core.define_stoplist)
     with swapped(core, {"_prepare_tree": _prepare_tree, "_extract_and_compare": _extract_and_compare}):
-        with swapped(justext.core, {"define_stoplist": once}):
+        with swapped(justext.core, {"define_stoplist": _stoplist_once}):
             yield
 
 
 class _StoplistOnce:
     """jusText's ``define_stoplist`` (a frozenset of the lower-cased words) remembered for the last stop list
     passed, by identity: trafilatura hands ``classify_paragraphs`` the same tuple of every language's stop words
-    (~30,000) on each jusText rescue, and jusText rebuilt the set each time. The set is immutable, so sharing it
-    changes nothing."""
+    (154,484) on each jusText rescue, and jusText rebuilt the set each time. The set is immutable, so sharing it
+    changes nothing. One instance per process (:data:`_stoplist_once`), made outside any block, so it holds the
+    library's own function."""
 
     def __init__(self, define: Callable[[Any], frozenset[str]]):
         self._define, self._words, self._set = define, None, frozenset()
@@ -565,6 +568,9 @@ class _StoplistOnce:
         if stoplist is not self._words:
             self._words, self._set = stoplist, self._define(stoplist)
         return self._set
+
+
+_stoplist_once: _StoplistOnce | None = None
 
 
 #: ``trafilatura.extract`` keyword -> ``Extractor`` field, for the keywords warc_extract passes
